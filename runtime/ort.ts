@@ -1,0 +1,68 @@
+import * as ort from 'onnxruntime-node';
+import { allocate, type DType, numel, type TypedArray } from '../sdk/dtype';
+import type { NamedArray } from '../sdk/state';
+
+export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
+
+export interface SessionOptions {
+  ep?: ExecutionProvider;
+  /** intra-op threads (default: ORT's choice). */
+  threads?: number;
+  /** External data files by name, for models loaded from bytes. */
+  externalData?: { path: string; data: Uint8Array }[];
+  /** Turn off the CPU memory arena (lower peak RSS, slightly slower). */
+  noArena?: boolean;
+  /** Fail instead of silently running unsupported nodes on the CPU (non-CPU EPs). */
+  noCpuFallback?: boolean;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  profilePrefix?: string;
+}
+
+/** ORT session options from ours. */
+export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOptions {
+  const ep = opts.ep ?? 'cpu';
+  const o: ort.InferenceSession.SessionOptions = {
+    executionProviders: [ep],
+    graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+    enableCpuMemArena: !opts.noArena,
+  };
+  if (opts.threads) o.intraOpNumThreads = opts.threads;
+  if (opts.externalData) o.externalData = opts.externalData;
+  if (opts.noCpuFallback && ep !== 'cpu') o.extra = { session: { disable_cpu_ep_fallback: '1' } };
+  if (opts.profilePrefix) {
+    o.enableProfiling = true;
+    o.profileFilePrefix = opts.profilePrefix;
+  }
+  return o;
+}
+
+/** Creates an ORT session from model bytes or a file path. */
+export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+  const o = ortOptions(opts);
+  return typeof model === 'string' ? ort.InferenceSession.create(model, o) : ort.InferenceSession.create(model, o);
+}
+
+/** An ORT tensor over a NamedArray's data (no copy). */
+export function toOrt(a: NamedArray): ort.Tensor {
+  return new ort.Tensor(a.dtype as ort.Tensor.Type, a.data as ort.Tensor.DataType, a.shape);
+}
+
+/** A NamedArray from an ORT CPU tensor. */
+export function fromOrt(t: ort.Tensor): NamedArray {
+  return { dtype: t.type as DType, shape: [...t.dims], data: t.data as TypedArray };
+}
+
+/** Runs a session on named arrays and returns every output as a NamedArray. */
+export async function runSession(session: ort.InferenceSession, feeds: Record<string, NamedArray>): Promise<Record<string, NamedArray>> {
+  const ortFeeds: Record<string, ort.Tensor> = {};
+  for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(v);
+  const out = await session.run(ortFeeds);
+  const res: Record<string, NamedArray> = {};
+  for (const [k, v] of Object.entries(out)) res[k] = fromOrt(v);
+  return res;
+}
+
+/** A NamedArray of zeros. */
+export function zeros(dtype: DType, shape: number[]): NamedArray {
+  return { dtype, shape, data: allocate(dtype, numel(shape)) };
+}

@@ -1,0 +1,20 @@
+/** A graph-building error: says which op, at which module path, and what was wrong. */
+export class BuildError extends Error {
+  constructor(readonly op: string, readonly path: string, readonly detail: string) {
+    super(`${op} at '${path || '<root>'}': ${detail}`);
+    this.name = 'BuildError';
+  }
+}
+
+/** Thrown by shape rules; the graph builder turns it into a BuildError naming the op and module path. */
+export class ShapeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShapeError';
+  }
+}
+
+/** Throws a ShapeError unless `cond` holds. */
+export function check(cond: unknown, message: string | (() => string)): asserts cond {
+  if (!cond) throw new ShapeError(typeof message === 'function' ? message() : message);
+}

@@ -1,0 +1,157 @@
+import { allocate, type DType, fromNumbers, numel, type TypedArray } from './dtype';
+import { BuildError, ShapeError } from './errors';
+import type { Primitive } from './primitive';
+import { describe, type Node, Tensor } from './tensor';
+
+/**
+ * Builds one ONNX graph. Tensors are created by `input`, `param`, `constant` and by applying primitives;
+ * every op's shape rule runs as it is built. Module paths scope node names and error messages.
+ */
+export class Graph {
+  readonly nodes: Node[] = [];
+  readonly inputs: Tensor[] = [];
+  readonly params = new Map<string, Tensor>();
+  readonly outputs = new Map<string, Tensor>();
+  private nextId = 0;
+  private path = '';
+  private readonly usedNames = new Set<string>();
+  private readonly nameCounts = new Map<string, number>();
+
+  constructor(readonly name = 'graph') {}
+
+  /** The module path new nodes are built under. */
+  get scope(): string {
+    return this.path;
+  }
+
+  /** Runs `fn` with new nodes scoped to the absolute module path `path`. */
+  withScope<T>(path: string, fn: () => T): T {
+    const saved = this.path;
+    this.path = path;
+    try {
+      return fn();
+    } finally {
+      this.path = saved;
+    }
+  }
+
+  /** Runs `fn` one scope level deeper (`path.name`). */
+  scoped<T>(name: string, fn: () => T): T {
+    return this.withScope(this.path ? `${this.path}.${name}` : name, fn);
+  }
+
+  /** A graph input with a static shape. */
+  input(name: string, dtype: DType, shape: readonly number[]): Tensor {
+    this.checkShape('input', name, shape);
+    const t = this.make(dtype, shape, { kind: 'input' }, this.claim(name, 'input'));
+    this.inputs.push(t);
+    return t;
+  }
+
+  /**
+   * A named parameter (a state_dict key). Declaring the same name twice returns the same tensor, so a
+   * module applied twice shares its weights; a second declaration with another type is an error.
+   */
+  param(name: string, dtype: DType, shape: readonly number[]): Tensor {
+    const old = this.params.get(name);
+    if (old) {
+      if (old.dtype !== dtype || old.shape.join() !== shape.join()) {
+        throw new BuildError('param', this.path, `parameter '${name}' redeclared as ${dtype}[${shape}] but is ${old.type}`);
+      }
+      return old;
+    }
+    this.checkShape('param', name, shape);
+    const t = this.make(dtype, shape, { kind: 'param' }, this.claim(name, 'param'));
+    this.params.set(name, t);
+    return t;
+  }
+
+  /** A constant (an ONNX initializer). `data` is numbers or the dtype's typed array. */
+  constant(data: TypedArray | readonly number[], dtype: DType, shape: readonly number[]): Tensor {
+    const arr = ArrayBuffer.isView(data) ? (data as TypedArray) : fromNumbers(dtype, data as number[]);
+    if (arr.length !== numel(shape)) {
+      throw new BuildError('constant', this.path, `${arr.length} values do not fill shape [${shape}]`);
+    }
+    return this.make(dtype, shape, { kind: 'const', data: arr }, this.uniqueName(this.prefixed('const')));
+  }
+
+  /** A scalar constant (shape []). */
+  scalar(value: number, dtype: DType = 'float32'): Tensor {
+    return this.constant([value], dtype, []);
+  }
+
+  /** A constant filled with one value. */
+  full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
+    const arr = allocate(dtype, numel(shape));
+    (arr as unknown as { fill(v: unknown): void }).fill(dtype === 'int64' ? BigInt(value) : value);
+    return this.constant(arr, dtype, shape);
+  }
+
+  /** Marks `t` as a graph output called `name`. */
+  output(name: string, t: Tensor): void {
+    if (t.graph !== this) throw new BuildError('output', this.path, `output '${name}' belongs to another graph`);
+    if (this.outputs.has(name)) throw new BuildError('output', this.path, `output '${name}' declared twice`);
+    this.outputs.set(name, t);
+  }
+
+  /** Applies a primitive: checks inputs with its shape rule and returns its outputs. */
+  apply<A>(op: Primitive<A>, inputs: readonly (Tensor | null)[], attrs: A): Tensor[] {
+    for (const t of inputs) {
+      if (t && t.graph !== this) throw new BuildError(op.name, this.path, 'inputs come from different graphs');
+    }
+    let types;
+    try {
+      types = op.infer(inputs, attrs);
+    } catch (e) {
+      if (e instanceof ShapeError) {
+        const shapes = inputs.map((t, i) => `${op.inputs[i] ?? `in${i}`}=${describe(t)}`).join(', ');
+        throw new BuildError(op.name, this.path, `${e.message} (inputs: ${shapes})`);
+      }
+      throw e;
+    }
+    const nodeName = this.uniqueName(this.prefixed(op.name));
+    const node: Node<A> = {
+      id: this.nodes.length, prim: op.name, op, inputs: [...inputs], attrs, outputs: [], path: this.path, name: nodeName,
+    };
+    types.forEach((ty, i) => {
+      for (const s of ty.shape) {
+        if (!Number.isInteger(s) || s < 0) {
+          throw new BuildError(op.name, this.path, `shape rule produced an invalid shape [${ty.shape}]`);
+        }
+      }
+      const valueName = types.length === 1 ? nodeName : `${nodeName}:${i}`;
+      node.outputs.push(this.make(ty.dtype, ty.shape, { kind: 'op', node, index: i }, this.claim(valueName, 'value')));
+    });
+    this.nodes.push(node);
+    return node.outputs;
+  }
+
+  private make(dtype: DType, shape: readonly number[], source: Tensor['source'], name: string): Tensor {
+    return new Tensor(this, this.nextId++, dtype, Object.freeze([...shape]), source, name);
+  }
+
+  private prefixed(label: string): string {
+    return this.path ? `${this.path}/${label}` : label;
+  }
+
+  private uniqueName(base: string): string {
+    let k = this.nameCounts.get(base) ?? 0;
+    let name = base;
+    while (this.usedNames.has(name)) name = `${base}_${++k}`;
+    this.nameCounts.set(base, k);
+    return name;
+  }
+
+  private claim(name: string, what: string): string {
+    if (!name) throw new BuildError(what, this.path, 'names must be non-empty');
+    if (this.usedNames.has(name)) throw new BuildError(what, this.path, `the name '${name}' is already used in this graph`);
+    this.usedNames.add(name);
+    return name;
+  }
+
+  private checkShape(what: string, name: string, shape: readonly number[]): void {
+    if (!shape.every((s) => Number.isInteger(s) && s >= 0)) {
+      throw new BuildError(what, this.path, `'${name}' needs a static shape of non-negative integers, got [${shape}]`);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import { check } from '../errors';
+import type { LowerCtx, OutputType, Primitive } from '../primitive';
+import type { Node, Tensor } from '../tensor';
+import { expandTo } from './expand';
+import { checkAxes, NUMERIC, wrapAxes } from './kit';
+import { reshape } from './reshape';
+
+export interface ReduceAttrs {
+  /** Non-negative, non-empty axes. */
+  axes: number[];
+  keepdims: boolean;
+}
+
+/** Output type of a reduction over `axes`. Shared by the Reduce* primitives. */
+export function reduceInfer([x]: readonly (Tensor | null)[], { axes, keepdims }: ReduceAttrs): OutputType[] {
+  check(x, 'missing input');
+  check(NUMERIC.includes(x.dtype), () => `dtype ${x.dtype} is not numeric`);
+  check(axes.length > 0, 'needs at least one axis (an empty list means "all axes" in ONNX)');
+  checkAxes(axes, x.rank);
+  const shape = keepdims ? x.shape.map((s, i) => (axes.includes(i) ? 1 : s)) : x.shape.filter((_, i) => !axes.includes(i));
+  return [{ dtype: x.dtype, shape }];
+}
+
+/** Lowers a reduction; axes are an input from `axesInputSince` (13 for ReduceSum, 18 for the others). */
+export function reduceLower(opType: string, axesInputSince: number) {
+  return (ctx: LowerCtx, node: Node<ReduceAttrs>): void => {
+    const { axes, keepdims } = node.attrs;
+    const x = ctx.name(node.inputs[0]);
+    const out = node.outputs.map((t) => ctx.name(t));
+    const kd = { keepdims: { int: keepdims ? 1 : 0 } };
+    if (ctx.opset >= axesInputSince) ctx.emit(opType, [x, ctx.i64(axes)], out, kd);
+    else ctx.emit(opType, [x], out, { axes: { ints: axes }, ...kd });
+  };
+}
+
+/** Broadcasts a reduced cotangent back to the input's shape (re-inserting dropped axes first). */
+export function unreduce(dy: Tensor, x: Tensor, { axes, keepdims }: ReduceAttrs): Tensor {
+  const kept = keepdims ? dy : reshape(dy, x.shape.map((s, i) => (axes.includes(i) ? 1 : s)));
+  return expandTo(kept, x.shape);
+}
+
+/** ONNX ReduceSum (opset 13). VJP: dx = broadcast(dy) back over the reduced axes. */
+export const ReduceSum: Primitive<ReduceAttrs> = {
+  name: 'ReduceSum',
+  inputs: ['data'],
+  infer: reduceInfer,
+  lower: reduceLower('ReduceSum', 13),
+  vjp: ([dy], { inputs: [x], attrs }) => [unreduce(dy!, x!, attrs)],
+};
+
+/** Sum over `axes` (negative axes count from the end): `reduceSum(x, [2, 3, 4], { keepdims: true })`. */
+export function reduceSum(x: Tensor, axes: readonly number[], { keepdims = false } = {}): Tensor {
+  if (axes.length === 0) return x;
+  return x.graph.apply(ReduceSum, [x], { axes: wrapAxes(axes, x.rank), keepdims })[0];
+}
