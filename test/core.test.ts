@@ -1,8 +1,9 @@
 import { Graph } from '../sdk/graph';
 import { add, reduceSum } from '../sdk/ops';
+import { checkRecordedModels } from './helpers/onnx-checker';
 import { runGraph } from './helpers/run';
 
-test('a two-op graph runs in onnxruntime-node', async () => {
+test('a two-op graph runs in onnxruntime-node and passes the ONNX checker', async () => {
   const g = new Graph('t');
   const x = g.input('x', 'float32', [2, 3]);
   const y = g.input('y', 'float32', [3]);
@@ -13,4 +14,5 @@ test('a two-op graph runs in onnxruntime-node', async () => {
   });
   expect(out.z.shape).toEqual([2]);
   expect(Array.from(out.z.data as Float32Array)).toEqual([66, 75]);
+  expect(checkRecordedModels()).toEqual([]);
 });

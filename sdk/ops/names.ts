@@ -8,16 +8,15 @@ export const ELEMENTWISE_PRIMS = [
   'LeakyRelu', 'Sigmoid', 'Identity',
 ] as const;
 export const REDUCE_PRIMS = ['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ArgMax', 'Softmax', 'CumSum'] as const;
-export const SHAPE_PRIMS = [
-  'Reshape', 'Transpose', 'Slice', 'Concat', 'Split', 'Pad', 'Expand', 'Squeeze', 'Unsqueeze',
-  'Gather', 'GatherElements', 'GatherND', 'ScatterND', 'ScatterElements',
-] as const;
+export const SHAPE_PRIMS = ['Reshape', 'Transpose', 'Slice', 'Concat', 'Split', 'Pad', 'Expand', 'Squeeze', 'Unsqueeze'] as const;
+export const INDEX_PRIMS = ['Gather', 'GatherElements', 'GatherND', 'ScatterND', 'ScatterElements'] as const;
 export const NN_PRIMS = ['MatMul', 'Gemm', 'Conv', 'MaxPool', 'AveragePool', 'Resize'] as const;
 
 export type ElementwisePrim = (typeof ELEMENTWISE_PRIMS)[number];
 export type ReducePrim = (typeof REDUCE_PRIMS)[number];
 export type ShapePrim = (typeof SHAPE_PRIMS)[number];
+export type IndexPrim = (typeof INDEX_PRIMS)[number];
 export type NnPrim = (typeof NN_PRIMS)[number];
-export type PrimName = ElementwisePrim | ReducePrim | ShapePrim | NnPrim;
+export type PrimName = ElementwisePrim | ReducePrim | ShapePrim | IndexPrim | NnPrim;
 
-export const ALL_PRIMS: readonly PrimName[] = [...ELEMENTWISE_PRIMS, ...REDUCE_PRIMS, ...SHAPE_PRIMS, ...NN_PRIMS];
+export const ALL_PRIMS: readonly PrimName[] = [...ELEMENTWISE_PRIMS, ...REDUCE_PRIMS, ...SHAPE_PRIMS, ...INDEX_PRIMS, ...NN_PRIMS];

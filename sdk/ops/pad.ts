@@ -1,0 +1,48 @@
+import { check } from '../errors';
+import type { Primitive } from '../primitive';
+import type { Tensor } from '../tensor';
+
+export interface PadAttrs {
+  /** ONNX order: all begins, then all ends; negative values crop. */
+  pads: number[];
+  mode: 'constant' | 'reflect' | 'edge';
+  value: number;
+}
+
+/**
+ * ONNX Pad (opset 13). VJP (constant mode): the adjoint of zero-padding is cropping, i.e. Pad with the pads
+ * negated. `reflect`/`edge` modes have no gradient rule here.
+ */
+export const Pad: Primitive<PadAttrs> = {
+  name: 'Pad',
+  inputs: ['data'],
+  infer([x], { pads, mode }) {
+    check(x, 'missing input');
+    check(pads.length === 2 * x.rank, () => `needs ${2 * x.rank} pads (begins then ends) for rank ${x.rank}, got ${pads.length}`);
+    const shape = x.shape.map((s, i) => s + pads[i] + pads[i + x.rank]);
+    check(shape.every((s) => s >= 0), () => `pads [${pads}] crop more than the input has`);
+    if (mode === 'reflect') check(x.shape.every((s, i) => pads[i] < s && pads[i + x.rank] < s), 'reflect pads must be smaller than the input');
+    return [{ dtype: x.dtype, shape }];
+  },
+  lower(ctx, node) {
+    const x = node.inputs[0]!;
+    const { pads, mode, value } = node.attrs;
+    const ins = [ctx.name(x), ctx.i64(pads)];
+    if (mode === 'constant') {
+      const data = x.dtype === 'float64' ? Float64Array.of(value) : x.dtype === 'int64' ? BigInt64Array.of(BigInt(value))
+        : x.dtype === 'int32' ? Int32Array.of(value) : Float32Array.of(value);
+      ins.push(ctx.constant(x.dtype, [], data));
+    }
+    ctx.emit('Pad', ins, [ctx.name(node.outputs[0])], { mode: { str: mode } });
+  },
+  vjp([dy], { attrs: { pads, mode } }) {
+    check(mode === 'constant', `Pad mode '${mode}' has no gradient rule; use mode 'constant' in differentiated graphs`);
+    return [pad(dy!, pads.map((p) => -p))];
+  },
+};
+
+/** Pads (or crops, with negative values) `x`; `pads` in ONNX order: begins of every axis, then ends. */
+export function pad(x: Tensor, pads: readonly number[], { mode = 'constant', value = 0 }: { mode?: PadAttrs['mode']; value?: number } = {}): Tensor {
+  if (pads.every((p) => p === 0)) return x;
+  return x.graph.apply(Pad, [x], { pads: [...pads], mode, value })[0];
+}
