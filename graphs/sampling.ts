@@ -1,0 +1,46 @@
+import { add, cast, clip, concat, floor, gather, greater, less, mul, reduceSum, reshape, sub, transpose, where } from '../sdk/ops';
+import type { Tensor } from '../sdk/tensor';
+
+/**
+ * Trilinear sampling of `src` (N, C, D, H, W) at voxel coordinates `z`, `y`, `x` (each (N, D', H', W')),
+ * with zeros outside the volume: what torch.nn.functional.grid_sample(mode='bilinear', padding_mode='zeros')
+ * computes once its grid is converted to voxel units. Built from primitives so it runs and differentiates on
+ * every execution provider: one Gather of the 8 corners from a channel-last copy of `src` (its gradient is a
+ * channel-last ScatterND add) and interpolation weights that carry the gradient to the coordinates.
+ */
+export function trilinearSample(src: Tensor, z: Tensor, y: Tensor, x: Tensor): Tensor {
+  const [n, c, d, h, w] = src.shape;
+  const out = z.shape;
+  const m = out.reduce((a, b) => a * b, 1);
+  if (n * d * h * w >= 2 ** 24) {
+    throw new Error(`trilinearSample: ${n}x${d}x${h}x${w} voxels exceed float32's exact integer range (2^24) for flat indices; use a smaller batch or volume`);
+  }
+  const table = reshape(transpose(src, [0, 2, 3, 4, 1]), [n * d * h * w, c]);
+  const g = src.graph;
+  const batchOffset = g.constant(Array.from({ length: n }, (_, i) => i * d * h * w), z.dtype, [n, 1, 1, 1]);
+
+  const axis = (p: Tensor, size: number) => {
+    const p0 = floor(p);
+    const frac = sub(p, p0);
+    return [0, 1].map((k) => {
+      const pk = k ? add(p0, 1) : p0;
+      // Zero padding: a corner outside the volume gets weight 0 (its clamped index is then harmless).
+      const weight = where(less(pk, 0), 0, where(greater(pk, size - 1), 0, k ? frac : sub(1, frac)));
+      return { idx: clip(pk, { min: 0, max: size - 1 }), weight };
+    });
+  };
+  const az = axis(z, d);
+  const ay = axis(y, h);
+  const ax = axis(x, w);
+  const indices: Tensor[] = [];
+  const weights: Tensor[] = [];
+  for (const cz of az) for (const cy of ay) for (const cx of ax) {
+    const flat = add(add(mul(add(mul(cz.idx, h), cy.idx), w), cx.idx), batchOffset);
+    indices.push(reshape(flat, [m]));
+    weights.push(reshape(mul(mul(cz.weight, cy.weight), cx.weight), [1, m, 1]));
+  }
+  const idx = cast(concat(indices, 0), 'int64');
+  const corners = reshape(gather(table, idx, { axis: 0 }), [8, m, c]);
+  const v = reduceSum(mul(corners, concat(weights, 0)), [0]);
+  return transpose(reshape(v, [n, ...out.slice(1), c]), [0, 4, 1, 2, 3]);
+}

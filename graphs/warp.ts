@@ -1,0 +1,85 @@
+import { add, concat, cos, div, matmul, mul, neg, reshape, sin, slice, sub, tan } from '../sdk/ops';
+import type { Tensor } from '../sdk/tensor';
+import { trilinearSample } from './sampling';
+
+/** Per-batch scalars (N, 1) → batched 3×3 matrices (N, 3, 3), row-major. */
+function mat3(entries: Tensor[]): Tensor {
+  return reshape(concat(entries, 1), [entries[0].shape[0], 3, 3]);
+}
+
+/**
+ * The GVSL affine matrix (N, 3, 4) = [Shear·Scale·Rz·Ry·Rx | t] from rot (N,3), scale (N,3), trans (N,3),
+ * shear (N,6) (radians), built from differentiable ops for any batch size.
+ * NOTE: the official code builds it with torch.FloatTensor([...]), which cuts the gradient to the affine
+ * heads and only works for batch 1; here every head gets its gradient.
+ */
+export function affineMatrix(rot: Tensor, scale: Tensor, trans: Tensor, shear: Tensor): Tensor {
+  const n = rot.shape[0];
+  const g = rot.graph;
+  const col = (t: Tensor, i: number) => slice(t, { axes: [1], starts: [i], ends: [i + 1] });
+  const one = g.full([n, 1], 1, rot.dtype);
+  const zero = g.full([n, 1], 0, rot.dtype);
+  const [cx, cy, cz] = [0, 1, 2].map((i) => cos(col(rot, i)));
+  const [sx, sy, sz] = [0, 1, 2].map((i) => sin(col(rot, i)));
+  const rx = mat3([one, zero, zero, zero, cx, neg(sx), zero, sx, cx]);
+  const ry = mat3([cy, zero, sy, zero, one, zero, neg(sy), zero, cy]);
+  const rz = mat3([cz, neg(sz), zero, sz, cz, zero, zero, zero, one]);
+  const sc = mat3([col(scale, 0), zero, zero, zero, col(scale, 1), zero, zero, zero, col(scale, 2)]);
+  const t = tan(shear);
+  const sh = mat3([one, col(t, 0), col(t, 1), col(t, 2), one, col(t, 3), col(t, 4), col(t, 5), one]);
+  const m = matmul(sh, matmul(sc, matmul(rz, matmul(ry, rx))));
+  return concat([m, reshape(trans, [n, 3, 1])], 2);
+}
+
+/** Normalised coordinates of voxel centres along an axis of `s` voxels, align_corners=False: (2i+1)/s − 1. */
+function centres(s: number): number[] {
+  return Array.from({ length: s }, (_, i) => (2 * i + 1) / s - 1);
+}
+
+/**
+ * Official GVSL `AffineTransformer`: affine_grid(mat with its translation column divided by the volume size
+ * (D, H, W) per row) + grid_sample(bilinear, zeros, align_corners=False). Matrix rows produce (x, y, z) =
+ * (W, H, D) grid coordinates, as torch's affine_grid does. `src` (N, C, D, H, W), `mat` (N, 3, 4).
+ */
+export function affineWarpOfficial(src: Tensor, mat: Tensor): Tensor {
+  const [n, , d, h, w] = src.shape;
+  const g = src.graph;
+  const norm = g.constant([1, 1, 1, d, 1, 1, 1, h, 1, 1, 1, w], mat.dtype, [1, 3, 4]);
+  const theta = div(mat, norm);
+  // Base grid rows (x, y, z) over voxels in (d, h, w) order; torch.affine_grid with align_corners=False.
+  const [bx, by, bz] = [centres(w), centres(h), centres(d)];
+  const base = new Float32Array(3 * d * h * w);
+  let k = 0;
+  for (let i = 0; i < d; i++) for (let j = 0; j < h; j++) for (let q = 0; q < w; q++, k++) {
+    base[k] = bx[q];
+    base[d * h * w + k] = by[j];
+    base[2 * d * h * w + k] = bz[i];
+  }
+  const lin = slice(theta, { axes: [2], starts: [0], ends: [3] });
+  const off = slice(theta, { axes: [2], starts: [3], ends: [4] });
+  const grid = add(matmul(lin, g.constant(base, mat.dtype, [3, d * h * w])), off); // (N, 3, S): x, y, z
+  // grid_sample, align_corners=False: voxel = ((g + 1)·size − 1) / 2.
+  const vox = (row: number, size: number) =>
+    reshape(div(sub(mul(add(slice(grid, { axes: [1], starts: [row], ends: [row + 1] }), 1), size), 1), 2), [n, d, h, w]);
+  return trilinearSample(src, vox(2, d), vox(1, h), vox(0, w));
+}
+
+/**
+ * Official GVSL `SpatialTransformer`: samples `src` at (identity grid + flow), flow channels (D, H, W) in
+ * voxels, normalised with the align_corners=True convention 2(p/(S−1) − 0.5) but sampled by grid_sample with
+ * align_corners=False, so the voxel actually read is p·S/(S−1) − 0.5 (a zero flow is not the identity; see
+ * the README's "Differences from the official code").
+ */
+export function flowWarpOfficial(src: Tensor, flow: Tensor): Tensor {
+  const [n, , d, h, w] = src.shape;
+  const g = src.graph;
+  const sizes = [d, h, w];
+  const coords = sizes.map((s, axis) => {
+    const grid = new Float32Array(d * h * w);
+    let k = 0;
+    for (let i = 0; i < d; i++) for (let j = 0; j < h; j++) for (let q = 0; q < w; q++, k++) grid[k] = [i, j, q][axis];
+    const p = add(reshape(slice(flow, { axes: [1], starts: [axis], ends: [axis + 1] }), [n, d, h, w]), g.constant(grid, flow.dtype, [1, d, h, w]));
+    return sub(mul(p, s / (s - 1)), 0.5);
+  });
+  return trilinearSample(src, coords[0], coords[1], coords[2]);
+}

@@ -1,0 +1,52 @@
+import type { Argv } from 'yargs';
+import { BuildError } from '../../sdk/errors';
+import { UserError } from './errors';
+
+/** A subcommand: registered on the yargs parser by `main`. */
+export interface Command {
+  command: string;
+  describe: string;
+  builder: (y: Argv) => Argv<any>;
+  handler: (args: any) => Promise<void> | void;
+}
+
+const COMMANDS: (() => Promise<Command>)[] = [];
+
+/** Adds subcommands (loaded lazily, so `--help` stays fast). */
+export function registerCommands(...loaders: (() => Promise<Command>)[]): void {
+  COMMANDS.push(...loaders);
+}
+
+function version(): string {
+  return (require('../../../package.json') as { version: string }).version;
+}
+
+/** Runs the CLI; returns the exit code. Errors from user input print one line, never a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  // NOTE: yargs 18 is ESM-only; a dynamic import keeps this package CommonJS.
+  const { default: yargs } = await import('yargs');
+  const { hideBin } = await import('yargs/helpers');
+  const cmds = await Promise.all(COMMANDS.map((l) => l()));
+  let y = yargs(hideBin(argv))
+    .scriptName('onnx-train')
+    .usage('$0 <command> [options]\n\nGVSL pre-training and inference as ONNX graphs, run with ONNX Runtime.')
+    .version(version())
+    .strict()
+    .demandCommand(1, 'Choose a command (see --help).')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg, err) => {
+      throw err ?? new UserError(msg);
+    });
+  for (const c of cmds) y = y.command(c.command, c.describe, c.builder, c.handler);
+  try {
+    await y.parseAsync();
+    return 0;
+  } catch (e) {
+    if (e instanceof UserError || e instanceof BuildError) {
+      process.stderr.write(`onnx-train: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

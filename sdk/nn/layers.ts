@@ -1,0 +1,42 @@
+import { leakyRelu, maxPool, resize } from '../ops';
+import type { Tensor } from '../tensor';
+import { Module } from './module';
+
+/** torch.nn.LeakyReLU(negative_slope). */
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return leakyRelu(x, { alpha: this.negativeSlope });
+  }
+}
+
+/** torch.nn.MaxPool3d(k) with stride k (the U-Net's down-sampling). */
+export class MaxPool3d extends Module {
+  constructor(readonly kernel = 2) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    const k = this.kernel;
+    return maxPool(x, { kernel: [k, k, k], strides: [k, k, k] });
+  }
+}
+
+/**
+ * torch.nn.Upsample(scale_factor, mode='trilinear' | 'nearest', align_corners) on (B, C, D, H, W).
+ * NOTE: PyTorch's align_corners=False is ONNX's `half_pixel`; align_corners=True is ONNX's `align_corners`.
+ */
+export class Upsample extends Module {
+  constructor(readonly scale = 2, readonly mode: 'trilinear' | 'nearest' = 'trilinear', readonly alignCorners = false) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    const [n, c, ...sp] = x.shape;
+    return resize(x, {
+      sizes: [n, c, ...sp.map((s) => Math.floor(s * this.scale))],
+      mode: this.mode === 'nearest' ? 'nearest' : 'linear',
+      coordinateTransformationMode: this.mode === 'nearest' ? 'asymmetric' : this.alignCorners ? 'align_corners' : 'half_pixel',
+    });
+  }
+}

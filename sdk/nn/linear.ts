@@ -1,0 +1,19 @@
+import { add, matmul, mT } from '../ops';
+import type { Tensor } from '../tensor';
+import { torchDefaultBias, torchDefaultWeight } from './init';
+import { Module } from './module';
+
+/** torch.nn.Linear: y = x·Wᵀ + b with W [out, in]; x (..., in). */
+export class Linear extends Module {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, bias = true) {
+    super();
+    this.addParam('weight', [outFeatures, inFeatures], torchDefaultWeight);
+    if (bias) this.addParam('bias', [outFeatures], torchDefaultBias([outFeatures, inFeatures]));
+  }
+
+  forward(x: Tensor): Tensor {
+    const g = x.graph;
+    const y = matmul(x, mT(this.p(g, 'weight')));
+    return this.hasParam('bias') ? add(y, this.p(g, 'bias')) : y;
+  }
+}

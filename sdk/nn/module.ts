@@ -1,0 +1,126 @@
+import type { DType } from '../dtype';
+import type { Graph } from '../graph';
+import type { StateDict } from '../state';
+import type { Tensor } from '../tensor';
+import type { Initializer } from './init';
+import { Rng } from './rng';
+
+export interface ParamSpec {
+  dtype: DType;
+  shape: number[];
+  init: Initializer;
+}
+
+/**
+ * A PyTorch-like module: named parameters and sub-modules, whose full names are state_dict keys
+ * (`unet.down1.maxpool_conv.1.double_conv.0.weight`). Modules hold no graph: `call` builds the forward
+ * pass into the graph of its tensor arguments, under the module's path (which names nodes and errors).
+ * A module called twice in one graph shares its parameters.
+ */
+export abstract class Module {
+  private readonly ownParams = new Map<string, ParamSpec>();
+  private readonly ownChildren = new Map<string, Module>();
+  private parent: Module | null = null;
+  private localName = '';
+
+  abstract forward(...args: any[]): any;
+
+  /** Dotted path from the root module ('' for the root). */
+  get path(): string {
+    if (!this.parent) return this.localName;
+    return this.parent.path ? `${this.parent.path}.${this.localName}` : this.localName;
+  }
+
+  /** Runs `forward` scoped to this module's path. */
+  call<M extends Module>(this: M, ...args: Parameters<M['forward']>): ReturnType<M['forward']> {
+    const t = args.find((a): a is Tensor => !!a && typeof a === 'object' && 'graph' in a);
+    if (!t) return this.forward(...args);
+    return t.graph.withScope(this.path, () => this.forward(...args));
+  }
+
+  /** Registers a sub-module under `name` (its state_dict prefix). */
+  protected addModule<M extends Module>(name: string, m: M): M {
+    if (this.ownChildren.has(name) || this.ownParams.has(name)) throw new Error(`duplicate member '${name}'`);
+    if (m.parent) throw new Error(`module '${name}' already belongs to '${m.parent.path}'`);
+    m.parent = this;
+    m.localName = name;
+    this.ownChildren.set(name, m);
+    return m;
+  }
+
+  /** Declares a parameter of this module. */
+  protected addParam(name: string, shape: number[], init: Initializer, dtype: DType = 'float32'): void {
+    if (this.ownChildren.has(name) || this.ownParams.has(name)) throw new Error(`duplicate member '${name}'`);
+    this.ownParams.set(name, { dtype, shape, init });
+  }
+
+  /** The graph tensor of one of this module's parameters. */
+  protected p(g: Graph, name: string): Tensor {
+    const spec = this.ownParams.get(name);
+    if (!spec) throw new Error(`module '${this.path}' has no parameter '${name}'`);
+    return g.param(this.key(name), spec.dtype, spec.shape);
+  }
+
+  protected hasParam(name: string): boolean {
+    return this.ownParams.has(name);
+  }
+
+  /** Replaces the initialiser of an existing parameter (e.g. zero-init of a head). */
+  setInit(name: string, init: Initializer): void {
+    const spec = this.ownParams.get(name);
+    if (!spec) throw new Error(`module '${this.path}' has no parameter '${name}'`);
+    spec.init = init;
+  }
+
+  private key(name: string): string {
+    return this.path ? `${this.path}.${name}` : name;
+  }
+
+  children(): [string, Module][] {
+    return [...this.ownChildren];
+  }
+
+  /** Every module below and including this one, depth-first in registration order. */
+  *modules(): Generator<Module> {
+    yield this;
+    for (const c of this.ownChildren.values()) yield* c.modules();
+  }
+
+  /** [state_dict key, spec] in PyTorch's order: own parameters first, then each child's. */
+  *namedParameters(): Generator<[string, ParamSpec]> {
+    for (const [n, s] of this.ownParams) yield [this.key(n), s];
+    for (const c of this.ownChildren.values()) yield* c.namedParameters();
+  }
+
+  /** Parameter types by state_dict key. */
+  paramSpecs(): Map<string, { dtype: DType; shape: number[] }> {
+    return new Map([...this.namedParameters()].map(([k, s]) => [k, { dtype: s.dtype, shape: [...s.shape] }]));
+  }
+
+  /** A fresh, seeded initialisation of every parameter (one RNG stream in state_dict order). */
+  initStateDict(seed = 0): StateDict {
+    const rng = new Rng(seed);
+    const sd: StateDict = new Map();
+    for (const [k, s] of this.namedParameters()) sd.set(k, { dtype: s.dtype, shape: [...s.shape], data: s.init(rng, s.shape) });
+    return sd;
+  }
+
+  /** Number of scalar parameters. */
+  numParameters(): number {
+    let n = 0;
+    for (const [, s] of this.namedParameters()) n += s.shape.reduce((a, b) => a * b, 1);
+    return n;
+  }
+}
+
+/** Runs children '0', '1', … in order, as torch.nn.Sequential (and names them the same way). */
+export class Sequential extends Module {
+  readonly layers: Module[];
+  constructor(...layers: Module[]) {
+    super();
+    this.layers = layers.map((m, i) => this.addModule(String(i), m));
+  }
+  forward(x: Tensor): Tensor {
+    return this.layers.reduce((h, m) => m.call(h), x);
+  }
+}

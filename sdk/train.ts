@@ -1,0 +1,73 @@
+import { grad } from './autodiff';
+import { BuildError } from './errors';
+import type { Graph } from './graph';
+import { add, clip, div, mul, reduceSum, sqrt } from './ops';
+import { type OptimizerSpec, optimizerUpdate, stateSlots } from './optim';
+import type { Tensor } from './tensor';
+
+export interface TrainStepOptions {
+  optimizer: OptimizerSpec;
+  /** Also output `grad.P` for every trained parameter. */
+  withGrads?: boolean;
+  /** Parameters that stay fixed: no gradient, no optimizer state, no `new.P` output. */
+  frozen?: (name: string) => boolean;
+  /** Clip the global gradient L2 norm to this value (torch.nn.utils.clip_grad_norm_). */
+  clipGradNorm?: number;
+}
+
+export interface TrainStep {
+  /** Trained parameters, in state_dict order. */
+  trained: string[];
+  frozen: string[];
+  /** Optimizer state input names, per trained parameter. */
+  stateNames: Map<string, string[]>;
+}
+
+/**
+ * Turns a graph that computes `loss` (and named loss terms) from its parameters into ONE training-step graph:
+ * forward + backward + optimizer update. The contract (README, "Training-step graph"):
+ *   inputs:  the batch tensors (already in `g`), `lr`, `step` (float32 scalars; step is the 1-based t),
+ *            every parameter P, and its optimizer state (`adam.m.P`, `adam.v.P`, …);
+ *   outputs: `loss`, each named term, `new.P` and `new.<state>.P`, and with `withGrads` `grad.P`.
+ * `loss` is the loss at the parameters BEFORE the update. Export it with `params: 'inputs'`.
+ */
+export function buildTrainStep(g: Graph, loss: Tensor, terms: Record<string, Tensor>, opts: TrainStepOptions): TrainStep {
+  if (loss.size !== 1) throw new BuildError('train', g.scope, `the loss must be a scalar, got ${loss.type}`);
+  const lr = g.input('lr', 'float32', []);
+  const step = g.input('step', 'float32', []);
+  const names = [...g.params.keys()];
+  const isFrozen = opts.frozen ?? (() => false);
+  const trained = names.filter((n) => !isFrozen(n));
+  const frozen = names.filter((n) => isFrozen(n));
+  const params = trained.map((n) => g.params.get(n)!);
+
+  g.output('loss', loss);
+  for (const [k, t] of Object.entries(terms)) g.output(k, t);
+
+  let grads = g.withScope('backward', () => grad(loss, params));
+  if (opts.clipGradNorm !== undefined) {
+    const maxNorm = opts.clipGradNorm;
+    grads = g.withScope('clip_grad_norm', () => {
+      const sq = grads.map((gr) => reduceSum(mul(gr, gr), gr.shape.map((_, i) => i)));
+      const norm = sqrt(sq.length ? sq.reduce((a, b) => add(a, b)) : g.scalar(0));
+      g.output('grad_norm', norm);
+      // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), at most 1; reports the norm before clipping.
+      const coef = clip(div(g.scalar(maxNorm), add(norm, 1e-6)), { max: 1 });
+      return grads.map((gr) => mul(gr, coef));
+    });
+  }
+
+  const slots = stateSlots(opts.optimizer);
+  const stateNames = new Map<string, string[]>();
+  trained.forEach((name, i) => {
+    const p = params[i];
+    const sNames = slots.map((s) => s + name);
+    stateNames.set(name, sNames);
+    const state = sNames.map((s) => g.input(s, p.dtype, p.shape));
+    const upd = g.withScope(`optimizer.${name}`, () => optimizerUpdate(opts.optimizer, p, grads[i], state, { lr, step }));
+    g.output(`new.${name}`, upd.p);
+    upd.state.forEach((t, k) => g.output(`new.${sNames[k]}`, t));
+    if (opts.withGrads) g.output(`grad.${name}`, grads[i]);
+  });
+  return { trained, frozen, stateNames };
+}
