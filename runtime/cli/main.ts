@@ -10,11 +10,11 @@ export interface Command {
   handler: (args: any) => Promise<void> | void;
 }
 
-const COMMANDS: (() => Promise<Command>)[] = [];
+const COMMANDS: Command[] = [];
 
-/** Adds subcommands (loaded lazily, so `--help` stays fast). */
-export function registerCommands(...loaders: (() => Promise<Command>)[]): void {
-  COMMANDS.push(...loaders);
+/** Adds subcommands. */
+export function registerCommands(...cmds: Command[]): void {
+  COMMANDS.push(...cmds);
 }
 
 function version(): string {
@@ -26,7 +26,6 @@ export async function main(argv: string[]): Promise<number> {
   // NOTE: yargs 18 is ESM-only; a dynamic import keeps this package CommonJS.
   const { default: yargs } = await import('yargs');
   const { hideBin } = await import('yargs/helpers');
-  const cmds = await Promise.all(COMMANDS.map((l) => l()));
   let y = yargs(hideBin(argv))
     .scriptName('onnx-train')
     .usage('$0 <command> [options]\n\nGVSL pre-training and inference as ONNX graphs, run with ONNX Runtime.')
@@ -38,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     .fail((msg, err) => {
       throw err ?? new UserError(msg);
     });
-  for (const c of cmds) y = y.command(c.command, c.describe, c.builder, c.handler);
+  for (const c of COMMANDS) y = y.command(c.command, c.describe, c.builder, c.handler);
   try {
     await y.parseAsync();
     return 0;

@@ -1,0 +1,72 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildGvslGraph, buildGvslTrainGraph, buildUnetGraph, GVSL, parseShape } from '../../../graphs/build';
+import { parseWidths } from '../../../graphs/unet';
+import { saveModel } from '../../../sdk/export';
+import type { StateDict } from '../../../sdk/state';
+import { saveSafetensors } from '../../checkpoint/safetensors';
+import { loadModelWeights } from '../../weights';
+import { UserError } from '../errors';
+import type { Command } from '../main';
+
+export const MODELS = ['gvsl', 'gvsl-train', 'unet'] as const;
+
+interface Args {
+  model: (typeof MODELS)[number];
+  chan: string;
+  shape: string;
+  weights?: string;
+  out: string;
+  withGrads: boolean;
+  externalData: boolean;
+  opset: number;
+  seed: number;
+}
+
+export const exportCommand: Command = {
+  command: 'export',
+  describe: 'Export a GVSL graph (inference, backbone or training step) to ONNX',
+  builder: (y) =>
+    y
+      .option('model', { choices: MODELS, default: 'gvsl' as const, describe: 'gvsl: inputs A, B → res_A, warp_BA, aff_mat_BA, flow_BA; unet: x → global, local; gvsl-train: one training step (forward + backward + Adam)' })
+      .option('chan', { type: 'string', default: '32,64,128,256,512,256,128,64,32', describe: 'U-Net channel widths c0..c8' })
+      .option('shape', { type: 'string', default: '1,1,64,64,64', describe: 'input shape N,C,D,H,W (static)' })
+      .option('weights', { type: 'string', describe: 'weights to embed: .safetensors or PyTorch .pth/.pt (full GVSL or backbone-only state_dict); default: seeded official initialisation' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output .onnx file' })
+      .option('with-grads', { type: 'boolean', default: false, describe: 'gvsl-train: also output grad.<param>' })
+      .option('external-data', { type: 'boolean', default: false, describe: 'store weights in <out>.data beside the model (needed above 2 GB)' })
+      .option('opset', { type: 'number', default: 17, describe: 'target ONNX opset (13..21)' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of the initialisation when no --weights are given' }),
+  async handler(a: Args) {
+    let chan;
+    let shape;
+    try {
+      chan = parseWidths(a.chan);
+      shape = parseShape(a.shape);
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
+    const model = new GVSL(shape[1], chan);
+    const weights: StateDict = a.weights ? loadModelWeights(model, a.weights, { allowBackboneOnly: a.model === 'unet' }).tensors : model.initStateDict(a.seed);
+    const dir = path.dirname(path.resolve(a.out));
+    if (!fs.existsSync(dir)) throw new UserError(`output folder ${dir} does not exist`);
+    if (a.model === 'gvsl-train') {
+      const { graph, step } = buildGvslTrainGraph(model, shape, { withGrads: a.withGrads });
+      const m = saveModel(graph, a.out, { params: 'inputs', opset: a.opset, externalData: a.externalData });
+      // The graph takes parameters as inputs: write the starting state beside it for other toolchains.
+      const stateFile = a.out.replace(/\.onnx$/, '') + '.state.safetensors';
+      const state: StateDict = new Map();
+      for (const name of step.trained) {
+        const w = weights.get(name)!;
+        state.set(name, w);
+        for (const s of step.stateNames.get(name)!) state.set(s, { dtype: w.dtype, shape: w.shape, data: new Float32Array(w.data.length) });
+      }
+      saveSafetensors(stateFile, state, { chan: chan.join(','), shape: shape.join(','), step: '0' });
+      console.log(`wrote ${a.out} (${m.nodeCount} nodes, training step) and its starting state ${stateFile}`);
+      return;
+    }
+    const g = a.model === 'gvsl' ? buildGvslGraph(model, shape) : buildUnetGraph(model.unet, shape);
+    const m = saveModel(g, a.out, { weights, opset: a.opset, externalData: a.externalData });
+    console.log(`wrote ${a.out} (${m.nodeCount} nodes${a.externalData ? `, weights in ${path.basename(a.out)}.data` : ''})`);
+  },
+};
