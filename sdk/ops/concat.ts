@@ -43,6 +43,7 @@ export const Concat: Primitive<ConcatAttrs> = {
 
 /** Joins tensors along `axis` (negative counts from the end). */
 export function concat(xs: readonly Tensor[], axis: number): Tensor {
+  if (xs.length === 0) throw new Error('concat needs at least one tensor');
   if (xs.length === 1) return xs[0];
   let a = axis;
   try {

@@ -1,3 +1,4 @@
+import { fromNumbers } from '../dtype';
 import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
@@ -16,11 +17,12 @@ export interface PadAttrs {
 export const Pad: Primitive<PadAttrs> = {
   name: 'Pad',
   inputs: ['data'],
-  infer([x], { pads, mode }) {
+  infer([x], { pads, mode, value }) {
     check(x, 'missing input');
     check(pads.length === 2 * x.rank, () => `needs ${2 * x.rank} pads (begins then ends) for rank ${x.rank}, got ${pads.length}`);
     const shape = x.shape.map((s, i) => s + pads[i] + pads[i + x.rank]);
     check(shape.every((s) => s >= 0), () => `pads [${pads}] crop more than the input has`);
+    check(mode !== 'constant' || x.dtype !== 'bool' || value === 0 || value === 1, () => `pad value ${value} is not a bool`);
     if (mode === 'reflect') check(x.shape.every((s, i) => pads[i] < s && pads[i + x.rank] < s), 'reflect pads must be smaller than the input');
     return [{ dtype: x.dtype, shape }];
   },
@@ -28,10 +30,9 @@ export const Pad: Primitive<PadAttrs> = {
     const x = node.inputs[0]!;
     const { pads, mode, value } = node.attrs;
     const ins = [ctx.name(x), ctx.i64(pads)];
-    if (mode === 'constant') {
-      const data = x.dtype === 'float64' ? Float64Array.of(value) : x.dtype === 'int64' ? BigInt64Array.of(BigInt(value))
-        : x.dtype === 'int32' ? Int32Array.of(value) : Float32Array.of(value);
-      ins.push(ctx.constant(x.dtype, [], data));
+    // A zero fill is ONNX's default: leaving the input out works for every dtype (float16 and bool included).
+    if (mode === 'constant' && value !== 0) {
+      ins.push(ctx.constant(x.dtype, [], x.dtype === 'float16' ? Uint16Array.of(halfBits(value)) : fromNumbers(x.dtype, [value])));
     }
     ctx.emit('Pad', ins, [ctx.name(node.outputs[0])], { mode: { str: mode } });
   },
@@ -45,4 +46,30 @@ export const Pad: Primitive<PadAttrs> = {
 export function pad(x: Tensor, pads: readonly number[], { mode = 'constant', value = 0 }: { mode?: PadAttrs['mode']; value?: number } = {}): Tensor {
   if (pads.every((p) => p === 0)) return x;
   return x.graph.apply(Pad, [x], { pads: [...pads], mode, value })[0];
+}
+
+/** IEEE half-precision bits of `v` (round to nearest even, via float32). */
+function halfBits(v: number): number {
+  const f = new Float32Array([v]);
+  const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  const man = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    const m = (man | 0x800000) >>> 0;
+    const shift = 14 - e;
+    let h = m >>> shift;
+    const rest = m & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rest > half || (rest === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (man >>> 13);
+  const rest = man & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
+  return sign | h;
 }

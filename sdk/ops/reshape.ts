@@ -8,7 +8,10 @@ export interface ReshapeAttrs {
   shape: number[];
 }
 
-/** ONNX Reshape (opset 14) to a static shape. VJP: reshape dy back to the input shape. */
+/**
+ * ONNX Reshape (opset 13; 14 when the target has a 0 dim) to a static shape. VJP: reshape dy back to the
+ * input shape.
+ */
 export const Reshape: Primitive<ReshapeAttrs> = {
   name: 'Reshape',
   inputs: ['data'],
@@ -18,8 +21,12 @@ export const Reshape: Primitive<ReshapeAttrs> = {
     check(numel(shape) === x.size, () => `cannot reshape ${x.size} elements to [${shape}]`);
     return [{ dtype: x.dtype, shape: [...shape] }];
   },
+  // NOTE: ONNX reads a 0 in the target shape as "copy the input's dim" unless allowzero=1 (opset 14).
+  minOpset: ({ shape }) => (shape.includes(0) ? 14 : 13),
   lower(ctx, node) {
-    ctx.emit('Reshape', [ctx.name(node.inputs[0]), ctx.i64(node.attrs.shape)], [ctx.name(node.outputs[0])]);
+    const { shape } = node.attrs;
+    ctx.emit('Reshape', [ctx.name(node.inputs[0]), ctx.i64(shape)], [ctx.name(node.outputs[0])],
+      shape.includes(0) ? { allowzero: { int: 1 } } : {});
   },
   vjp: ([dy], { inputs: [x] }) => [reshape(dy!, x!.shape)],
 };

@@ -13,7 +13,11 @@ export interface SliceAttrs {
   counts: number[];
 }
 
-/** Resolves python-style start/end/step on an axis of length `dim` (as numpy/ONNX clamp them). */
+/**
+ * Resolves python-style start/end/step on an axis of length `dim`, clamped as numpy does.
+ * NOTE: numpy and ONNX differ for a negative step with a start before the axis (`x[-10::-1]` on length 5):
+ * numpy takes nothing, ONNX clamps the start to 0 and takes x[0]. We follow numpy.
+ */
 export function resolveRange(dim: number, start: number | undefined, end: number | undefined, step: number): { start: number; count: number } {
   const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
   let s: number;
@@ -35,6 +39,9 @@ export const Slice: Primitive<SliceAttrs> = {
   infer([x], { axes, starts, steps, counts }) {
     check(x, 'missing input');
     const shape = [...x.shape];
+    check(new Set(axes).size === axes.length, () => `repeated axes [${axes}]`);
+    check(starts.length === axes.length && steps.length === axes.length && counts.length === axes.length,
+      'axes, starts, steps and counts must have the same length');
     axes.forEach((a, i) => {
       check(a >= 0 && a < x.rank, () => `axis ${a} is out of range for rank ${x.rank}`);
       check(steps[i] !== 0, 'step 0 is not allowed');
@@ -49,19 +56,21 @@ export const Slice: Primitive<SliceAttrs> = {
     const { axes, starts, steps, counts } = node.attrs;
     const x = node.inputs[0]!;
     // NOTE: an exclusive end of -1 (before index 0, for negative steps) must be written as -(dim+1):
-    // ONNX would read -1 as "the last element".
+    // ONNX would read -1 as "the last element". An empty range is written as 0:0 for the same reason.
+    const begin = axes.map((_, i) => (counts[i] === 0 ? 0 : starts[i]));
     const ends = axes.map((a, i) => {
+      if (counts[i] === 0) return 0;
       const e = starts[i] + counts[i] * steps[i];
       return e < 0 ? -(x.shape[a] + 1) : e;
     });
-    ctx.emit('Slice', [ctx.name(x), ctx.i64(starts), ctx.i64(ends), ctx.i64(axes), ctx.i64(steps)], [ctx.name(node.outputs[0])]);
+    ctx.emit('Slice', [ctx.name(x), ctx.i64(begin), ctx.i64(ends), ctx.i64(axes), ctx.i64(steps)], [ctx.name(node.outputs[0])]);
   },
   vjp([dy], { inputs: [x], attrs: { axes, starts, steps, counts } }) {
     let d = dy!;
     axes.forEach((a, i) => {
       const n = x!.shape[a];
-      let first = starts[i];
-      let step = steps[i];
+      let first = counts[i] === 0 ? 0 : starts[i];
+      let step = counts[i] === 0 ? 1 : steps[i];
       if (step < 0) {
         // Reverse the axis so the step is positive; the taken elements then start at the lowest index.
         d = slice(d, { axes: [a], steps: [-1] });
@@ -104,4 +113,10 @@ export function slice(x: Tensor, { axes, starts = [], ends = [], steps = [] }: S
   const keep = ax.every((a, i) => attrs.steps[i] === 1 && attrs.starts[i] === 0 && attrs.counts[i] === x.shape[a]);
   if (keep) return x;
   return x.graph.apply(Slice, [x], attrs)[0];
+}
+
+/** Reverses `x` along `axes` (negative count from the end), as torch.flip: a Slice with step −1. */
+export function flip(x: Tensor, axes: readonly number[]): Tensor {
+  if (axes.length === 0) return x;
+  return slice(x, { axes, steps: axes.map(() => -1) });
 }

@@ -1,0 +1,44 @@
+import { check } from '../errors';
+import type { Primitive } from '../primitive';
+import type { Tensor } from '../tensor';
+import { checkIndices, nonNegative, zeros } from './indexing';
+import { scatterElements } from './scatter-elements';
+
+export interface GatherElementsAttrs {
+  /** Non-negative axis the indices select along. */
+  axis: number;
+}
+
+/**
+ * ONNX GatherElements (opset 13), torch.gather: out[i][j][k] = data[idx[i][j][k]][j][k] for axis 0.
+ * VJP: d data = ScatterElements(zeros, idx, dy, axis, reduction 'add') (opset 16; repeated indices sum).
+ */
+export const GatherElements: Primitive<GatherElementsAttrs> = {
+  name: 'GatherElements',
+  inputs: ['data', 'indices'],
+  nondiff: [1],
+  infer([x, idx], { axis }) {
+    check(x && idx, 'missing input');
+    checkIndices(idx);
+    check(x.rank >= 1 && idx.rank === x.rank, () => `indices [${idx.shape}] must have the rank of data [${x.shape}] (>= 1)`);
+    check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
+    check(idx.shape.every((s, i) => i === axis || s <= x.shape[i]),
+      () => `indices [${idx.shape}] exceed data [${x.shape}] on an axis other than ${axis}`);
+    return [{ dtype: x.dtype, shape: [...idx.shape] }];
+  },
+  lower(ctx, node) {
+    ctx.emit('GatherElements', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])], { axis: { int: node.attrs.axis } });
+  },
+  vjp([dy], { inputs: [x, idx], attrs: { axis } }) {
+    const i = nonNegative(idx!, x!.shape[axis]);
+    return [scatterElements(zeros(dy!.graph, dy!.dtype, x!.shape), i, dy!, { axis, reduction: 'add' }), null];
+  },
+};
+
+/**
+ * torch.gather / numpy take_along_axis: picks one element of `x` along `axis` (default 0) per entry of
+ * `indices` (int32 or int64, same rank as x, may be negative). Output shape: indices.shape.
+ */
+export function gatherElements(x: Tensor, indices: Tensor, { axis = 0 }: { axis?: number } = {}): Tensor {
+  return x.graph.apply(GatherElements, [x, indices], { axis: axis < 0 ? axis + x.rank : axis })[0];
+}

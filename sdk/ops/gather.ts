@@ -1,0 +1,62 @@
+import { BuildError, check } from '../errors';
+import type { Primitive } from '../primitive';
+import type { Tensor } from '../tensor';
+import { cast } from './cast';
+import { checkIndices, nonNegative, range, zeros } from './indexing';
+import { reshape } from './reshape';
+import { scatterND } from './scatter-nd';
+import { transpose } from './transpose';
+
+export interface GatherAttrs {
+  /** Non-negative axis of `data` the indices select along. */
+  axis: number;
+}
+
+/**
+ * ONNX Gather (opset 13): out[pre, j..., post] = data[pre, idx[j...], post], idx in [-n, n).
+ * VJP: d data = scatterAdd(dy, idx) into zeros (repeated indices sum); indices get none.
+ */
+export const Gather: Primitive<GatherAttrs> = {
+  name: 'Gather',
+  inputs: ['data', 'indices'],
+  nondiff: [1],
+  infer([x, idx], { axis }) {
+    check(x && idx, 'missing input');
+    checkIndices(idx);
+    check(x.rank >= 1, 'data must have rank >= 1');
+    check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
+    return [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)] }];
+  },
+  lower(ctx, node) {
+    ctx.emit('Gather', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])], { axis: { int: node.attrs.axis } });
+  },
+  vjp: ([dy], { inputs: [x, idx], attrs: { axis } }) => [scatterAdd(dy!, idx!, x!.shape, { axis }), null],
+};
+
+/**
+ * Takes slices of `x` along `axis` (default 0): `gather(table, idx)` is `table[idx]`; `idx` (int32 or
+ * int64, any rank) may be negative. Output shape: x.shape[:axis] + idx.shape + x.shape[axis+1:].
+ */
+export function gather(x: Tensor, indices: Tensor, { axis = 0 }: { axis?: number } = {}): Tensor {
+  return x.graph.apply(Gather, [x, indices], { axis: axis < 0 ? axis + x.rank : axis })[0];
+}
+
+/**
+ * The adjoint of `gather`: zeros of `shape` with `updates[pre, j..., post]` added at
+ * `[pre, indices[j...], post]`; repeated indices sum. ScatterND (opset 16, reduction 'add') on a copy with
+ * `axis` first, so each index row adds one contiguous slice (ORT-NOTES: ~6x faster than ScatterElements).
+ */
+export function scatterAdd(updates: Tensor, indices: Tensor, shape: readonly number[], { axis = 0 }: { axis?: number } = {}): Tensor {
+  const g = updates.graph;
+  const a = axis < 0 ? axis + shape.length : axis;
+  const [pre, n, post] = [shape.slice(0, a), shape[a], shape.slice(a + 1)];
+  const want = [...pre, ...indices.shape, ...post];
+  if (!(a >= 0 && a < shape.length) || want.join() !== updates.shape.join()) {
+    throw new BuildError('scatterAdd', g.scope, `updates ${updates.type} do not fit indices [${indices.shape}] into [${shape}] along axis ${axis} (expects [${want}])`);
+  }
+  const q = indices.rank;
+  const rows = reshape(transpose(updates, [...range(a, a + q), ...range(0, a), ...range(a + q, updates.rank)]), [indices.size, ...pre, ...post]);
+  const idx = reshape(nonNegative(cast(indices, 'int64'), n), [indices.size, 1]);
+  const sums = scatterND(zeros(g, updates.dtype, [n, ...pre, ...post]), idx, rows, { reduction: 'add' });
+  return transpose(sums, [...range(1, a + 1), 0, ...range(a + 1, shape.length)]);
+}

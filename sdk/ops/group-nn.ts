@@ -1,0 +1,11 @@
+import type { Primitive } from '../primitive';
+import { AveragePool } from './average-pool';
+import { Conv } from './conv';
+import { Gemm } from './gemm';
+import { MatMul } from './matmul';
+import { MaxPool } from './max-pool';
+import type { NnPrim } from './names';
+import { Resize } from './resize';
+
+/** The NN group of primitives, keyed by name (the compiler checks that every NnPrim is here). */
+export const NN: { [K in NnPrim]: Primitive<any> } = { MatMul, Gemm, Conv, MaxPool, AveragePool, Resize };

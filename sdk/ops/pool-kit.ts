@@ -1,0 +1,69 @@
+/** Shared pieces of MaxPool and AveragePool: attributes, shape rule, and the non-overlapping window view. */
+import { check } from '../errors';
+import type { OutputType } from '../primitive';
+import type { Tensor } from '../tensor';
+import { checkWindowAttrs, convOutLength } from './conv';
+import { FLOATS } from './kit';
+import { pad } from './pad';
+import { reshape } from './reshape';
+import { slice } from './slice';
+
+export interface PoolAttrs {
+  kernel: number[];
+  strides: number[];
+  /** ONNX order: begins of every spatial axis, then ends. */
+  pads: number[];
+}
+
+export interface PoolOptions {
+  kernel: readonly number[];
+  /** Default: the kernel (torch's default; ONNX's own default is 1). */
+  strides?: readonly number[];
+  /** Default: no padding. */
+  pads?: readonly number[];
+}
+
+export function poolAttrs(o: PoolOptions): PoolAttrs {
+  return { kernel: [...o.kernel], strides: [...(o.strides ?? o.kernel)], pads: [...(o.pads ?? o.kernel.flatMap(() => [0, 0]))] };
+}
+
+/** Shape rule of a pooling op on [N, C, ...spatial] (floor mode). */
+export function poolInfer([x]: readonly (Tensor | null)[], { kernel, strides, pads }: PoolAttrs): OutputType[] {
+  check(x, 'missing input');
+  check(FLOATS.includes(x.dtype), () => `X must be a float tensor, got ${x.dtype}`);
+  check(x.rank >= 3 && x.rank <= 5, () => `X must be [N, C, ...spatial] with 1 to 3 spatial axes, got [${x.shape}]`);
+  const s = x.rank - 2;
+  check(kernel.length === s && kernel.every((k) => Number.isInteger(k) && k >= 1), () => `kernel [${kernel}] must be ${s} positive integers for X [${x.shape}]`);
+  checkWindowAttrs(s, { pads, strides });
+  const out = x.shape.slice(2).map((size, i) => {
+    check(pads[i] < kernel[i] && pads[i + s] < kernel[i], () => `pads [${pads}] must be smaller than the kernel [${kernel}]`);
+    check(kernel[i] <= size + pads[i] + pads[i + s], () => `kernel [${kernel}] is larger than the padded input [${x.shape}] (pads [${pads}])`);
+    return convOutLength(size, kernel[i], pads[i], pads[i + s], strides[i]);
+  });
+  return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...out] }];
+}
+
+/** True when windows tile the input without overlap or padding (trailing rows the forward drops are allowed). */
+export function nonOverlapping({ kernel, strides, pads }: PoolAttrs): boolean {
+  return kernel.every((k, i) => k === strides[i]) && pads.every((p) => p === 0);
+}
+
+/**
+ * Views of a non-overlapping pooling: `view(x)` is the covered part of x as [N, C, O1, k1, O2, k2, ...],
+ * `outView` the pooled shape [N, C, O1, 1, O2, 1, ...] that broadcasts against it, `restore(t)` turns a
+ * window-view tensor back into x's shape (zeros for trailing rows no window covered).
+ */
+export function windowViews(x: Tensor, kernel: readonly number[]) {
+  const [n, c, ...sp] = x.shape;
+  const out = sp.map((v, i) => Math.floor(v / kernel[i]));
+  const covered = out.map((o, i) => o * kernel[i]);
+  const axes = sp.map((_, i) => i + 2);
+  const viewShape = [n, c, ...out.flatMap((o, i) => [o, kernel[i]])];
+  return {
+    viewShape,
+    outView: [n, c, ...out.flatMap((o) => [o, 1])],
+    covered: [n, c, ...covered],
+    view: (t: Tensor) => reshape(slice(t, { axes, starts: axes.map(() => 0), ends: covered }), viewShape),
+    restore: (t: Tensor) => pad(reshape(t, [n, c, ...covered]), [0, 0, ...axes.map(() => 0), 0, 0, ...sp.map((v, i) => v - covered[i])]),
+  };
+}
