@@ -72,7 +72,7 @@ export class Graph {
     if (arr.length !== numel(shape)) {
       throw new BuildError('constant', this.path, `${arr.length} values do not fill shape [${shape}]`);
     }
-    return this.make(dtype, shape, { kind: 'const', data: arr }, this.uniqueName(this.prefixed('const')));
+    return this.make(dtype, shape, { kind: 'const', data: arr }, this.claim(this.uniqueName(this.prefixed('const')), 'constant'));
   }
 
   /** A scalar constant (shape []). */
