@@ -109,7 +109,7 @@ export class Graph {
       }
       throw e;
     }
-    const nodeName = this.uniqueName(this.prefixed(op.name));
+    const nodeName = this.claim(this.uniqueName(this.prefixed(op.name)), 'node');
     const node: Node<A> = {
       id: this.nodes.length, prim: op.name, op, inputs: [...inputs], attrs, outputs: [], path: this.path, name: nodeName,
     };
@@ -119,8 +119,9 @@ export class Graph {
           throw new BuildError(op.name, this.path, `shape rule produced an invalid shape [${ty.shape}]`);
         }
       }
-      const valueName = types.length === 1 ? nodeName : `${nodeName}:${i}`;
-      node.outputs.push(this.make(ty.dtype, ty.shape, { kind: 'op', node, index: i }, this.claim(valueName, 'value')));
+      // A single output shares its node's name; ONNX keeps node and value names in separate namespaces.
+      const valueName = types.length === 1 ? nodeName : this.claim(`${nodeName}:${i}`, 'value');
+      node.outputs.push(this.make(ty.dtype, ty.shape, { kind: 'op', node, index: i }, valueName));
     });
     this.nodes.push(node);
     return node.outputs;
