@@ -1,12 +1,15 @@
 import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
-import { checkIndices, nonNegative, zeros } from './indexing';
+import type { GatherOptions } from './gather';
+import { checkIndices, wrapIndices, zeros } from './indexing';
 import { scatterElements } from './scatter-elements';
 
 export interface GatherElementsAttrs {
   /** Non-negative axis the indices select along. */
   axis: number;
+  /** The caller promises indices >= 0, so the gradient skips mapping negative ones (not lowered). */
+  nonNegative?: boolean;
 }
 
 /**
@@ -29,8 +32,8 @@ export const GatherElements: Primitive<GatherElementsAttrs> = {
   lower(ctx, node) {
     ctx.emit('GatherElements', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])], { axis: { int: node.attrs.axis } });
   },
-  vjp([dy], { inputs: [x, idx], attrs: { axis } }) {
-    const i = nonNegative(idx!, x!.shape[axis]);
+  vjp([dy], { inputs: [x, idx], attrs: { axis, nonNegative } }) {
+    const i = nonNegative ? idx! : wrapIndices(idx!, x!.shape[axis]);
     return [scatterElements(zeros(dy!.graph, dy!.dtype, x!.shape), i, dy!, { axis, reduction: 'add' }), null];
   },
 };
@@ -38,7 +41,8 @@ export const GatherElements: Primitive<GatherElementsAttrs> = {
 /**
  * torch.gather / numpy take_along_axis: picks one element of `x` along `axis` (default 0) per entry of
  * `indices` (int32 or int64, same rank as x, may be negative). Output shape: indices.shape.
+ * `nonNegative`: as for `gather`, a promise that lets the gradient skip mapping negative indices.
  */
-export function gatherElements(x: Tensor, indices: Tensor, { axis = 0 }: { axis?: number } = {}): Tensor {
-  return x.graph.apply(GatherElements, [x, indices], { axis: axis < 0 ? axis + x.rank : axis })[0];
+export function gatherElements(x: Tensor, indices: Tensor, { axis = 0, nonNegative = false }: GatherOptions = {}): Tensor {
+  return x.graph.apply(GatherElements, [x, indices], { axis: axis < 0 ? axis + x.rank : axis, nonNegative })[0];
 }

@@ -2,7 +2,7 @@ import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { cast } from './cast';
-import { checkIndices, nonNegative, zeros } from './indexing';
+import { checkIndices, wrapIndices, zeros } from './indexing';
 import { scatterND } from './scatter-nd';
 
 /**
@@ -26,7 +26,7 @@ export const GatherND: Primitive<{}> = {
   },
   vjp([dy], { inputs: [x, idx] }) {
     const k = idx!.shape[idx!.rank - 1];
-    const i = nonNegative(idx!, x!.shape.slice(0, k));
+    const i = wrapIndices(idx!, x!.shape.slice(0, k));
     return [scatterND(zeros(dy!.graph, dy!.dtype, x!.shape), i, dy!, { reduction: 'add' }), null];
   },
 };

@@ -2,7 +2,7 @@ import { BuildError, check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { cast } from './cast';
-import { checkIndices, nonNegative, range, zeros } from './indexing';
+import { checkIndices, range, wrapIndices, zeros } from './indexing';
 import { reshape } from './reshape';
 import { scatterND } from './scatter-nd';
 import { transpose } from './transpose';
@@ -10,6 +10,8 @@ import { transpose } from './transpose';
 export interface GatherAttrs {
   /** Non-negative axis of `data` the indices select along. */
   axis: number;
+  /** The caller promises indices >= 0, so the gradient skips mapping negative ones (not lowered). */
+  nonNegative?: boolean;
 }
 
 /**
@@ -30,15 +32,26 @@ export const Gather: Primitive<GatherAttrs> = {
   lower(ctx, node) {
     ctx.emit('Gather', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])], { axis: { int: node.attrs.axis } });
   },
-  vjp: ([dy], { inputs: [x, idx], attrs: { axis } }) => [scatterAdd(dy!, idx!, x!.shape, { axis }), null],
+  vjp: ([dy], { inputs: [x, idx], attrs: { axis, nonNegative } }) => [scatterAdd(dy!, idx!, x!.shape, { axis, nonNegative }), null],
 };
+
+export interface GatherOptions {
+  axis?: number;
+  /**
+   * Promise that every index is >= 0 (e.g. clipped coordinates): the gradient then feeds them to its
+   * scatter as they are, saving three elementwise ops over the indices (measured on a 2-core CPU with
+   * 2.1M indices: ~40 ms, against 55-390 ms for the scatter-add of 8-32 channels). A negative index then
+   * gives a wrong gradient or a run-time error.
+   */
+  nonNegative?: boolean;
+}
 
 /**
  * Takes slices of `x` along `axis` (default 0): `gather(table, idx)` is `table[idx]`; `idx` (int32 or
  * int64, any rank) may be negative. Output shape: x.shape[:axis] + idx.shape + x.shape[axis+1:].
  */
-export function gather(x: Tensor, indices: Tensor, { axis = 0 }: { axis?: number } = {}): Tensor {
-  return x.graph.apply(Gather, [x, indices], { axis: axis < 0 ? axis + x.rank : axis })[0];
+export function gather(x: Tensor, indices: Tensor, { axis = 0, nonNegative = false }: GatherOptions = {}): Tensor {
+  return x.graph.apply(Gather, [x, indices], { axis: axis < 0 ? axis + x.rank : axis, nonNegative })[0];
 }
 
 /**
@@ -46,7 +59,7 @@ export function gather(x: Tensor, indices: Tensor, { axis = 0 }: { axis?: number
  * `[pre, indices[j...], post]`; repeated indices sum. ScatterND (opset 16, reduction 'add') on a copy with
  * `axis` first, so each index row adds one contiguous slice (ORT-NOTES: ~6x faster than ScatterElements).
  */
-export function scatterAdd(updates: Tensor, indices: Tensor, shape: readonly number[], { axis = 0 }: { axis?: number } = {}): Tensor {
+export function scatterAdd(updates: Tensor, indices: Tensor, shape: readonly number[], { axis = 0, nonNegative = false }: GatherOptions = {}): Tensor {
   const g = updates.graph;
   const a = axis < 0 ? axis + shape.length : axis;
   const [pre, n, post] = [shape.slice(0, a), shape[a], shape.slice(a + 1)];
@@ -56,7 +69,8 @@ export function scatterAdd(updates: Tensor, indices: Tensor, shape: readonly num
   }
   const q = indices.rank;
   const rows = reshape(transpose(updates, [...range(a, a + q), ...range(0, a), ...range(a + q, updates.rank)]), [indices.size, ...pre, ...post]);
-  const idx = reshape(nonNegative(cast(indices, 'int64'), n), [indices.size, 1]);
+  const i64 = cast(indices, 'int64');
+  const idx = reshape(nonNegative ? i64 : wrapIndices(i64, n), [indices.size, 1]);
   const sums = scatterND(zeros(g, updates.dtype, [n, ...pre, ...post]), idx, rows, { reduction: 'add' });
   return transpose(sums, [...range(1, a + 1), 0, ...range(a + 1, shape.length)]);
 }

@@ -36,7 +36,7 @@ export function zeros(g: Graph, dtype: DType, shape: readonly number[]): Tensor 
  * NOTE: ONNX lets every gather and scatter take negative indices, but the scatters of the VJPs are the hot
  * path on every execution provider, so they get indices no kernel can misread, for three cheap ops.
  */
-export function nonNegative(idx: Tensor, dims: number | readonly number[]): Tensor {
+export function wrapIndices(idx: Tensor, dims: number | readonly number[]): Tensor {
   if (idx.source.kind === 'const' && Array.from(idx.source.data as ArrayLike<number | bigint>).every((v) => v >= 0)) return idx;
   const g = idx.graph;
   const d = typeof dims === 'number' ? g.scalar(dims, idx.dtype) : g.constant([...dims], idx.dtype, [dims.length]);

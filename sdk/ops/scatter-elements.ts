@@ -2,7 +2,7 @@ import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { gatherElements } from './gather-elements';
-import { checkIndices, checkReduction, nonNegative, type Reduction, reductionOpset, zeros } from './indexing';
+import { checkIndices, checkReduction, type Reduction, reductionOpset, wrapIndices, zeros } from './indexing';
 
 export interface ScatterElementsAttrs {
   /** Non-negative axis the indices address. */
@@ -41,7 +41,7 @@ export const ScatterElements: Primitive<ScatterElementsAttrs> = {
   },
   minOpset: ({ reduction }) => reductionOpset(reduction),
   vjp([dy], { inputs: [x, idx, u], attrs: { axis, reduction } }) {
-    const i = nonNegative(idx!, x!.shape[axis]);
+    const i = wrapIndices(idx!, x!.shape[axis]);
     const dx = reduction === 'add' ? dy! : scatterElements(dy!, i, zeros(dy!.graph, u!.dtype, u!.shape), { axis });
     return [dx, null, gatherElements(dy!, i, { axis })];
   },

@@ -3,7 +3,7 @@ import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { cast } from './cast';
 import { gatherND } from './gather-nd';
-import { checkIndices, checkReduction, nonNegative, type Reduction, reductionOpset, zeros } from './indexing';
+import { checkIndices, checkReduction, type Reduction, reductionOpset, wrapIndices, zeros } from './indexing';
 
 export interface ScatterNDAttrs {
   reduction: Reduction;
@@ -40,7 +40,7 @@ export const ScatterND: Primitive<ScatterNDAttrs> = {
   minOpset: ({ reduction }) => reductionOpset(reduction),
   vjp([dy], { inputs: [x, idx, u], attrs: { reduction } }) {
     const k = idx!.shape[idx!.rank - 1];
-    const i = nonNegative(idx!, x!.shape.slice(0, k));
+    const i = wrapIndices(idx!, x!.shape.slice(0, k));
     const dx = reduction === 'add' ? dy! : scatterND(dy!, i, zeros(dy!.graph, u!.dtype, u!.shape));
     return [dx, null, gatherND(dy!, i)];
   },

@@ -18,12 +18,16 @@ export const INDEX_GRAD_CASES: { [K in IndexPrim]: GradCase[] } = {
       build: ([x, i]) => gather(x, i, { axis: 2 }) },
     { label: 'axis 0 of a channel-last table, int32 indices', inputs: [{ shape: [6, 4] }, idx([3, 3], [5, 1, 5, 5, 0, 1, 2, 5, 0], 'int32')],
       build: ([x, i]) => gather(x, i) },
+    { label: 'axis 1, nonNegative promise (no index wrapping), repeated', inputs: [{ shape: [2, 4, 3] }, idx([5], [0, 3, 0, 2, 0])],
+      build: ([x, i]) => gather(x, i, { axis: 1, nonNegative: true }) },
   ],
   GatherElements: [
     { label: 'axis 0, repeated and negative', inputs: [{ shape: [3, 4] }, idx([5, 4], [0, -1, 2, 1, -3, 0, 0, 2, 1, 1, 1, 1, 2, 0, 0, -1, 0, 0, 0, 0])],
       build: ([x, i]) => gatherElements(x, i) },
     { label: 'axis 2, repeated', inputs: [{ shape: [2, 3, 4] }, { shape: [2, 2, 6], dtype: 'int64', values: Array.from({ length: 24 }, (_, k) => (k * 7) % 4) }],
       build: ([x, i]) => gatherElements(x, i, { axis: 2 }) },
+    { label: 'axis 1, nonNegative promise, repeated', inputs: [{ shape: [2, 3] }, idx([2, 4], [2, 2, 0, 1, 1, 1, 0, 2])],
+      build: ([x, i]) => gatherElements(x, i, { axis: 1, nonNegative: true }) },
   ],
   GatherND: [
     { label: 'rows, repeated and negative', inputs: [{ shape: [4, 3] }, idx([5, 1], [0, 3, -1, 0, 2])],
