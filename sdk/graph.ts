@@ -68,7 +68,10 @@ export class Graph {
 
   /** A constant (an ONNX initializer). `data` is numbers or the dtype's typed array. */
   constant(data: TypedArray | readonly number[], dtype: DType, shape: readonly number[]): Tensor {
-    const arr = ArrayBuffer.isView(data) ? (data as TypedArray) : fromNumbers(dtype, data as number[]);
+    // A typed array of another storage type (e.g. a Float32Array for a float64 constant) is converted.
+    const arr = ArrayBuffer.isView(data) && data.constructor === allocate(dtype, 0).constructor
+      ? (data as TypedArray)
+      : fromNumbers(dtype, Array.from(data as ArrayLike<number | bigint>, Number));
     if (arr.length !== numel(shape)) {
       throw new BuildError('constant', this.path, `${arr.length} values do not fill shape [${shape}]`);
     }

@@ -19,11 +19,13 @@ export class GroupNorm extends Module {
 
   forward(x: Tensor): Tensor {
     const [n, c, ...sp] = x.shape;
-    const s = sp.reduce((a, b) => a * b, 1);
-    const xg = reshape(x, [n, this.groups, c / this.groups, s]);
-    const mean = reduceMean(reduceMean(xg, [3], { keepdims: true }), [2], { keepdims: true });
-    const xc = sub(xg, mean);
-    const v = reduceMean(reduceMean(mul(xc, xc), [3], { keepdims: true }), [2], { keepdims: true });
+    // Reduce the spatial axes in stages of at most a few thousand elements each, then the group's channels.
+    const inner = sp.length > 1 ? sp.slice(1).reduce((a, b) => a * b, 1) : 1;
+    const xg = reshape(x, [n, this.groups, c / this.groups, sp[0] ?? 1, inner]);
+    const groupMean = (t: Tensor) =>
+      reduceMean(reduceMean(reduceMean(t, [4], { keepdims: true }), [3], { keepdims: true }), [2], { keepdims: true });
+    const xc = sub(xg, groupMean(xg));
+    const v = groupMean(mul(xc, xc));
     const xn = reshape(div(xc, sqrt(add(v, this.eps))), x.shape);
     const bshape = [1, c, ...sp.map(() => 1)];
     const g = x.graph;

@@ -49,20 +49,20 @@ export function nonOverlapping({ kernel, strides, pads }: PoolAttrs): boolean {
 }
 
 /**
- * Views of a non-overlapping pooling: `view(x)` is the covered part of x as [N, C, O1, k1, O2, k2, ...],
- * `outView` the pooled shape [N, C, O1, 1, O2, 1, ...] that broadcasts against it, `restore(t)` turns a
- * window-view tensor back into x's shape (zeros for trailing rows no window covered).
+ * Views of a non-overlapping pooling: `view(x)` is the covered part of x as [N·C, O1, k1, O2, k2, ...],
+ * `outView` the pooled shape [N·C, O1, 1, O2, 1, ...] that broadcasts against it, `restore(t)` turns a
+ * window-view tensor back into x's shape (zeros for trailing rows no window covered). N and C are merged
+ * to keep a 3-D view at rank 7 (the highest Transpose rank ORT-NOTES checked on WebGPU).
  */
 export function windowViews(x: Tensor, kernel: readonly number[]) {
   const [n, c, ...sp] = x.shape;
   const out = sp.map((v, i) => Math.floor(v / kernel[i]));
   const covered = out.map((o, i) => o * kernel[i]);
   const axes = sp.map((_, i) => i + 2);
-  const viewShape = [n, c, ...out.flatMap((o, i) => [o, kernel[i]])];
+  const viewShape = [n * c, ...out.flatMap((o, i) => [o, kernel[i]])];
   return {
     viewShape,
-    outView: [n, c, ...out.flatMap((o) => [o, 1])],
-    covered: [n, c, ...covered],
+    outView: [n * c, ...out.flatMap((o) => [o, 1])],
     view: (t: Tensor) => reshape(slice(t, { axes, starts: axes.map(() => 0), ends: covered }), viewShape),
     restore: (t: Tensor) => pad(reshape(t, [n, c, ...covered]), [0, 0, ...axes.map(() => 0), 0, 0, ...sp.map((v, i) => v - covered[i])]),
   };

@@ -1,7 +1,7 @@
 /** Forward table of the NN primitives: one-node graphs in ORT against the plain-TS references. */
 import type { NnPrim } from '../../sdk/ops/names';
 import { avgPool, conv, gemm, matmul, maxPool, resize } from '../../sdk/ops';
-import { resizeByMatMul } from '../../sdk/ops/resize';
+import { resizeByMatMul } from '../../sdk/ops/resize-grad';
 import type { PrimCase } from '../helpers/primcheck';
 import { refConv, refMatMul, refPool, refResizeLinear, refResizeNearest, refTranspose2 } from '../ref/nn';
 import { zipWith, type ND } from '../ref/nd';
@@ -94,6 +94,8 @@ export const NN_PRIM_CASES: { [K in NnPrim]: PrimCase[] } = {
     linearCase('trilinear down 5×6×7 → 3×4×5 half_pixel', [1, 1, 5, 6, 7], [3, 4, 5], 'half_pixel'),
     linearCase('bilinear 4-D ×2 asymmetric', [1, 2, 3, 4], [6, 8], 'asymmetric'),
     linearCase('2-D tensor 3 → 5 align_corners', [2, 3], [2, 5], 'align_corners'),
+    linearCase('1-D signal [N, C, W] 5 → 9 half_pixel', [2, 3, 5], [9], 'half_pixel'),
+    { ...linearCase('trilinear ×2 align_corners, opset 13', [1, 2, 5, 6, 7], [10, 12, 14], 'align_corners'), opset: 13 },
     linearCase('forward by matrices: align_corners ×2', [1, 2, 5, 6, 7], [10, 12, 14], 'align_corners', true),
     linearCase('forward by matrices: half_pixel down', [1, 1, 5, 6, 7], [3, 4, 5], 'half_pixel', true),
     {

@@ -1,0 +1,66 @@
+import { Graph } from '../sdk/graph';
+import type { OptimizerSpec } from '../sdk/optim';
+import { buildTrainStep, type TrainStep } from '../sdk/train';
+import { GVSL, gvslLosses, type LossWeights } from './gvsl';
+import { UNetBase, type Widths } from './unet';
+
+/** Batch shape (N, C, D, H, W) of the volumes a graph is built for. */
+export type VolumeShape = readonly [number, number, number, number, number];
+
+export function parseShape(s: string): VolumeShape {
+  const v = s.split(',').map((x) => Number(x.trim()));
+  if (v.length !== 5 || v.some((x) => !Number.isInteger(x) || x <= 0)) {
+    throw new Error(`--shape needs N,C,D,H,W as five positive integers (e.g. 1,1,64,64,64), got '${s}'`);
+  }
+  return v as unknown as VolumeShape;
+}
+
+/** Inference graph `gvsl`: inputs A, B; outputs res_A, warp_BA, aff_mat_BA, flow_BA. */
+export function buildGvslGraph(model: GVSL, shape: VolumeShape): Graph {
+  const g = new Graph('gvsl');
+  const A = g.input('A', 'float32', shape);
+  const B = g.input('B', 'float32', shape);
+  const out = model.call(A, B);
+  g.output('res_A', out.res);
+  g.output('warp_BA', out.warp);
+  g.output('aff_mat_BA', out.aff);
+  g.output('flow_BA', out.flow);
+  return g;
+}
+
+/** Backbone graph `unet`: input x; outputs global (bottleneck) and local (full-resolution decoder) features. */
+export function buildUnetGraph(unet: UNetBase, shape: VolumeShape): Graph {
+  const g = new Graph('unet');
+  const x = g.input('x', 'float32', shape);
+  const { global, local } = unet.call(x);
+  g.output('global', global);
+  g.output('local', local);
+  return g;
+}
+
+export interface GvslTrainOptions {
+  optimizer?: OptimizerSpec;
+  weights?: LossWeights;
+  withGrads?: boolean;
+  clipGradNorm?: number;
+}
+
+/**
+ * Training-step graph `gvsl-train`: batch inputs img_aug (damaged A), img (A), img2 (B); outputs loss,
+ * loss_ncc, loss_mse, loss_smooth and the parameter/optimizer updates (sdk/train.ts contract).
+ */
+export function buildGvslTrainGraph(model: GVSL, shape: VolumeShape, opts: GvslTrainOptions = {}): { graph: Graph; step: TrainStep } {
+  const g = new Graph('gvsl_train');
+  const imgAug = g.input('img_aug', 'float32', shape);
+  const img = g.input('img', 'float32', shape);
+  const img2 = g.input('img2', 'float32', shape);
+  const l = gvslLosses(model, imgAug, img, img2, opts.weights);
+  const step = buildTrainStep(g, l.loss, { loss_ncc: l.ncc, loss_mse: l.mse, loss_smooth: l.smooth }, {
+    optimizer: opts.optimizer ?? { kind: 'adam' },
+    withGrads: opts.withGrads,
+    clipGradNorm: opts.clipGradNorm,
+  });
+  return { graph: g, step };
+}
+
+export { GVSL, UNetBase, type Widths };

@@ -1,0 +1,49 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { StateDict } from '../../sdk/state';
+import { loadSafetensors, saveSafetensors } from '../checkpoint/safetensors';
+
+/** Bumped when the checkpoint layout changes. */
+export const CHECKPOINT_FORMAT = 'gvsl-onnx/1';
+
+/** What a training checkpoint holds besides the tensors. */
+export interface CheckpointMeta<C> {
+  /** The run's configuration (everything needed to rebuild the graphs and the data stream). */
+  config: C;
+  /** Completed optimizer steps. */
+  step: number;
+  /** Free-form extra state (e.g. best validation score). */
+  extra?: Record<string, unknown>;
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
+/**
+ * Writes parameters + optimizer state (state_dict names; optimizer slots as `adam.m.<param>`) and the run's
+ * metadata as one safetensors file, atomically (temp file + rename): a crash never leaves a broken checkpoint.
+ */
+export function saveCheckpoint<C>(dir: string, state: StateDict, meta: CheckpointMeta<C>, file = CHECKPOINT_FILE): string {
+  const target = path.join(dir, file);
+  saveSafetensors(target, state, {
+    format: CHECKPOINT_FORMAT,
+    config: JSON.stringify(meta.config),
+    step: String(meta.step),
+    extra: JSON.stringify(meta.extra ?? {}),
+  });
+  return target;
+}
+
+/** Reads a checkpoint written by saveCheckpoint (`fileOrDir` may be the run folder). */
+export function loadCheckpoint<C>(fileOrDir: string): { state: StateDict; meta: CheckpointMeta<C>; file: string } {
+  const file = fs.existsSync(fileOrDir) && fs.statSync(fileOrDir).isDirectory() ? path.join(fileOrDir, CHECKPOINT_FILE) : fileOrDir;
+  if (!fs.existsSync(file)) throw new Error(`no checkpoint at ${file}`);
+  const { tensors, metadata } = loadSafetensors(file);
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`${file} is not a gvsl-onnx training checkpoint (format '${metadata.format ?? 'none'}'); use --weights for plain weights`);
+  }
+  return {
+    state: tensors,
+    meta: { config: JSON.parse(metadata.config) as C, step: Number(metadata.step), extra: JSON.parse(metadata.extra ?? '{}') },
+    file,
+  };
+}
