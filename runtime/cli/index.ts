@@ -1,8 +1,9 @@
 import { exportCommand } from './commands/export';
 import { main, registerCommands } from './main';
+import { pretrainCommand } from './commands/pretrain';
 
 // Subcommands, each in its own file under ./commands.
-registerCommands(exportCommand);
+registerCommands(pretrainCommand, exportCommand);
 
 export function run(argv: string[]): Promise<number> {
   return main(argv);

@@ -1,0 +1,127 @@
+import * as path from 'node:path';
+import { parseWidths } from '../../../graphs/unet';
+import { samplePaths } from '../../data';
+import { type PretrainConfig, SAMPLE_DEFAULTS } from '../../pretrain/config';
+import { loadCheckpoint } from '../../pretrain/checkpoint';
+import { formatDuration } from '../../pretrain/progress';
+import { pretrain } from '../../pretrain/run';
+import { discoverVolumes } from '../../pretrain/volumes';
+import { UserError } from '../errors';
+import type { Command } from '../main';
+
+interface Args {
+  data: string[];
+  size?: string;
+  batch: number;
+  chan?: string;
+  lr?: number;
+  steps?: number;
+  seed: number;
+  wNcc: number;
+  wMse: number;
+  wSmooth: number;
+  normalize: PretrainConfig['normalize'];
+  spacing?: number;
+  saveEvery: number;
+  weights?: string;
+  resume?: string;
+  out?: string;
+  ep: 'cpu' | 'webgpu' | 'cuda';
+  threads?: number;
+  quiet: boolean;
+  json: boolean;
+  noAugment: boolean;
+  officialAugment: boolean;
+}
+
+function parseSize(s: string): [number, number, number] {
+  const v = s.split(',').map(Number);
+  const size = v.length === 1 ? [v[0], v[0], v[0]] : v;
+  if (size.length !== 3 || size.some((x) => !Number.isInteger(x) || x < 4)) {
+    throw new UserError(`--size needs D,H,W (or one number for a cube) of integers >= 4, got '${s}'`);
+  }
+  return size as [number, number, number];
+}
+
+export const pretrainCommand: Command = {
+  command: 'pretrain [data..]',
+  describe: 'GVSL self-supervised pre-training on unlabelled volumes (default: the bundled brain MR samples)',
+  builder: (y) =>
+    y
+      .positional('data', { type: 'string', array: true, default: [], describe: '.nii/.nii.gz files, DICOM folders, or folders holding them' })
+      .option('size', { type: 'string', describe: 'crop D,H,W (or one number); default 64 (32 on the samples)' })
+      .option('batch', { type: 'number', default: 1, describe: 'pairs per step' })
+      .option('chan', { type: 'string', describe: 'U-Net widths c0..c8; default the official 32,…,32 (8,16,16,32,32,32,16,16,16 on the samples)' })
+      .option('lr', { type: 'number', describe: 'Adam learning rate; default 1e-4 as the official code (1e-3 on the samples)' })
+      .option('steps', { type: 'number', describe: 'total optimizer steps; default 1000 (150 on the samples)' })
+      .option('seed', { type: 'number', default: 0 })
+      .option('w-ncc', { type: 'number', default: 1, describe: 'weight of the NCC registration loss' })
+      .option('w-mse', { type: 'number', default: 1, describe: 'weight of the MSE restoration loss' })
+      .option('w-smooth', { type: 'number', default: 1, describe: 'weight of the flow smoothness loss' })
+      .option('normalize', { choices: ['ct-official', 'ct-hu', 'mr-percentile'] as const, default: 'mr-percentile' as const, describe: 'intensity preset: ct-official = clip [0,2048]/2048 (official GVSL), ct-hu = HU window, mr-percentile = 0.5–99.5 %' })
+      .option('spacing', { type: 'number', describe: 'resample to this isotropic spacing in mm (default: keep; 3 on the samples)' })
+      .option('save-every', { type: 'number', default: 100, describe: 'checkpoint every N steps (and at the end, and on Ctrl-C)' })
+      .option('weights', { type: 'string', describe: 'start from these weights (.safetensors or PyTorch .pth; full GVSL or backbone-only)' })
+      .option('resume', { type: 'string', describe: 'continue the run in this folder from its checkpoint (same data order and augmentations)' })
+      .option('out', { type: 'string', describe: 'run folder (default runs/pretrain-<date>)' })
+      .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
+      .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' })
+      .option('no-augment', { type: 'boolean', default: false, describe: 'turn off appearance damage and spatial augmentation' })
+      .option('official-augment', { type: 'boolean', default: false, describe: "reproduce the official code's augmentation quirks" })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON line of metrics per step on stdout' }),
+  async handler(a: Args) {
+    let cfg: PretrainConfig;
+    let resume;
+    if (a.resume) {
+      let ck;
+      try {
+        ck = loadCheckpoint<PretrainConfig>(a.resume);
+      } catch (e) {
+        throw new UserError(`--resume ${a.resume}: ${(e as Error).message}`);
+      }
+      cfg = { ...ck.meta.config, steps: a.steps ?? ck.meta.config.steps };
+      resume = { state: ck.state, step: ck.meta.step };
+    } else {
+      const samples = a.data.length === 0;
+      const volumes = samples ? samplePaths() : discoverVolumes(a.data);
+      const chan = a.chan ?? (samples ? SAMPLE_DEFAULTS.chan.join(',') : '32,64,128,256,512,256,128,64,32');
+      try {
+        parseWidths(chan);
+      } catch (e) {
+        throw new UserError((e as Error).message);
+      }
+      const steps = a.steps ?? (samples ? SAMPLE_DEFAULTS.steps : 1000);
+      if (!(Number.isInteger(steps) && steps > 0)) throw new UserError(`--steps must be a positive integer, got ${steps}`);
+      if (!(Number.isInteger(a.batch) && a.batch > 0)) throw new UserError(`--batch must be a positive integer, got ${a.batch}`);
+      if (!(Number.isInteger(a.saveEvery) && a.saveEvery > 0)) throw new UserError(`--save-every must be a positive integer, got ${a.saveEvery}`);
+      cfg = {
+        volumes,
+        samples,
+        size: a.size ? parseSize(a.size) : samples ? SAMPLE_DEFAULTS.size : [64, 64, 64],
+        batch: a.batch,
+        chan: chan.split(',').map(Number),
+        lr: a.lr ?? (samples ? SAMPLE_DEFAULTS.lr : 1e-4),
+        steps,
+        seed: a.seed,
+        lossWeights: { ncc: a.wNcc, mse: a.wMse, smooth: a.wSmooth },
+        normalize: a.normalize,
+        spacing: a.spacing ?? (samples ? SAMPLE_DEFAULTS.spacing : undefined),
+        saveEvery: a.saveEvery,
+        augment: { appearance: !a.noAugment, spatial: !a.noAugment },
+        officialAugment: a.officialAugment,
+        weights: a.weights ? path.resolve(a.weights) : undefined,
+      };
+    }
+    const out = a.resume ?? a.out ?? path.join('runs', `pretrain-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+    const r = await pretrain(cfg, { out, ep: a.ep, threads: a.threads, quiet: a.quiet, json: a.json }, resume);
+    const lines = [
+      `${r.status === 'done' ? 'finished' : 'interrupted'} at step ${r.step}/${cfg.steps} in ${formatDuration(r.seconds)} (trainer waited ${r.dataWait.toFixed(1)} s for data)`,
+      `checkpoint: ${r.checkpoint}`,
+      ...(r.status === 'done' ? [`ONNX: ${r.gvslOnnx} (GVSL inference), ${r.unetOnnx} (U-Net backbone)`] : [`resume with: onnx-train pretrain --resume ${r.dir}`]),
+      `metrics: ${path.join(r.dir, 'metrics.jsonl')}, plot: ${path.join(r.dir, 'loss.svg')}`,
+    ];
+    process.stderr.write(lines.join('\n') + '\n');
+    if (r.status === 'interrupted') process.exitCode = 130;
+  },
+};

@@ -1,0 +1,49 @@
+import { OFFICIAL_WIDTHS } from '../../graphs/unet';
+import type { ExecutionProvider } from '../ort';
+
+/** Everything that defines a pre-training run; stored in every checkpoint so `--resume` rebuilds it. */
+export interface PretrainConfig {
+  /** Volume files or DICOM folders (resolved). */
+  volumes: string[];
+  /** True when training on the bundled sample volumes. */
+  samples: boolean;
+  size: [number, number, number];
+  batch: number;
+  chan: number[];
+  lr: number;
+  steps: number;
+  seed: number;
+  lossWeights: { ncc: number; mse: number; smooth: number };
+  normalize: 'ct-official' | 'ct-hu' | 'mr-percentile';
+  /** Target spacing in mm (omitted: keep each volume's). */
+  spacing?: number;
+  saveEvery: number;
+  /** Appearance damage and spatial augmentation (both on, as the official training). */
+  augment: { appearance: boolean; spatial: boolean };
+  /** Reproduce the official code's augmentation quirks. */
+  officialAugment: boolean;
+  /** Starting weights (.safetensors / .pth), if any. */
+  weights?: string;
+}
+
+/** Runtime options that may change between a run and its resumption. */
+export interface RunOptions {
+  out: string;
+  ep: ExecutionProvider;
+  threads?: number;
+  quiet: boolean;
+  json: boolean;
+  /** Use worker threads for data and training (default true when the compiled build is present). */
+  workers?: boolean;
+}
+
+export const OFFICIAL_DEFAULTS = { lr: 1e-4, batch: 1, size: [64, 64, 64] as [number, number, number], chan: [...OFFICIAL_WIDTHS] };
+
+/** The embedded default run on the bundled samples: small enough for a laptop CPU, long enough to see the loss fall. */
+export const SAMPLE_DEFAULTS = {
+  size: [32, 32, 32] as [number, number, number],
+  chan: [8, 16, 16, 32, 32, 32, 16, 16, 16],
+  steps: 150,
+  lr: 1e-3,
+  spacing: 3,
+};

@@ -1,0 +1,95 @@
+import * as fs from 'node:fs';
+import { writeFileAtomic } from '../../sdk/export';
+
+/** One line of metrics.jsonl. */
+export interface MetricsLine {
+  step: number;
+  time: number;
+  lr: number;
+  [term: string]: number;
+}
+
+export function formatDuration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${s.toFixed(0)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** A one-line progress bar on stderr: step, loss terms, steps/s and ETA. */
+export class Progress {
+  private readonly start = performance.now();
+  private readonly tty = process.stderr.isTTY;
+  private last = 0;
+  constructor(private readonly first: number, private readonly total: number, private readonly quiet: boolean) {}
+
+  update(step: number, metrics: Record<string, number>): void {
+    if (this.quiet) return;
+    const now = performance.now();
+    const done = step - this.first + 1;
+    const rate = done / ((now - this.start) / 1000);
+    const width = 20;
+    const fill = Math.round((width * step) / this.total);
+    const terms = Object.entries(metrics).map(([k, v]) => `${k.replace(/^loss_/, '')} ${v.toPrecision(4)}`).join(' ');
+    const line = `step ${step}/${this.total} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${terms} | ${rate.toFixed(2)} step/s | ETA ${formatDuration((this.total - step) / rate)}`;
+    // Without a terminal, print a line every 10 % (logs stay readable).
+    if (this.tty) process.stderr.write(`\r${line}\x1b[K`);
+    else if (step === this.total || now - this.last > 10000 || step % Math.max(1, Math.round(this.total / 10)) === 0) {
+      process.stderr.write(`${line}\n`);
+      this.last = now;
+    }
+  }
+
+  end(): void {
+    if (!this.quiet && this.tty) process.stderr.write('\n');
+  }
+}
+
+/** Appends metrics lines; on resume, drops lines after the checkpoint's step (they will be recomputed). */
+export class MetricsLog {
+  constructor(private readonly file: string, resumeStep: number | null) {
+    if (resumeStep === null) fs.writeFileSync(file, '');
+    else if (fs.existsSync(file)) {
+      const kept = readMetrics(file).filter((l) => l.step <= resumeStep);
+      writeFileAtomic(file, kept.map((l) => JSON.stringify(l) + '\n').join(''));
+    }
+  }
+  append(line: MetricsLine): void {
+    fs.appendFileSync(this.file, JSON.stringify(line) + '\n');
+  }
+}
+
+export function readMetrics(file: string): MetricsLine[] {
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as MetricsLine);
+}
+
+/** A loss-curve plot (SVG, log-scale y) of the loss terms over steps. */
+export function lossPlotSvg(lines: MetricsLine[], terms: string[]): string {
+  const W = 720;
+  const H = 360;
+  const m = { l: 60, r: 150, t: 20, b: 40 };
+  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
+  const pts = lines.filter((l) => terms.every((t) => Number.isFinite(l[t])));
+  const steps = pts.map((l) => l.step);
+  const vals = pts.flatMap((l) => terms.map((t) => l[t])).filter((v) => v > 0);
+  const [x0, x1] = [Math.min(...steps, 0), Math.max(...steps, 1)];
+  const lo = Math.log10(Math.min(...vals, 1));
+  const hi = Math.log10(Math.max(...vals, 1e-6));
+  const [y0, y1] = [Math.floor(lo), Math.max(Math.ceil(hi), Math.floor(lo) + 1)];
+  const sx = (s: number) => m.l + ((s - x0) / Math.max(1, x1 - x0)) * (W - m.l - m.r);
+  const sy = (v: number) => m.t + (1 - (Math.log10(Math.max(v, 10 ** y0)) - y0) / (y1 - y0)) * (H - m.t - m.b);
+  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`];
+  for (let e = y0; e <= y1; e++) {
+    out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(10 ** e)}" y2="${sy(10 ** e)}" stroke="#ddd"/>`, `<text x="${m.l - 6}" y="${sy(10 ** e) + 4}" text-anchor="end">1e${e}</text>`);
+  }
+  out.push(`<text x="${(W - m.r + m.l) / 2}" y="${H - 8}" text-anchor="middle">step</text>`,
+    `<text x="${m.l}" y="${H - m.b + 16}" text-anchor="middle">${x0}</text>`, `<text x="${W - m.r}" y="${H - m.b + 16}" text-anchor="middle">${x1}</text>`);
+  terms.forEach((t, i) => {
+    const d = pts.map((l, k) => `${k ? 'L' : 'M'}${sx(l.step).toFixed(1)},${sy(l[t]).toFixed(1)}`).join('');
+    out.push(`<path d="${d}" fill="none" stroke="${colors[i % colors.length]}" stroke-width="1.5"/>`,
+      `<text x="${W - m.r + 10}" y="${m.t + 16 * (i + 1)}" fill="${colors[i % colors.length]}">${t}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}

@@ -1,0 +1,150 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { buildGvslGraph, buildGvslTrainGraph, buildUnetGraph, GVSL } from '../../graphs/build';
+import { parseWidths } from '../../graphs/unet';
+import { saveModel, writeFileAtomic } from '../../sdk/export';
+import type { StateDict } from '../../sdk/state';
+import { UserError } from '../cli/errors';
+import { loadModelWeights } from '../weights';
+import { type BatchSource, inlineSource, workerScript, workerSource } from './batches';
+import { CHECKPOINT_FILE, saveCheckpoint } from './checkpoint';
+import type { PretrainConfig, RunOptions } from './config';
+import { lossPlotSvg, type MetricsLine, MetricsLog, Progress, readMetrics } from './progress';
+import { startTrainer } from './trainer-host';
+
+export interface PretrainResult {
+  dir: string;
+  checkpoint: string;
+  gvslOnnx: string;
+  unetOnnx: string;
+  step: number;
+  status: 'done' | 'interrupted';
+  /** Seconds the trainer spent waiting for data. */
+  dataWait: number;
+  seconds: number;
+}
+
+const TERMS = ['loss', 'loss_ncc', 'loss_mse', 'loss_smooth'];
+
+/** Fails early, with the fix, when the requested execution provider is not available. */
+export function checkExecutionProvider(ep: string): void {
+  const have = ort.listSupportedBackends().map((b) => b.name);
+  if (ep === 'cpu') return;
+  if (!have.includes(ep)) {
+    const fix = ep === 'cuda'
+      ? 'install the CUDA 12 build of onnxruntime-node: npm install --onnxruntime-node-install=cuda12 (needs CUDA 12 and cuDNN 9 on the machine)'
+      : `this onnxruntime-node build offers: ${have.join(', ')}`;
+    throw new UserError(`the '${ep}' execution provider is not available: ${fix}`);
+  }
+}
+
+function ensureWritable(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.write-test-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.unlinkSync(probe);
+  } catch (e) {
+    throw new UserError(`cannot write to the output folder ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): choose another --out`);
+  }
+}
+
+/**
+ * GVSL pre-training: the training-step graph (forward + backward + Adam, sdk/train.ts) run by ONNX Runtime,
+ * fed with augmented pairs prepared ahead in a worker thread. Writes into `opts.out`: config.json,
+ * train.onnx, metrics.jsonl, loss.svg, checkpoint.safetensors (every `saveEvery` steps, at the end and on
+ * Ctrl-C) and, at the end, the inference graphs gvsl.onnx and unet.onnx.
+ */
+export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: { state: StateDict; step: number }): Promise<PretrainResult> {
+  const t0 = performance.now();
+  const dir = path.resolve(opts.out);
+  ensureWritable(dir);
+  checkExecutionProvider(opts.ep);
+  const log = (m: string) => {
+    if (!opts.quiet) process.stderr.write(`${m}\n`);
+  };
+  const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+  const chan = parseWidths(cfg.chan);
+  const model = new GVSL(1, chan);
+  const shape = [cfg.batch, 1, ...cfg.size] as [number, number, number, number, number];
+  const startStep = resume?.step ?? 0;
+  if (startStep >= cfg.steps) throw new UserError(`the checkpoint is at step ${startStep} and --steps is ${cfg.steps}: nothing to do (raise --steps)`);
+
+  const useWorkers = opts.workers ?? workerScript() !== null;
+  const source: BatchSource = useWorkers ? await workerSource(cfg, startStep + 1, cfg.steps, warn) : inlineSource(cfg, warn);
+
+  let state: StateDict;
+  if (resume) state = resume.state;
+  else if (cfg.weights) {
+    const w = loadModelWeights(model, cfg.weights, { allowBackboneOnly: true, seed: cfg.seed });
+    if (w.missing.length) log(`${cfg.weights}: backbone-only weights; the heads start from a fresh initialisation`);
+    state = w.tensors;
+  } else state = model.initStateDict(cfg.seed);
+
+  writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  const { graph } = buildGvslTrainGraph(model, shape, { weights: cfg.lossWeights });
+  const trainFile = path.join(dir, 'train.onnx');
+  saveModel(graph, trainFile, { params: 'inputs' });
+  log(`GVSL ${model.numParameters().toLocaleString('en')} parameters, widths ${chan.join(',')}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.volumes.length} volumes, ep ${opts.ep}`);
+
+  let trainer;
+  try {
+    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads }, startStep, useWorkers);
+  } catch (e) {
+    await source.close();
+    throw new UserError(`could not start the training session on '${opts.ep}': ${(e as Error).message}`);
+  }
+  const metricsFile = path.join(dir, 'metrics.jsonl');
+  const metricsLog = new MetricsLog(metricsFile, resume ? startStep : null);
+  const progress = new Progress(startStep + 1, cfg.steps, opts.quiet || opts.json);
+
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\ninterrupted: finishing this step and saving a checkpoint (Ctrl-C again to abort)\n');
+  };
+  process.on('SIGINT', onSigint);
+
+  let step = startStep;
+  let lastSaved = startStep;
+  const checkpoint = async () => {
+    const file = saveCheckpoint(dir, await trainer.state(), { config: cfg, step });
+    writeFileAtomic(path.join(dir, 'loss.svg'), lossPlotSvg(readMetrics(metricsFile), TERMS));
+    lastSaved = step;
+    return file;
+  };
+  try {
+    while (step < cfg.steps && !interrupted) {
+      const batch = await source.get(step + 1);
+      const metrics = await trainer.step(batch, cfg.lr);
+      const bad = TERMS.find((k) => !Number.isFinite(metrics[k]));
+      if (bad) {
+        const kept = lastSaved > 0 || resume ? `the last good checkpoint (step ${lastSaved}) is ${path.join(dir, CHECKPOINT_FILE)}` : 'no checkpoint was written yet';
+        throw new UserError(`step ${step + 1}: ${bad} is ${metrics[bad]}; training stopped (${kept}). Try a lower --lr or check the data.`);
+      }
+      step++;
+      const line: MetricsLine = { step, time: (performance.now() - t0) / 1000, lr: cfg.lr, ...Object.fromEntries(TERMS.map((k) => [k, metrics[k]])) };
+      metricsLog.append(line);
+      if (opts.json) process.stdout.write(JSON.stringify(line) + '\n');
+      progress.update(step, Object.fromEntries(TERMS.map((k) => [k, metrics[k]])));
+      if (step % cfg.saveEvery === 0 && step < cfg.steps) await checkpoint();
+    }
+    progress.end();
+    const ckpt = await checkpoint();
+    const params: StateDict = new Map([...(await trainer.state())].filter(([k]) => model.paramSpecs().has(k)));
+    const inferShape = [1, 1, ...cfg.size] as [number, number, number, number, number];
+    const gvslOnnx = path.join(dir, 'gvsl.onnx');
+    const unetOnnx = path.join(dir, 'unet.onnx');
+    if (!interrupted) {
+      saveModel(buildGvslGraph(model, inferShape), gvslOnnx, { weights: params });
+      saveModel(buildUnetGraph(model.unet, inferShape), unetOnnx, { weights: params });
+    }
+    return { dir, checkpoint: ckpt, gvslOnnx, unetOnnx, step, status: interrupted ? 'interrupted' : 'done', dataWait: source.waited, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    process.off('SIGINT', onSigint);
+    await trainer.release();
+    await source.close();
+  }
+}
