@@ -1,4 +1,4 @@
-import { add, cast, clip, concat, floor, gather, greater, less, mul, reduceSum, reshape, sub, transpose, where } from '../sdk/ops';
+import { add, cast, clip, concat, equal, floor, gather, greater, less, mul, reduceSum, reshape, sub, transpose, where } from '../sdk/ops';
 import type { Tensor } from '../sdk/tensor';
 
 /**
@@ -19,7 +19,9 @@ export function trilinearSample(src: Tensor, z: Tensor, y: Tensor, x: Tensor): T
   const g = src.graph;
   const batchOffset = g.constant(Array.from({ length: n }, (_, i) => i * d * h * w), z.dtype, [n, 1, 1, 1]);
 
-  const axis = (p: Tensor, size: number) => {
+  const axis = (q: Tensor, size: number) => {
+    // NOTE: a NaN coordinate (a diverged run) would cast to an invalid index; read it as outside the volume.
+    const p = where(equal(q, q), q, -2);
     const p0 = floor(p);
     const frac = sub(p, p0);
     return [0, 1].map((k) => {

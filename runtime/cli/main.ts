@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const c of COMMANDS) y = y.command(c.command, c.describe, c.builder, c.handler);
   try {
     await y.parseAsync();
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof UserError || e instanceof BuildError) {
       process.stderr.write(`onnx-train: ${e.message}\n`);

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { Rng } from '../../sdk/nn/rng';
 import type { NamedArray } from '../../sdk/state';
 import { sampleGvslBatch, type Volume } from '../data';
+import { DataError } from '../data/errors';
 import type { PretrainConfig } from './config';
 import { loadVolumes } from './volumes';
 
@@ -72,7 +73,7 @@ export async function workerSource(cfg: PretrainConfig, first: number, last: num
     if (m.type === 'warn') warn(m.message!);
     else if (m.type === 'batch') pending.get(m.step!)?.resolve(m.batch!);
     else if (m.type === 'error') {
-      failure = Object.assign(new Error(m.message), { name: 'DataError' });
+      failure = new DataError(m.message!);
       for (const p of pending.values()) p.reject(failure);
     }
   });
@@ -95,7 +96,7 @@ export async function workerSource(cfg: PretrainConfig, first: number, last: num
       if (m.type === 'ready') {
         worker.off('message', onMsg);
         resolve();
-      } else if (m.type === 'error') reject(Object.assign(new Error(m.message), { name: 'DataError' }));
+      } else if (m.type === 'error') reject(new DataError(m.message!));
     };
     worker.on('message', onMsg);
     worker.once('error', reject);

@@ -118,7 +118,12 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
   try {
     while (step < cfg.steps && !interrupted) {
       const batch = await source.get(step + 1);
-      const metrics = await trainer.step(batch, cfg.lr);
+      let metrics;
+      try {
+        metrics = await trainer.step(batch, cfg.lr);
+      } catch (e) {
+        throw new UserError(`step ${step + 1}: ONNX Runtime failed: ${(e as Error).message.split('\n')[0]}`);
+      }
       const bad = TERMS.find((k) => !Number.isFinite(metrics[k]));
       if (bad) {
         const kept = lastSaved > 0 || resume ? `the last good checkpoint (step ${lastSaved}) is ${path.join(dir, CHECKPOINT_FILE)}` : 'no checkpoint was written yet';
