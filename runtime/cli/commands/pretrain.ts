@@ -30,7 +30,7 @@ interface Args {
   threads?: number;
   quiet: boolean;
   json: boolean;
-  noAugment: boolean;
+  augment: boolean;
   officialAugment: boolean;
 }
 
@@ -66,7 +66,7 @@ export const pretrainCommand: Command = {
       .option('out', { type: 'string', describe: 'run folder (default runs/pretrain-<date>)' })
       .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
       .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' })
-      .option('no-augment', { type: 'boolean', default: false, describe: 'turn off appearance damage and spatial augmentation' })
+      .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })
       .option('official-augment', { type: 'boolean', default: false, describe: "reproduce the official code's augmentation quirks" })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON line of metrics per step on stdout' }),
@@ -108,7 +108,7 @@ export const pretrainCommand: Command = {
         normalize: a.normalize,
         spacing: a.spacing ?? (samples ? SAMPLE_DEFAULTS.spacing : undefined),
         saveEvery: a.saveEvery,
-        augment: { appearance: !a.noAugment, spatial: !a.noAugment },
+        augment: { appearance: a.augment, spatial: a.augment },
         officialAugment: a.officialAugment,
         weights: a.weights ? path.resolve(a.weights) : undefined,
       };
