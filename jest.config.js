@@ -1,9 +1,17 @@
+const fs = require('node:fs');
+
+// WebGPU tests run on SwiftShader's software Vulkan driver (Debian's chromium ships it). The Vulkan loader reads
+// this variable natively, and jest gives each test file a copy of process.env, so it is set here, before the
+// workers start.
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (fs.existsSync(SWIFTSHADER) && !process.env.VK_ICD_FILENAMES) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+
 /** Tests run from the TypeScript sources, transpiled by SWC (type checking is `tsc`, run first by `npm test`). */
 module.exports = {
   testEnvironment: '<rootDir>/test/helpers/ort-environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
-  testTimeout: 120000,
+  testTimeout: 180000,
   maxWorkers: 2,
 };

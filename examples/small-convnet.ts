@@ -8,21 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createSession, runSession } from '../runtime/ort';
-import { Graph, nn, saveModel } from '../sdk';
-
-class SmallNet extends nn.Module {
-  readonly conv1 = this.addModule('conv1', new nn.Conv3d(1, 8, 3, { padding: 1 }));
-  readonly norm = this.addModule('norm', new nn.GroupNorm(2, 8));
-  readonly act = this.addModule('act', new nn.LeakyReLU(0.2));
-  readonly pool = this.addModule('pool', new nn.MaxPool3d(2));
-  readonly up = this.addModule('up', new nn.Upsample(2, 'trilinear', true));
-  readonly conv2 = this.addModule('conv2', new nn.Conv3d(8, 1, 3, { padding: 1 }));
-
-  forward(x: import('../sdk').Tensor) {
-    const h = this.pool.call(this.act.call(this.norm.call(this.conv1.call(x))));
-    return this.conv2.call(this.up.call(h));
-  }
-}
+import { Graph, saveModel } from '../sdk';
+import { SmallNet } from './small-convnet-model';
 
 async function main(): Promise<void> {
   const net = new SmallNet();

@@ -41,7 +41,9 @@ export function trilinearSample(src: Tensor, z: Tensor, y: Tensor, x: Tensor): T
     indices.push(reshape(flat, [m]));
     weights.push(reshape(mul(mul(cz.weight, cy.weight), cx.weight), [1, m, 1]));
   }
-  const idx = cast(concat(indices, 0), 'int64');
+  // NOTE: indices are shaped [8m, 1] before the cast: the gather's gradient (ScatterND) wants that shape, and
+  // WebGPU has no int64 Reshape kernel.
+  const idx = cast(reshape(concat(indices, 0), [8 * m, 1]), 'int64');
   const corners = reshape(gather(table, idx, { axis: 0, nonNegative: true }), [8, m, c]);
   const v = reduceSum(mul(corners, concat(weights, 0)), [0]);
   return transpose(reshape(v, [n, ...out.slice(1), c]), [0, 4, 1, 2, 3]);

@@ -1,6 +1,28 @@
-import { add, concat, cos, div, matmul, mul, neg, reshape, sin, slice, sub, tan } from '../sdk/ops';
+import { add, concat, div, matmul, mul, neg, reshape, slice, sub } from '../sdk/ops';
 import type { Tensor } from '../sdk/tensor';
 import { trilinearSample } from './sampling';
+
+/** Σ c_k·x^(2k) by Horner's rule in x². */
+function evenSeries(x2: Tensor, coeffs: number[]): Tensor {
+  return coeffs.slice(0, -1).reduceRight((acc, c) => add(mul(acc, x2), c), x2.graph.scalar(coeffs[coeffs.length - 1], x2.dtype) as Tensor);
+}
+
+const SIN = [1, -1 / 6, 1 / 120, -1 / 5040, 1 / 362880, -1 / 39916800];
+const COS = [1, -1 / 2, 1 / 24, -1 / 720, 1 / 40320, -1 / 3628800, 1 / 479001600];
+
+/**
+ * sin and cos of angles with |x| ≤ 1 (the heads clamp rotations to ±π/9 and shears to ±π/18) as Taylor
+ * polynomials: float32-exact there (truncation < 3e-10) and identical on every execution provider.
+ * NOTE: WebGPU's sin/cos/tan are approximations (relative errors ~1e-4 measured on SwiftShader), which moved
+ * the warped volume by ~5e-3 against the CPU.
+ */
+export function sinSmall(x: Tensor): Tensor {
+  return mul(x, evenSeries(mul(x, x), SIN));
+}
+
+export function cosSmall(x: Tensor): Tensor {
+  return evenSeries(mul(x, x), COS);
+}
 
 /** Per-batch scalars (N, 1) → batched 3×3 matrices (N, 3, 3), row-major. */
 function mat3(entries: Tensor[]): Tensor {
@@ -19,13 +41,13 @@ export function affineMatrix(rot: Tensor, scale: Tensor, trans: Tensor, shear: T
   const col = (t: Tensor, i: number) => slice(t, { axes: [1], starts: [i], ends: [i + 1] });
   const one = g.full([n, 1], 1, rot.dtype);
   const zero = g.full([n, 1], 0, rot.dtype);
-  const [cx, cy, cz] = [0, 1, 2].map((i) => cos(col(rot, i)));
-  const [sx, sy, sz] = [0, 1, 2].map((i) => sin(col(rot, i)));
+  const [cx, cy, cz] = [0, 1, 2].map((i) => cosSmall(col(rot, i)));
+  const [sx, sy, sz] = [0, 1, 2].map((i) => sinSmall(col(rot, i)));
   const rx = mat3([one, zero, zero, zero, cx, neg(sx), zero, sx, cx]);
   const ry = mat3([cy, zero, sy, zero, one, zero, neg(sy), zero, cy]);
   const rz = mat3([cz, neg(sz), zero, sz, cz, zero, zero, zero, one]);
   const sc = mat3([col(scale, 0), zero, zero, zero, col(scale, 1), zero, zero, zero, col(scale, 2)]);
-  const t = tan(shear);
+  const t = div(sinSmall(shear), cosSmall(shear));
   const sh = mat3([one, col(t, 0), col(t, 1), col(t, 2), one, col(t, 3), col(t, 4), col(t, 5), one]);
   const m = matmul(sh, matmul(sc, matmul(rz, matmul(ry, rx))));
   return concat([m, reshape(trans, [n, 3, 1])], 2);

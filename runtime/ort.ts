@@ -22,7 +22,9 @@ export interface SessionOptions {
 export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOptions {
   const ep = opts.ep ?? 'cpu';
   const o: ort.InferenceSession.SessionOptions = {
-    executionProviders: [ep],
+    // NOTE: WebGPU's default NHWC layout makes ORT insert Transposes of bool tensors (masks in the backward
+    // pass), which have no WebGPU kernel and fell back to the CPU; NCHW keeps every node on the GPU.
+    executionProviders: [ep === 'webgpu' ? { name: 'webgpu', preferredLayout: 'NCHW' } : ep],
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     enableCpuMemArena: !opts.noArena,
   };

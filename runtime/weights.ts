@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { Module } from '../sdk/nn/module';
 import type { StateDict } from '../sdk/state';
-import { formatLoadReport, loadWeights, matchStateDict } from './checkpoint/load';
+import { formatLoadReport, loadWeights, matchStateDict, type LoadedCheckpoint } from './checkpoint/load';
 import { UserError } from './cli/errors';
 
 export interface LoadedWeights {
@@ -9,6 +9,12 @@ export interface LoadedWeights {
   metadata: Record<string, string>;
   /** Parameters of the model the file did not provide (kept at their initial values when allowed). */
   missing: string[];
+  /**
+   * What the caller may want to tell the user, one line each: the wrapper key a .pth state_dict was found
+   * under, the key prefix that was added or removed, which tensors were converted to the model's dtype, and
+   * the heads left at a fresh initialisation. The loader itself prints nothing.
+   */
+  notes: string[];
 }
 
 /**
@@ -19,7 +25,7 @@ export interface LoadedWeights {
  */
 export function loadModelWeights(model: Module, file: string, opts: { allowBackboneOnly?: boolean; seed?: number } = {}): LoadedWeights {
   if (!fs.existsSync(file)) throw new UserError(`weights file ${file} does not exist`);
-  let loaded;
+  let loaded: LoadedCheckpoint;
   try {
     loaded = loadWeights(file);
   } catch (e) {
@@ -33,5 +39,23 @@ export function loadModelWeights(model: Module, file: string, opts: { allowBackb
   const tensors: StateDict = new Map();
   const init = report.missing.length ? model.initStateDict(opts.seed ?? 0) : null;
   for (const k of expected.keys()) tensors.set(k, report.tensors.get(k) ?? init!.get(k)!);
-  return { tensors, metadata: loaded.metadata, missing: report.missing };
+  const notes: string[] = [];
+  if (loaded.wrapperKey !== undefined) notes.push(`${file}: the state_dict was read from the checkpoint's "${loaded.wrapperKey}" entry`);
+  if (report.prefix?.added) notes.push(`${file}: keys read with the prefix "${report.prefix.added}" added`);
+  if (report.prefix?.removed) notes.push(`${file}: keys read with the prefix "${report.prefix.removed}" removed`);
+  if (report.converted.length) {
+    const dtypes = (keys: string[], of: (k: string) => string) => [...new Set(keys.map(of))].join('/');
+    const from = dtypes(report.converted, (k) => checkpointDtype(loaded, k));
+    const to = dtypes(report.converted, (k) => expected.get(k)!.dtype);
+    const which = report.converted.length === report.tensors.size ? `all ${report.tensors.size} tensors` : `${report.converted.length} tensor(s): ${report.converted.join(', ')}`;
+    notes.push(`${file}: converted ${which} from ${from} to ${to}`);
+  }
+  if (report.missing.length) notes.push(`${file}: backbone-only weights; ${report.missing.length} head parameter(s) keep a fresh initialisation (seed ${opts.seed ?? 0})`);
+  return { tensors, metadata: loaded.metadata, missing: report.missing, notes };
+}
+
+/** The dtype a model key `k` had in the checkpoint, whose keys may carry or lack the `unet.` prefix. */
+function checkpointDtype(loaded: LoadedCheckpoint, k: string): string {
+  const t = loaded.tensors.get(k) ?? loaded.tensors.get(`unet.${k}`) ?? loaded.tensors.get(k.replace(/^unet\./, ''));
+  return t?.dtype ?? '?';
 }

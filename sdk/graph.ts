@@ -107,7 +107,7 @@ export class Graph {
       types = op.infer(inputs, attrs);
     } catch (e) {
       if (e instanceof ShapeError) {
-        const shapes = inputs.map((t, i) => `${op.inputs[i] ?? `in${i}`}=${describe(t)}`).join(', ');
+        const shapes = inputs.map((t, i) => `${(op.inputs[i] ?? `in${i}`).replace(/\?$/, '')}=${describe(t)}`).join(', ');
         throw new BuildError(op.name, this.path, `${e.message} (inputs: ${shapes})`);
       }
       throw e;

@@ -37,6 +37,7 @@ export { reduceMax } from './reduce-max';
 export { mean, reduceMean } from './reduce-mean';
 export { reduceMin } from './reduce-min';
 export { reduceSum } from './reduce-sum';
+export { REGISTRY } from './registry';
 export { relu } from './relu';
 export { reshape } from './reshape';
 export { resize } from './resize';

@@ -1,6 +1,9 @@
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
-import { argMax } from './arg-max';
+import { logicalAnd } from './and';
+import { cast } from './cast';
+import { cumsum } from './cumsum';
+import { reduceMax } from './reduce-max';
 import { equal } from './equal';
 import { nonOverlapping, type PoolAttrs, poolAttrs, poolInfer, type PoolOptions, windowViews } from './pool-kit';
 import { reshape } from './reshape';
@@ -12,11 +15,11 @@ import { where } from './where';
  * output). VJP (non-overlapping windows only): dy goes to the FIRST maximum of each window in scan order
  * (d, h, w), as PyTorch does; ties are common in medical volumes (zero background).
  *
- * NOTE: the window offsets are moved last ([N·C, ...out, K]: one Transpose, rank 7 for 3-D) so that
- * ArgMax (first maximum on ties) finds the winner; dy lands there by Equal/Where against 0..K−1 and one
- * Transpose brings it back. Measured on ORT's CPU EP at [1, 32, 64³] (kernel time, 1 thread): 66 ms,
- * against 97 ms for an exclusive-CumSum mask and 180 ms for a transpose-free mask (broadcasts over the
- * interleaved window axes run 15–25× slower than plain elementwise ops).
+ * NOTE: the window offsets are moved last ([N·C, ...out, K]: one Transpose, rank 7 for 3-D); the first maximum
+ * is the element equal to the window's max with no equal element before it (exclusive CumSum of the mask);
+ * dy lands there by Where and one Transpose brings it back. ArgMax would be ~30 % faster on the CPU EP
+ * (66 vs 97 ms at [1, 32, 64³], kernel time) but its int64 output has no WebGPU Cast/Equal kernels, which
+ * made the training graph fall back to the CPU there.
  */
 export const MaxPool: Primitive<PoolAttrs> = {
   name: 'MaxPool',
@@ -40,8 +43,12 @@ export const MaxPool: Primitive<PoolAttrs> = {
     // [N·C, O1, k1, O2, k2, ...] → [N·C, O1, O2, ..., k1, k2, ...]
     const perm = [0, ...kernel.map((_, i) => 1 + 2 * i), ...kernel.map((_, i) => 2 + 2 * i)];
     const windows = reshape(transpose(w.view(x!), perm), [n * c, ...out, windowSize]);
-    const offsets = x!.graph.constant(BigInt64Array.from({ length: windowSize }, (_, i) => BigInt(i)), 'int64', [windowSize]);
-    const first = equal(argMax(windows, { axis: s + 1, keepdims: true }), offsets);
+    // The first maximum in scan order: equal to the window's max with no earlier equal element. Built in
+    // float/bool (an exclusive CumSum of the mask) rather than with ArgMax, whose int64 output has no WebGPU
+    // Cast/Equal kernels.
+    const mask = equal(windows, reduceMax(windows, [s + 1], { keepdims: true }));
+    const before = cumsum(cast(mask, windows.dtype), s + 1, { exclusive: true });
+    const first = logicalAnd(mask, equal(before, 0));
     const dw = where(first, reshape(dy!, [n * c, ...out, 1]), 0);
     return [w.restore(transpose(reshape(dw, [n * c, ...out, ...kernel]), inversePerm(perm)))];
   },

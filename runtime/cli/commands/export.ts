@@ -47,7 +47,14 @@ export const exportCommand: Command = {
       throw new UserError((e as Error).message);
     }
     const model = new GVSL(shape[1], chan);
-    const weights: StateDict = a.weights ? loadModelWeights(model, a.weights, { allowBackboneOnly: a.model === 'unet' }).tensors : model.initStateDict(a.seed);
+    let weights: StateDict;
+    if (a.weights) {
+      const w = loadModelWeights(model, a.weights, { allowBackboneOnly: a.model === 'unet', seed: a.seed });
+      for (const note of w.notes) process.stderr.write(`note: ${note}\n`);
+      weights = w.tensors;
+    } else {
+      weights = model.initStateDict(a.seed);
+    }
     const dir = path.dirname(path.resolve(a.out));
     if (!fs.existsSync(dir)) throw new UserError(`output folder ${dir} does not exist`);
     if (a.model === 'gvsl-train') {

@@ -1,0 +1,102 @@
+import type { Widths } from '../../graphs/unet';
+import type { ExecutionProvider } from '../ort';
+
+/**
+ * What `onnx-train bench` can time. gvsl-train: one GVSL training step (forward + loss + backward + Adam);
+ * gvsl: GVSL inference on a pair; unet: the U-Net backbone forward; unet-train: the backbone with
+ * loss mean(global²) + mean(local²) and Adam. Each matches a mode of the PyTorch reference's bench_torch.py.
+ */
+export const BENCH_MODELS = ['gvsl-train', 'gvsl', 'unet', 'unet-train'] as const;
+export type BenchModel = (typeof BENCH_MODELS)[number];
+
+/** The bench_torch.py `--mode` that times the same thing. */
+export const TORCH_MODE: Record<BenchModel, string> = { 'gvsl-train': 'train', gvsl: 'forward', unet: 'unet-forward', 'unet-train': 'unet-train' };
+
+export interface BenchSpec {
+  model: BenchModel;
+  /** Volume size D, H, W. */
+  size: [number, number, number];
+  chan: Widths;
+  batch: number;
+  ep: ExecutionProvider;
+  /** Timed runs after the one warm-up run. */
+  runs: number;
+  threads: number;
+  /** Write ORT's per-node profile into this folder. */
+  profileDir?: string;
+  seed: number;
+}
+
+/** What the child process that runs the benchmark is told (runtime/bench/child.ts). */
+export interface ChildJob {
+  modelFile: string;
+  /** Training graphs: parameters (and no optimizer state: it starts at zero) as safetensors. */
+  stateFile?: string;
+  /** Inputs fed with uniform [0, 1) noise, as bench_torch.py's torch.rand. */
+  inputs: { name: string; shape: number[] }[];
+  ep: ExecutionProvider;
+  threads: number;
+  runs: number;
+  seed: number;
+  profilePrefix?: string;
+}
+
+/** What the child reports back. */
+export type ChildReport = { times: number[]; maxRssKiB: number } | { error: string };
+
+/** One op type's share of a profiled step. */
+export interface OpTime {
+  op: string;
+  /** Milliseconds per step (timed runs only). */
+  ms: number;
+  /** Fraction of the summed kernel time. */
+  share: number;
+  nodes: number;
+}
+
+export interface ProfileSummary {
+  trace: string;
+  /** Timed runs the numbers are averaged over (the warm-up run is left out). */
+  runs: number;
+  kernelMs: number;
+  ops: OpTime[];
+  topNodes: { node: string; op: string; ms: number }[];
+  /** Largest memory the CPU arena held during the timed runs (MiB), when the trace records it. */
+  arenaPeakMiB: number | null;
+}
+
+/** The JSON line `onnx-train bench` prints. */
+export interface BenchResult {
+  impl: string;
+  model: BenchModel;
+  size: number[];
+  chan: number[];
+  batch: number;
+  ep: ExecutionProvider;
+  threads: number;
+  runs: number;
+  median_s: number;
+  min_s: number;
+  max_s: number;
+  /** batch·D·H·W (one volume, or one pair for gvsl models) per second at the median. */
+  voxels_per_s: number;
+  peak_rss_mib: number;
+  /** From ORT's profile with --profile, else null. */
+  arena_peak_mib: number | null;
+  arena: string;
+  /** FLOPs of one run, counted by the DSL over the graph's Conv/MatMul/Gemm nodes (2 per multiply-add). */
+  flops: number;
+  gflops_per_s: number;
+  nodes: number;
+  profile?: { trace: string; top_ops: OpTime[]; top_nodes: ProfileSummary['topNodes'] };
+}
+
+/** `64` or `D,H,W`. */
+export function parseSize(s: string): [number, number, number] {
+  const v = String(s).split(',').map((x) => Number(x.trim()));
+  const size = v.length === 1 ? [v[0], v[0], v[0]] : v;
+  if (size.length !== 3 || size.some((x) => !Number.isInteger(x) || x < 4)) {
+    throw new Error(`--size needs D,H,W (or one number for a cube) of integers >= 4, got '${s}'`);
+  }
+  return size as [number, number, number];
+}

@@ -1,0 +1,69 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { parseWidths } from '../../../graphs/unet';
+import { formatSummary } from '../../bench/format';
+import { runBenchmark } from '../../bench/run';
+import { BENCH_MODELS, type BenchSpec, parseSize } from '../../bench/spec';
+import { checkExecutionProvider } from '../../pretrain/run';
+import { UserError } from '../errors';
+import type { Command } from '../main';
+
+interface Args {
+  model: BenchSpec['model'];
+  size: string;
+  chan: string;
+  batch: number;
+  ep: BenchSpec['ep'];
+  runs: number;
+  threads?: number;
+  profile: boolean;
+  profileDir: string;
+  seed: number;
+}
+
+function positiveInt(name: string, v: number): number {
+  if (!(Number.isInteger(v) && v > 0)) throw new UserError(`--${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+export const benchCommand: Command = {
+  command: 'bench',
+  describe: 'Time a GVSL graph (training step, inference or backbone) with ONNX Runtime; prints one JSON line',
+  builder: (y) =>
+    y
+      .option('model', { choices: BENCH_MODELS, default: 'gvsl-train' as const, describe: 'gvsl-train: training step (forward + loss + backward + Adam); gvsl: inference on a pair; unet: backbone forward; unet-train: backbone with mean(global²)+mean(local²) and Adam' })
+      .option('size', { type: 'string', default: '64', describe: 'volume D,H,W (or one number for a cube)' })
+      .option('chan', { type: 'string', default: '32,64,128,256,512,256,128,64,32', describe: 'U-Net channel widths c0..c8' })
+      .option('batch', { type: 'number', default: 1, describe: 'volumes (pairs for gvsl models) per run' })
+      .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
+      .option('runs', { type: 'number', default: 5, describe: 'timed runs after one warm-up' })
+      .option('threads', { type: 'number', describe: 'intra-op threads (default: every logical core)' })
+      .option('profile', { type: 'boolean', default: false, describe: "write ONNX Runtime's per-node profile and print the top ops by time" })
+      .option('profile-dir', { type: 'string', default: '.', describe: 'folder for the profile trace' })
+      .option('seed', { type: 'number', default: 0, describe: 'seed of the weights and input noise' }),
+  async handler(a: Args) {
+    let spec: BenchSpec;
+    try {
+      spec = {
+        model: a.model,
+        size: parseSize(a.size),
+        chan: parseWidths(a.chan),
+        batch: positiveInt('batch', a.batch),
+        ep: a.ep,
+        runs: positiveInt('runs', a.runs),
+        threads: positiveInt('threads', a.threads ?? os.availableParallelism()),
+        profileDir: a.profile ? a.profileDir : undefined,
+        seed: a.seed,
+      };
+    } catch (e) {
+      throw e instanceof UserError ? e : new UserError((e as Error).message);
+    }
+    if (spec.profileDir && !fs.statSync(spec.profileDir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new UserError(`--profile-dir ${spec.profileDir} is not a folder`);
+    }
+    checkExecutionProvider(spec.ep);
+    const { result, profile } = await runBenchmark(spec);
+    process.stdout.write(JSON.stringify(result) + '\n');
+    process.stderr.write(formatSummary(result, profile) + '\n');
+  },
+};

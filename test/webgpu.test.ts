@@ -1,0 +1,75 @@
+/**
+ * The WebGPU execution provider (bundled in onnxruntime-node) through SwiftShader's software Vulkan driver
+ * (Debian's chromium ships it; .ci/run installs chromium and libvulkan1): tiny GVSL graphs must run with NO
+ * CPU fallback and give the CPU's results.
+ */
+import * as fs from 'node:fs';
+import { buildGvslGraph, buildGvslTrainGraph, GVSL } from '../graphs/build';
+import { parseWidths } from '../graphs/unet';
+import { createSession, runSession } from '../runtime/ort';
+import { exportModel } from '../sdk/export';
+import type { NamedArray } from '../sdk/state';
+
+const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+// jest.config.js points VK_ICD_FILENAMES at it before the test workers start.
+const have = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
+const maybe = have ? describe : describe.skip;
+
+function relErr(a: NamedArray, b: NamedArray): number {
+  let e = 0;
+  let m = 0;
+  for (let i = 0; i < b.data.length; i++) {
+    e = Math.max(e, Math.abs(Number(a.data[i]) - Number(b.data[i])));
+    m = Math.max(m, Math.abs(Number(b.data[i])));
+  }
+  return e / Math.max(m, 1e-12);
+}
+
+const shape = [1, 1, 16, 16, 16] as const;
+const vol = (f: (i: number) => number): NamedArray => ({ dtype: 'float32', shape: [...shape], data: Float32Array.from({ length: 16 ** 3 }, (_, i) => f(i)) });
+const A = vol((i) => 0.5 + 0.5 * Math.sin(i * 0.1));
+const B = vol((i) => 0.5 + 0.5 * Math.cos(i * 0.07));
+
+maybe('WebGPU EP (SwiftShader)', () => {
+  const model = new GVSL(1, parseWidths('8,8,8,8,16,8,8,8,16'));
+  const weights = model.initStateDict(1);
+
+  test('the gvsl inference graph runs without CPU fallback and equals the CPU', async () => {
+    const m = exportModel(buildGvslGraph(model, shape), { weights });
+    const cpu = await runSession(await createSession(m.model), { A, B });
+    const gpu = await runSession(await createSession(m.model, { ep: 'webgpu', noCpuFallback: true }), { A, B });
+    for (const k of Object.keys(cpu)) expect(relErr(gpu[k], cpu[k])).toBeLessThan(1e-4);
+  });
+
+  test('one training step equals the CPU step (losses and updated parameters)', async () => {
+    const { graph } = buildGvslTrainGraph(model, shape, { withGrads: true });
+    const m = exportModel(graph, { params: 'inputs' });
+    const feeds: Record<string, NamedArray> = {
+      img_aug: A, img: A, img2: B,
+      // Adam's first step moves each parameter by ≈ lr·sign(g): where |g| is at float-noise level the sign can
+      // differ between devices (2·lr apart), so lr is 1e-5 here and the gradients are compared on their own.
+      lr: { dtype: 'float32', shape: [], data: Float32Array.of(1e-5) },
+      step: { dtype: 'float32', shape: [], data: Float32Array.of(1) },
+    };
+    for (const [k, v] of weights) {
+      feeds[k] = v;
+      feeds[`adam.m.${k}`] = { ...v, data: new Float32Array(v.data.length) };
+      feeds[`adam.v.${k}`] = { ...v, data: new Float32Array(v.data.length) };
+    }
+    const cpu = await runSession(await createSession(m.model), feeds);
+    const gpu = await runSession(await createSession(m.model, { ep: 'webgpu', noCpuFallback: true }), feeds);
+    for (const k of ['loss', 'loss_ncc', 'loss_mse', 'loss_smooth']) expect(Math.abs(Number(gpu[k].data[0]) - Number(cpu[k].data[0]))).toBeLessThan(1e-4 * Math.abs(Number(cpu[k].data[0])) + 1e-7);
+    // Gradients to 1e-3 of their norm; updated parameters (Adam's first step moves each by ~lr) to 1e-4.
+    const l2 = (a: ArrayLike<number>, b?: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, v, i) => s + (v - (b ? b[i] : 0)) ** 2, 0));
+    const bad: string[] = [];
+    for (const k of weights.keys()) {
+      const gc = cpu[`grad.${k}`].data as Float32Array;
+      const gg = gpu[`grad.${k}`].data as Float32Array;
+      if (l2(gg, gc) > 1e-3 * l2(gc) + 1e-9) bad.push(`grad.${k}: ${l2(gg, gc)} vs norm ${l2(gc)}`);
+      const pc = cpu[`new.${k}`].data as Float32Array;
+      const pg = gpu[`new.${k}`].data as Float32Array;
+      for (let i = 0; i < pc.length; i++) if (Math.abs(pc[i] - pg[i]) > 1e-4) bad.push(`new.${k}[${i}]: ${pg[i]} vs ${pc[i]}`);
+    }
+    expect(bad).toEqual([]);
+  });
+});
