@@ -1,4 +1,5 @@
 import { add, cast, clip, concat, equal, floor, gather, greater, less, mul, reduceSum, reshape, sub, transpose, where } from '../sdk/ops';
+import { BuildError } from '../sdk/errors';
 import type { Tensor } from '../sdk/tensor';
 
 /**
@@ -12,8 +13,10 @@ export function trilinearSample(src: Tensor, z: Tensor, y: Tensor, x: Tensor): T
   const [n, c, d, h, w] = src.shape;
   const out = z.shape;
   const m = out.reduce((a, b) => a * b, 1);
-  if (n * d * h * w >= 2 ** 24) {
-    throw new Error(`trilinearSample: ${n}x${d}x${h}x${w} voxels exceed float32's exact integer range (2^24) for flat indices; use a smaller batch or volume`);
+  // Flat indices are computed in float32 (int64 arithmetic is missing or slow on some EPs): every index up
+  // to n·d·h·w − 1 must be an exact float32 integer, i.e. at most 2^24 voxels (a single 256³ volume fits).
+  if (n * d * h * w > 2 ** 24) {
+    throw new BuildError('trilinearSample', src.graph.scope, `${n}x${d}x${h}x${w} voxels exceed float32's exact integer range (2^24) for flat indices; use a smaller batch or volume`);
   }
   const table = reshape(transpose(src, [0, 2, 3, 4, 1]), [n * d * h * w, c]);
   const g = src.graph;

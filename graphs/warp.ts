@@ -1,4 +1,5 @@
 import { add, concat, div, matmul, mul, neg, reshape, slice, sub } from '../sdk/ops';
+import { BuildError } from '../sdk/errors';
 import type { Tensor } from '../sdk/tensor';
 import { trilinearSample } from './sampling';
 
@@ -96,6 +97,9 @@ export function flowWarpOfficial(src: Tensor, flow: Tensor): Tensor {
   const [n, , d, h, w] = src.shape;
   const g = src.graph;
   const sizes = [d, h, w];
+  if (sizes.some((s) => s < 2)) {
+    throw new BuildError('flowWarpOfficial', g.scope, `the official flow normalisation divides by size − 1, so every spatial size must be at least 2; got ${sizes.join('x')}`);
+  }
   const coords = sizes.map((s, axis) => {
     const grid = new Float32Array(d * h * w);
     let k = 0;

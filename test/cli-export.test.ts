@@ -135,10 +135,12 @@ test('--external-data writes <out>.data, and the model gives the same outputs as
 test('bad input: one line on stderr, exit code 1, no stack trace', async () => {
   const dir = tmp();
   const out = ['--out', path.join(dir, 'm.onnx')];
-  const [chan, chanCount, shape, missing, wrongWidths, notWeights] = await Promise.all([
+  const [chan, chanCount, shape, flat, tooBig, missing, wrongWidths, notWeights] = await Promise.all([
     cli(['export', '--chan', '8,8,8,8,16,8,8,8,12', ...out]),
     cli(['export', '--chan', '8,8,8', ...out]),
     cli(['export', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', '1,1,16,16', ...out]),
+    cli(['export', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', '1,1,1,16,16', ...out]),
+    cli(['export', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', '65,1,64,64,64', ...out]),
     cli(['export', ...TINY, '--weights', path.join(dir, 'nope.pth'), ...out]),
     cli(['export', '--chan', '8,16,16,32,32,32,16,16,16', '--shape', '1,1,16,16,16', '--weights', path.join(DATA, 'gvsl-narrow.pth'), ...out]),
     cli(['export', ...TINY, '--weights', path.join(DATA, 'make_gvsl_pth.py'), ...out]),
@@ -146,6 +148,8 @@ test('bad input: one line on stderr, exit code 1, no stack trace', async () => {
   expectOneLineError(chan, /multiples of 8 .*: 12$/m);
   expectOneLineError(chanCount, /--chan needs nine positive integers/);
   expectOneLineError(shape, /--shape needs N,C,D,H,W .* got '1,1,16,16'/);
+  expectOneLineError(flat, /flowWarpOfficial .*every spatial size must be at least 2; got 1x16x16$/m);
+  expectOneLineError(tooBig, /trilinearSample .*65x64x64x64 voxels exceed/);
   expectOneLineError(missing, /weights file .*nope\.pth does not exist/);
   expectOneLineError(wrongWidths, /gvsl-narrow\.pth does not fit this model: size mismatch for unet\.down1\.maxpool_conv\.1\.double_conv\.0\.weight: copying a param with shape \[8, 8, 3, 3, 3\] from checkpoint, the shape in current model is \[16, 8, 3, 3, 3\]\./);
   expectOneLineError(notWeights, /make_gvsl_pth\.py: unknown weights format/);

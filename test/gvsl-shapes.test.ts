@@ -77,10 +77,10 @@ test('gvsl: documented output shapes at batch 2, and batch 2 equals each sample 
 });
 
 test('unet: global (N, c4, ceil16(D)/16, …) and local (N, c8, D, H, W); batch independent', async () => {
-  const out = await runGraph(buildUnetGraph(model.unet, SHAPE), { x: A }, { weights: weights });
+  const out = await runGraph(buildUnetGraph(model.unet, SHAPE), { x: A }, { weights });
   expect(out.global.shape).toEqual([N, CHAN[4], ceil16(D) / 16, ceil16(H) / 16, ceil16(W) / 16]);
   expect(out.local.shape).toEqual([N, CHAN[8], D, H, W]);
-  const alone = await runGraph(buildUnetGraph(model.unet, [1, 1, D, H, W]), { x: sample(A, 1) }, { weights: weights });
+  const alone = await runGraph(buildUnetGraph(model.unet, [1, 1, D, H, W]), { x: sample(A, 1) }, { weights });
   expect(relErr(sample(out.global, 1), alone.global)).toBeLessThan(1e-5);
   expect(relErr(sample(out.local, 1), alone.local)).toBeLessThan(1e-5);
 });
