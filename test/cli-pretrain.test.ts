@@ -19,8 +19,8 @@ beforeAll(() => {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js'))) throw new Error('run `npm run build` first (npm test does)');
 });
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 180000 });
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 180000, env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -137,6 +137,11 @@ describe('bad input gives one clear line', () => {
     const f = path.join(tmp(), 'file');
     fs.writeFileSync(f, '');
     expectError([phantoms(2), ...TINY, '--out', path.join(f, 'sub')], /cannot write to the output folder/);
+  });
+  test('--ep webgpu without an adapter says what to install', () => {
+    const r = cli(['pretrain', phantoms(2), ...TINY, '--steps', '1', '--ep', 'webgpu', '--out', tmp()], { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/No WebGPU adapter was found: install a GPU driver with Vulkan support/);
   });
   test('a crop larger than every volume is padded, with a warning', () => {
     const r = cli(['pretrain', phantoms(2, [12, 12, 12]), ...TINY, '--steps', '1', '--out', tmp()]);

@@ -39,6 +39,18 @@ export function checkExecutionProvider(ep: string): void {
   }
 }
 
+/** ORT's session-creation errors, with what to do about the common ones. */
+export function explainSessionError(ep: string, message: string): string {
+  const first = message.split('\n')[0];
+  if (ep === 'webgpu' && /adapter/i.test(message)) {
+    return `${first}. No WebGPU adapter was found: install a GPU driver with Vulkan support (on Linux: the vendor's Vulkan driver and libvulkan1; for a software adapter, Debian's chromium ships SwiftShader: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json), or use --ep cpu`;
+  }
+  if (ep === 'cuda' && /shared library|libcudart|libcudnn|cublas/i.test(message)) {
+    return `${first}. The CUDA provider's libraries could not be loaded: install CUDA 12 and cuDNN 9 and the CUDA build of onnxruntime-node (npm install --onnxruntime-node-install=cuda12), or use --ep cpu`;
+  }
+  return first;
+}
+
 function ensureWritable(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
@@ -90,10 +102,11 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
 
   let trainer;
   try {
-    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads }, startStep, useWorkers);
+    // No silent CPU fallback on a GPU provider: a node it cannot run is an error, not a slow step.
+    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noCpuFallback: true }, startStep, useWorkers);
   } catch (e) {
     await source.close();
-    throw new UserError(`could not start the training session on '${opts.ep}': ${(e as Error).message}`);
+    throw new UserError(`could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`);
   }
   const metricsFile = path.join(dir, 'metrics.jsonl');
   const metricsLog = new MetricsLog(metricsFile, resume ? startStep : null);
