@@ -16,6 +16,8 @@ export interface SessionOptions {
   noCpuFallback?: boolean;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   profilePrefix?: string;
+  /** Where outputs are placed (e.g. `gpu-buffer` to keep them on a WebGPU device). */
+  preferredOutputLocation?: Record<string, ort.Tensor.DataLocation>;
 }
 
 /** ORT session options from ours. */
@@ -29,6 +31,7 @@ export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOp
     enableCpuMemArena: !opts.noArena,
   };
   if (opts.threads) o.intraOpNumThreads = opts.threads;
+  if (opts.preferredOutputLocation) o.preferredOutputLocation = opts.preferredOutputLocation;
   if (opts.externalData) o.externalData = opts.externalData;
   if (opts.noCpuFallback && ep !== 'cpu') o.extra = { session: { disable_cpu_ep_fallback: '1' } };
   if (opts.profilePrefix) {

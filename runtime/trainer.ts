@@ -1,10 +1,23 @@
-import type * as ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-node';
 import { type DType, numel } from '../sdk/dtype';
+import { exportModel } from '../sdk/export';
+import { Graph } from '../sdk/graph';
+import { identity } from '../sdk/ops';
 import type { NamedArray, StateDict } from '../sdk/state';
 import { createSession, fromOrt, type SessionOptions, toOrt, zeros } from './ort';
 
 /** Scalar outputs (loss terms) of one training step. */
 export type StepMetrics = Record<string, number>;
+
+export interface TrainingSessionOptions extends SessionOptions {
+  /** Steps already done (the next step is step + 1). */
+  step?: number;
+  /**
+   * Keep parameters and optimizer state on the device between steps (default: true on WebGPU): the `new.*`
+   * outputs stay GPU buffers and are fed straight back; only the scalar losses come to the CPU each step.
+   */
+  keepOnDevice?: boolean;
+}
 
 /**
  * Runs a training-step graph (see sdk/train.ts) in a loop with onnxruntime-node: every output `new.X` is fed
@@ -12,20 +25,30 @@ export type StepMetrics = Record<string, number>;
  * State inputs that the caller gives no value for (optimizer moments) start at zero.
  */
 export class TrainingSession {
+  /** Reads device-resident state back to the CPU (see `getStateAsync`). */
+  private reader: ort.InferenceSession | null = null;
+
   private constructor(
     private readonly session: ort.InferenceSession,
-    private readonly state: Map<string, NamedArray>,
+    private readonly state: Map<string, ort.Tensor>,
     /** Inputs the caller feeds every step (the batch). */
     readonly batchInputs: string[],
     public stepCount: number,
+    private readonly options: TrainingSessionOptions,
   ) {}
 
-  static async create(model: Uint8Array | string, initial: StateDict, opts: SessionOptions & { step?: number } = {}): Promise<TrainingSession> {
-    const session = await createSession(model, opts);
-    const outputs = new Set(session.outputNames);
-    const state = new Map<string, NamedArray>();
+  static async create(model: Uint8Array | string, initial: StateDict, opts: TrainingSessionOptions = {}): Promise<TrainingSession> {
+    const probe = await createSession(model, { ...opts, ep: 'cpu', graphOptimizationLevel: 'disabled' });
+    const outputs = new Set(probe.outputNames);
+    const inputs = probe.inputMetadata;
+    await probe.release();
+    const keep = opts.keepOnDevice ?? opts.ep === 'webgpu';
+    const location: Record<string, ort.Tensor.DataLocation> = {};
+    if (keep) for (const o of outputs) if (o.startsWith('new.')) location[o] = 'gpu-buffer';
+    const session = await createSession(model, { ...opts, preferredOutputLocation: keep ? location : undefined });
+    const state = new Map<string, ort.Tensor>();
     const batch: string[] = [];
-    for (const meta of session.inputMetadata) {
+    for (const meta of inputs) {
       const name = meta.name;
       if (name === 'lr' || name === 'step') continue;
       const given = initial.get(name);
@@ -34,7 +57,7 @@ export class TrainingSession {
         continue;
       }
       if (given) {
-        state.set(name, given);
+        state.set(name, toOrt(given));
         continue;
       }
       if (!meta.isTensor) throw new Error(`input '${name}' is not a tensor`);
@@ -42,9 +65,9 @@ export class TrainingSession {
         if (typeof d !== 'number') throw new Error(`input '${name}' has a symbolic dimension '${d}'`);
         return d;
       });
-      state.set(name, zeros(meta.type as DType, shape));
+      state.set(name, toOrt(zeros(meta.type as DType, shape)));
     }
-    return new TrainingSession(session, state, batch, opts.step ?? 0);
+    return new TrainingSession(session, state, batch, opts.step ?? 0, opts);
   }
 
   /** Runs one step on `batch` with learning rate `lr`; returns the scalar outputs (loss terms). */
@@ -59,20 +82,50 @@ export class TrainingSession {
       if (!b) throw new Error(`batch input '${name}' missing (the graph needs: ${this.batchInputs.join(', ')})`);
       feeds[name] = toOrt(b);
     }
-    for (const [k, v] of this.state) feeds[k] = toOrt(v);
+    for (const [k, v] of this.state) feeds[k] = v;
     const out = await this.session.run(feeds);
     const metrics: StepMetrics = {};
     for (const [name, v] of Object.entries(out)) {
-      if (name.startsWith('new.')) this.state.set(name.slice(4), fromOrt(v));
-      else if (numel(v.dims) === 1) metrics[name] = Number((v.data as Float32Array)[0]);
+      if (name.startsWith('new.')) {
+        const key = name.slice(4);
+        const old = this.state.get(key);
+        // The previous step's device buffers are no longer needed.
+        if (old && old.location === 'gpu-buffer') old.dispose();
+        this.state.set(key, v);
+      } else if (numel(v.dims) === 1 && v.location === 'cpu') metrics[name] = Number((v.data as Float32Array)[0]);
     }
     this.stepCount = t;
     return metrics;
   }
 
-  /** Current parameters and optimizer state (shared arrays: copy before mutating). */
+  /** True when some state lives in device memory (read it with `getStateAsync`). */
+  get onDevice(): boolean {
+    return [...this.state.values()].some((t) => t.location !== 'cpu');
+  }
+
+  /** Current parameters and optimizer state when they are on the CPU (shared arrays: copy before mutating). */
   getState(): StateDict {
-    return new Map(this.state);
+    if (this.onDevice) throw new Error('the training state is in device memory: use getStateAsync()');
+    return new Map([...this.state].map(([k, v]) => [k, fromOrt(v)]));
+  }
+
+  /**
+   * Current parameters and optimizer state on the CPU, wherever they live.
+   * NOTE: in onnxruntime-node 1.30, `getData()` on a WebGPU output aborts the process (its native downloader
+   * throws a C++ `const char*` that the binding never catches: "terminate called after throwing an instance of
+   * 'char const*'", exit 134). Instead, the state is fed to a small Identity graph on the same execution
+   * provider whose outputs are CPU tensors: ORT itself copies the buffers back.
+   */
+  async getStateAsync(): Promise<StateDict> {
+    if (!this.onDevice) return this.getState();
+    if (!this.reader) {
+      const g = new Graph('read_state');
+      let i = 0;
+      for (const [name, t] of this.state) g.output(`read.${i++}`, identity(g.input(name, t.type as DType, t.dims)));
+      this.reader = await createSession(exportModel(g).model, { ...this.options });
+    }
+    const out = await this.reader.run(Object.fromEntries(this.state));
+    return new Map([...this.state.keys()].map((k, i) => [k, fromOrt(out[`read.${i}`])]));
   }
 
   /** Replaces state entries (e.g. when resuming). Names and shapes must match. */
@@ -80,12 +133,16 @@ export class TrainingSession {
     for (const [k, v] of entries) {
       const old = this.state.get(k);
       if (!old) throw new Error(`'${k}' is not a state input of this training graph`);
-      if (old.shape.join() !== v.shape.join()) throw new Error(`'${k}' has shape [${v.shape}], the graph needs [${old.shape}]`);
-      this.state.set(k, v);
+      if (old.dims.join() !== v.shape.join()) throw new Error(`'${k}' has shape [${v.shape}], the graph needs [${old.dims}]`);
+      if (old.location === 'gpu-buffer') old.dispose();
+      this.state.set(k, toOrt(v));
     }
   }
 
   async release(): Promise<void> {
     await this.session.release();
+    if (this.reader) await this.reader.release();
   }
 }
+
+

@@ -138,7 +138,7 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
       return n;
     },
     emit(opType, inputs, outputs, attrs = {}) {
-      const name = current ? (emitted === 0 ? current.name : `${current.name}#${emitted}`) : `${opType}_${tmp++}`;
+      const name = current ? (emitted === 0 ? current.name : `${current.name}#${emitted}`) : `output/${outputs[0]}`;
       emitted++;
       protoNodes.push({
         name, opType, input: [...inputs], output: [...outputs], domain: '',

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { buildGvslGraph, buildGvslTrainGraph, GVSL } from '../graphs/build';
 import { parseWidths } from '../graphs/unet';
 import { createSession, runSession } from '../runtime/ort';
+import { TrainingSession } from '../runtime/trainer';
 import { exportModel } from '../sdk/export';
 import type { NamedArray } from '../sdk/state';
 
@@ -71,5 +72,49 @@ maybe('WebGPU EP (SwiftShader)', () => {
       for (let i = 0; i < pc.length; i++) if (Math.abs(pc[i] - pg[i]) > 1e-4) bad.push(`new.${k}[${i}]: ${pg[i]} vs ${pc[i]}`);
     }
     expect(bad).toEqual([]);
+  });
+});
+
+maybe('WebGPU training state kept on the device', () => {
+  test('parameters stay GPU buffers between steps, losses match the CPU, and the state reads back', async () => {
+    const model = new GVSL(1, parseWidths('8,8,8,8,16,8,8,8,16'));
+    const weights = model.initStateDict(2);
+    const { graph } = buildGvslTrainGraph(model, shape);
+    const m = exportModel(graph, { params: 'inputs' }).model;
+    const cpu = await TrainingSession.create(m, weights);
+    const gpu = await TrainingSession.create(m, weights, { ep: 'webgpu', noCpuFallback: true });
+    const batch = { img_aug: A, img: A, img2: B };
+    for (let k = 0; k < 3; k++) {
+      const a = await cpu.step(batch, 1e-5);
+      const b = await gpu.step(batch, 1e-5);
+      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-4 * Math.abs(a.loss));
+    }
+    expect(gpu.onDevice).toBe(true);
+    expect(() => gpu.getState()).toThrow(/device memory/);
+    const sc = cpu.getState();
+    const sg = await gpu.getStateAsync();
+    expect([...sg.keys()]).toEqual([...sc.keys()]);
+    // Parameters to 1e-4 (absolute). Adam moments accumulate the gradients, which differ between devices at
+    // the 1e-3 level (float32 convolutions summed in another order; max-pool ties can break differently), so
+    // they are compared in L2 norm: m to 1e-2 of its size, v (quadratic in g, so twice the relative error) to 2e-2.
+    const bad: string[] = [];
+    for (const [k, v] of sc) {
+      const other = sg.get(k)!.data;
+      let maxErr = 0;
+      let d2 = 0;
+      let n2 = 0;
+      for (let i = 0; i < v.data.length; i++) {
+        const a = Number(v.data[i]);
+        const e = a - Number(other[i]);
+        maxErr = Math.max(maxErr, Math.abs(e));
+        d2 += e * e;
+        n2 += a * a;
+      }
+      const tol = k.startsWith('adam.v.') ? 2e-2 : 1e-2;
+      if (weights.has(k) ? maxErr > 1e-4 : Math.sqrt(d2) > tol * Math.sqrt(n2) + 1e-12) bad.push(`${k}: max ${maxErr}, rel L2 ${Math.sqrt(d2 / n2)}`);
+    }
+    expect(bad).toEqual([]);
+    await cpu.release();
+    await gpu.release();
   });
 });

@@ -15,7 +15,7 @@ export async function startTrainer(model: string, state: StateDict, options: Ses
   const script = useWorker ? workerScript() : null;
   if (!script) {
     const s = await TrainingSession.create(model, state, { ...options, step });
-    return { step: (b, lr) => s.step(b, lr), state: async () => s.getState(), release: () => s.release() };
+    return { step: (b, lr) => s.step(b, lr), state: () => s.getStateAsync(), release: () => s.release() };
   }
   const worker = new Worker(script, { workerData: { role: 'train', init: { model, state: [...state], options, step } } });
   await new Promise<void>((resolve, reject) => {

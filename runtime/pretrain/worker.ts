@@ -47,7 +47,7 @@ async function trainRole(init: { model: string; state: [string, NamedArray][]; o
         const metrics = await session.step(m.batch!, m.lr!);
         port.postMessage({ type: 'result', id: m.id, metrics });
       } else if (m.type === 'state') {
-        const state = [...session.getState()].map(([k, v]) => [k, { ...v, data: v.data.slice() }] as const);
+        const state = [...(await session.getStateAsync())].map(([k, v]) => [k, { ...v, data: v.data.slice() }] as const);
         port.postMessage({ type: 'result', id: m.id, state }, state.map(([, v]) => v.data.buffer as ArrayBuffer));
       } else if (m.type === 'release') {
         await session.release();
