@@ -1,7 +1,7 @@
 import { Graph } from '../sdk/graph';
 import type { OptimizerSpec } from '../sdk/optim';
 import { buildTrainStep, type TrainStep } from '../sdk/train';
-import { GVSL, gvslLosses, type LossWeights } from './gvsl';
+import { GEOMETRIES, type Geometry, GVSL, gvslLosses, type GvslOptions, type LossWeights } from './gvsl';
 import { UNetBase, type Widths } from './unet';
 
 /** Batch shape (N, C, D, H, W) of the volumes a graph is built for. */
@@ -15,7 +15,14 @@ export function parseShape(s: string): VolumeShape {
   return v as unknown as VolumeShape;
 }
 
-/** Inference graph `gvsl`: inputs A, B; outputs res_A, warp_BA, aff_mat_BA, flow_BA. */
+/** What an exported GVSL model says about itself (the ONNX doc_string): its geometry and axis conventions. */
+export function gvslDocString(model: GVSL): string {
+  return model.geometry === 'exact'
+    ? "GVSL, geometry 'exact': aff_mat_BA rows and columns (D, H, W) about the volume centre (S-1)/2, translation in voxels; flow_BA channels (D, H, W) in voxels; warp_BA(p) = B(aff(p + flow(p)))"
+    : "GVSL, geometry 'official': the official PyTorch code's warps (aff_mat_BA rows on (x, y, z) = (W, H, D) in normalised coordinates, affine then flow resampling)";
+}
+
+/** Inference graph `gvsl`: inputs A, B; outputs res_A, warp_BA, aff_mat_BA, flow_BA (conventions: model.geometry). */
 export function buildGvslGraph(model: GVSL, shape: VolumeShape): Graph {
   const g = new Graph('gvsl');
   const A = g.input('A', 'float32', shape);
@@ -63,4 +70,4 @@ export function buildGvslTrainGraph(model: GVSL, shape: VolumeShape, opts: GvslT
   return { graph: g, step };
 }
 
-export { GVSL, UNetBase, type Widths };
+export { GEOMETRIES, type Geometry, GVSL, type GvslOptions, UNetBase, type Widths };

@@ -26,19 +26,27 @@ export function cosSmall(x: Tensor): Tensor {
 }
 
 /** Per-batch scalars (N, 1) → batched 3×3 matrices (N, 3, 3), row-major. */
-function mat3(entries: Tensor[]): Tensor {
+function mat3RowMajor(entries: Tensor[]): Tensor {
   return reshape(concat(entries, 1), [entries[0].shape[0], 3, 3]);
 }
 
+/** Axis order of an affine matrix's rows and columns: the official (x, y, z) = (W, H, D), or (D, H, W). */
+export type MatrixAxes = 'xyz' | 'dhw';
+
 /**
  * The GVSL affine matrix (N, 3, 4) = [Shear·Scale·Rz·Ry·Rx | t] from rot (N,3), scale (N,3), trans (N,3),
- * shear (N,6) (radians), built from differentiable ops for any batch size.
+ * shear (N,6) (radians), built from differentiable ops for any batch size. The product is defined on
+ * (x, y, z) = (W, H, D) as in the official code (rot[0] turns about x, trans[0] moves along x); with
+ * `axes: 'dhw'` it is returned with its axes reversed, rows and columns (D, H, W) and t = (t_z, t_y, t_x):
+ * P·M·P | P·t with P the reversal, the same matrix as the data pipeline's `gvslMatrix` for the same values.
  * NOTE: the official code builds it with torch.FloatTensor([...]), which cuts the gradient to the affine
  * heads and only works for batch 1; here every head gets its gradient.
  */
-export function affineMatrix(rot: Tensor, scale: Tensor, trans: Tensor, shear: Tensor): Tensor {
+export function affineMatrix(rot: Tensor, scale: Tensor, trans: Tensor, shear: Tensor, axes: MatrixAxes = 'xyz'): Tensor {
   const n = rot.shape[0];
   const g = rot.graph;
+  // Reversing a row-major 3×3 entry list maps (r, c) to (2 − r, 2 − c): P·A·P, and P·(AB)·P = (P·A·P)(P·B·P).
+  const mat3 = (entries: Tensor[]) => mat3RowMajor(axes === 'dhw' ? [...entries].reverse() : entries);
   const col = (t: Tensor, i: number) => slice(t, { axes: [1], starts: [i], ends: [i + 1] });
   const one = g.full([n, 1], 1, rot.dtype);
   const zero = g.full([n, 1], 0, rot.dtype);
@@ -48,10 +56,11 @@ export function affineMatrix(rot: Tensor, scale: Tensor, trans: Tensor, shear: T
   const ry = mat3([cy, zero, sy, zero, one, zero, neg(sy), zero, cy]);
   const rz = mat3([cz, neg(sz), zero, sz, cz, zero, zero, zero, one]);
   const sc = mat3([col(scale, 0), zero, zero, zero, col(scale, 1), zero, zero, zero, col(scale, 2)]);
-  const t = div(sinSmall(shear), cosSmall(shear));
-  const sh = mat3([one, col(t, 0), col(t, 1), col(t, 2), one, col(t, 3), col(t, 4), col(t, 5), one]);
+  const tan = div(sinSmall(shear), cosSmall(shear));
+  const sh = mat3([one, col(tan, 0), col(tan, 1), col(tan, 2), one, col(tan, 3), col(tan, 4), col(tan, 5), one]);
   const m = matmul(sh, matmul(sc, matmul(rz, matmul(ry, rx))));
-  return concat([m, reshape(trans, [n, 3, 1])], 2);
+  const t = axes === 'dhw' ? concat([2, 1, 0].map((i) => col(trans, i)), 1) : trans;
+  return concat([m, reshape(t, [n, 3, 1])], 2);
 }
 
 /** Normalised coordinates of voxel centres along an axis of `s` voxels, align_corners=False: (2i+1)/s − 1. */
@@ -60,9 +69,10 @@ function centres(s: number): number[] {
 }
 
 /**
- * Official GVSL `AffineTransformer`: affine_grid(mat with its translation column divided by the volume size
- * (D, H, W) per row) + grid_sample(bilinear, zeros, align_corners=False). Matrix rows produce (x, y, z) =
- * (W, H, D) grid coordinates, as torch's affine_grid does. `src` (N, C, D, H, W), `mat` (N, 3, 4).
+ * Official GVSL `AffineTransformer` (geometry 'official'): affine_grid(mat with its translation column divided
+ * by the volume size (D, H, W) per row) + grid_sample(bilinear, zeros, align_corners=False). Matrix rows
+ * produce (x, y, z) = (W, H, D) grid coordinates, as torch's affine_grid does. `src` (N, C, D, H, W), `mat`
+ * (N, 3, 4).
  */
 export function affineWarpOfficial(src: Tensor, mat: Tensor): Tensor {
   const [n, , d, h, w] = src.shape;
@@ -88,10 +98,10 @@ export function affineWarpOfficial(src: Tensor, mat: Tensor): Tensor {
 }
 
 /**
- * Official GVSL `SpatialTransformer`: samples `src` at (identity grid + flow), flow channels (D, H, W) in
- * voxels, normalised with the align_corners=True convention 2(p/(S−1) − 0.5) but sampled by grid_sample with
- * align_corners=False, so the voxel actually read is p·S/(S−1) − 0.5 (a zero flow is not the identity; see
- * the README's "Differences from the official code").
+ * Official GVSL `SpatialTransformer` (geometry 'official'): samples `src` at (identity grid + flow), flow
+ * channels (D, H, W) in voxels, normalised with the align_corners=True convention 2(p/(S−1) − 0.5) but sampled
+ * by grid_sample with align_corners=False, so the voxel actually read is p·S/(S−1) − 0.5 (a zero flow is not
+ * the identity; see the README's "Differences from the official code").
  */
 export function flowWarpOfficial(src: Tensor, flow: Tensor): Tensor {
   const [n, , d, h, w] = src.shape;
@@ -108,4 +118,81 @@ export function flowWarpOfficial(src: Tensor, flow: Tensor): Tensor {
     return sub(mul(p, s / (s - 1)), 0.5);
   });
   return trilinearSample(src, coords[0], coords[1], coords[2]);
+}
+
+/** The volume centre (S − 1)/2 per axis, in voxels. */
+const centre = (dims: readonly number[]) => dims.map((s) => (s - 1) / 2);
+
+/** Voxel positions minus `origin`, rows (d, h, w), voxels in (d, h, w) scan order: (3, D·H·W). */
+function voxelGrid(d: number, h: number, w: number, origin: readonly number[] = [0, 0, 0]): Float32Array {
+  const s = d * h * w;
+  const grid = new Float32Array(3 * s);
+  let k = 0;
+  for (let i = 0; i < d; i++) for (let j = 0; j < h; j++) for (let q = 0; q < w; q++, k++) {
+    grid[k] = i - origin[0];
+    grid[s + k] = j - origin[1];
+    grid[2 * s + k] = q - origin[2];
+  }
+  return grid;
+}
+
+/** Samples `src` at voxel coordinates `q` (N, 3, D·H·W), rows (d, h, w), on src's own grid. */
+function sampleAt(src: Tensor, q: Tensor): Tensor {
+  const [n, , d, h, w] = src.shape;
+  const row = (r: number) => reshape(slice(q, { axes: [1], starts: [r], ends: [r + 1] }), [n, d, h, w]);
+  return trilinearSample(src, row(0), row(1), row(2));
+}
+
+/**
+ * The source position of every output voxel p under the exact convention: q = c + M·(r − c) + t with
+ * r = p + flow(p), c = (S − 1)/2 per axis, `mat` = [M | t] (N, 3, 4) with rows and columns (D, H, W) and t in
+ * voxels. The offsets r − c are formed first, so an identity M, t = 0 and a zero flow give q = p exactly.
+ */
+function exactCoords(mat: Tensor, dims: readonly number[], flow?: Tensor): Tensor {
+  const [d, h, w] = dims;
+  const n = mat.shape[0];
+  const g = mat.graph;
+  const grid = g.constant(voxelGrid(d, h, w, centre(dims)), mat.dtype, [1, 3, d * h * w]);
+  const r = flow ? add(reshape(flow, [n, 3, d * h * w]), grid) : grid;
+  const lin = slice(mat, { axes: [2], starts: [0], ends: [3] });
+  const t = slice(mat, { axes: [2], starts: [3], ends: [4] });
+  return add(matmul(lin, r), add(t, g.constant(centre(dims), mat.dtype, [1, 3, 1])));
+}
+
+function checkMatrix(op: string, src: Tensor, mat: Tensor): void {
+  if (mat.rank !== 3 || mat.shape[0] !== src.shape[0] || mat.shape[1] !== 3 || mat.shape[2] !== 4) {
+    throw new BuildError(op, src.graph.scope, `needs a matrix (N, 3, 4) with N = ${src.shape[0]} (src ${src.shape.join('x')}), got ${mat.shape.join('x')}`);
+  }
+}
+
+/**
+ * Exact affine warp (geometry 'exact'): output voxel p samples `src` (N, C, D, H, W) at c + M·(p − c) + t, with
+ * `mat` = [M | t] (N, 3, 4), rows and columns (D, H, W), M about the volume centre c = (S − 1)/2, t in
+ * voxels along the axis its row names. The identity matrix is the exact identity. The data pipeline's
+ * spatial augmentation (runtime/data/augment/spatial.ts) uses the same convention.
+ */
+export function affineWarp(src: Tensor, mat: Tensor): Tensor {
+  checkMatrix('affineWarp', src, mat);
+  return sampleAt(src, exactCoords(mat, src.shape.slice(2)));
+}
+
+/** Exact flow warp: output voxel p samples `src` at p + flow(p), flow (N, 3, D, H, W) in voxels, channels (D, H, W). */
+export function flowWarp(src: Tensor, flow: Tensor): Tensor {
+  const [n, , d, h, w] = src.shape;
+  const g = src.graph;
+  const grid = g.constant(voxelGrid(d, h, w), flow.dtype, [1, 3, d * h * w]);
+  const q = add(reshape(flow, [n, 3, d * h * w]), grid);
+  return sampleAt(src, q);
+}
+
+/**
+ * The fused warp of GVSL's Z-matching (geometry 'exact'): the affine [M | t] and the deformable flow composed
+ * into ONE displacement field u(p) = A(p + flow(p)) − p, A(x) = c + M·(x − c) + t, sampled once:
+ * output voxel p samples `src` at A(p + flow(p)). The flow is predicted from affine-warped features, so it acts
+ * in the affinely aligned space: this equals flowWarp(affineWarp(src, mat), flow) up to the second
+ * interpolation that it saves (and without that path's zero padding between the two warps).
+ */
+export function composedWarp(src: Tensor, mat: Tensor, flow: Tensor): Tensor {
+  checkMatrix('composedWarp', src, mat);
+  return sampleAt(src, exactCoords(mat, src.shape.slice(2), flow));
 }

@@ -39,7 +39,8 @@ maybe('GVSL parity with the PyTorch fixture gvsl-half-24x32x40', () => {
     const w = loadSafetensors(path.join(FIXTURE, 'weights.safetensors'));
     weights = w.tensors;
     c = loadSafetensors(path.join(FIXTURE, 'case.safetensors')).tensors;
-    model = new GVSL(1, parseWidths(w.metadata.chan));
+    // The fixture follows the official code's geometry (graphs/gvsl.ts Geometry).
+    model = new GVSL(1, parseWidths(w.metadata.chan), { geometry: 'official' });
     shape = c.get('img')!.shape as typeof shape;
   });
 

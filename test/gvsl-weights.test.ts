@@ -21,7 +21,8 @@ const UNET_PTH = path.join(DATA, 'gvsl-narrow-unet.pth');
 const FORWARD = loadSafetensors(path.join(DATA, 'gvsl-narrow-forward.safetensors')).tensors;
 const CHAN = parseWidths('8,8,8,8,16,8,8,8,16');
 
-const model = new GVSL(1, CHAN);
+// The reference forward is the official code's geometry.
+const model = new GVSL(1, CHAN, { geometry: 'official' });
 const shape = FORWARD.get('A')!.shape as unknown as VolumeShape;
 
 /** max |a − b| / max |b| */
@@ -121,7 +122,7 @@ test('a backbone-only .pth (keys without "unet.", wrapped under "model") loads f
 });
 
 test('a checkpoint made with other widths is refused with PyTorch-style size mismatches', () => {
-  const wide = new GVSL(1, parseWidths('8,16,16,32,32,32,16,16,16'));
+  const wide = new GVSL(1, parseWidths('8,16,16,32,32,32,16,16,16'), { geometry: 'official' });
   let err: unknown;
   try {
     loadModelWeights(wide, PTH);

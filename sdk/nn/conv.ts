@@ -10,6 +10,8 @@ export interface ConvOptions {
   groups?: number;
   bias?: boolean;
   weightInit?: Initializer;
+  /** Bias initialiser (default PyTorch's U(±1/√fan_in)). */
+  biasInit?: Initializer;
 }
 
 /**
@@ -26,7 +28,7 @@ export class Conv3d extends Module {
     }
     this.weightShape = [outChannels, inChannels / groups, kernel, kernel, kernel];
     this.addParam('weight', this.weightShape, opts.weightInit ?? torchDefaultWeight);
-    if (opts.bias ?? true) this.addParam('bias', [outChannels], torchDefaultBias(this.weightShape));
+    if (opts.bias ?? true) this.addParam('bias', [outChannels], opts.biasInit ?? torchDefaultBias(this.weightShape));
   }
 
   forward(x: Tensor): Tensor {
