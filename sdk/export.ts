@@ -24,6 +24,8 @@ export interface ExportOptions {
   /** Also write value_info for every intermediate (lets `onnx.checker` check our shape rules). Default true. */
   valueInfo?: boolean;
   docString?: string;
+  /** ModelProto metadata_props (key/value strings, e.g. the preprocessing a model expects). */
+  metadata?: Record<string, string>;
 }
 
 export interface ExportedModel {
@@ -213,6 +215,7 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
     docString: opts.docString ?? '',
     opsetImport: [{ domain: '', version: opset }],
     graph: { name: g.name, node: protoNodes, initializer: initializers, input: inputs, output: outputs, valueInfo: info },
+    metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
   const bytes = onnx.ModelProto.encode(model).finish();
   const result: ExportedModel = { model: bytes, nodeCount: protoNodes.length };

@@ -8,8 +8,23 @@ import { DataError } from '../data/errors';
 import type { PretrainConfig } from './config';
 import { loadVolumes } from './volumes';
 
-/** The feeds of one GVSL training step. */
-export type Batch = { img_aug: NamedArray; img: NamedArray; img2: NamedArray };
+/** The feeds of one training step, by graph input name. */
+export type Batch = Record<string, NamedArray>;
+
+/** Makes the batch of any step (a pure function of the step: see stepRng). */
+export type BatchMaker = (step: number) => Batch;
+
+/**
+ * What the data worker loads: a compiled module exporting `batchMaker(cfg, warn)`, which loads the run's
+ * data once and returns its BatchMaker (this file for pre-training, runtime/finetune/batches.ts for
+ * segmentation).
+ */
+export interface BatchTask {
+  /** Absolute path of the compiled module. */
+  module: string;
+  /** Its configuration (structured-cloned into the worker). */
+  cfg: unknown;
+}
 
 /**
  * The random stream of step t depends only on (seed, t): any step's batch can be made again, in any order,
@@ -19,15 +34,22 @@ export function stepRng(seed: number, step: number): Rng {
   return new Rng((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(step, 0xc2b2ae35)) >>> 0);
 }
 
+/** One GVSL step: img_aug (damaged A), img (A), img2 (B). */
 export function makeBatch(volumes: readonly Volume[], cfg: PretrainConfig, step: number): Batch {
   const b = sampleGvslBatch(volumes, stepRng(cfg.seed, step), {
     crop: cfg.size,
     batch: cfg.batch,
     appearance: cfg.augment.appearance ? { official: cfg.officialAugment } : false,
-    spatial: cfg.augment.spatial ? {} : false,
+    spatial: cfg.augment.spatial ? { official: cfg.officialAugment } : false,
   });
   const arr = (data: Float32Array): NamedArray => ({ dtype: 'float32', shape: [...b.shape], data });
   return { img_aug: arr(b.Aaug), img: arr(b.A), img2: arr(b.B) };
+}
+
+/** Pre-training's BatchMaker: loads and prepares the volumes once (see BatchTask). */
+export function batchMaker(cfg: PretrainConfig, warn: (m: string) => void): BatchMaker {
+  const volumes = loadVolumes(cfg, warn);
+  return (step) => makeBatch(volumes, cfg, step);
 }
 
 /** Produces the batch of each step, ahead of the trainer. */
@@ -39,13 +61,12 @@ export interface BatchSource {
 }
 
 /** Prepares batches on the calling thread. */
-export function inlineSource(cfg: PretrainConfig, warn: (m: string) => void): BatchSource {
-  const volumes = loadVolumes(cfg, warn);
+export function inlineSource(make: BatchMaker): BatchSource {
   return {
     waited: 0,
     async get(step) {
       const t = performance.now();
-      const b = makeBatch(volumes, cfg, step);
+      const b = make(step);
       this.waited += (performance.now() - t) / 1000;
       return b;
     },
@@ -63,10 +84,10 @@ export function workerScript(): string | null {
  * Prepares batches in a worker thread, `ahead` steps in advance, so data preparation overlaps training.
  * `waited` measures how long the trainer actually waited for a batch.
  */
-export async function workerSource(cfg: PretrainConfig, first: number, last: number, warn: (m: string) => void, ahead = 2): Promise<BatchSource> {
+export async function workerSource(task: BatchTask, first: number, last: number, warn: (m: string) => void, ahead = 2): Promise<BatchSource> {
   const script = workerScript();
-  if (!script) return inlineSource(cfg, warn);
-  const worker = new Worker(script, { workerData: { role: 'data', cfg } });
+  if (!script) throw new Error('workerSource needs the compiled build (dist/); use inlineSource');
+  const worker = new Worker(script, { workerData: { role: 'data', task } });
   const pending = new Map<number, { resolve: (b: Batch) => void; reject: (e: Error) => void; promise: Promise<Batch> }>();
   let failure: Error | null = null;
   worker.on('message', (m: { type: string; step?: number; batch?: Batch; message?: string }) => {

@@ -1,3 +1,4 @@
+import type { Geometry } from '../../graphs/gvsl';
 import { OFFICIAL_WIDTHS } from '../../graphs/unet';
 import type { ExecutionProvider } from '../ort';
 
@@ -10,6 +11,11 @@ export interface PretrainConfig {
   size: [number, number, number];
   batch: number;
   chan: number[];
+  /**
+   * Spatial conventions of the model (graphs/gvsl.ts Geometry): `exact` (default) or `official`. A resumed run
+   * keeps its geometry; a config without the field is `exact`.
+   */
+  geometry: Geometry;
   lr: number;
   steps: number;
   seed: number;
@@ -20,7 +26,10 @@ export interface PretrainConfig {
   saveEvery: number;
   /** Appearance damage and spatial augmentation (both on, as the official training). */
   augment: { appearance: boolean; spatial: boolean };
-  /** Reproduce the official code's augmentation quirks. */
+  /**
+   * Reproduce the official code's augmentation quirks (appearance and spatial); the CLI defaults it to
+   * `geometry === 'official'`.
+   */
   officialAugment: boolean;
   /** Starting weights (.safetensors / .pth), if any. */
   weights?: string;
@@ -35,6 +44,11 @@ export interface RunOptions {
   json: boolean;
   /** Use worker threads for data and training (default true when the compiled build is present). */
   workers?: boolean;
+}
+
+/** The geometry of a stored run config (configs written before the field existed are `exact`). */
+export function configGeometry(cfg: Partial<PretrainConfig>): Geometry {
+  return cfg.geometry ?? 'exact';
 }
 
 export const OFFICIAL_DEFAULTS = { lr: 1e-4, batch: 1, size: [64, 64, 64] as [number, number, number], chan: [...OFFICIAL_WIDTHS] };

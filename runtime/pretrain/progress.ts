@@ -63,25 +63,34 @@ export function readMetrics(file: string): MetricsLine[] {
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as MetricsLine);
 }
 
-/** A loss-curve plot (SVG, log-scale y) of the loss terms over steps. */
-export function lossPlotSvg(lines: MetricsLine[], terms: string[]): string {
+export interface PlotOptions {
+  /** y axis: 'log' (default, for losses) or 'linear' from 0 to 1 (for scores such as Dice). */
+  scale?: 'log' | 'linear';
+}
+
+/** A plot (SVG) of the given terms over steps: log-scale y for losses, linear 0–1 for scores. */
+export function lossPlotSvg(lines: MetricsLine[], terms: string[], opts: PlotOptions = {}): string {
   const W = 720;
   const H = 360;
   const m = { l: 60, r: 150, t: 20, b: 40 };
-  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
+  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f', '#17becf'];
   const pts = lines.filter((l) => terms.every((t) => Number.isFinite(l[t])));
   const steps = pts.map((l) => l.step);
   const vals = pts.flatMap((l) => terms.map((t) => l[t])).filter((v) => v > 0);
   const [x0, x1] = [Math.min(...steps, 0), Math.max(...steps, 1)];
+  const linear = opts.scale === 'linear';
   const lo = Math.log10(Math.min(...vals, 1));
   const hi = Math.log10(Math.max(...vals, 1e-6));
-  const [y0, y1] = [Math.floor(lo), Math.max(Math.ceil(hi), Math.floor(lo) + 1)];
+  const [y0, y1] = linear ? [0, 1] : [Math.floor(lo), Math.max(Math.ceil(hi), Math.floor(lo) + 1)];
   const sx = (s: number) => m.l + ((s - x0) / Math.max(1, x1 - x0)) * (W - m.l - m.r);
-  const sy = (v: number) => m.t + (1 - (Math.log10(Math.max(v, 10 ** y0)) - y0) / (y1 - y0)) * (H - m.t - m.b);
+  const sy = linear
+    ? (v: number) => m.t + (1 - Math.min(1, Math.max(0, v))) * (H - m.t - m.b)
+    : (v: number) => m.t + (1 - (Math.log10(Math.max(v, 10 ** y0)) - y0) / (y1 - y0)) * (H - m.t - m.b);
   const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`];
-  for (let e = y0; e <= y1; e++) {
-    out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(10 ** e)}" y2="${sy(10 ** e)}" stroke="#ddd"/>`, `<text x="${m.l - 6}" y="${sy(10 ** e) + 4}" text-anchor="end">1e${e}</text>`);
+  const ticks = linear ? [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => [v, v.toFixed(1)] as const) : Array.from({ length: y1 - y0 + 1 }, (_, i) => [10 ** (y0 + i), `1e${y0 + i}`] as const);
+  for (const [v, text] of ticks) {
+    out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(v)}" y2="${sy(v)}" stroke="#ddd"/>`, `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${text}</text>`);
   }
   out.push(`<text x="${(W - m.r + m.l) / 2}" y="${H - 8}" text-anchor="middle">step</text>`,
     `<text x="${m.l}" y="${H - m.b + 16}" text-anchor="middle">${x0}</text>`, `<text x="${W - m.r}" y="${H - m.b + 16}" text-anchor="middle">${x1}</text>`);

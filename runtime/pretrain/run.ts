@@ -1,16 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { buildGvslGraph, buildGvslTrainGraph, buildUnetGraph, GVSL } from '../../graphs/build';
+import { buildGvslGraph, buildGvslTrainGraph, buildUnetGraph, GVSL, gvslDocString } from '../../graphs/build';
 import { parseWidths } from '../../graphs/unet';
 import { saveModel, writeFileAtomic } from '../../sdk/export';
 import type { StateDict } from '../../sdk/state';
 import { UserError } from '../cli/errors';
 import { loadModelWeights } from '../weights';
-import { type BatchSource, inlineSource, workerScript, workerSource } from './batches';
-import { CHECKPOINT_FILE, saveCheckpoint } from './checkpoint';
-import type { PretrainConfig, RunOptions } from './config';
-import { lossPlotSvg, type MetricsLine, MetricsLog, Progress, readMetrics } from './progress';
+import { batchMaker, type BatchSource, inlineSource, workerScript, workerSource } from './batches';
+import { saveCheckpoint } from './checkpoint';
+import { configGeometry, type PretrainConfig, type RunOptions } from './config';
+import { trainLoop } from './loop';
 import { startTrainer } from './trainer-host';
 
 export interface PretrainResult {
@@ -51,7 +51,8 @@ export function explainSessionError(ep: string, message: string): string {
   return first;
 }
 
-function ensureWritable(dir: string): void {
+/** Creates `dir` and checks it can be written to (a UserError naming it otherwise). */
+export function ensureWritable(dir: string): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
     const probe = path.join(dir, `.write-test-${process.pid}`);
@@ -78,27 +79,30 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
   };
   const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
   const chan = parseWidths(cfg.chan);
-  const model = new GVSL(1, chan);
+  const model = new GVSL(1, chan, { geometry: configGeometry(cfg) });
   const shape = [cfg.batch, 1, ...cfg.size] as [number, number, number, number, number];
   const startStep = resume?.step ?? 0;
   if (startStep >= cfg.steps) throw new UserError(`the checkpoint is at step ${startStep} and --steps is ${cfg.steps}: nothing to do (raise --steps)`);
 
   const useWorkers = opts.workers ?? workerScript() !== null;
-  const source: BatchSource = useWorkers ? await workerSource(cfg, startStep + 1, cfg.steps, warn) : inlineSource(cfg, warn);
+  const source: BatchSource = useWorkers && workerScript()
+    ? await workerSource({ module: path.join(__dirname, 'batches.js'), cfg }, startStep + 1, cfg.steps, warn)
+    : inlineSource(batchMaker(cfg, warn));
 
   let state: StateDict;
   if (resume) state = resume.state;
   else if (cfg.weights) {
     const w = loadModelWeights(model, cfg.weights, { allowBackboneOnly: true, seed: cfg.seed });
     if (w.missing.length) log(`${cfg.weights}: backbone-only weights; the heads start from a fresh initialisation`);
+    if (w.metadata.geometry && w.metadata.geometry !== model.geometry) warn(`${cfg.weights} was made with geometry '${w.metadata.geometry}'; this run uses '${model.geometry}'`);
     state = w.tensors;
   } else state = model.initStateDict(cfg.seed);
 
   writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   const { graph } = buildGvslTrainGraph(model, shape, { weights: cfg.lossWeights });
   const trainFile = path.join(dir, 'train.onnx');
-  saveModel(graph, trainFile, { params: 'inputs' });
-  log(`GVSL ${model.numParameters().toLocaleString('en')} parameters, widths ${chan.join(',')}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.volumes.length} volumes, ep ${opts.ep}`);
+  saveModel(graph, trainFile, { params: 'inputs', docString: gvslDocString(model) });
+  log(`GVSL ${model.numParameters().toLocaleString('en')} parameters, widths ${chan.join(',')}, geometry ${model.geometry}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.volumes.length} volumes, ep ${opts.ep}`);
 
   let trainer;
   try {
@@ -108,60 +112,24 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
     await source.close();
     throw new UserError(`could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`);
   }
-  const metricsFile = path.join(dir, 'metrics.jsonl');
-  const metricsLog = new MetricsLog(metricsFile, resume ? startStep : null);
-  const progress = new Progress(startStep + 1, cfg.steps, opts.quiet || opts.json);
-
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('\ninterrupted: finishing this step and saving a checkpoint (Ctrl-C again to abort)\n');
-  };
-  process.on('SIGINT', onSigint);
-
-  let step = startStep;
-  let lastSaved = startStep;
-  const checkpoint = async () => {
-    const file = saveCheckpoint(dir, await trainer.state(), { config: cfg, step });
-    writeFileAtomic(path.join(dir, 'loss.svg'), lossPlotSvg(readMetrics(metricsFile), TERMS));
-    lastSaved = step;
-    return file;
-  };
   try {
-    while (step < cfg.steps && !interrupted) {
-      const batch = await source.get(step + 1);
-      let metrics;
-      try {
-        metrics = await trainer.step(batch, cfg.lr);
-      } catch (e) {
-        throw new UserError(`step ${step + 1}: ONNX Runtime failed: ${(e as Error).message.split('\n')[0]}`);
-      }
-      const bad = TERMS.find((k) => !Number.isFinite(metrics[k]));
-      if (bad) {
-        const kept = lastSaved > 0 || resume ? `the last good checkpoint (step ${lastSaved}) is ${path.join(dir, CHECKPOINT_FILE)}` : 'no checkpoint was written yet';
-        throw new UserError(`step ${step + 1}: ${bad} is ${metrics[bad]}; training stopped (${kept}). Try a lower --lr or check the data.`);
-      }
-      step++;
-      const line: MetricsLine = { step, time: (performance.now() - t0) / 1000, lr: cfg.lr, ...Object.fromEntries(TERMS.map((k) => [k, metrics[k]])) };
-      metricsLog.append(line);
-      if (opts.json) process.stdout.write(JSON.stringify(line) + '\n');
-      progress.update(step, Object.fromEntries(TERMS.map((k) => [k, metrics[k]])));
-      if (step % cfg.saveEvery === 0 && step < cfg.steps) await checkpoint();
-    }
-    progress.end();
-    const ckpt = await checkpoint();
+    const r = await trainLoop({
+      dir, trainer, source, startStep, steps: cfg.steps, lr: cfg.lr, terms: TERMS, saveEvery: cfg.saveEvery,
+      quiet: opts.quiet, json: opts.json, resumed: !!resume, t0,
+      save: (state, step) => saveCheckpoint(dir, state, { config: cfg, step }),
+    });
+    const { step, interrupted } = r;
+    const ckpt = r.checkpoint;
     const params: StateDict = new Map([...(await trainer.state())].filter(([k]) => model.paramSpecs().has(k)));
     const inferShape = [1, 1, ...cfg.size] as [number, number, number, number, number];
     const gvslOnnx = path.join(dir, 'gvsl.onnx');
     const unetOnnx = path.join(dir, 'unet.onnx');
     if (!interrupted) {
-      saveModel(buildGvslGraph(model, inferShape), gvslOnnx, { weights: params });
+      saveModel(buildGvslGraph(model, inferShape), gvslOnnx, { weights: params, docString: gvslDocString(model) });
       saveModel(buildUnetGraph(model.unet, inferShape), unetOnnx, { weights: params });
     }
     return { dir, checkpoint: ckpt, gvslOnnx, unetOnnx, step, status: interrupted ? 'interrupted' : 'done', dataWait: source.waited, seconds: (performance.now() - t0) / 1000 };
   } finally {
-    process.off('SIGINT', onSigint);
     await trainer.release();
     await source.close();
   }

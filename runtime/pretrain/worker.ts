@@ -1,22 +1,22 @@
 /**
- * Worker-thread entry for pre-training. Role `data`: loads the volumes once and answers batch requests.
+ * Worker-thread entry for training runs. Role `data`: loads the run's data once (through the BatchTask's
+ * module: pre-training or fine-tuning) and answers batch requests.
  * Role `train`: hosts the ONNX Runtime training session (session.run blocks its thread for the whole step,
  * so the main thread stays free for progress, signals and checkpoint writes).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { NamedArray } from '../../sdk/state';
 import { TrainingSession } from '../trainer';
-import { makeBatch } from './batches';
-import type { PretrainConfig } from './config';
-import { loadVolumes } from './volumes';
+import type { BatchMaker, BatchTask } from './batches';
 
 const port = parentPort!;
 const transferOf = (arrays: { data: { buffer: ArrayBufferLike } }[]) => arrays.map((a) => a.data.buffer as ArrayBuffer);
 
-async function dataRole(cfg: PretrainConfig): Promise<void> {
-  let volumes;
+async function dataRole(task: BatchTask): Promise<void> {
+  let make: BatchMaker;
   try {
-    volumes = loadVolumes(cfg, (message) => port.postMessage({ type: 'warn', message }));
+    const mod = require(task.module) as { batchMaker(cfg: unknown, warn: (m: string) => void): BatchMaker };
+    make = mod.batchMaker(task.cfg, (message) => port.postMessage({ type: 'warn', message }));
   } catch (e) {
     port.postMessage({ type: 'error', message: (e as Error).message });
     return;
@@ -24,7 +24,7 @@ async function dataRole(cfg: PretrainConfig): Promise<void> {
   port.postMessage({ type: 'ready' });
   port.on('message', (m: { type: string; step: number }) => {
     try {
-      const batch = makeBatch(volumes, cfg, m.step);
+      const batch = make(m.step);
       port.postMessage({ type: 'batch', step: m.step, batch }, transferOf(Object.values(batch)));
     } catch (e) {
       port.postMessage({ type: 'error', message: (e as Error).message });
@@ -59,5 +59,5 @@ async function trainRole(init: { model: string; state: [string, NamedArray][]; o
   });
 }
 
-if (workerData?.role === 'data') void dataRole(workerData.cfg);
+if (workerData?.role === 'data') void dataRole(workerData.task);
 else if (workerData?.role === 'train') void trainRole(workerData.init);

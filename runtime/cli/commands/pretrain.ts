@@ -1,7 +1,8 @@
 import * as path from 'node:path';
+import { GEOMETRIES, type Geometry } from '../../../graphs/gvsl';
 import { parseWidths } from '../../../graphs/unet';
 import { samplePaths } from '../../data';
-import { type PretrainConfig, SAMPLE_DEFAULTS } from '../../pretrain/config';
+import { configGeometry, type PretrainConfig, SAMPLE_DEFAULTS } from '../../pretrain/config';
 import { loadCheckpoint } from '../../pretrain/checkpoint';
 import { formatDuration } from '../../pretrain/progress';
 import { pretrain } from '../../pretrain/run';
@@ -14,6 +15,7 @@ interface Args {
   size?: string;
   batch: number;
   chan?: string;
+  geometry?: Geometry;
   lr?: number;
   steps?: number;
   seed: number;
@@ -31,10 +33,10 @@ interface Args {
   quiet: boolean;
   json: boolean;
   augment: boolean;
-  officialAugment: boolean;
+  officialAugment?: boolean;
 }
 
-function parseSize(s: string): [number, number, number] {
+export function parseSize(s: string): [number, number, number] {
   const v = s.split(',').map(Number);
   const size = v.length === 1 ? [v[0], v[0], v[0]] : v;
   if (size.length !== 3 || size.some((x) => !Number.isInteger(x) || x < 4)) {
@@ -52,6 +54,7 @@ export const pretrainCommand: Command = {
       .option('size', { type: 'string', describe: 'crop D,H,W (or one number); default 64 (32 on the samples)' })
       .option('batch', { type: 'number', default: 1, describe: 'pairs per step' })
       .option('chan', { type: 'string', describe: 'U-Net widths c0..c8; default the official 32,…,32 (8,16,16,32,32,32,16,16,16 on the samples)' })
+      .option('geometry', { choices: GEOMETRIES, describe: "exact (default): identity warps are exact, one (D,H,W) axis order, one fused sampling, zero-initialised flow; official: the official code's warps (and, unless --no-official-augment, its augmentation)" })
       .option('lr', { type: 'number', describe: 'Adam learning rate; default 1e-4 as the official code (1e-3 on the samples)' })
       .option('steps', { type: 'number', describe: 'total optimizer steps; default 1000 (150 on the samples)' })
       .option('seed', { type: 'number', default: 0 })
@@ -67,7 +70,7 @@ export const pretrainCommand: Command = {
       .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
       .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' })
       .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })
-      .option('official-augment', { type: 'boolean', default: false, describe: "reproduce the official code's augmentation quirks" })
+      .option('official-augment', { type: 'boolean', describe: "reproduce the official code's augmentation quirks (default: on with --geometry official, off otherwise)" })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON line of metrics per step on stdout' }),
   async handler(a: Args) {
@@ -80,7 +83,12 @@ export const pretrainCommand: Command = {
       } catch (e) {
         throw new UserError(`--resume ${a.resume}: ${(e as Error).message}`);
       }
-      cfg = { ...ck.meta.config, steps: a.steps ?? ck.meta.config.steps };
+      // A resumed run keeps its geometry (the trained weights follow its conventions).
+      const geometry = configGeometry(ck.meta.config);
+      if (a.geometry && a.geometry !== geometry) {
+        throw new UserError(`--resume ${a.resume}: the run was trained with --geometry ${geometry}; it cannot resume as ${a.geometry} (leave --geometry out)`);
+      }
+      cfg = { ...ck.meta.config, geometry, steps: a.steps ?? ck.meta.config.steps };
       resume = { state: ck.state, step: ck.meta.step };
     } else {
       const samples = a.data.length === 0;
@@ -95,12 +103,14 @@ export const pretrainCommand: Command = {
       if (!(Number.isInteger(steps) && steps > 0)) throw new UserError(`--steps must be a positive integer, got ${steps}`);
       if (!(Number.isInteger(a.batch) && a.batch > 0)) throw new UserError(`--batch must be a positive integer, got ${a.batch}`);
       if (!(Number.isInteger(a.saveEvery) && a.saveEvery > 0)) throw new UserError(`--save-every must be a positive integer, got ${a.saveEvery}`);
+      const geometry = a.geometry ?? 'exact';
       cfg = {
         volumes,
         samples,
         size: a.size ? parseSize(a.size) : samples ? SAMPLE_DEFAULTS.size : [64, 64, 64],
         batch: a.batch,
         chan: chan.split(',').map(Number),
+        geometry,
         lr: a.lr ?? (samples ? SAMPLE_DEFAULTS.lr : 1e-4),
         steps,
         seed: a.seed,
@@ -109,7 +119,8 @@ export const pretrainCommand: Command = {
         spacing: a.spacing ?? (samples ? SAMPLE_DEFAULTS.spacing : undefined),
         saveEvery: a.saveEvery,
         augment: { appearance: a.augment, spatial: a.augment },
-        officialAugment: a.officialAugment,
+        // The official geometry preset reproduces the official data too, unless asked otherwise.
+        officialAugment: a.officialAugment ?? geometry === 'official',
         weights: a.weights ? path.resolve(a.weights) : undefined,
       };
     }

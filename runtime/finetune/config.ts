@@ -1,0 +1,52 @@
+import type { SegMode } from '../../graphs/seg';
+import type { PretrainConfig } from '../pretrain/config';
+
+/** An image and its label map (same voxel grid), as resolved paths. */
+export interface LabelledPair {
+  image: string;
+  label: string;
+}
+
+/** Everything that defines a segmentation training run; stored in every checkpoint so `--resume` rebuilds it. */
+export interface FinetuneConfig {
+  train: LabelledPair[];
+  /** Validation pairs (may be empty: then the last checkpoint is also the best). */
+  val: LabelledPair[];
+  classes: number;
+  mode: SegMode;
+  size: [number, number, number];
+  batch: number;
+  chan: number[];
+  lr: number;
+  steps: number;
+  seed: number;
+  /** Weight of cross-entropy added to the Dice loss (0: Dice only, as the official code). */
+  ceWeight: number;
+  normalize: PretrainConfig['normalize'];
+  /** Target spacing in mm (omitted: keep each volume's). */
+  spacing?: number;
+  saveEvery: number;
+  valEvery: number;
+  /** Sliding-window overlap of the validation inference. */
+  overlap: number;
+  /** Starting backbone weights (a GVSL checkpoint, .safetensors or .pth), if any: without, from scratch. */
+  weights?: string;
+}
+
+/** Preprocessing and geometry a segmentation model needs at inference (stored in seg.onnx's metadata). */
+export interface SegModelInfo {
+  classes: number;
+  /** The window (training crop) size. */
+  size: [number, number, number];
+  normalize: FinetuneConfig['normalize'];
+  spacing?: number;
+}
+
+export const FINETUNE_DEFAULTS = {
+  size: [32, 32, 32] as [number, number, number],
+  lr: 1e-4,
+  steps: 1000,
+  valFraction: 0.2,
+  valEvery: 100,
+  overlap: 0.25,
+};

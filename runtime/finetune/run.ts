@@ -1,0 +1,148 @@
+import * as path from 'node:path';
+import { buildSegGraph, buildSegTrainGraph, SegNet } from '../../graphs/seg';
+import { parseWidths } from '../../graphs/unet';
+import { saveModel, writeFileAtomic } from '../../sdk/export';
+import type { StateDict } from '../../sdk/state';
+import { UserError } from '../cli/errors';
+import { type BatchSource, inlineSource, workerScript, workerSource } from '../pretrain/batches';
+import { loadCheckpoint, saveCheckpoint } from '../pretrain/checkpoint';
+import type { RunOptions } from '../pretrain/config';
+import { trainLoop } from '../pretrain/loop';
+import { lossPlotSvg } from '../pretrain/progress';
+import { checkExecutionProvider, ensureWritable, explainSessionError } from '../pretrain/run';
+import { startTrainer } from '../pretrain/trainer-host';
+import { batchMaker } from './batches';
+import type { FinetuneConfig } from './config';
+import { loadPair, type LabelledVolume } from './data';
+import { diceScores, finiteMean, meanPerClass } from './dice';
+import { argmaxChannels } from './sliding-window';
+import { BEST_FILE, infoOf, SEG_INFO_KEY, SegPredictor } from './predict';
+import { loadBackbone } from './weights';
+
+/** The best validation score so far (kept in the checkpoint's extra, so a resumed run knows it). */
+export interface Best {
+  dice: number;
+  perClass: number[];
+  step: number;
+}
+
+export interface FinetuneResult {
+  dir: string;
+  checkpoint: string;
+  best: string;
+  segOnnx: string;
+  step: number;
+  status: 'done' | 'interrupted';
+  bestScore: Best | null;
+  dataWait: number;
+  seconds: number;
+}
+
+/** Per-class validation Dice (averaged over the volumes) of the current parameters, on the prepared grids. */
+async function validate(predictor: SegPredictor, vols: readonly LabelledVolume[], params: StateDict, cfg: FinetuneConfig): Promise<number[]> {
+  predictor.setParams(params);
+  const scores: number[][] = [];
+  for (const v of vols) {
+    const probs = await predictor.probabilities(v.image, cfg.overlap);
+    scores.push(diceScores(argmaxChannels(probs, cfg.classes), v.label.data, cfg.classes));
+  }
+  return meanPerClass(scores);
+}
+
+/**
+ * Segmentation fine-tuning (or linear evaluation) of the GVSL backbone + out_conv: the training-step graph run
+ * by ONNX Runtime on random labelled crops prepared in a worker thread, per-class validation Dice by
+ * sliding-window inference every `valEvery` steps (and at the end), the best parameters kept. Writes into
+ * `opts.out`: config.json, train.onnx, metrics.jsonl, loss.svg, dice.svg, checkpoint.safetensors, best.safetensors
+ * and, at the end, seg.onnx (the best model, preprocessing in its metadata).
+ */
+export async function finetune(cfg: FinetuneConfig, opts: RunOptions, resume?: { state: StateDict; step: number; extra?: Record<string, unknown> }): Promise<FinetuneResult> {
+  const t0 = performance.now();
+  const dir = path.resolve(opts.out);
+  ensureWritable(dir);
+  checkExecutionProvider(opts.ep);
+  const log = (m: string) => {
+    if (!opts.quiet) process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${m}\n`);
+  };
+  const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+  const model = new SegNet(cfg.classes, parseWidths(cfg.chan));
+  const startStep = resume?.step ?? 0;
+  if (startStep >= cfg.steps) throw new UserError(`the checkpoint is at step ${startStep} and --steps is ${cfg.steps}: nothing to do (raise --steps)`);
+
+  let state: StateDict;
+  if (resume) state = resume.state;
+  else {
+    state = model.initStateDict(cfg.seed);
+    if (cfg.weights) {
+      const b = loadBackbone(model, cfg.weights);
+      for (const [k, v] of b.tensors) state.set(k, v);
+      b.notes.forEach(log);
+    } else if (cfg.mode === 'linear') warn('linear mode without --weights: the frozen backbone is a random initialisation');
+  }
+  const val = cfg.val.map((p) => loadPair(p, cfg));
+  const useWorkers = (opts.workers ?? workerScript() !== null) && workerScript() !== null;
+  const source: BatchSource = useWorkers
+    ? await workerSource({ module: path.join(__dirname, 'batches.js'), cfg }, startStep + 1, cfg.steps, warn)
+    : inlineSource(batchMaker(cfg, warn));
+
+  writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+  const { graph, step: ts, terms } = buildSegTrainGraph(model, [cfg.batch, 1, ...cfg.size], { mode: cfg.mode, ceWeight: cfg.ceWeight });
+  const trainFile = path.join(dir, 'train.onnx');
+  saveModel(graph, trainFile, { params: 'inputs' });
+  const trained = ts.trained.reduce((n, k) => n + model.paramSpecs().get(k)!.shape.reduce((a, b) => a * b, 1), 0);
+  log(`segmentation ${cfg.mode}: ${cfg.classes} classes, ${trained.toLocaleString('en')} of ${model.numParameters().toLocaleString('en')} parameters trained, widths ${cfg.chan.join(',')}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.train.length} training / ${cfg.val.length} validation volumes, ep ${opts.ep}`);
+
+  const predictor = val.length ? await SegPredictor.fromModel(model, infoOf(cfg), { ep: opts.ep, threads: opts.threads }) : null;
+  let trainer;
+  try {
+    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noCpuFallback: true }, startStep, useWorkers);
+  } catch (e) {
+    await source.close();
+    throw new UserError(`could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`);
+  }
+  const paramsOf = (s: StateDict): StateDict => new Map([...s].filter(([k]) => model.paramSpecs().has(k)));
+  let best = (resume?.extra?.best as Best | undefined) ?? null;
+  const bestFile = path.join(dir, BEST_FILE);
+  const saveBest = (params: StateDict, b: Best | null, step: number) => saveCheckpoint(dir, params, { config: cfg, step, extra: { best: b } }, BEST_FILE);
+  const valTerms = ['val_dice', ...Array.from({ length: cfg.classes - 1 }, (_, i) => `val_dice_${i + 1}`)];
+  try {
+    const r = await trainLoop({
+      dir, trainer, source, startStep, steps: cfg.steps, lr: cfg.lr, terms, saveEvery: cfg.saveEvery,
+      quiet: opts.quiet, json: opts.json, resumed: !!resume, t0,
+      save: (s, step) => saveCheckpoint(dir, s, { config: cfg, step, extra: { best } }),
+      afterStep: async (step, host) => {
+        if (!predictor || (step % cfg.valEvery !== 0 && step !== cfg.steps)) return undefined;
+        const params = paramsOf(await host.state());
+        const perClass = await validate(predictor, val, params, cfg);
+        const dice = finiteMean(perClass);
+        const better = Number.isFinite(dice) && (!best || dice > best.dice);
+        if (better) {
+          best = { dice, perClass, step };
+          saveBest(params, best, step);
+        }
+        log(`step ${step}: validation Dice ${dice.toFixed(4)}${cfg.classes > 2 ? ` (${perClass.map((d, i) => `${i + 1}: ${d.toFixed(3)}`).join(', ')})` : ''}${better ? ' (best so far)' : ` (best ${best ? best.dice.toFixed(4) : '-'} at step ${best?.step ?? '-'})`}`);
+        return Object.fromEntries(valTerms.map((k, i) => [k, i === 0 ? dice : perClass[i - 1]]));
+      },
+      plot: (lines) => {
+        const pts = lines.filter((l) => Number.isFinite(l.val_dice));
+        if (pts.length) writeFileAtomic(path.join(dir, 'dice.svg'), lossPlotSvg(pts, valTerms.filter((k) => pts.some((l) => Number.isFinite(l[k]))), { scale: 'linear' }));
+      },
+    });
+    const final = paramsOf(await trainer.state());
+    // Without validation the last parameters are the ones kept.
+    if (val.length === 0 && !r.interrupted) saveBest(final, null, r.step);
+    const segOnnx = path.join(dir, 'seg.onnx');
+    if (!r.interrupted) {
+      const kept = loadCheckpoint(bestFile).state;
+      saveModel(buildSegGraph(model, [1, 1, ...cfg.size]), segOnnx, { weights: kept, metadata: { [SEG_INFO_KEY]: JSON.stringify(infoOf(cfg)) } });
+    }
+    return {
+      dir, checkpoint: r.checkpoint, best: bestFile, segOnnx, step: r.step, status: r.interrupted ? 'interrupted' : 'done',
+      bestScore: best, dataWait: source.waited, seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    await trainer.release();
+    await predictor?.release();
+    await source.close();
+  }
+}
