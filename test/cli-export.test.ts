@@ -54,7 +54,7 @@ test('--help lists the export command; --version prints package.json\'s version'
   expect(version.code).toBe(0);
   expect(version.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
   expect(exportHelp.code).toBe(0);
-  for (const o of ['--model', '--chan', '--shape', '--weights', '--out', '--external-data']) expect(exportHelp.stdout).toContain(o);
+  for (const o of ['--model', '--chan', '--shape', '--geometry', '--weights', '--out', '--external-data']) expect(exportHelp.stdout).toContain(o);
 });
 
 test('export --model gvsl | unet | gvsl-train writes models that load in onnxruntime-node and pass the ONNX checker', async () => {
@@ -83,20 +83,20 @@ test('export --model gvsl | unet | gvsl-train writes models that load in onnxrun
     if (m !== 'gvsl-train') expect(s.inputNames).toEqual(inputs[m]);
     await s.release();
   }
-  // The training graph's starting state: every parameter and its Adam moments (zero), with chan/shape metadata.
+  // The training graph's starting state: every parameter and its Adam moments (zero), with chan/shape/geometry metadata.
   const state = loadSafetensors(path.join(dir, 'gvsl-train.state.safetensors'));
-  expect(state.metadata).toEqual({ chan: '8,8,8,8,16,8,8,8,16', shape: '1,1,16,16,16', step: '0' });
+  expect(state.metadata).toEqual({ chan: '8,8,8,8,16,8,8,8,16', shape: '1,1,16,16,16', geometry: 'exact', step: '0' });
   expect(state.tensors.get('fc_shear.weight')!.shape).toEqual([6, 8]);
   expect([...state.tensors.get('adam.v.fc_shear.weight')!.data].every((v) => v === 0)).toBe(true);
   expect(state.tensors.size).toBe(3 * [...state.tensors.keys()].filter((k) => !k.startsWith('adam.')).length);
   expect(checkModelFiles(['gvsl', 'unet'].map(out))).toEqual([]);
 });
 
-test('--weights embeds a PyTorch .pth: the exported gvsl model reproduces PyTorch\'s forward', async () => {
+test('--weights embeds a PyTorch .pth: with --geometry official the exported gvsl model reproduces PyTorch\'s forward', async () => {
   const dir = tmp();
   const fwd = loadSafetensors(path.join(DATA, 'gvsl-narrow-forward.safetensors')).tensors;
   const onnxFile = path.join(dir, 'gvsl.onnx');
-  const r = await cli(['export', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', fwd.get('A')!.shape.join(','), '--weights', path.join(DATA, 'gvsl-narrow.pth'), '--out', onnxFile]);
+  const r = await cli(['export', '--geometry', 'official', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', fwd.get('A')!.shape.join(','), '--weights', path.join(DATA, 'gvsl-narrow.pth'), '--out', onnxFile]);
   expect(r.code).toBe(0);
   expect(r.stderr).toMatch(/^note: .*gvsl-narrow\.pth: converted all 104 tensors from float16 to float32\n$/);
   const s = await createSession(onnxFile);
@@ -139,7 +139,7 @@ test('bad input: one line on stderr, exit code 1, no stack trace', async () => {
     cli(['export', '--chan', '8,8,8,8,16,8,8,8,12', ...out]),
     cli(['export', '--chan', '8,8,8', ...out]),
     cli(['export', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', '1,1,16,16', ...out]),
-    cli(['export', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', '1,1,1,16,16', ...out]),
+    cli(['export', '--geometry', 'official', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', '1,1,1,16,16', ...out]),
     cli(['export', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', '65,1,64,64,64', ...out]),
     cli(['export', ...TINY, '--weights', path.join(dir, 'nope.pth'), ...out]),
     cli(['export', '--chan', '8,16,16,32,32,32,16,16,16', '--shape', '1,1,16,16,16', '--weights', path.join(DATA, 'gvsl-narrow.pth'), ...out]),

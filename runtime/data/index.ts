@@ -3,7 +3,7 @@ export * from './augment/index';
 export { readDicomSeries, type ReadDicomOptions } from './dicom';
 export { DataError } from './errors';
 export { sampleGvslBatch, type GvslBatch, type GvslBatchOptions } from './gvsl-batch';
-export { encodeNifti, parseNifti, readNifti, writeNifti, type ReadNiftiOptions, type WriteNiftiOptions } from './nifti';
+export { encodeNifti, parseNifti, readNifti, writeNifti, type MultiComponentVolume, type ReadNiftiOptions, type WriteNiftiOptions } from './nifti';
 export { checkFinite, normalize, percentiles, presetFromName, PRESETS, type NormalizeOptions, type NormalizePreset } from './normalize';
 export { axisCodes, CANONICAL, reorient, type AxisCodes } from './orient';
 export { makePhantom, type PhantomOptions } from './phantom';

@@ -92,10 +92,21 @@ export interface WriteNiftiOptions {
   description?: string;
   /** gzip level when the path ends in .gz (default 6). */
   level?: number;
+  /** intent_code and intent_name (16 characters at most), e.g. { code: 1007, name: 'displacement' } for NIFTI_INTENT_VECTOR. */
+  intent?: { code: number; name?: string };
+}
+
+/**
+ * Several values per voxel (a vector field, feature maps), stored component-major: `data[c·n + voxel]` with
+ * `n` voxels. Written as NIfTI's 5-D layout (dim = [5, ni, nj, nk, 1, components]), which ITK-SNAP, 3D Slicer
+ * and NiiVue read as one multi-component image; readNifti's `{ volume: c }` reads component c back.
+ */
+export interface MultiComponentVolume extends Volume {
+  components: number;
 }
 
 /** Writes a NIfTI-1 file, gzipped when the path ends in `.gz`. */
-export function writeNifti(file: string, vol: Volume, opts: WriteNiftiOptions = {}): void {
+export function writeNifti(file: string, vol: Volume | MultiComponentVolume, opts: WriteNiftiOptions = {}): void {
   let bytes = encodeNifti(vol, opts);
   if (file.endsWith('.gz')) bytes = gzipSync(bytes, { level: opts.level ?? 6 });
   writeFileSync(file, bytes);
@@ -107,21 +118,27 @@ const OUT_TYPES = { float32: [16, 32], uint8: [2, 8], int16: [4, 16] } as const;
  * NIfTI-1 bytes (348-byte header, no extensions, data at 352). The sform holds the affine exactly (float32);
  * the qform holds its closest rotation + voxel sizes, so both describe the same grid for rigid affines.
  */
-export function encodeNifti(vol: Volume, opts: WriteNiftiOptions = {}): Uint8Array {
+export function encodeNifti(vol: Volume | MultiComponentVolume, opts: WriteNiftiOptions = {}): Uint8Array {
   const dt = opts.datatype ?? 'float32';
   const [code, bitpix] = OUT_TYPES[dt];
   const [nk, nj, ni] = vol.dims;
-  const n = voxelCount(vol.dims);
+  const comps = 'components' in vol ? vol.components : 1;
+  const n = voxelCount(vol.dims) * comps;
+  if (vol.data.length !== n) throw new DataError(`writeNifti: ${vol.data.length} values for ${vol.dims.join('x')} voxels x ${comps} component(s) (${n} expected)`);
   const bpv = bitpix / 8;
   const out = new Uint8Array(352 + n * bpv);
   const v = new DataView(out.buffer);
   const xform = opts.xformCode ?? 2;
   const q = affineToQform(vol.affine);
   v.setInt32(0, 348, true);
-  [3, ni, nj, nk, 1, 1, 1, 1].forEach((d, k) => v.setInt16(40 + 2 * k, d, true));
+  (comps > 1 ? [5, ni, nj, nk, 1, comps, 1, 1] : [3, ni, nj, nk, 1, 1, 1, 1]).forEach((d, k) => v.setInt16(40 + 2 * k, d, true));
+  if (opts.intent) {
+    v.setInt16(68, opts.intent.code, true);
+    writeAscii(out, 328, 16, opts.intent.name ?? '');
+  }
   v.setInt16(70, code, true);
   v.setInt16(72, bitpix, true);
-  [q.qfac, ...q.pixdim, 0, 0, 0, 0].forEach((p, k) => v.setFloat32(76 + 4 * k, p, true));
+  [q.qfac, ...q.pixdim, ...(comps > 1 ? [1, 1, 0, 0] : [0, 0, 0, 0])].forEach((p, k) => v.setFloat32(76 + 4 * k, p, true));
   v.setFloat32(108, 352, true);
   v.setFloat32(112, 1, true);
   out[123] = 2; // xyzt_units: mm

@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildGvslGraph, buildGvslTrainGraph, buildUnetGraph, GVSL, parseShape } from '../../../graphs/build';
+import { buildGvslGraph, buildGvslTrainGraph, buildUnetGraph, GEOMETRIES, type Geometry, GVSL, gvslDocString, parseShape } from '../../../graphs/build';
 import { parseWidths } from '../../../graphs/unet';
-import { saveModel } from '../../../sdk/export';
+import { exportModel, saveModel } from '../../../sdk/export';
 import type { StateDict } from '../../../sdk/state';
 import { saveSafetensors } from '../../checkpoint/safetensors';
+import { convertToFloat16 } from '../../serve/fp16';
+import { decodeOnnx, saveOnnx } from '../../serve/onnx-file';
 import { loadModelWeights } from '../../weights';
 import { UserError } from '../errors';
 import type { Command } from '../main';
@@ -15,10 +17,12 @@ interface Args {
   model: (typeof MODELS)[number];
   chan: string;
   shape: string;
+  geometry: Geometry;
   weights?: string;
   out: string;
   withGrads: boolean;
   externalData: boolean;
+  fp16: boolean;
   opset: number;
   seed: number;
 }
@@ -30,11 +34,13 @@ export const exportCommand: Command = {
     y
       .option('model', { choices: MODELS, default: 'gvsl' as const, describe: 'gvsl: inputs A, B → res_A, warp_BA, aff_mat_BA, flow_BA; unet: x → global, local; gvsl-train: one training step (forward + backward + Adam)' })
       .option('chan', { type: 'string', default: '32,64,128,256,512,256,128,64,32', describe: 'U-Net channel widths c0..c8' })
+      .option('geometry', { choices: GEOMETRIES, default: 'exact' as Geometry, describe: "exact: identity warps are exact, one (D,H,W) axis order for matrix and flow, one fused sampling, zero-initialised flow; official: the official code's warps (for its weights and fixtures)" })
       .option('shape', { type: 'string', default: '1,1,64,64,64', describe: 'input shape N,C,D,H,W (static)' })
       .option('weights', { type: 'string', describe: 'weights to embed: .safetensors or PyTorch .pth/.pt (full GVSL or backbone-only state_dict); default: seeded official initialisation' })
       .option('out', { type: 'string', demandOption: true, describe: 'output .onnx file' })
       .option('with-grads', { type: 'boolean', default: false, describe: 'gvsl-train: also output grad.<param>' })
       .option('external-data', { type: 'boolean', default: false, describe: 'store weights in <out>.data beside the model (needed above 2 GB)' })
+      .option('fp16', { type: 'boolean', default: false, describe: 'gvsl/unet: float16 weights and compute in the network (U-Net, heads), warps and affine matrix in float32, inputs and outputs float32 (for WebGPU; see docs/serving.md)' })
       .option('opset', { type: 'number', default: 17, describe: 'target ONNX opset (13..21)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the initialisation when no --weights are given' }),
   async handler(a: Args) {
@@ -46,20 +52,24 @@ export const exportCommand: Command = {
     } catch (e) {
       throw new UserError((e as Error).message);
     }
-    const model = new GVSL(shape[1], chan);
+    const model = new GVSL(shape[1], chan, { geometry: a.geometry });
     let weights: StateDict;
     if (a.weights) {
       const w = loadModelWeights(model, a.weights, { allowBackboneOnly: a.model === 'unet', seed: a.seed });
       for (const note of w.notes) process.stderr.write(`note: ${note}\n`);
+      if (w.metadata.geometry && w.metadata.geometry !== a.geometry) {
+        process.stderr.write(`note: ${a.weights} was made with geometry '${w.metadata.geometry}'; exporting with --geometry ${a.geometry} as asked\n`);
+      }
       weights = w.tensors;
     } else {
       weights = model.initStateDict(a.seed);
     }
     const dir = path.dirname(path.resolve(a.out));
     if (!fs.existsSync(dir)) throw new UserError(`output folder ${dir} does not exist`);
+    if (a.fp16 && a.model === 'gvsl-train') throw new UserError('--fp16 is for the inference graphs (--model gvsl or unet); the training step stays float32');
     if (a.model === 'gvsl-train') {
       const { graph, step } = buildGvslTrainGraph(model, shape, { withGrads: a.withGrads });
-      const m = saveModel(graph, a.out, { params: 'inputs', opset: a.opset, externalData: a.externalData });
+      const m = saveModel(graph, a.out, { params: 'inputs', opset: a.opset, externalData: a.externalData, docString: gvslDocString(model) });
       // The graph takes parameters as inputs: write the starting state beside it for other toolchains.
       const stateFile = a.out.replace(/\.onnx$/, '') + '.state.safetensors';
       const state: StateDict = new Map();
@@ -68,12 +78,18 @@ export const exportCommand: Command = {
         state.set(name, w);
         for (const s of step.stateNames.get(name)!) state.set(s, { dtype: w.dtype, shape: w.shape, data: new Float32Array(w.data.length) });
       }
-      saveSafetensors(stateFile, state, { chan: chan.join(','), shape: shape.join(','), step: '0' });
+      saveSafetensors(stateFile, state, { chan: chan.join(','), shape: shape.join(','), geometry: model.geometry, step: '0' });
       console.log(`wrote ${a.out} (${m.nodeCount} nodes, training step) and its starting state ${stateFile}`);
       return;
     }
     const g = a.model === 'gvsl' ? buildGvslGraph(model, shape) : buildUnetGraph(model.unet, shape);
-    const m = saveModel(g, a.out, { weights, opset: a.opset, externalData: a.externalData });
+    if (a.fp16) {
+      const full = exportModel(g, { weights, opset: a.opset, docString: a.model === 'gvsl' ? gvslDocString(model) : undefined });
+      const half = saveOnnx(convertToFloat16(decodeOnnx(full.model)), a.out, { externalData: a.externalData });
+      console.log(`wrote ${a.out} (float16 network, ${(half.model.byteLength + (half.external?.data.byteLength ?? 0)).toLocaleString('en')} bytes${a.externalData ? `, weights in ${path.basename(a.out)}.data` : ''})`);
+      return;
+    }
+    const m = saveModel(g, a.out, { weights, opset: a.opset, externalData: a.externalData, docString: a.model === 'gvsl' ? gvslDocString(model) : undefined });
     console.log(`wrote ${a.out} (${m.nodeCount} nodes${a.externalData ? `, weights in ${path.basename(a.out)}.data` : ''})`);
   },
 };

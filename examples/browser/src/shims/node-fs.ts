@@ -1,0 +1,9 @@
+// Stand-in for node:fs in the browser bundle: runtime/data/nifti.ts imports it for readNifti/writeNifti, which
+// the app never calls (it parses bytes with parseNifti).
+const unavailable = (..._args: unknown[]): never => {
+  throw new Error('no file system in the browser');
+};
+export const readFileSync = unavailable;
+export const writeFileSync = unavailable;
+export const existsSync = (): boolean => false;
+export const statSync = unavailable;

@@ -1,0 +1,82 @@
+import * as fs from 'node:fs';
+import { GEOMETRIES, type Geometry } from '../../../graphs/gvsl';
+import { loadVolume, presetFromName } from '../../data';
+import { parseSize } from './pretrain';
+import { loadModel } from '../../serve/model';
+import { writeRegistration } from '../../serve/write';
+import { UserError } from '../errors';
+import type { Command } from '../main';
+
+interface Args {
+  fixed: string;
+  moving: string;
+  model: string;
+  out: string;
+  fit: 'resample' | 'none';
+  normalize?: 'ct-official' | 'ct-hu' | 'mr-percentile' | 'none';
+  size?: string;
+  spacing?: number;
+  chan?: string;
+  geometry?: Geometry;
+  warpOriginal: boolean;
+  ep: 'cpu' | 'webgpu' | 'cuda';
+  threads?: number;
+}
+
+const fmt = (v: number) => (Math.abs(v) < 5e-5 ? 0 : v).toFixed(4).padStart(10);
+const matrix = (m: number[], width: number) => Array.from({ length: m.length / width }, (_, r) => `  [${m.slice(r * width, r * width + width).map(fmt).join(' ')} ]`).join('\n');
+
+export const registerCommand: Command = {
+  command: 'register <fixed> <moving>',
+  describe: 'register MOVING to FIXED with a GVSL model; writes the warped moving image and the displacement field as NIfTI, prints the affine matrix',
+  builder: (y) =>
+    y
+      .positional('fixed', { type: 'string', demandOption: true, describe: 'fixed image: .nii/.nii.gz file or DICOM folder' })
+      .positional('moving', { type: 'string', demandOption: true, describe: 'moving image: .nii/.nii.gz file or DICOM folder' })
+      .option('model', { type: 'string', demandOption: true, describe: 'a pre-training run folder, gvsl.onnx (external data beside it is read) or GVSL weights (.safetensors / .pth)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+      .option('fit', { choices: ['resample', 'none'] as const, default: 'resample' as const, describe: "resample: fit each volume's field of view onto the model grid (isotropic, zero-padded); none: use the voxels as they are (sizes must match the model)" })
+      .option('normalize', { choices: ['ct-official', 'ct-hu', 'mr-percentile', 'none'] as const, describe: "intensity preset (default: the run's, else mr-percentile); none for volumes already in [0, 1]" })
+      .option('size', { type: 'string', describe: "model grid D,H,W (or one number) for graphs built from weights (default: the run's crop size, else 64)" })
+      .option('spacing', { type: 'number', describe: "never resample finer than this spacing in mm (default: the run's training spacing)" })
+      .option('chan', { type: 'string', describe: 'U-Net widths c0..c8 of a weights file (default: read from its tensor shapes)' })
+      .option('geometry', { choices: GEOMETRIES, describe: 'spatial conventions of the model, when the source does not say (.pth: official, else exact)' })
+      .option('warp-original', { type: 'boolean', default: true, describe: 'resample the original moving image onto the fixed grid (--no-warp-original: model-grid outputs only)' })
+      .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
+      .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' }),
+  async handler(a: Args) {
+    const t0 = performance.now();
+    const fixed = loadVolume(a.fixed);
+    const moving = loadVolume(a.moving);
+    const model = await loadModel(a.model, {
+      ep: a.ep,
+      threads: a.threads,
+      chan: a.chan,
+      geometry: a.geometry,
+      size: a.size ? parseSize(a.size) : undefined,
+      spacing: a.spacing,
+      normalize: a.normalize === undefined ? undefined : a.normalize === 'none' ? 'none' : presetFromName(a.normalize),
+    });
+    try {
+      for (const note of model.source.notes) process.stderr.write(`note: ${note}\n`);
+      const r = await model.register(fixed, moving, { fit: a.fit, warpOriginal: a.warpOriginal });
+      try {
+        fs.mkdirSync(a.out, { recursive: true });
+      } catch (e) {
+        throw new UserError(`cannot create the output folder ${a.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      const files = writeRegistration(a.out, r, { model: model.name, fixed: a.fixed, moving: a.moving, timingsMs: r.timings });
+      const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+      console.log(`model: ${model.describe()}`);
+      console.log(`fit: ${r.fit.description}`);
+      console.log(`affine matrix (aff_mat_BA, geometry ${r.geometry}${r.geometry === 'exact' ? ': rows and columns (D, H, W) about the grid centre, translation in voxels' : ': rows (x, y, z) = (W, H, D) in normalised grid coordinates'}):`);
+      console.log(matrix(r.affine, 4));
+      console.log('affine part in world coordinates (fixed RAS mm -> moving RAS mm):');
+      console.log(matrix(r.worldAffine.slice(0, 12), 4));
+      console.log(`wrote ${[files.warped, files.displacement, files.flowMagnitude, files.model.fixed, files.model.moving, files.model.warped, files.transform].filter(Boolean).join(', ')}`);
+      console.log(`displacement: mm, RAS+ components, T(x) = x + u(x) (fixed -> moving); time ${s(performance.now() - t0)} (prepare ${s(r.timings.prepare)}, session ${s(r.timings.session)}, inference ${s(r.timings.inference)}, outputs ${s(r.timings.finish)})`);
+    } finally {
+      await model.release();
+    }
+  },
+};

@@ -1,0 +1,13 @@
+/**
+ * Serving GVSL models from Node: load an exported model or a checkpoint, then `register`, `features` and
+ * `segment` on volumes with their affines (NIfTI in, NIfTI out). The browser app (examples/browser) runs the
+ * same pipeline (pipeline.ts, grid.ts, mapping.ts: no Node imports) with onnxruntime-web.
+ */
+export { centredGrid, fitSpacing, resampleOnto, type GridFit, type VectorVolume } from './grid';
+export { convertToFloat16, FLOAT16_MODULES, type Float16Options } from './fp16';
+export { affineVoxelMap, displacementField, type Geometry, warpThroughField, worldAffine } from './mapping';
+export { GvslModel, loadModel, type FeaturesResult, type LoadOptions, type RegisterOptions, type Timings } from './model';
+export { encodeOnnx, initializerArrays, ioInfo, readOnnx, saveOnnx, type OnnxModel } from './onnx-file';
+export { finishRegistration, magnitude, prepareVolumes, type Fit, type GridSpec, type PrepareOptions, type RegistrationResult } from './pipeline';
+export { openSource, widthsFromWeights, type ModelSource } from './source';
+export { writeRegistration, type WrittenFiles } from './write';

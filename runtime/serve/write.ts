@@ -1,0 +1,65 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeNifti } from '../data/nifti';
+import { magnitude, type RegistrationResult } from './pipeline';
+
+export interface WrittenFiles {
+  warped?: string;
+  displacement: string;
+  flowMagnitude: string;
+  transform: string;
+  model: { fixed: string; moving: string; warped: string };
+}
+
+/** NIfTI intent code NIFTI_INTENT_VECTOR: a vector per voxel (dim[5] components). */
+export const NIFTI_INTENT_VECTOR = 1007;
+
+/**
+ * Writes a registration into `dir`:
+ * - `warped.nii.gz`: the moving image on the fixed image's grid (its own intensities);
+ * - `displacement.nii.gz`: the whole transform (affine + deformable) as displacements in mm, RAS+ (x, y, z)
+ *   components, on the fixed model grid: T(x) = x + u(x) maps fixed to moving. 5-D (dim[5] = 3), intent
+ *   code 1007 (NIFTI_INTENT_VECTOR). ITK/3D Slicer expect LPS displacements: negate the first two components;
+ * - `flow-magnitude.nii.gz`: |deformable flow| in mm on the fixed model grid (an overlay);
+ * - `model/fixed.nii.gz`, `model/moving.nii.gz`, `model/warped.nii.gz`: the network's inputs and output;
+ * - `transform.json`: the matrices, the geometry, how the volumes were fitted to the model grid.
+ */
+export function writeRegistration(dir: string, r: RegistrationResult, extra: Record<string, unknown> = {}): WrittenFiles {
+  fs.mkdirSync(path.join(dir, 'model'), { recursive: true });
+  const file = (f: string) => path.join(dir, f);
+  const files: WrittenFiles = {
+    displacement: file('displacement.nii.gz'),
+    flowMagnitude: file('flow-magnitude.nii.gz'),
+    transform: file('transform.json'),
+    model: { fixed: file('model/fixed.nii.gz'), moving: file('model/moving.nii.gz'), warped: file('model/warped.nii.gz') },
+  };
+  if (r.warped) {
+    files.warped = file('warped.nii.gz');
+    writeNifti(files.warped, r.warped, { description: 'gvsl-onnx register: moving on the fixed grid' });
+  }
+  writeNifti(files.displacement, r.displacement, { intent: { code: NIFTI_INTENT_VECTOR, name: 'disp mm RAS' }, description: 'gvsl-onnx register: displacement u(x) in mm (RAS), T(x) = x + u(x)' });
+  // The deformable flow in mm: channels (d, h, w) in voxels times the grid spacing (sd, sh, sw).
+  const n = r.flow.data.length / 3;
+  const mm = new Float32Array(r.flow.data.length);
+  for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) mm[c * n + i] = r.flow.data[c * n + i] * r.flow.spacing[c];
+  writeNifti(files.flowMagnitude, magnitude({ ...r.flow, data: mm }), { description: 'gvsl-onnx register: |flow| in mm' });
+  writeNifti(files.model.fixed, r.model.fixed, { description: 'gvsl-onnx register: fixed on the model grid' });
+  writeNifti(files.model.moving, r.model.moving, { description: 'gvsl-onnx register: moving on the model grid' });
+  writeNifti(files.model.warped, r.model.warped, { description: 'gvsl-onnx register: network output warp_BA' });
+  const json = {
+    geometry: r.geometry,
+    affine: rows(r.affine, 4),
+    worldAffine: rows(r.worldAffine, 4),
+    fit: r.fit,
+    displacement: { file: 'displacement.nii.gz', units: 'mm', frame: 'RAS+ (NIfTI world)', meaning: 'T(x) = x + u(x) maps a fixed world point to the moving world point' },
+    ...extra,
+  };
+  fs.writeFileSync(files.transform, JSON.stringify(json, null, 2) + '\n');
+  return files;
+}
+
+function rows(m: number[], width: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < m.length; i += width) out.push(m.slice(i, i + width));
+  return out;
+}
