@@ -13,7 +13,8 @@ import { buildTrainStep } from '../sdk/train';
 
 const ROOT = path.join(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
-const TINY = ['--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--runs', '1', '--threads', '1'];
+const SMALL = ['--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--threads', '1'];
+const TINY = [...SMALL, '--runs', '1'];
 
 beforeAll(() => {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'bench', 'child.js'))) throw new Error('run `npm run build` first (npm test does)');
@@ -25,7 +26,7 @@ function cli(args: string[], cwd = ROOT) {
 }
 
 const FIELDS: Record<string, string> = {
-  impl: 'string', model: 'string', batch: 'number', ep: 'string', threads: 'number', runs: 'number',
+  impl: 'string', model: 'string', batch: 'number', ep: 'string', threads: 'number', warmup: 'number', runs: 'number', cpu_arena: 'boolean',
   median_s: 'number', min_s: 'number', max_s: 'number', voxels_per_s: 'number', peak_rss_mib: 'number',
   arena: 'string', flops: 'number', gflops_per_s: 'number', nodes: 'number',
 };
@@ -38,20 +39,24 @@ test.each(['gvsl-train', 'gvsl', 'unet', 'unet-train'])('%s: one JSON line with 
   expect(lines).toHaveLength(1);
   const j = JSON.parse(lines[0]);
   for (const [k, type] of Object.entries(FIELDS)) expect([k, typeof j[k]]).toEqual([k, type]);
-  expect(j).toMatchObject({ model, size: [16, 16, 16], chan: [8, 8, 8, 8, 16, 8, 8, 8, 16], batch: 1, ep: 'cpu', threads: 1, runs: 1, arena_peak_mib: null });
+  expect(j).toMatchObject({ model, size: [16, 16, 16], chan: [8, 8, 8, 8, 16, 8, 8, 8, 16], batch: 1, ep: 'cpu', threads: 1, warmup: 1, runs: 1, cpu_arena: true, arena_peak_mib: null });
   for (const k of ['median_s', 'min_s', 'max_s', 'voxels_per_s', 'peak_rss_mib', 'flops', 'gflops_per_s', 'nodes']) expect(j[k]).toBeGreaterThan(0);
   expect(j.min_s).toBeLessThanOrEqual(j.median_s);
   expect(j.median_s).toBeLessThanOrEqual(j.max_s);
+  expect(j.times_s).toEqual([j.median_s]);
   expect(j.profile).toBeUndefined();
   expect(r.stderr).toMatch(new RegExp(`^${model} 16×16×16 batch 1`));
   expect(r.stderr).toMatch(/GFLOP per run/);
 });
 
-test('--profile prints the top ops, reports the arena, and writes the trace', () => {
+test('--profile prints the top ops, reports the arena, and writes the trace (timed runs only)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-  const r = cli(['--model', 'unet', ...TINY, '--profile', '--profile-dir', dir]);
+  const r = cli(['--model', 'unet', ...SMALL, '--runs', '2', '--warmup', '2', '--profile', '--profile-dir', dir]);
   expect(r.code).toBe(0);
   const j = JSON.parse(r.stdout);
+  expect(j).toMatchObject({ warmup: 2, runs: 2 });
+  expect(j.times_s).toHaveLength(2);
+  expect(r.stderr).toMatch(/mean of 2 timed run/);
   expect(path.dirname(j.profile.trace)).toBe(path.resolve(dir));
   expect(fs.existsSync(j.profile.trace)).toBe(true);
   expect(Array.isArray(JSON.parse(fs.readFileSync(j.profile.trace, 'utf8')))).toBe(true);
@@ -63,8 +68,15 @@ test('--profile prints the top ops, reports the arena, and writes the trace', ()
   expect(r.stderr).toContain(`trace: ${j.profile.trace}`);
 });
 
+test('--no-arena and --warmup 0 are reported', () => {
+  const r = cli(['--model', 'unet', ...TINY, '--no-arena', '--warmup', '0']);
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout)).toMatchObject({ cpu_arena: false, warmup: 0 });
+  expect(r.stderr).toMatch(/no CPU arena/);
+});
+
 test('bad input: one line, exit 1', () => {
-  for (const args of [['--size', '2'], ['--model', 'seg-train'], ['--runs', '0'], ['--chan', '8,8'], ['--profile', '--profile-dir', '/nonexistent']]) {
+  for (const args of [['--size', '2'], ['--model', 'seg-train'], ['--runs', '0'], ['--warmup', '-1'], ['--threads', '1.5'], ['--chan', '8,8'], ['--profile', '--profile-dir', '/nonexistent']]) {
     const r = cli(args);
     expect([args.join(' '), r.code]).toEqual([args.join(' '), 1]);
     expect(r.stderr).not.toMatch(/at .*\.js/);

@@ -1,6 +1,6 @@
 /**
  * The process a benchmark runs in (forked by runtime/bench/run.ts), so that its peak RSS is the
- * benchmark's own: load the session, one warm-up run, then the timed runs; report by IPC.
+ * benchmark's own: load the session, the warm-up runs, then the timed runs; report by IPC.
  * argv[2]: the ChildJob as a JSON file.
  */
 import * as fs from 'node:fs';
@@ -24,7 +24,7 @@ async function bench(job: ChildJob): Promise<ChildReport> {
   const rng = new Rng(job.seed);
   const feeds: Record<string, NamedArray> = {};
   for (const { name, shape } of job.inputs) feeds[name] = noise(shape, rng);
-  const opts: SessionOptions = { ep: job.ep, threads: job.threads, profilePrefix: job.profilePrefix };
+  const opts: SessionOptions = { ep: job.ep, threads: job.threads, noArena: !job.arena, profilePrefix: job.profilePrefix };
   let once: () => Promise<unknown>;
   let release: () => Promise<void>;
   if (job.stateFile) {
@@ -36,7 +36,7 @@ async function bench(job: ChildJob): Promise<ChildReport> {
     once = () => runSession(s, feeds);
     release = () => s.release();
   }
-  await once();
+  for (let i = 0; i < job.warmup; i++) await once();
   const times: number[] = [];
   for (let i = 0; i < job.runs; i++) {
     const t0 = performance.now();

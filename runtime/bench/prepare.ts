@@ -39,7 +39,7 @@ export function prepareBenchmark(spec: BenchSpec, dir: string): PreparedBenchmar
     saveSafetensors(stateFile, state);
   }
   const job: ChildJob = {
-    modelFile, stateFile, inputs: dataInputs, ep: spec.ep, threads: spec.threads, runs: spec.runs, seed: spec.seed,
+    modelFile, stateFile, inputs: dataInputs, ep: spec.ep, threads: spec.threads, arena: spec.arena, warmup: spec.warmup, runs: spec.runs, seed: spec.seed,
     profilePrefix: spec.profileDir ? path.join(path.resolve(spec.profileDir), `onnx-train-bench-${spec.model}-${spec.size.join('x')}`) : undefined,
   };
   return { job, flops: countFlops(graph), nodes: m.nodeCount };

@@ -52,7 +52,7 @@ export async function runBenchmark(spec: BenchSpec): Promise<{ result: BenchResu
     if (prep.job.profilePrefix) {
       const trace = findTrace(prep.job.profilePrefix, started - 1000);
       if (!trace) throw new Error(`ONNX Runtime wrote no profile named ${prep.job.profilePrefix}_*.json`);
-      profile = readTrace(trace);
+      profile = readTrace(trace, spec.warmup);
     }
     const med = median(times);
     const voxels = spec.batch * spec.size[0] * spec.size[1] * spec.size[2];
@@ -64,7 +64,10 @@ export async function runBenchmark(spec: BenchSpec): Promise<{ result: BenchResu
       batch: spec.batch,
       ep: spec.ep,
       threads: spec.threads,
+      warmup: spec.warmup,
       runs: spec.runs,
+      cpu_arena: spec.arena,
+      times_s: times,
       median_s: med,
       min_s: Math.min(...times),
       max_s: Math.max(...times),

@@ -19,9 +19,13 @@ export interface BenchSpec {
   chan: Widths;
   batch: number;
   ep: ExecutionProvider;
-  /** Timed runs after the one warm-up run. */
+  /** Untimed runs first (the protocol: one). */
+  warmup: number;
+  /** Timed runs after the warm-up. */
   runs: number;
   threads: number;
+  /** ORT's CPU memory arena (on by default; off lowers peak RSS). */
+  arena: boolean;
   /** Write ORT's per-node profile into this folder. */
   profileDir?: string;
   seed: number;
@@ -36,6 +40,8 @@ export interface ChildJob {
   inputs: { name: string; shape: number[] }[];
   ep: ExecutionProvider;
   threads: number;
+  arena: boolean;
+  warmup: number;
   runs: number;
   seed: number;
   profilePrefix?: string;
@@ -74,7 +80,11 @@ export interface BenchResult {
   batch: number;
   ep: ExecutionProvider;
   threads: number;
+  warmup: number;
   runs: number;
+  cpu_arena: boolean;
+  /** Every timed run, in order. */
+  times_s: number[];
   median_s: number;
   min_s: number;
   max_s: number;

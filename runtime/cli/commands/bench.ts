@@ -14,8 +14,10 @@ interface Args {
   chan: string;
   batch: number;
   ep: BenchSpec['ep'];
+  warmup: number;
   runs: number;
   threads?: number;
+  arena: boolean;
   profile: boolean;
   profileDir: string;
   seed: number;
@@ -23,6 +25,11 @@ interface Args {
 
 function positiveInt(name: string, v: number): number {
   if (!(Number.isInteger(v) && v > 0)) throw new UserError(`--${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+function nonNegativeInt(name: string, v: number): number {
+  if (!(Number.isInteger(v) && v >= 0)) throw new UserError(`--${name} must be a non-negative integer, got ${v}`);
   return v;
 }
 
@@ -36,8 +43,10 @@ export const benchCommand: Command = {
       .option('chan', { type: 'string', default: '32,64,128,256,512,256,128,64,32', describe: 'U-Net channel widths c0..c8' })
       .option('batch', { type: 'number', default: 1, describe: 'volumes (pairs for gvsl models) per run' })
       .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
-      .option('runs', { type: 'number', default: 5, describe: 'timed runs after one warm-up' })
+      .option('warmup', { type: 'number', default: 1, describe: 'untimed runs first (ORT training graphs reach their steady speed after ~3)' })
+      .option('runs', { type: 'number', default: 5, describe: 'timed runs after the warm-up' })
       .option('threads', { type: 'number', describe: 'intra-op threads (default: every logical core)' })
+      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: lower peak RSS, a little slower)" })
       .option('profile', { type: 'boolean', default: false, describe: "write ONNX Runtime's per-node profile and print the top ops by time" })
       .option('profile-dir', { type: 'string', default: '.', describe: 'folder for the profile trace' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the weights and input noise' }),
@@ -50,8 +59,10 @@ export const benchCommand: Command = {
         chan: parseWidths(a.chan),
         batch: positiveInt('batch', a.batch),
         ep: a.ep,
+        warmup: nonNegativeInt('warmup', a.warmup),
         runs: positiveInt('runs', a.runs),
         threads: positiveInt('threads', a.threads ?? os.availableParallelism()),
+        arena: a.arena,
         profileDir: a.profile ? a.profileDir : undefined,
         seed: a.seed,
       };
