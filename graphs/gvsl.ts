@@ -2,7 +2,7 @@ import { nn } from '../sdk';
 import { add, clip, concat, mul, reduceMean, split } from '../sdk/ops';
 import type { Tensor } from '../sdk/tensor';
 import { mseLoss, nccLoss, smoothLoss } from './losses';
-import { DoubleConv, OFFICIAL_WIDTHS, UNetBase, type Widths } from './unet';
+import { DoubleConv, OFFICIAL_WIDTHS, parseWidths, UNetBase, type Widths } from './unet';
 import { affineMatrix, affineWarp, affineWarpOfficial, composedWarp, flowWarpOfficial } from './warp';
 
 /**
@@ -66,6 +66,7 @@ export class GVSL extends nn.Module {
     if (!GEOMETRIES.includes(this.geometry)) {
       throw new Error(`GVSL: geometry must be one of ${GEOMETRIES.join(', ')}, got '${String(this.geometry)}'`);
     }
+    parseWidths(chan); // a bad width fails here, by name, rather than deep inside a GroupNorm reshape
     const gw = chan[4];
     const lw = chan[8];
     // The official initialisation: kaiming-normal convolution weights (GroupNorm weights one, biases zero).
