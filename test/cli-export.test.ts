@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { GVSL, parseWidths } from '../graphs';
 import { loadSafetensors } from '../runtime/checkpoint/safetensors';
 import { createSession, runSession } from '../runtime/ort';
 import type { NamedArray } from '../sdk/state';
@@ -89,6 +90,9 @@ test('export --model gvsl | unet | gvsl-train writes models that load in onnxrun
   expect(state.tensors.get('fc_shear.weight')!.shape).toEqual([6, 8]);
   expect([...state.tensors.get('adam.v.fc_shear.weight')!.data].every((v) => v === 0)).toBe(true);
   expect(state.tensors.size).toBe(3 * [...state.tensors.keys()].filter((k) => !k.startsWith('adam.')).length);
+  // Parameters in state_dict order, each followed by its Adam moments.
+  const params = [...new GVSL(1, parseWidths('8,8,8,8,16,8,8,8,16')).paramSpecs().keys()];
+  expect([...state.tensors.keys()]).toEqual(params.flatMap((p) => [p, `adam.m.${p}`, `adam.v.${p}`]));
   expect(checkModelFiles(['gvsl', 'unet'].map(out))).toEqual([]);
 });
 

@@ -73,7 +73,9 @@ export const exportCommand: Command = {
       // The graph takes parameters as inputs: write the starting state beside it for other toolchains.
       const stateFile = a.out.replace(/\.onnx$/, '') + '.state.safetensors';
       const state: StateDict = new Map();
-      for (const name of step.trained) {
+      // In state_dict order (the graph lists parameters in the order it uses them).
+      const trained = new Set(step.trained);
+      for (const name of [...model.paramSpecs().keys()].filter((n) => trained.has(n))) {
         const w = weights.get(name)!;
         state.set(name, w);
         for (const s of step.stateNames.get(name)!) state.set(s, { dtype: w.dtype, shape: w.shape, data: new Float32Array(w.data.length) });
