@@ -93,7 +93,7 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
   if (resume) state = resume.state;
   else if (cfg.weights) {
     const w = loadModelWeights(model, cfg.weights, { allowBackboneOnly: true, seed: cfg.seed });
-    if (w.missing.length) log(`${cfg.weights}: backbone-only weights; the heads start from a fresh initialisation`);
+    w.notes.forEach(log); // wrapper key, prefix changes, dtype conversions, backbone-only
     if (w.metadata.geometry && w.metadata.geometry !== model.geometry) warn(`${cfg.weights} was made with geometry '${w.metadata.geometry}'; this run uses '${model.geometry}'`);
     state = w.tensors;
   } else state = model.initStateDict(cfg.seed);

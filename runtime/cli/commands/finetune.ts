@@ -70,7 +70,7 @@ export function splitPairs(pairs: LabelledPair[], val: string[] | undefined, fra
 
 export const finetuneCommand: Command = {
   command: 'finetune',
-  describe: 'segmentation on labelled volumes from a GVSL backbone: fine-tune every weight, or train only the head (--mode linear)',
+  describe: 'Segmentation training on labelled volumes from a GVSL backbone: fine-tune every weight, or train only the head (--mode linear)',
   builder: (y) =>
     y
       .option('images', { type: 'string', describe: 'folder of images (.nii/.nii.gz)' })

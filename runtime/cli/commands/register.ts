@@ -28,7 +28,7 @@ const matrix = (m: number[], width: number) => Array.from({ length: m.length / w
 
 export const registerCommand: Command = {
   command: 'register <fixed> <moving>',
-  describe: 'register MOVING to FIXED with a GVSL model; writes the warped moving image and the displacement field as NIfTI, prints the affine matrix',
+  describe: 'Register MOVING to FIXED with a GVSL model; writes the warped moving image and the displacement field as NIfTI, prints the affine matrix',
   builder: (y) =>
     y
       .positional('fixed', { type: 'string', demandOption: true, describe: 'fixed image: .nii/.nii.gz file or DICOM folder' })

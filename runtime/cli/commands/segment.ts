@@ -22,7 +22,7 @@ interface Args {
 
 export const segmentCommand: Command = {
   command: 'segment <image>',
-  describe: 'label a whole volume with a segmentation model (sliding windows, Gaussian blending); writes a NIfTI label map on the input grid',
+  describe: 'Label a whole volume with a segmentation model (sliding windows, Gaussian blending); writes a NIfTI label map on the input grid',
   builder: (y) =>
     y
       .positional('image', { type: 'string', demandOption: true, describe: '.nii/.nii.gz file or DICOM folder' })
