@@ -14,7 +14,7 @@ import { makePhantom } from '../runtime/data/phantom';
 import { reorient } from '../runtime/data/orient';
 import { makeVolume, type Dims3, type Volume } from '../runtime/data/volume';
 import { centredGrid, fitSpacing, resampleOnto } from '../runtime/serve/grid';
-import { fromHalfBits, toHalfBits } from '../runtime/serve/half';
+import { fromHalfBits, toHalfBits } from '../sdk/half';
 import { affineVoxelMap, displacementField, warpThroughField, worldAffine } from '../runtime/serve/mapping';
 import { prepareVolumes } from '../runtime/serve/pipeline';
 import { exportModel } from '../sdk/export';

@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { isBackbone, type SegNet } from '../../graphs/seg';
 import type { StateDict } from '../../sdk/state';
 import { formatLoadReport, loadWeights, matchStateDict } from '../checkpoint/load';
 import { UserError } from '../cli/errors';
-import { CHECKPOINT_FILE } from '../pretrain/checkpoint';
+import { checkpointFile } from '../pretrain/checkpoint';
 
 /**
  * The backbone (`unet.*`) weights for `model` from a GVSL checkpoint: a pre-training run folder or its
@@ -13,14 +12,7 @@ import { CHECKPOINT_FILE } from '../pretrain/checkpoint';
  * head) is ignored; the backbone must match strictly (PyTorch's load_state_dict messages otherwise).
  */
 export function loadBackbone(model: SegNet, fileOrDir: string): { tensors: StateDict; notes: string[] } {
-  const file = fs.existsSync(fileOrDir) && fs.statSync(fileOrDir).isDirectory() ? path.join(fileOrDir, CHECKPOINT_FILE) : fileOrDir;
-  if (!fs.existsSync(file)) throw new UserError(`weights file ${file} does not exist`);
-  let all: StateDict;
-  try {
-    all = loadWeights(file).tensors;
-  } catch (e) {
-    throw new UserError(`${file}: ${(e as Error).message}`);
-  }
+  const { file, all } = readTensors(fileOrDir);
   const prefixed = [...all.keys()].filter(isBackbone);
   const src: StateDict = prefixed.length ? new Map(prefixed.map((k) => [k, all.get(k)!])) : all;
   const expected = new Map([...model.paramSpecs()].filter(([k]) => isBackbone(k)));
@@ -39,14 +31,7 @@ export function loadBackbone(model: SegNet, fileOrDir: string): { tensors: State
  * inc, down1..4 and up1..4), so `finetune --weights` needs no --chan.
  */
 export function backboneWidths(fileOrDir: string): number[] {
-  const file = fs.existsSync(fileOrDir) && fs.statSync(fileOrDir).isDirectory() ? path.join(fileOrDir, CHECKPOINT_FILE) : fileOrDir;
-  if (!fs.existsSync(file)) throw new UserError(`weights file ${file} does not exist`);
-  let all: StateDict;
-  try {
-    all = loadWeights(file).tensors;
-  } catch (e) {
-    throw new UserError(`${file}: ${(e as Error).message}`);
-  }
+  const { file, all } = readTensors(fileOrDir);
   const blocks = ['inc.double_conv', 'down1.maxpool_conv.1.double_conv', 'down2.maxpool_conv.1.double_conv', 'down3.maxpool_conv.1.double_conv',
     'down4.maxpool_conv.1.double_conv', 'up1.conv.double_conv', 'up2.conv.double_conv', 'up3.conv.double_conv', 'up4.conv.double_conv'];
   return blocks.map((b) => {
@@ -54,4 +39,15 @@ export function backboneWidths(fileOrDir: string): number[] {
     if (!t) throw new UserError(`${file}: no U-Net backbone found (no ${b}.0.weight, with or without the unet. prefix); is it a GVSL checkpoint?`);
     return t.shape[0];
   });
+}
+
+/** Every tensor of a weights file (or a run folder's checkpoint), with the file actually read. */
+function readTensors(fileOrDir: string): { file: string; all: StateDict } {
+  const file = checkpointFile(fileOrDir);
+  if (!fs.existsSync(file)) throw new UserError(`weights file ${file} does not exist`);
+  try {
+    return { file, all: loadWeights(file).tensors };
+  } catch (e) {
+    throw new UserError(`${file}: ${(e as Error).message}`);
+  }
 }

@@ -33,9 +33,14 @@ export function saveCheckpoint<C>(dir: string, state: StateDict, meta: Checkpoin
   return target;
 }
 
+/** The checkpoint file a path names: the path itself, or a run folder's checkpoint. */
+export function checkpointFile(fileOrDir: string): string {
+  return fs.existsSync(fileOrDir) && fs.statSync(fileOrDir).isDirectory() ? path.join(fileOrDir, CHECKPOINT_FILE) : fileOrDir;
+}
+
 /** Reads a checkpoint written by saveCheckpoint (`fileOrDir` may be the run folder). */
 export function loadCheckpoint<C>(fileOrDir: string): { state: StateDict; meta: CheckpointMeta<C>; file: string } {
-  const file = fs.existsSync(fileOrDir) && fs.statSync(fileOrDir).isDirectory() ? path.join(fileOrDir, CHECKPOINT_FILE) : fileOrDir;
+  const file = checkpointFile(fileOrDir);
   if (!fs.existsSync(file)) throw new Error(`no checkpoint at ${file}`);
   const { tensors, metadata } = loadSafetensors(file);
   if (metadata.format !== CHECKPOINT_FORMAT) {

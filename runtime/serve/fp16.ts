@@ -1,5 +1,5 @@
 import { onnx } from '../../sdk/onnx/generated/onnx';
-import { toHalf } from './half';
+import { toHalf } from '../../sdk/half';
 import { cloneOnnx, type OnnxModel, type OnnxNode, type OnnxValueInfo } from './onnx-file';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../../sdk/export';
 import { onnx } from '../../sdk/onnx/generated/onnx';
 import type { NamedArray, StateDict } from '../../sdk/state';
 import { UserError } from '../cli/errors';
-import { fromHalf } from './half';
+import { fromHalf } from '../../sdk/half';
 
 /**
  * Decoded ONNX messages as this code reads them: protobufjs gives every repeated field an array and every

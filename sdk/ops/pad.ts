@@ -1,5 +1,6 @@
 import { fromNumbers } from '../dtype';
 import { check } from '../errors';
+import { toHalfBits } from '../half';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 
@@ -32,7 +33,7 @@ export const Pad: Primitive<PadAttrs> = {
     const ins = [ctx.name(x), ctx.i64(pads)];
     // A zero fill is ONNX's default: leaving the input out works for every dtype (float16 and bool included).
     if (mode === 'constant' && value !== 0) {
-      ins.push(ctx.constant(x.dtype, [], x.dtype === 'float16' ? Uint16Array.of(halfBits(value)) : fromNumbers(x.dtype, [value])));
+      ins.push(ctx.constant(x.dtype, [], x.dtype === 'float16' ? Uint16Array.of(toHalfBits(value)) : fromNumbers(x.dtype, [value])));
     }
     ctx.emit('Pad', ins, [ctx.name(node.outputs[0])], { mode: { str: mode } });
   },
@@ -48,28 +49,3 @@ export function pad(x: Tensor, pads: readonly number[], { mode = 'constant', val
   return x.graph.apply(Pad, [x], { pads: [...pads], mode, value })[0];
 }
 
-/** IEEE half-precision bits of `v` (round to nearest even, via float32). */
-function halfBits(v: number): number {
-  const f = new Float32Array([v]);
-  const u = new Uint32Array(f.buffer)[0];
-  const sign = (u >>> 16) & 0x8000;
-  const exp = (u >>> 23) & 0xff;
-  const man = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    const m = (man | 0x800000) >>> 0;
-    const shift = 14 - e;
-    let h = m >>> shift;
-    const rest = m & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rest > half || (rest === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (man >>> 13);
-  const rest = man & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
-  return sign | h;
-}

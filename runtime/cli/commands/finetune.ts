@@ -6,9 +6,9 @@ import { type FinetuneConfig, FINETUNE_DEFAULTS, type LabelledPair } from '../..
 import { pairFiles, stemOf } from '../../finetune/data';
 import { finetune } from '../../finetune/run';
 import { backboneWidths } from '../../finetune/weights';
-import { loadCheckpoint } from '../../pretrain/checkpoint';
 import { formatDuration } from '../../pretrain/progress';
 import { UserError } from '../errors';
+import { resumeCheckpoint } from '../resume';
 import type { Command } from '../main';
 import { parseSize } from './pretrain';
 
@@ -102,12 +102,7 @@ export const finetuneCommand: Command = {
     let cfg: FinetuneConfig;
     let resume;
     if (a.resume) {
-      let ck;
-      try {
-        ck = loadCheckpoint<FinetuneConfig>(a.resume);
-      } catch (e) {
-        throw new UserError(`--resume ${a.resume}: ${(e as Error).message}`);
-      }
+      const ck = resumeCheckpoint<FinetuneConfig>(a.resume);
       if (typeof ck.meta.config.classes !== 'number') throw new UserError(`--resume ${a.resume}: not a segmentation run (use pretrain --resume)`);
       cfg = { ...ck.meta.config, steps: a.steps ?? ck.meta.config.steps };
       resume = { state: ck.state, step: ck.meta.step, extra: ck.meta.extra };

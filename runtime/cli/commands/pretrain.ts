@@ -3,11 +3,11 @@ import { GEOMETRIES, type Geometry } from '../../../graphs/gvsl';
 import { parseWidths } from '../../../graphs/unet';
 import { samplePaths } from '../../data';
 import { configGeometry, type PretrainConfig, SAMPLE_DEFAULTS } from '../../pretrain/config';
-import { loadCheckpoint } from '../../pretrain/checkpoint';
 import { formatDuration } from '../../pretrain/progress';
 import { pretrain } from '../../pretrain/run';
 import { discoverVolumes } from '../../pretrain/volumes';
 import { UserError } from '../errors';
+import { resumeCheckpoint } from '../resume';
 import type { Command } from '../main';
 
 interface Args {
@@ -77,12 +77,7 @@ export const pretrainCommand: Command = {
     let cfg: PretrainConfig;
     let resume;
     if (a.resume) {
-      let ck;
-      try {
-        ck = loadCheckpoint<PretrainConfig>(a.resume);
-      } catch (e) {
-        throw new UserError(`--resume ${a.resume}: ${(e as Error).message}`);
-      }
+      const ck = resumeCheckpoint<PretrainConfig>(a.resume);
       // A resumed run keeps its geometry (the trained weights follow its conventions).
       const geometry = configGeometry(ck.meta.config);
       if (a.geometry && a.geometry !== geometry) {

@@ -1,0 +1,11 @@
+import { loadCheckpoint } from '../pretrain/checkpoint';
+import { UserError } from './errors';
+
+/** The checkpoint `--resume DIR` names, or one line saying why it cannot be resumed. */
+export function resumeCheckpoint<C>(dir: string): ReturnType<typeof loadCheckpoint<C>> {
+  try {
+    return loadCheckpoint<C>(dir);
+  } catch (e) {
+    throw new UserError(`--resume ${dir}: ${(e as Error).message}`);
+  }
+}
