@@ -1,13 +1,12 @@
-import { add, div, mul, reduceMean, reshape, sqrt, sub } from '../ops';
+import { add, mul, reshape, standardize } from '../ops';
 import type { Tensor } from '../tensor';
 import { ones, zeros } from './init';
 import { Module } from './module';
 
 /**
- * torch.nn.GroupNorm(groups, channels, eps=1e-5, affine=True) on (B, C, *spatial), written from primitives
- * (ONNX GroupNormalization is opset 18 and has no WebGPU kernel) so autodiff needs no rule of its own.
- * NOTE: mean and biased variance are reduced in two stages (spatial, then channels in the group): one long
- * float32 reduction loses ~1e-4 relative precision over 1M elements (ORT-NOTES.md).
+ * torch.nn.GroupNorm(groups, channels, eps=1e-5, affine=True) on (B, C, *spatial): the `Standardize` primitive
+ * on x as [B, groups, C/groups, D, H·W] (staged means; its VJP keeps only x̂ and std, see sdk/ops/standardize.ts),
+ * then the per-channel scale and shift.
  */
 export class GroupNorm extends Module {
   constructor(readonly groups: number, readonly channels: number, readonly eps = 1e-5) {
@@ -19,16 +18,12 @@ export class GroupNorm extends Module {
 
   forward(x: Tensor): Tensor {
     const [n, c, ...sp] = x.shape;
-    // Reduce the spatial axes in stages of at most a few thousand elements each, then the group's channels.
+    // Spatial axes as [D, H·W] so that each mean is reduced in stages of at most a few thousand elements.
     const inner = sp.length > 1 ? sp.slice(1).reduce((a, b) => a * b, 1) : 1;
-    const xg = reshape(x, [n, this.groups, c / this.groups, sp[0] ?? 1, inner]);
-    const groupMean = (t: Tensor) =>
-      reduceMean(reduceMean(reduceMean(t, [4], { keepdims: true }), [3], { keepdims: true }), [2], { keepdims: true });
-    const xc = sub(xg, groupMean(xg));
-    const v = groupMean(mul(xc, xc));
-    const xn = reshape(div(xc, sqrt(add(v, this.eps))), x.shape);
+    const [xn] = standardize(reshape(x, [n, this.groups, c / this.groups, sp[0] ?? 1, inner]), { eps: this.eps });
+    const xr = reshape(xn, x.shape);
     const bshape = [1, c, ...sp.map(() => 1)];
     const g = x.graph;
-    return add(mul(xn, reshape(this.p(g, 'weight'), bshape)), reshape(this.p(g, 'bias'), bshape));
+    return add(mul(xr, reshape(this.p(g, 'weight'), bshape)), reshape(this.p(g, 'bias'), bshape));
   }
 }

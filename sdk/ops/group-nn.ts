@@ -6,6 +6,7 @@ import { MatMul } from './matmul';
 import { MaxPool } from './max-pool';
 import type { NnPrim } from './names';
 import { Resize } from './resize';
+import { Standardize } from './standardize';
 
 /** The NN group of primitives, keyed by name (the compiler checks that every NnPrim is here). */
-export const NN: { [K in NnPrim]: Primitive<any> } = { MatMul, Gemm, Conv, MaxPool, AveragePool, Resize };
+export const NN: { [K in NnPrim]: Primitive<any> } = { MatMul, Gemm, Conv, MaxPool, AveragePool, Resize, Standardize };

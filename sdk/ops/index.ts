@@ -27,6 +27,7 @@ export { log } from './log';
 export { matmul, mT } from './matmul';
 export { maximum } from './max';
 export { maxPool } from './max-pool';
+export { standardize } from './standardize';
 export { minimum } from './min';
 export { mul } from './mul';
 export { neg } from './neg';

@@ -13,7 +13,7 @@
  * gives a derivative near zero (|⟨u, J·v⟩| ≈ 0.003–0.01) and the relative measure amplifies absolute ~1e-6.
  */
 import { grad } from '../../sdk/autodiff';
-import { avgPool, conv, gemm, matmul, maxPool, resize } from '../../sdk/ops';
+import { add, avgPool, conv, gemm, matmul, maxPool, mul, resize, standardize } from '../../sdk/ops';
 import type { NnPrim } from '../../sdk/ops/names';
 import type { Tensor } from '../../sdk/tensor';
 import type { GradCase, InputSpec } from '../helpers/gradcheck';
@@ -116,6 +116,12 @@ export const NN_GRAD_CASES: { [K in NnPrim]: GradCase[] } = {
     resizeGrad('bilinear asymmetric', [1, 2, 3, 4], [1, 2, 6, 7], 'linear', 'asymmetric'),
     resizeGrad('nearest ×2 floor', [1, 2, 3, 4, 5], [1, 2, 6, 8, 10], 'nearest', 'asymmetric'),
     { ...resizeGrad('trilinear ×2 align_corners, opset 13', [1, 2, 3, 4, 5], [1, 2, 6, 8, 10], 'linear', 'align_corners'), opset: 13 },
+  ],
+  // float64; the affine map after x̂ (as GroupNorm's scale) makes the cotangent of x̂ non-constant per group.
+  Standardize: [
+    { label: 'x̂ of [2, 3, 2, 4, 5] (GroupNorm layout)', inputs: [{ shape: [2, 3, 2, 4, 5] }], build: ([x]) => standardize(x)[0] },
+    { label: 'x̂ and std, eps 0.1, rank 3', inputs: [{ shape: [2, 2, 7] }], build: ([x]) => { const [xn, s] = standardize(x, { eps: 0.1 }); return add(mul(xn, xn), mul(s, 3)); } },
+    { label: 'std alone, opset 13', opset: 13, inputs: [{ shape: [1, 2, 3, 4] }], build: ([x]) => standardize(x)[1] },
   ],
 };
 

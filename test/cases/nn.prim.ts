@@ -1,10 +1,10 @@
 /** Forward table of the NN primitives: one-node graphs in ORT against the plain-TS references. */
 import type { NnPrim } from '../../sdk/ops/names';
-import { avgPool, conv, gemm, matmul, maxPool, resize } from '../../sdk/ops';
+import { avgPool, conv, gemm, matmul, maxPool, resize, standardize } from '../../sdk/ops';
 import { resizeByMatMul } from '../../sdk/ops/resize-grad';
 import type { PrimCase } from '../helpers/primcheck';
 import { refConv, refMatMul, refPool, refResizeLinear, refResizeNearest, refTranspose2 } from '../ref/nn';
-import { zipWith, type ND } from '../ref/nd';
+import { ND, zipWith } from '../ref/nd';
 
 const f64 = (shape: number[]) => ({ shape, dtype: 'float64' as const });
 
@@ -55,6 +55,21 @@ function linearCase(label: string, x: number[], sizes: number[], mode: Coord, by
     build: ([a]) => (byMatMul ? resizeByMatMul(a, full, attrs) : resize(a, { sizes: full, mode: 'linear', coordinateTransformationMode: mode })),
     ref: ([a]) => refResizeLinear(a, sizes, mode),
   };
+}
+
+/** (x − mean) / √(var + eps) and √(var + eps) over every axis after the first two, in float64. */
+function refStandardize(x: ND, eps: number): ND[] {
+  const [a, b] = x.shape;
+  const m = x.data.length / (a * b);
+  const xn = new Float64Array(x.data.length);
+  const std = new Float64Array(a * b);
+  for (let k = 0; k < a * b; k++) {
+    const v = x.data.subarray(k * m, (k + 1) * m);
+    const mean = v.reduce((s, t) => s + t, 0) / m;
+    std[k] = Math.sqrt(v.reduce((s, t) => s + (t - mean) ** 2, 0) / m + eps);
+    v.forEach((t, i) => (xn[k * m + i] = (t - mean) / std[k]));
+  }
+  return [new ND([...x.shape], xn), new ND(x.shape.map((s, i) => (i < 2 ? s : 1)), std)];
 }
 
 export const NN_PRIM_CASES: { [K in NnPrim]: PrimCase[] } = {
@@ -110,5 +125,9 @@ export const NN_PRIM_CASES: { [K in NnPrim]: PrimCase[] } = {
       build: ([a]) => resize(a, { sizes: [1, 1, 7, 4], mode: 'nearest' }),
       ref: ([a]) => refResizeNearest(a, [1, 1, 7, 4], 'half_pixel', 'round_prefer_floor'),
     },
+  ],
+  Standardize: [
+    { label: 'GroupNorm layout [2, 4, 2, 3, 5], float32', inputs: [{ shape: [2, 4, 2, 3, 5], range: [-3, 5] }], build: ([a]) => standardize(a), ref: ([a]) => refStandardize(a, 1e-5), tol: 1e-5 },
+    { label: 'rank 3, eps 0.5, float64, opset 13', opset: 13, inputs: [{ shape: [3, 2, 6], dtype: 'float64' }], build: ([a]) => standardize(a, { eps: 0.5 }), ref: ([a]) => refStandardize(a, 0.5), tol: 1e-12 },
   ],
 };
