@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { allocate, type DType, numel, type TypedArray } from '../sdk/dtype';
 import type { NamedArray } from '../sdk/state';
+import { checkWebGpuModel, explainDeviceRunError } from './gpu-limits';
 
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
 
@@ -12,12 +13,26 @@ export interface SessionOptions {
   externalData?: { path: string; data: Uint8Array }[];
   /** Turn off the CPU memory arena (lower peak RSS, slightly slower). */
   noArena?: boolean;
+  /**
+   * ORT's memory pattern (default off): from the second run on, ORT allocates every planned intermediate as one
+   * block at its first run's offsets, ON TOP of the arena that run grew, which nearly doubled a training step's
+   * peak RSS (64³ GVSL step: 7.6 GiB with it, 5.2 without; docs/performance.md, "Memory"); ORT-NOTES.md found
+   * no speed difference on a Conv-heavy graph.
+   */
+  memPattern?: boolean;
   /** Fail instead of silently running unsupported nodes on the CPU (non-CPU EPs). */
   noCpuFallback?: boolean;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   profilePrefix?: string;
   /** Where outputs are placed (e.g. `gpu-buffer` to keep them on a WebGPU device). */
   preferredOutputLocation?: Record<string, ort.Tensor.DataLocation>;
+  /**
+   * WebGPU: the largest tensor (MiB) one GPU buffer may hold, checked before the session is created (default:
+   * ONNX_TRAIN_WEBGPU_MAX_BUFFER_MIB, else 256, WebGPU's guaranteed maxBufferSize; see gpu-limits.ts).
+   */
+  maxBufferMiB?: number;
+  /** WebGPU: the caller has already checked the buffer sizes (with a better hint); skip the check. */
+  buffersChecked?: boolean;
 }
 
 /** ORT session options from ours. */
@@ -29,6 +44,7 @@ export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOp
     executionProviders: [ep === 'webgpu' ? { name: 'webgpu', preferredLayout: 'NCHW' } : ep],
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     enableCpuMemArena: !opts.noArena,
+    enableMemPattern: opts.memPattern ?? false,
   };
   if (opts.threads) o.intraOpNumThreads = opts.threads;
   if (opts.preferredOutputLocation) o.preferredOutputLocation = opts.preferredOutputLocation;
@@ -41,10 +57,16 @@ export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOp
   return o;
 }
 
+/** The EP each session was created on, so that run errors can be explained. */
+const sessionEp = new WeakMap<ort.InferenceSession, ExecutionProvider>();
+
 /** Creates an ORT session from model bytes or a file path. */
 export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+  if (opts.ep === 'webgpu' && !opts.buffersChecked) checkWebGpuModel(model, opts.maxBufferMiB);
   const o = ortOptions(opts);
-  return typeof model === 'string' ? ort.InferenceSession.create(model, o) : ort.InferenceSession.create(model, o);
+  const s = await (typeof model === 'string' ? ort.InferenceSession.create(model, o) : ort.InferenceSession.create(model, o));
+  sessionEp.set(s, opts.ep ?? 'cpu');
+  return s;
 }
 
 /** An ORT tensor over a NamedArray's data (no copy). */
@@ -61,10 +83,21 @@ export function fromOrt(t: ort.Tensor): NamedArray {
 export async function runSession(session: ort.InferenceSession, feeds: Record<string, NamedArray>): Promise<Record<string, NamedArray>> {
   const ortFeeds: Record<string, ort.Tensor> = {};
   for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(v);
-  const out = await session.run(ortFeeds);
+  let out: ort.InferenceSession.ReturnType;
+  try {
+    out = await session.run(ortFeeds);
+  } catch (e) {
+    throw rephraseRunError(session, e as Error);
+  }
   const res: Record<string, NamedArray> = {};
   for (const [k, v] of Object.entries(out)) res[k] = fromOrt(v);
   return res;
+}
+
+/** A device-memory error of a GPU run as one line saying what to do (gpu-limits.ts); other errors unchanged. */
+export function rephraseRunError(session: ort.InferenceSession, e: Error): Error {
+  const msg = explainDeviceRunError(sessionEp.get(session) ?? 'cpu', e.message);
+  return msg ? new Error(msg) : e;
 }
 
 /** A NamedArray of zeros. */

@@ -4,7 +4,7 @@ import { exportModel } from '../sdk/export';
 import { Graph } from '../sdk/graph';
 import { identity } from '../sdk/ops';
 import type { NamedArray, StateDict } from '../sdk/state';
-import { createSession, fromOrt, type SessionOptions, toOrt, zeros } from './ort';
+import { createSession, fromOrt, rephraseRunError, type SessionOptions, toOrt, zeros } from './ort';
 
 /** Scalar outputs (loss terms) of one training step. */
 export type StepMetrics = Record<string, number>;
@@ -15,6 +15,7 @@ export interface TrainingSessionOptions extends SessionOptions {
   /**
    * Keep parameters and optimizer state on the device between steps (default: true on WebGPU): the `new.*`
    * outputs stay GPU buffers and are fed straight back; only the scalar losses come to the CPU each step.
+   * WebGPU only: onnxruntime-node 1.30 cannot keep CUDA outputs on the device (docs/gpu.md).
    */
   keepOnDevice?: boolean;
 }
@@ -38,11 +39,15 @@ export class TrainingSession {
   ) {}
 
   static async create(model: Uint8Array | string, initial: StateDict, opts: TrainingSessionOptions = {}): Promise<TrainingSession> {
-    const probe = await createSession(model, { ...opts, ep: 'cpu', graphOptimizationLevel: 'disabled' });
+    const keep = opts.keepOnDevice ?? opts.ep === 'webgpu';
+    // NOTE: onnxruntime-node 1.30 binds 'gpu-buffer' outputs with its WebGPU memory info only, and hands back
+    // as GPU tensors only WebGPU buffers; a CUDA session's outputs always come back to the CPU.
+    if (keep && opts.ep !== 'webgpu') throw new Error(`keepOnDevice needs the WebGPU execution provider (onnxruntime-node 1.30 keeps outputs on the device only for WebGPU), not '${opts.ep ?? 'cpu'}'`);
+    // Only for the names and types: no profile of its own (it would write a second, empty trace).
+    const probe = await createSession(model, { ...opts, ep: 'cpu', graphOptimizationLevel: 'disabled', profilePrefix: undefined });
     const outputs = new Set(probe.outputNames);
     const inputs = probe.inputMetadata;
     await probe.release();
-    const keep = opts.keepOnDevice ?? opts.ep === 'webgpu';
     const location: Record<string, ort.Tensor.DataLocation> = {};
     if (keep) for (const o of outputs) if (o.startsWith('new.')) location[o] = 'gpu-buffer';
     const session = await createSession(model, { ...opts, preferredOutputLocation: keep ? location : undefined });
@@ -83,7 +88,12 @@ export class TrainingSession {
       feeds[name] = toOrt(b);
     }
     for (const [k, v] of this.state) feeds[k] = v;
-    const out = await this.session.run(feeds);
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await this.session.run(feeds);
+    } catch (e) {
+      throw rephraseRunError(this.session, e as Error);
+    }
     const metrics: StepMetrics = {};
     for (const [name, v] of Object.entries(out)) {
       if (name.startsWith('new.')) {

@@ -45,8 +45,26 @@ test.each(['gvsl-train', 'gvsl', 'unet', 'unet-train'])('%s: one JSON line with 
   expect(j.median_s).toBeLessThanOrEqual(j.max_s);
   expect(j.times_s).toEqual([j.median_s]);
   expect(j.profile).toBeUndefined();
+  expect(j.classes).toBeUndefined();
   expect(r.stderr).toMatch(new RegExp(`^${model} 16×16×16 batch 1`));
   expect(r.stderr).toMatch(/GFLOP per run/);
+});
+
+test.each([['seg-train', 2], ['seg', 3]])('%s with %i classes: the JSON line names the classes; the segmentation graph is what runs', (model, classes) => {
+  const args = ['--model', String(model), ...TINY, ...(classes === 2 ? [] : ['--classes', String(classes)])];
+  const r = cli(args);
+  expect(r.stderr).not.toMatch(/Error|at .*\.js/);
+  expect(r.code).toBe(0);
+  const j = JSON.parse(r.stdout);
+  for (const [k, type] of Object.entries(FIELDS)) expect([k, typeof j[k]]).toEqual([k, type]);
+  expect(j).toMatchObject({ model, classes, size: [16, 16, 16], batch: 1, runs: 1 });
+  expect(r.stderr).toMatch(new RegExp(`^${model} 16×16×16 batch 1, ${classes} classes`));
+  // The U-Net forward (1 volume) + out_conv c8 → classes, k3: 2·16³·(c8·classes·27) more than `unet` at batch 1.
+  const unet = JSON.parse(cli(['--model', 'unet', ...TINY]).stdout);
+  const outConv = 2 * 16 ** 3 * 16 * classes * 27;
+  if (model === 'seg') expect(j.flops).toBe(unet.flops + outConv);
+  // Training: forward, input gradients (none for the first Conv's input) and weight gradients ≈ 3× forward.
+  else expect(j.flops).toBeGreaterThan(2.5 * (unet.flops + outConv));
 });
 
 test('--profile prints the top ops, reports the arena, and writes the trace (timed runs only)', () => {
@@ -76,7 +94,7 @@ test('--no-arena and --warmup 0 are reported', () => {
 });
 
 test('bad input: one line, exit 1', () => {
-  for (const args of [['--size', '2'], ['--model', 'seg-train'], ['--runs', '0'], ['--warmup', '-1'], ['--threads', '1.5'], ['--chan', '8,8'], ['--profile', '--profile-dir', '/nonexistent']]) {
+  for (const args of [['--size', '2'], ['--model', 'seg-eval'], ['--classes', '1'], ['--runs', '0'], ['--warmup', '-1'], ['--threads', '1.5'], ['--chan', '8,8'], ['--profile', '--profile-dir', '/nonexistent']]) {
     const r = cli(args);
     expect([args.join(' '), r.code]).toEqual([args.join(' '), 1]);
     expect(r.stderr).not.toMatch(/at .*\.js/);

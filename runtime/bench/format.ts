@@ -6,7 +6,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 /** The readable summary `onnx-train bench` prints on stderr. */
 export function formatSummary(r: BenchResult, p: ProfileSummary | null, top = 8): string {
   const lines = [
-    `${r.model} ${r.size.join('×')} batch ${r.batch}, widths ${r.chan.join(',')}, ${r.ep} EP, ${r.threads} thread(s)${r.cpu_arena ? '' : ', no CPU arena'}, ${r.impl}`,
+    `${r.model} ${r.size.join('×')} batch ${r.batch}${r.classes ? `, ${r.classes} classes` : ''}, widths ${r.chan.join(',')}, ${r.ep} EP, ${r.threads} thread(s)${r.cpu_arena ? '' : ', no CPU arena'}, ${r.impl}`,
     `  ${s3(r.median_s)} s per run (median of ${r.runs}; min ${s3(r.min_s)}, max ${s3(r.max_s)}) after ${r.warmup} warm-up run(s)`,
     `  ${s3(r.flops / 1e9)} GFLOP per run (Conv/MatMul/Gemm, ${r.nodes} ONNX nodes) → ${s3(r.gflops_per_s)} GFLOP/s; ${s3(r.voxels_per_s / 1e3)} k voxels/s`,
     `  peak RSS ${r.peak_rss_mib} MiB${r.arena_peak_mib != null ? `, CPU arena held up to ${r.arena_peak_mib} MiB` : ''}`,

@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GVSL, type VolumeShape } from '../../graphs/build';
+import type { VolumeShape } from '../../graphs/build';
 import { exportModel } from '../../sdk/export';
 import { countFlops } from '../../sdk/flops';
 import type { StateDict } from '../../sdk/state';
 import { saveSafetensors } from '../checkpoint/safetensors';
+import { parseWidths } from '../../graphs/unet';
+import { checkWebGpuGraph } from '../gpu-limits';
 import { buildBenchGraph } from './graphs';
 import type { BenchSpec, ChildJob } from './spec';
 
@@ -22,10 +24,13 @@ export interface PreparedBenchmark {
  * graph), in the parent process, so that the child's peak RSS holds only ORT's session and its runs.
  */
 export function prepareBenchmark(spec: BenchSpec, dir: string): PreparedBenchmark {
-  const gvsl = new GVSL(1, spec.chan);
   const shape: VolumeShape = [spec.batch, 1, ...spec.size];
-  const { graph, train, dataInputs } = buildBenchGraph(spec.model, gvsl, shape);
-  const weights = gvsl.initStateDict(spec.seed);
+  const { graph, train, dataInputs, weights: init } = buildBenchGraph(spec.model, spec.chan, shape, spec.classes);
+  if (spec.ep === 'webgpu') {
+    const rebuild = (size: number[], chan?: readonly number[]) => buildBenchGraph(spec.model, parseWidths(chan ?? spec.chan), [spec.batch, 1, size[0], size[1], size[2]], spec.classes).graph;
+    checkWebGpuGraph(graph, { size: spec.size, chan: spec.chan }, rebuild);
+  }
+  const weights = init(spec.seed);
   const bytes = [...graph.params.values()].reduce((s, t) => s + 4 * t.size, 0);
   const externalData = bytes > INLINE_LIMIT ? { location: 'model.onnx.data' } : undefined;
   const m = exportModel(graph, train ? { params: 'inputs', externalData } : { weights, externalData });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { prepareBenchmark } from './prepare';
 import { findTrace, readTrace } from './profile';
-import type { BenchResult, BenchSpec, ChildJob, ChildReport, ProfileSummary } from './spec';
+import { type BenchResult, type BenchSpec, type ChildJob, type ChildReport, isSegModel, type ProfileSummary } from './spec';
 
 const ARENA_NOTE = 'not exposed by onnxruntime-node; --profile reads it from the trace (mem_arena_held)';
 
@@ -62,6 +62,7 @@ export async function runBenchmark(spec: BenchSpec): Promise<{ result: BenchResu
       size: [...spec.size],
       chan: [...spec.chan],
       batch: spec.batch,
+      ...(isSegModel(spec.model) ? { classes: spec.classes } : {}),
       ep: spec.ep,
       threads: spec.threads,
       warmup: spec.warmup,

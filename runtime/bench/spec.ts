@@ -4,13 +4,19 @@ import type { ExecutionProvider } from '../ort';
 /**
  * What `onnx-train bench` can time. gvsl-train: one GVSL training step (forward + loss + backward + Adam);
  * gvsl: GVSL inference on a pair; unet: the U-Net backbone forward; unet-train: the backbone with
- * loss mean(global²) + mean(local²) and Adam. Each matches a mode of the PyTorch reference's bench_torch.py.
+ * loss mean(global²) + mean(local²) and Adam; seg-train: one segmentation fine-tuning step (graphs/seg.ts:
+ * SegNet, Dice loss, every weight trained, Adam); seg: segmentation inference (class probabilities).
  */
-export const BENCH_MODELS = ['gvsl-train', 'gvsl', 'unet', 'unet-train'] as const;
+export const BENCH_MODELS = ['gvsl-train', 'gvsl', 'unet', 'unet-train', 'seg-train', 'seg'] as const;
 export type BenchModel = (typeof BENCH_MODELS)[number];
 
-/** The bench_torch.py `--mode` that times the same thing. */
-export const TORCH_MODE: Record<BenchModel, string> = { 'gvsl-train': 'train', gvsl: 'forward', unet: 'unet-forward', 'unet-train': 'unet-train' };
+/** The bench_torch.py `--mode` that times the same thing (none for the segmentation models). */
+export const TORCH_MODE: Record<BenchModel, string | null> = {
+  'gvsl-train': 'train', gvsl: 'forward', unet: 'unet-forward', 'unet-train': 'unet-train', 'seg-train': null, seg: null,
+};
+
+/** Models whose graph is the segmentation network (they take `--classes`). */
+export const isSegModel = (m: BenchModel): boolean => m === 'seg-train' || m === 'seg';
 
 export interface BenchSpec {
   model: BenchModel;
@@ -18,6 +24,8 @@ export interface BenchSpec {
   size: [number, number, number];
   chan: Widths;
   batch: number;
+  /** Segmentation classes, background included (seg models; default 2). */
+  classes: number;
   ep: ExecutionProvider;
   /** Untimed runs first (the issue's protocol: one). */
   warmup: number;
@@ -36,8 +44,11 @@ export interface ChildJob {
   modelFile: string;
   /** Training graphs: parameters (and no optimizer state: it starts at zero) as safetensors. */
   stateFile?: string;
-  /** Inputs fed with uniform [0, 1) noise, as bench_torch.py's torch.rand. */
-  inputs: { name: string; shape: number[] }[];
+  /**
+   * Inputs fed with uniform [0, 1) noise, as bench_torch.py's torch.rand; with `classes`, uniformly random
+   * class indices 0..classes−1 (label maps, stored as float32).
+   */
+  inputs: { name: string; shape: number[]; classes?: number }[];
   ep: ExecutionProvider;
   threads: number;
   arena: boolean;
@@ -78,6 +89,8 @@ export interface BenchResult {
   size: number[];
   chan: number[];
   batch: number;
+  /** Segmentation classes (seg models only). */
+  classes?: number;
   ep: ExecutionProvider;
   threads: number;
   warmup: number;

@@ -7,13 +7,16 @@ import { BENCH_MODELS, type BenchSpec, parseSize } from '../../bench/spec';
 import { checkExecutionProvider } from '../../pretrain/run';
 import { UserError } from '../errors';
 import type { Command } from '../main';
+import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../gpu-limits';
 
 interface Args {
   model: BenchSpec['model'];
   size: string;
   chan: string;
   batch: number;
+  classes: number;
   ep: BenchSpec['ep'];
+  maxBufferMib?: number;
   warmup: number;
   runs: number;
   threads?: number;
@@ -38,19 +41,22 @@ export const benchCommand: Command = {
   describe: 'Time a GVSL graph (training step, inference or backbone) with ONNX Runtime; prints one JSON line',
   builder: (y) =>
     y
-      .option('model', { choices: BENCH_MODELS, default: 'gvsl-train' as const, describe: 'gvsl-train: training step (forward + loss + backward + Adam); gvsl: inference on a pair; unet: backbone forward; unet-train: backbone with mean(global²)+mean(local²) and Adam' })
+      .option('model', { choices: BENCH_MODELS, default: 'gvsl-train' as const, describe: 'gvsl-train: training step (forward + loss + backward + Adam); gvsl: inference on a pair; unet: backbone forward; unet-train: backbone with mean(global²)+mean(local²) and Adam; seg-train: segmentation fine-tuning step (Dice, Adam); seg: segmentation inference' })
       .option('size', { type: 'string', default: '64', describe: 'volume D,H,W (or one number for a cube)' })
       .option('chan', { type: 'string', default: '32,64,128,256,512,256,128,64,32', describe: 'U-Net channel widths c0..c8' })
       .option('batch', { type: 'number', default: 1, describe: 'volumes (pairs for gvsl models) per run' })
+      .option('classes', { type: 'number', default: 2, describe: 'segmentation classes, background included (seg, seg-train)' })
       .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
       .option('warmup', { type: 'number', default: 1, describe: 'untimed runs first (ORT training graphs reach their steady speed after ~3)' })
       .option('runs', { type: 'number', default: 5, describe: 'timed runs after the warm-up' })
       .option('threads', { type: 'number', describe: 'intra-op threads (default: every logical core)' })
+      .option('max-buffer-mib', MAX_BUFFER_OPTION)
       .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: lower peak RSS, a little slower)" })
       .option('profile', { type: 'boolean', default: false, describe: "write ONNX Runtime's per-node profile and print the top ops by time" })
       .option('profile-dir', { type: 'string', default: '.', describe: 'folder for the profile trace' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the weights and input noise' }),
   async handler(a: Args) {
+    setMaxBufferMiB(a.maxBufferMib);
     let spec: BenchSpec;
     try {
       spec = {
@@ -58,6 +64,7 @@ export const benchCommand: Command = {
         size: parseSize(a.size),
         chan: parseWidths(a.chan),
         batch: positiveInt('batch', a.batch),
+        classes: positiveInt('classes', a.classes),
         ep: a.ep,
         warmup: nonNegativeInt('warmup', a.warmup),
         runs: positiveInt('runs', a.runs),
@@ -69,6 +76,7 @@ export const benchCommand: Command = {
     } catch (e) {
       throw e instanceof UserError ? e : new UserError((e as Error).message);
     }
+    if (spec.classes < 2) throw new UserError(`--classes must be at least 2 (background + 1), got ${spec.classes}`);
     if (spec.profileDir && !fs.statSync(spec.profileDir, { throwIfNoEntry: false })?.isDirectory()) {
       throw new UserError(`--profile-dir ${spec.profileDir} is not a folder`);
     }
