@@ -10,6 +10,7 @@ import { loadModelWeights } from '../weights';
 import { batchMaker, type BatchSource, inlineSource, workerScript, workerSource } from './batches';
 import { saveCheckpoint } from './checkpoint';
 import { configGeometry, type PretrainConfig, type RunOptions } from './config';
+import { checkWebGpuGraph } from '../gpu-limits';
 import { trainLoop } from './loop';
 import { startTrainer } from './trainer-host';
 
@@ -84,6 +85,14 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
   const startStep = resume?.step ?? 0;
   if (startStep >= cfg.steps) throw new UserError(`the checkpoint is at step ${startStep} and --steps is ${cfg.steps}: nothing to do (raise --steps)`);
 
+  const geometry = configGeometry(cfg);
+  const { graph } = buildGvslTrainGraph(model, shape, { weights: cfg.lossWeights });
+  if (opts.ep === 'webgpu') {
+    const rebuild = (size: number[], c?: readonly number[]) =>
+      buildGvslTrainGraph(new GVSL(1, parseWidths(c ?? chan), { geometry }), [cfg.batch, 1, size[0], size[1], size[2]], { weights: cfg.lossWeights }).graph;
+    checkWebGpuGraph(graph, { size: cfg.size, chan }, rebuild);
+  }
+
   const useWorkers = opts.workers ?? workerScript() !== null;
   const source: BatchSource = useWorkers && workerScript()
     ? await workerSource({ module: path.join(__dirname, 'batches.js'), cfg }, startStep + 1, cfg.steps, warn)
@@ -99,7 +108,6 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
   } else state = model.initStateDict(cfg.seed);
 
   writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
-  const { graph } = buildGvslTrainGraph(model, shape, { weights: cfg.lossWeights });
   const trainFile = path.join(dir, 'train.onnx');
   saveModel(graph, trainFile, { params: 'inputs', docString: gvslDocString(model) });
   log(`GVSL ${model.numParameters().toLocaleString('en')} parameters, widths ${chan.join(',')}, geometry ${model.geometry}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.volumes.length} volumes, ep ${opts.ep}`);
@@ -107,7 +115,7 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
   let trainer;
   try {
     // No silent CPU fallback on a GPU provider: a node it cannot run is an error, not a slow step.
-    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noCpuFallback: true }, startStep, useWorkers);
+    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noCpuFallback: true, buffersChecked: true }, startStep, useWorkers);
   } catch (e) {
     await source.close();
     throw new UserError(`could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`);

@@ -9,6 +9,7 @@ import { discoverVolumes } from '../../pretrain/volumes';
 import { UserError } from '../errors';
 import { resumeCheckpoint } from '../resume';
 import type { Command } from '../main';
+import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../gpu-limits';
 
 interface Args {
   data: string[];
@@ -30,6 +31,7 @@ interface Args {
   out?: string;
   ep: 'cpu' | 'webgpu' | 'cuda';
   threads?: number;
+  maxBufferMib?: number;
   quiet: boolean;
   json: boolean;
   augment: boolean;
@@ -69,11 +71,13 @@ export const pretrainCommand: Command = {
       .option('out', { type: 'string', describe: 'run folder (default runs/pretrain-<date>)' })
       .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
       .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' })
+      .option('max-buffer-mib', MAX_BUFFER_OPTION)
       .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })
       .option('official-augment', { type: 'boolean', describe: "reproduce the official code's augmentation quirks (default: on with --geometry official, off otherwise)" })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON line of metrics per step on stdout' }),
   async handler(a: Args) {
+    setMaxBufferMiB(a.maxBufferMib);
     let cfg: PretrainConfig;
     let resume;
     if (a.resume) {
