@@ -1,23 +1,29 @@
 /**
- * Does GVSL pre-training help brain-mask segmentation? One command, at any scale:
+ * Does GVSL pre-training help brain segmentation? One command, at any scale:
  *
- *   npx tsc -p . && node dist/examples/study-brain/study.js [--seeds 0,1] [--pretrain-steps 150] [--steps 100] …
+ *   npx tsc -p . && node dist/examples/study-brain/study.js [--seeds 0,1] [--pretrain-steps 150] [--steps 100] [--tasks brain-mask,lobes] …
  *
  * For every seed: pre-train on the two bundled T1 head MRIs (unlabelled) twice, restoration only
- * (--w-ncc 0 --w-smooth 0) and full GVSL; then train brain-mask segmentation on ch2 alone (ch2bet > 0) from
- * scratch, from the restoration-only backbone and from the GVSL backbone, each in linear mode (frozen backbone)
- * and fine-tune mode, with the same steps, learning rate and seed; segment the other subject (itk-t1-head) with
- * `onnx-train segment` and score it against its own brain mask on its native grid. Writes results.md (Dice mean
- * ± standard deviation over seeds), results.json and curves.svg (training loss, mean over seeds) into --out.
+ * (--w-ncc 0 --w-smooth 0) and full GVSL; then, for each task, train segmentation from scratch, from the
+ * restoration-only backbone and from the GVSL backbone, each in linear mode (frozen backbone) and fine-tune mode,
+ * with the same steps, learning rate and seed, and score `onnx-train segment` outputs with Dice:
+ * - brain-mask: trained on ch2 alone (ch2bet > 0), tested on the other subject (itk-t1-head) against its own brain
+ *   mask on its native grid;
+ * - lobes: ch2's AAL map merged into 6 lobes (lobes.ts), trained on ch2's left hemisphere (x < 0), tested on its
+ *   right hemisphere mirrored about x = 0 (same orientation as training) and, as a second score, not mirrored.
+ * Writes results.md (Dice mean ± standard deviation over seeds), results.json, curves.svg (brain-mask training
+ * loss, mean over seeds) and curves-lobes.svg into --out.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { readNifti } from '../../runtime/data';
+import { readNifti, writeNifti } from '../../runtime/data';
 import { samplesDir } from '../../runtime/data/samples';
-import { diceScores } from '../../runtime/finetune/dice';
+import type { Volume } from '../../runtime/data/volume';
+import { diceScores, finiteMean } from '../../runtime/finetune/dice';
 import { formatDuration, lossPlotSvg, type MetricsLine, readMetrics } from '../../runtime/pretrain/progress';
+import { hemispheres, LOBES, mirrorX } from './lobes';
 
 const { values: a } = parseArgs({
   options: {
@@ -29,6 +35,7 @@ const { values: a } = parseArgs({
     size: { type: 'string', default: '32' },
     spacing: { type: 'string', default: '3' },
     chan: { type: 'string', default: '8,16,16,32,32,32,16,16,16' },
+    tasks: { type: 'string', default: 'brain-mask,lobes' },
     inits: { type: 'string', default: 'scratch,restoration,gvsl' },
     modes: { type: 'string', default: 'linear,finetune' },
     ep: { type: 'string', default: 'cpu' },
@@ -43,41 +50,87 @@ const out = path.resolve(a.out!);
 const seeds = a.seeds!.split(',').map(Number);
 const inits = a.inits!.split(',') as Init[];
 const modes = a.modes!.split(',');
+const TASKS = ['brain-mask', 'lobes'] as const;
+type TaskName = (typeof TASKS)[number];
+const taskNames = a.tasks!.split(',') as TaskName[];
+for (const t of taskNames) if (!TASKS.includes(t)) throw new Error(`--tasks: '${t}' is not one of ${TASKS.join(', ')}`);
 const samples = samplesDir();
-const TRAIN = 'ch2-2mm.nii.gz';
-const TEST = 'itk-t1-head.nii.gz';
 const shared = ['--size', a.size!, '--spacing', a.spacing!, '--chan', a.chan!, '--ep', a.ep!, ...(a.threads ? ['--threads', a.threads] : []), '--quiet'];
 
 type Init = 'scratch' | 'restoration' | 'gvsl';
 const PRETRAIN: Record<Exclude<Init, 'scratch'>, string[]> = { restoration: ['--w-ncc', '0', '--w-smooth', '0'], gvsl: [] };
+
+/** A scored volume: `image` segmented, compared with `label` on the image's own grid. */
+interface Scored { key: string; title: string; image: string; label: string }
+/** One segmentation task: a training folder (images/, labels/) and the volumes scored after training. */
+interface Task { name: TaskName; classes: number; classNames: readonly string[]; trainDir: string; runPrefix: string; scored: Scored[] }
+interface Result { task: TaskName; init: Init; mode: string; seed: number; dice: Record<string, number[]>; loss: number; seconds: number }
 
 function onnxTrain(args: string[]): void {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
   if (r.status !== 0) throw new Error(`onnx-train ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
 }
 
-/** Dice of `onnx-train segment` on `image` against `mask`, both on the image's own grid. */
-function segmentDice(model: string, image: string, mask: string, file: string): number {
-  onnxTrain(['segment', image, '--model', model, '--out', file, '--ep', a.ep!, ...(a.threads ? ['--threads', a.threads] : []), '--quiet']);
-  return diceScores(readNifti(file).data, readNifti(mask).data, 2)[0];
+/** Per-class Dice (classes 1..n−1) of `onnx-train segment` on `image` against `label`, both on the image's own grid. */
+function segmentDice(model: string, s: Scored, classes: number, file: string): number[] {
+  onnxTrain(['segment', s.image, '--model', model, '--out', file, '--ep', a.ep!, ...(a.threads ? ['--threads', a.threads] : []), '--quiet']);
+  return diceScores(readNifti(file).data, readNifti(s.label).data, classes);
 }
 
 const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
 const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((s, v) => s + (v - mean(xs)) ** 2, 0) / (xs.length - 1)));
 
+/** Copies (or writes) one image + label pair into dir/images and dir/labels under `name`. */
+function trainingPair(dir: string, name: string, image: string | Volume, label: string | Volume): void {
+  for (const [sub, src] of [['images', image], ['labels', label]] as const) {
+    fs.mkdirSync(path.join(dir, sub), { recursive: true });
+    const dst = path.join(dir, sub, name);
+    if (typeof src === 'string') fs.copyFileSync(src, dst);
+    else writeNifti(dst, src, { datatype: 'uint8', xformCode: 4, level: 9 });
+  }
+}
+
+/** Brain mask: ch2 alone with its brain mask (data/samples/labels, see data/samples/README.md); test itk-t1-head. */
+function brainMaskTask(): Task {
+  const trainDir = path.join(out, 'train');
+  trainingPair(trainDir, 'ch2-2mm.nii.gz', path.join(samples, 'ch2-2mm.nii.gz'), path.join(samples, 'labels', 'ch2-2mm.nii.gz'));
+  const pair = (key: string, title: string, file: string) => ({ key, title, image: path.join(samples, file), label: path.join(samples, 'labels', file) });
+  return {
+    name: 'brain-mask', classes: 2, classNames: ['background', 'brain'], trainDir, runPrefix: '',
+    scored: [pair('test', 'test Dice (itk-t1-head)', 'itk-t1-head.nii.gz'), pair('train', 'train Dice (ch2)', 'ch2-2mm.nii.gz')],
+  };
+}
+
+/**
+ * Lobes: ch2 and its AAL lobe map cut at x = 0; training on the left half, scoring the right half mirrored about
+ * x = 0 (a left-looking hemisphere: the task as trained, on the other hemisphere's anatomy) and as it is (flipped
+ * anatomy: fine-tuning has no flip augmentation), and the left half itself (training fit).
+ */
+function lobesTask(): Task {
+  const dir = path.join(out, 'lobes');
+  const image = hemispheres(readNifti(path.join(samples, 'ch2-2mm.nii.gz')));
+  const label = hemispheres(readNifti(path.join(samples, 'labels', 'ch2-2mm-lobes.nii.gz')));
+  const trainDir = path.join(dir, 'train');
+  trainingPair(trainDir, 'ch2-left.nii.gz', image.left, label.left);
+  trainingPair(dir, 'ch2-right-mirrored.nii.gz', mirrorX(image.right), mirrorX(label.right));
+  trainingPair(dir, 'ch2-right.nii.gz', image.right, label.right);
+  const pair = (key: string, title: string, d: string, file: string) => ({ key, title, image: path.join(d, 'images', file), label: path.join(d, 'labels', file) });
+  return {
+    name: 'lobes', classes: LOBES.length, classNames: LOBES, trainDir, runPrefix: 'lobes-',
+    scored: [
+      pair('test', 'test: right, mirrored', dir, 'ch2-right-mirrored.nii.gz'),
+      pair('flipped', 'test: right, not mirrored', dir, 'ch2-right.nii.gz'),
+      pair('train', 'train fit: left', trainDir, 'ch2-left.nii.gz'),
+    ],
+  };
+}
+
 function main(): void {
   const t0 = performance.now();
   fs.mkdirSync(out, { recursive: true });
-  // Training data: ch2 alone, with its brain mask (data/samples/labels, see data/samples/README.md).
-  const images = path.join(out, 'train', 'images');
-  const labels = path.join(out, 'train', 'labels');
-  fs.mkdirSync(images, { recursive: true });
-  fs.mkdirSync(labels, { recursive: true });
-  fs.copyFileSync(path.join(samples, TRAIN), path.join(images, TRAIN));
-  fs.copyFileSync(path.join(samples, 'labels', TRAIN), path.join(labels, TRAIN));
-
-  const results: { init: Init; mode: string; seed: number; test: number; train: number; loss: number; seconds: number }[] = [];
-  const total = seeds.length * inits.length * modes.length;
+  const tasks = taskNames.map((t) => (t === 'brain-mask' ? brainMaskTask() : lobesTask()));
+  const results: Result[] = [];
+  const total = seeds.length * inits.length * modes.length * tasks.length;
   for (const seed of seeds) {
     for (const init of inits) {
       if (init === 'scratch') continue;
@@ -86,59 +139,80 @@ function main(): void {
       onnxTrain(['pretrain', ...shared, '--steps', a['pretrain-steps']!, '--lr', a['pretrain-lr']!, '--seed', String(seed), ...PRETRAIN[init], '--out', dir]);
       log(`pre-training ${init}, seed ${seed}: ${formatDuration((performance.now() - t) / 1000)}`);
     }
-    for (const init of inits) for (const mode of modes) {
+    for (const task of tasks) for (const init of inits) for (const mode of modes) {
       const t = performance.now();
-      const dir = path.join(out, `${init}-${mode}-s${seed}`);
+      const dir = path.join(out, `${task.runPrefix}${init}-${mode}-s${seed}`);
       const weights = init === 'scratch' ? [] : ['--weights', path.join(out, `pretrain-${init}-s${seed}`)];
-      onnxTrain(['finetune', '--images', images, '--labels', labels, '--classes', '2', '--mode', mode, ...weights, ...shared,
+      onnxTrain(['finetune', '--images', path.join(task.trainDir, 'images'), '--labels', path.join(task.trainDir, 'labels'),
+        '--classes', String(task.classes), '--mode', mode, ...weights, ...shared,
         '--steps', a.steps!, '--lr', a.lr!, '--seed', String(seed), '--val-fraction', '0', '--out', dir]);
-      const test = segmentDice(dir, path.join(samples, TEST), path.join(samples, 'labels', TEST), path.join(dir, 'itk-t1-head-seg.nii.gz'));
-      const train = segmentDice(dir, path.join(samples, TRAIN), path.join(samples, 'labels', TRAIN), path.join(dir, 'ch2-seg.nii.gz'));
+      const dice: Record<string, number[]> = {};
+      for (const s of task.scored) dice[s.key] = segmentDice(dir, s, task.classes, path.join(dir, `${s.key}-seg.nii.gz`));
       const loss = mean(readMetrics(path.join(dir, 'metrics.jsonl')).slice(-10).map((l) => l.loss));
       const seconds = (performance.now() - t) / 1000;
-      results.push({ init, mode, seed, test, train, loss, seconds });
-      log(`[${results.length}/${total}] ${init} ${mode}, seed ${seed}: test Dice ${test.toFixed(4)}, train Dice ${train.toFixed(4)}, final loss ${loss.toFixed(4)} (${formatDuration(seconds)})`);
+      results.push({ task: task.name, init, mode, seed, dice, loss, seconds });
+      const scores = task.scored.map((s) => `${s.key} ${finiteMean(dice[s.key]).toFixed(4)}`).join(', ');
+      log(`[${results.length}/${total}] ${task.name} ${init} ${mode}, seed ${seed}: Dice ${scores}, final loss ${loss.toFixed(4)} (${formatDuration(seconds)})`);
     }
   }
   const seconds = (performance.now() - t0) / 1000;
+  const md = report(tasks, results, seconds);
   fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ args: a, results, seconds }, null, 2) + '\n');
-  fs.writeFileSync(path.join(out, 'results.md'), table(results, seconds));
-  fs.writeFileSync(path.join(out, 'curves.svg'), curves());
-  process.stdout.write(table(results, seconds));
-  log(`results: ${path.join(out, 'results.md')}, curves: ${path.join(out, 'curves.svg')}`);
+  fs.writeFileSync(path.join(out, 'results.md'), md);
+  for (const task of tasks) fs.writeFileSync(path.join(out, task.name === 'brain-mask' ? 'curves.svg' : `curves-${task.name}.svg`), curves(task));
+  process.stdout.write(md);
+  log(`results: ${path.join(out, 'results.md')}, curves: ${tasks.map((t) => (t.name === 'brain-mask' ? 'curves.svg' : `curves-${t.name}.svg`)).join(', ')}`);
 }
 
 function log(m: string): void {
   process.stderr.write(`${m}\n`);
 }
 
-function table(results: { init: Init; mode: string; test: number; train: number; loss: number }[], seconds: number): string {
-  const fmt = (xs: number[]) => `${mean(xs).toFixed(3)} ± ${sd(xs).toFixed(3)}`;
-  const rows = inits.flatMap((init) => modes.map((mode) => {
-    const r = results.filter((x) => x.init === init && x.mode === mode);
-    return `| ${init} | ${mode} | ${fmt(r.map((x) => x.test))} | ${fmt(r.map((x) => x.train))} | ${fmt(r.map((x) => x.loss))} |`;
-  }));
-  return [
-    `Brain-mask segmentation, trained on ch2 (ch2bet > 0), tested on itk-t1-head (its skull-strip mask), Dice mean ± sd over seeds ${seeds.join(',')}.`,
-    '',
+const fmt = (xs: number[]) => (xs.some((x) => !Number.isFinite(x)) ? `${fmtFinite(xs)} (${xs.filter((x) => !Number.isFinite(x)).length} without a score)` : fmtFinite(xs));
+const fmtFinite = (xs: number[]) => {
+  const ok = xs.filter(Number.isFinite);
+  return ok.length ? `${mean(ok).toFixed(3)} ± ${sd(ok).toFixed(3)}` : '–';
+};
+
+function report(tasks: Task[], results: Result[], seconds: number): string {
+  const lines = [
     `Command: \`node dist/examples/study-brain/study.js ${process.argv.slice(2).join(' ')}\``,
-    `Sizes: widths ${a.chan}, crops/window ${a.size}³ at ${a.spacing} mm; pre-training ${a['pretrain-steps']} steps (lr ${a['pretrain-lr']}) on both subjects unlabelled; segmentation ${a.steps} steps (lr ${a.lr}, Dice loss, batch 1); ${formatDuration(seconds)} in all (ep ${a.ep}).`,
+    `Sizes: widths ${a.chan}, crops/window ${a.size}³ at ${a.spacing} mm; pre-training ${a['pretrain-steps']} steps (lr ${a['pretrain-lr']}) on both subjects unlabelled; segmentation ${a.steps} steps (lr ${a.lr}, Dice loss, batch 1); seeds ${seeds.join(',')}; ${formatDuration(seconds)} in all (ep ${a.ep}).`,
     '',
-    '| backbone | mode | test Dice (itk-t1-head) | train Dice (ch2) | final loss |',
-    '|---|---|---|---|---|',
-    ...rows,
-    '',
-  ].join('\n');
+  ];
+  for (const task of tasks) {
+    const rs = results.filter((r) => r.task === task.name);
+    const runTime = formatDuration(rs.reduce((s, r) => s + r.seconds, 0));
+    const rows = (cell: (r: Result[]) => string[]) => inits.flatMap((init) => modes.map((mode) => {
+      const r = rs.filter((x) => x.init === init && x.mode === mode);
+      return `| ${init} | ${mode} | ${cell(r).join(' | ')} |`;
+    }));
+    if (task.name === 'brain-mask') {
+      lines.push(`### Brain mask: trained on ch2 (ch2bet > 0), tested on itk-t1-head (its skull-strip mask); Dice mean ± sd over seeds (segmentation runs: ${runTime})`, '',
+        `| backbone | mode | ${task.scored.map((s) => s.title).join(' | ')} | final loss |`, `|---|---|${task.scored.map(() => '---|').join('')}---|`,
+        ...rows((r) => [...task.scored.map((s) => fmt(r.map((x) => x.dice[s.key][0]))), fmt(r.map((x) => x.loss))]), '');
+    } else {
+      const fg = task.classNames.slice(1);
+      lines.push(`### Lobes: AAL merged into ${fg.length} lobes, trained on ch2's left hemisphere, tested on its right (segmentation runs: ${runTime})`, '',
+        'Mean foreground Dice (mean over the lobes with a score, then mean ± sd over seeds):', '',
+        `| backbone | mode | ${task.scored.map((s) => s.title).join(' | ')} | final loss |`, `|---|---|${task.scored.map(() => '---|').join('')}---|`,
+        ...rows((r) => [...task.scored.map((s) => fmt(r.map((x) => finiteMean(x.dice[s.key])))), fmt(r.map((x) => x.loss))]), '',
+        `Per-lobe Dice, ${task.scored[0].title}:`, '',
+        `| backbone | mode | ${fg.join(' | ')} |`, `|---|---|${fg.map(() => '---|').join('')}`,
+        ...rows((r) => fg.map((_, c) => fmt(r.map((x) => x.dice[task.scored[0].key][c])))), '');
+    }
+  }
+  return lines.join('\n');
 }
 
 /** Training loss (Dice loss) per configuration, mean over seeds, smoothed over 10 steps. */
-function curves(): string {
+function curves(task: Task): string {
   const terms: string[] = [];
   const byStep = new Map<number, MetricsLine>();
   for (const init of inits) for (const mode of modes) {
     const term = `${init} ${mode}`;
     terms.push(term);
-    const runs = seeds.map((s) => readMetrics(path.join(out, `${init}-${mode}-s${s}`, 'metrics.jsonl')).map((l) => l.loss));
+    const runs = seeds.map((s) => readMetrics(path.join(out, `${task.runPrefix}${init}-${mode}-s${s}`, 'metrics.jsonl')).map((l) => l.loss));
     runs[0].forEach((_, i) => {
       const lo = Math.max(0, i - 9);
       const v = mean(runs.map((r) => mean(r.slice(lo, i + 1))));

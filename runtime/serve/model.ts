@@ -7,7 +7,7 @@ import { mul4 } from '../data/affine';
 import { SegPredictor } from '../finetune/predict';
 import type { NormalizePreset } from '../data/normalize';
 import type { Dims3, Volume } from '../data/volume';
-import { createSession, type ExecutionProvider } from '../ort';
+import { createSession, type ExecutionProvider, rephraseRunError } from '../ort';
 import { checkExecutionProvider, explainSessionError } from '../pretrain/run';
 import { dimsText, type GridFit, type VectorVolume } from './grid';
 import { finishRegistration, prepareVolumes, type GridSpec, type OutputArray, type PrepareOptions, type RegistrationResult } from './pipeline';
@@ -213,6 +213,8 @@ export class GvslModel {
     try {
       out = await session.run(feeds);
     } catch (e) {
+      const device = rephraseRunError(session, e as Error);
+      if (device !== e) throw new UserError(device.message);
       const msg = (e as Error).message;
       const fix = /requires f16 but the device does not support it/.test(msg)
         ? ": this WebGPU adapter has no shader-f16 support; use the float32 model (export without --fp16) or a GPU that supports f16"

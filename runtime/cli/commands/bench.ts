@@ -81,7 +81,10 @@ export const benchCommand: Command = {
       throw new UserError(`--profile-dir ${spec.profileDir} is not a folder`);
     }
     checkExecutionProvider(spec.ep);
-    const { result, profile } = await runBenchmark(spec);
+    // A failure inside the benchmark's process (out of memory, a provider error) is reported in one line.
+    const { result, profile } = await runBenchmark(spec).catch((e: Error) => {
+      throw new UserError(e.message);
+    });
     process.stdout.write(JSON.stringify(result) + '\n');
     process.stderr.write(formatSummary(result, profile) + '\n');
   },
