@@ -54,8 +54,10 @@ export function convertToFloat16(src: OnnxModel, opts: Float16Options = {}): Onn
   const convert = new Set<OnnxNode>();
   for (const n of g.node) {
     if (n.domain || NEVER.has(n.opType) || !pick(n)) continue;
-    // Only nodes whose float outputs are known float32 (a value without type information is left alone).
-    if (n.output.some((o) => !type.has(o)) || !n.output.concat(n.input).some(isF32)) continue;
+    // Only nodes whose values all have known types, some float32: a value without type information (an
+    // intermediate inside one primitive's lowering, e.g. Standardize's variance) keeps its node in float32,
+    // which is also where normalisation statistics belong.
+    if (n.output.concat(n.input).some((v) => v !== '' && !type.has(v)) || !n.output.concat(n.input).some(isF32)) continue;
     convert.add(n);
   }
   const keep = (n: OnnxNode, i: number) => (KEEP_FLOAT32[n.opType] ?? []).includes(i);
