@@ -1,4 +1,4 @@
-import { add, cast, clip, concat, equal, floor, gather, greater, less, mul, reduceSum, reshape, sub, transpose, where } from '../sdk/ops';
+import { add, clip, concat, equal, floor, greater, less, mul, reshape, sub, transpose, weightedGather, where } from '../sdk/ops';
 import { BuildError } from '../sdk/errors';
 import type { Tensor } from '../sdk/tensor';
 
@@ -6,8 +6,9 @@ import type { Tensor } from '../sdk/tensor';
  * Trilinear sampling of `src` (N, C, D, H, W) at voxel coordinates `z`, `y`, `x` (each (N, D', H', W')),
  * with zeros outside the volume: what torch.nn.functional.grid_sample(mode='bilinear', padding_mode='zeros')
  * computes once its grid is converted to voxel units. Built from primitives so it runs and differentiates on
- * every execution provider: one Gather of the 8 corners from a channel-last copy of `src` (its gradient is a
- * channel-last ScatterND add) and interpolation weights that carry the gradient to the coordinates.
+ * every execution provider: a WeightedGather of the 8 corners from a channel-last copy of `src` (Gathers in the
+ * forward, channel-last ScatterND adds and re-gathers in the backward) and interpolation weights that carry the
+ * gradient to the coordinates.
  */
 export function trilinearSample(src: Tensor, z: Tensor, y: Tensor, x: Tensor): Tensor {
   const [n, c, d, h, w] = src.shape;
@@ -42,12 +43,11 @@ export function trilinearSample(src: Tensor, z: Tensor, y: Tensor, x: Tensor): T
   for (const cz of az) for (const cy of ay) for (const cx of ax) {
     const flat = add(add(mul(add(mul(cz.idx, h), cy.idx), w), cx.idx), batchOffset);
     indices.push(reshape(flat, [m]));
-    weights.push(reshape(mul(mul(cz.weight, cy.weight), cx.weight), [1, m, 1]));
+    weights.push(reshape(mul(mul(cz.weight, cy.weight), cx.weight), [m]));
   }
-  // NOTE: indices are shaped [8m, 1] before the cast: the gather's gradient (ScatterND) wants that shape, and
-  // WebGPU has no int64 Reshape kernel.
-  const idx = cast(reshape(concat(indices, 0), [8 * m, 1]), 'int64');
-  const corners = reshape(gather(table, idx, { axis: 0, nonNegative: true }), [8, m, c]);
-  const v = reduceSum(mul(corners, concat(weights, 0)), [0]);
+  // The 8 corners are blended by one WeightedGather: it gathers corner after corner (no [8, m, c] tensor) and
+  // its VJP re-gathers them instead of keeping them for the backward pass (sdk/ops/weighted-gather.ts).
+  // Indices stay float32 here: the primitive casts each corner's row to int64 (WebGPU has no int64 Reshape).
+  const v = weightedGather(table, reshape(concat(indices, 0), [8, m]), reshape(concat(weights, 0), [8, m]));
   return transpose(reshape(v, [n, ...out.slice(1), c]), [0, 4, 1, 2, 3]);
 }

@@ -58,4 +58,5 @@ export { tanh } from './tanh';
 export { transpose } from './transpose';
 export { unbroadcast } from './unbroadcast';
 export { unsqueeze } from './unsqueeze';
+export { weightedGather } from './weighted-gather';
 export { where } from './where';

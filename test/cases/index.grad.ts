@@ -3,10 +3,10 @@
  * index normalisation all have float64 kernels). Indices are fixed int64 inputs, never differentiated, and
  * repeat on purpose: the scatter-add of every gather VJP must sum duplicates.
  */
-import { gather, gatherElements, gatherND, scatterAdd, scatterElements, scatterND } from '../../sdk/ops';
+import { gather, gatherElements, gatherND, mul, scatterAdd, scatterElements, scatterND, slice, weightedGather } from '../../sdk/ops';
 import type { IndexPrim } from '../../sdk/ops/names';
 import type { GradCase } from '../helpers/gradcheck';
-import { idx } from './index.prim';
+import { cornerIndices, idx } from './index.prim';
 
 export const INDEX_GRAD_CASES: { [K in IndexPrim]: GradCase[] } = {
   Gather: [
@@ -50,5 +50,13 @@ export const INDEX_GRAD_CASES: { [K in IndexPrim]: GradCase[] } = {
       build: ([x, i, u]) => scatterElements(x, i, u, { axis: 1, reduction: 'add' }) },
     { label: "reduction 'none', axis 0, unique per column", inputs: [{ shape: [4, 3] }, idx([2, 3], [3, 0, 1, 1, 2, -1]), { shape: [2, 3] }],
       build: ([x, i, u]) => scatterElements(x, i, u) },
+  ],
+  WeightedGather: [
+    { label: '8 corners, float indices (never differentiated), table and weights', inputs: [{ shape: [6, 3] }, { shape: [8, 5], values: cornerIndices(8, 5, 6), diff: false }, { shape: [8, 5] }],
+      build: ([t, i, w]) => weightedGather(t, i, w) },
+    { label: '2 corners, int64 indices, weights from the table (both paths into one input)', inputs: [{ shape: [4, 2] }, idx([2, 2], [3, 0, 3, 3])],
+      build: ([t, i]) => weightedGather(t, i, mul(slice(t, { axes: [0], starts: [0], ends: [2] }), 2)) },
+    { label: '8 corners, float32, opset 16', dtype: 'float32', inputs: [{ shape: [9, 4] }, { shape: [8, 6], dtype: 'float32', values: cornerIndices(8, 6, 9), diff: false }, { shape: [8, 6] }],
+      build: ([t, i, w]) => weightedGather(t, i, w), opset: 16 },
   ],
 };

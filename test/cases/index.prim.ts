@@ -1,12 +1,27 @@
 /** Forward checks of the index primitives: ORT against the plain-TypeScript references in test/ref/indexing.ts. */
 import type { DType } from '../../sdk/dtype';
-import { gather, gatherElements, gatherND, scatterAdd, scatterElements, scatterND } from '../../sdk/ops';
+import { gather, gatherElements, gatherND, scatterAdd, scatterElements, scatterND, weightedGather } from '../../sdk/ops';
 import type { IndexPrim } from '../../sdk/ops/names';
 import type { InputSpec } from '../helpers/gradcheck';
 import type { PrimCase } from '../helpers/primcheck';
+import { ND } from '../ref/nd';
 import {
   gatherElementsRef, gatherNDRef, gatherRef, scatterAddRef, scatterElementsRef, scatterNDRef,
 } from '../ref/indexing';
+
+/** out[m, c] = Σ_k w[k, m] · table[idx[k, m], c], one corner at a time. */
+function weightedGatherRef(table: ND, idx: ND, w: ND): ND {
+  const [k, m] = idx.shape;
+  const c = table.shape[1];
+  const out = new ND([m, c]);
+  for (let j = 0; j < k; j++) for (let p = 0; p < m; p++) for (let q = 0; q < c; q++) {
+    out.data[p * c + q] += w.get([j, p]) * table.get([idx.get([j, p]), q]);
+  }
+  return out;
+}
+
+/** Fixed non-negative index values for WeightedGather rows (repeats within and across corners). */
+export const cornerIndices = (k: number, m: number, rows: number): number[] => Array.from({ length: k * m }, (_, i) => (i * 7 + (i >> 2)) % rows);
 
 export const idx = (shape: number[], values: number[], dtype: DType = 'int64'): InputSpec => ({ shape, dtype, values });
 
@@ -68,5 +83,13 @@ export const INDEX_PRIM_CASES: { [K in IndexPrim]: PrimCase[] } = {
       inputs: [{ shape: [3, 2, 4], dtype: 'float64' }, { shape: [5, 2, 3], dtype: 'int32', values: Array.from({ length: 30 }, (_, k) => (k * 5) % 3) },
         { shape: [5, 2, 3], dtype: 'float64' }],
       build: ([x, i, u]) => scatterElements(x, i, u, { reduction: 'add' }), ref: ([x, i, u]) => scatterElementsRef(x, i, u, 0, 'add'), opset: 16 },
+  ],
+  WeightedGather: [
+    { label: '8 corners, float32 indices (the trilinear layout)', inputs: [{ shape: [6, 4] }, { shape: [8, 5], values: cornerIndices(8, 5, 6) }, { shape: [8, 5], range: [0, 1] }],
+      build: ([t, i, w]) => weightedGather(t, i, w), ref: ([t, i, w]) => weightedGatherRef(t, i, w) },
+    { label: '3 corners, int64 indices, float64, opset 13', inputs: [{ shape: [4, 3], dtype: 'float64' }, idx([3, 7], cornerIndices(3, 7, 4)), { shape: [3, 7], dtype: 'float64' }],
+      build: ([t, i, w]) => weightedGather(t, i, w), ref: ([t, i, w]) => weightedGatherRef(t, i, w), tol: 1e-12, opset: 13 },
+    { label: 'one corner, int32 indices, one channel', inputs: [{ shape: [5, 1] }, idx([1, 4], [4, 0, 4, 2], 'int32'), { shape: [1, 4] }],
+      build: ([t, i, w]) => weightedGather(t, i, w), ref: ([t, i, w]) => weightedGatherRef(t, i, w) },
   ],
 };
