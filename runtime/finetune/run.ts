@@ -95,7 +95,7 @@ export async function finetune(cfg: FinetuneConfig, opts: RunOptions, resume?: {
   const predictor = val.length ? await SegPredictor.fromModel(model, infoOf(cfg), { ep: opts.ep, threads: opts.threads }) : null;
   let trainer;
   try {
-    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noCpuFallback: true }, startStep, useWorkers);
+    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noArena: opts.noArena, noCpuFallback: true }, startStep, useWorkers);
   } catch (e) {
     await source.close();
     throw new UserError(`could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`);

@@ -40,6 +40,8 @@ export interface RunOptions {
   out: string;
   ep: ExecutionProvider;
   threads?: number;
+  /** Turn ORT's CPU memory arena off (`--no-arena`: lower peak memory; see docs/performance.md, "Memory"). */
+  noArena?: boolean;
   quiet: boolean;
   json: boolean;
   /** Use worker threads for data and training (default true when the compiled build is present). */

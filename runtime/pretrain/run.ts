@@ -115,7 +115,7 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
   let trainer;
   try {
     // No silent CPU fallback on a GPU provider: a node it cannot run is an error, not a slow step.
-    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noCpuFallback: true, buffersChecked: true }, startStep, useWorkers);
+    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noArena: opts.noArena, noCpuFallback: true, buffersChecked: true }, startStep, useWorkers);
   } catch (e) {
     await source.close();
     throw new UserError(`could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`);

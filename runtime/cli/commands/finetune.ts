@@ -36,6 +36,7 @@ interface Args {
   out?: string;
   ep: 'cpu' | 'webgpu' | 'cuda';
   threads?: number;
+  arena: boolean;
   quiet: boolean;
   json: boolean;
 }
@@ -96,6 +97,7 @@ export const finetuneCommand: Command = {
       .option('out', { type: 'string', describe: 'run folder (default runs/finetune-<date>)' })
       .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
       .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' })
+      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: lower peak memory; with glibc's malloc kept from unmapping, as fast: see docs/performance.md)" })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON line of metrics per step on stdout' }),
   async handler(a: Args) {
@@ -147,7 +149,7 @@ export const finetuneCommand: Command = {
       };
     }
     const out = a.resume ?? a.out ?? path.join('runs', `finetune-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-    const r = await finetune(cfg, { out, ep: a.ep, threads: a.threads, quiet: a.quiet, json: a.json }, resume);
+    const r = await finetune(cfg, { out, ep: a.ep, threads: a.threads, noArena: !a.arena, quiet: a.quiet, json: a.json }, resume);
     const score = r.bestScore ? `best validation Dice ${r.bestScore.dice.toFixed(4)} at step ${r.bestScore.step}` : 'no validation set: the last weights are kept';
     const lines = [
       `${r.status === 'done' ? 'finished' : 'interrupted'} at step ${r.step}/${cfg.steps} in ${formatDuration(r.seconds)}; ${score}`,

@@ -31,6 +31,7 @@ interface Args {
   out?: string;
   ep: 'cpu' | 'webgpu' | 'cuda';
   threads?: number;
+  arena: boolean;
   maxBufferMib?: number;
   quiet: boolean;
   json: boolean;
@@ -71,6 +72,7 @@ export const pretrainCommand: Command = {
       .option('out', { type: 'string', describe: 'run folder (default runs/pretrain-<date>)' })
       .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
       .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' })
+      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: lower peak memory; with glibc's malloc kept from unmapping, as fast: see docs/performance.md)" })
       .option('max-buffer-mib', MAX_BUFFER_OPTION)
       .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })
       .option('official-augment', { type: 'boolean', describe: "reproduce the official code's augmentation quirks (default: on with --geometry official, off otherwise)" })
@@ -124,7 +126,7 @@ export const pretrainCommand: Command = {
       };
     }
     const out = a.resume ?? a.out ?? path.join('runs', `pretrain-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-    const r = await pretrain(cfg, { out, ep: a.ep, threads: a.threads, quiet: a.quiet, json: a.json }, resume);
+    const r = await pretrain(cfg, { out, ep: a.ep, threads: a.threads, noArena: !a.arena, quiet: a.quiet, json: a.json }, resume);
     const lines = [
       `${r.status === 'done' ? 'finished' : 'interrupted'} at step ${r.step}/${cfg.steps} in ${formatDuration(r.seconds)} (trainer waited ${r.dataWait.toFixed(1)} s for data)`,
       `checkpoint: ${r.checkpoint}`,
