@@ -15,22 +15,13 @@ import { createSession, type ExecutionProvider, runSession } from '../runtime/or
 import { TrainingSession } from '../runtime/trainer';
 import { exportModel } from '../sdk/export';
 import type { NamedArray, StateDict } from '../sdk/state';
+import { relErr } from '../runtime/compare';
 
 function arg(name: string, dflt?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
 }
 
-/** max|a − b| / max|b| */
-function relErr(a: NamedArray, b: NamedArray): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    num = Math.max(num, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-    den = Math.max(den, Math.abs(Number(b.data[i])));
-  }
-  return num / Math.max(den, 1e-30);
-}
 
 let failed = false;
 function report(ep: string, check: string, err: number, tol: number): void {

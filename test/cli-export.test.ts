@@ -11,6 +11,7 @@ import { loadSafetensors } from '../runtime/checkpoint/safetensors';
 import { createSession, runSession } from '../runtime/ort';
 import type { NamedArray } from '../sdk/state';
 import { checkModelFiles } from './helpers/onnx-checker';
+import { relErr } from '../runtime/compare';
 
 const ROOT = path.join(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
@@ -160,13 +161,3 @@ test('bad input: one line on stderr, exit code 1, no stack trace', async () => {
   expect(fs.readdirSync(dir)).toEqual([]);
 });
 
-/** max |a − b| / max |b| */
-function relErr(a: NamedArray, b: NamedArray): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    num = Math.max(num, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-    den = Math.max(den, Math.abs(Number(b.data[i])));
-  }
-  return num / den;
-}

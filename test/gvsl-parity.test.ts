@@ -11,21 +11,12 @@ import { TrainingSession } from '../runtime/trainer';
 import { exportModel } from '../sdk/export';
 import type { NamedArray, StateDict } from '../sdk/state';
 import { createSession, runSession } from '../runtime/ort';
+import { relErr } from '../runtime/compare';
 
 const FIXTURE = path.join(__dirname, '..', '..', 'shared', 'fixtures', 'gvsl-half-24x32x40');
 const have = fs.existsSync(path.join(FIXTURE, 'case.safetensors'));
 const maybe = have ? describe : describe.skip;
 
-/** max|a − b| / max|b| */
-function relErr(a: NamedArray, b: NamedArray): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    num = Math.max(num, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-    den = Math.max(den, Math.abs(Number(b.data[i])));
-  }
-  return num / den;
-}
 
 const scalar = (a: NamedArray) => Number(a.data[0]);
 

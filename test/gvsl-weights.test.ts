@@ -10,9 +10,10 @@ import { loadWeights } from '../runtime/checkpoint/load';
 import { loadSafetensors } from '../runtime/checkpoint/safetensors';
 import { UserError } from '../runtime/cli/errors';
 import { loadModelWeights } from '../runtime/weights';
-import type { NamedArray, StateDict } from '../sdk/state';
+import type { StateDict } from '../sdk/state';
 import { checkRecordedModels } from './helpers/onnx-checker';
 import { runGraph } from './helpers/run';
+import { relErr } from '../runtime/compare';
 
 const DATA = path.join(__dirname, 'data');
 const PTH = path.join(DATA, 'gvsl-narrow.pth');
@@ -25,16 +26,6 @@ const CHAN = parseWidths('8,8,8,8,16,8,8,8,16');
 const model = new GVSL(1, CHAN, { geometry: 'official' });
 const shape = FORWARD.get('A')!.shape as unknown as VolumeShape;
 
-/** max |a − b| / max |b| */
-function relErr(a: NamedArray, b: NamedArray): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    num = Math.max(num, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-    den = Math.max(den, Math.abs(Number(b.data[i])));
-  }
-  return num / den;
-}
 
 /** Keys, dtypes, shapes and bytes of two state_dicts that should be identical; returns the differences. */
 function diff(a: StateDict, b: StateDict): string[] {
