@@ -3,6 +3,10 @@ import type { Module } from '../sdk/nn/module';
 import type { StateDict } from '../sdk/state';
 import { formatLoadReport, loadWeights, matchStateDict, type LoadedCheckpoint } from './checkpoint/load';
 import { UserError } from './cli/errors';
+import { CHECKPOINT_FORMAT, checkpointFile } from './pretrain/checkpoint';
+
+/** State-name prefixes of the in-graph optimizers (sdk/optim.ts), stored beside the weights in training checkpoints. */
+const OPTIMIZER_PREFIXES = ['adam.', 'adamw.', 'sgd.'];
 
 export interface LoadedWeights {
   tensors: StateDict;
@@ -23,7 +27,8 @@ export interface LoadedWeights {
  * `allowBackboneOnly`, a U-Net-only state_dict (with or without the `unet.` prefix) is accepted and the
  * heads keep a fresh initialisation (`seed`).
  */
-export function loadModelWeights(model: Module, file: string, opts: { allowBackboneOnly?: boolean; seed?: number } = {}): LoadedWeights {
+export function loadModelWeights(model: Module, fileOrDir: string, opts: { allowBackboneOnly?: boolean; seed?: number } = {}): LoadedWeights {
+  const file = checkpointFile(fileOrDir);
   if (!fs.existsSync(file)) throw new UserError(`weights file ${file} does not exist`);
   let loaded: LoadedCheckpoint;
   try {
@@ -31,8 +36,12 @@ export function loadModelWeights(model: Module, file: string, opts: { allowBackb
   } catch (e) {
     throw new UserError(`${file}: ${(e as Error).message}`);
   }
+  // A training checkpoint also holds the optimizer's state: the model's weights are the rest.
+  const training = loaded.metadata.format === CHECKPOINT_FORMAT;
+  const optimizerKeys = training ? [...loaded.tensors.keys()].filter((k) => OPTIMIZER_PREFIXES.some((p) => k.startsWith(p))) : [];
+  const weights = optimizerKeys.length ? new Map([...loaded.tensors].filter(([k]) => !optimizerKeys.includes(k))) : loaded.tensors;
   const expected = model.paramSpecs();
-  const report = matchStateDict(expected, loaded.tensors, { prefixes: ['unet.'] });
+  const report = matchStateDict(expected, weights, { prefixes: ['unet.'] });
   const backboneOnly = report.missing.length > 0 && report.missing.every((k) => !k.startsWith('unet.'));
   const fatal = report.unexpected.length > 0 || report.mismatched.length > 0 || (report.missing.length > 0 && !(opts.allowBackboneOnly && backboneOnly));
   if (fatal) throw new UserError(`${file} does not fit this model: ${formatLoadReport(report)}`);
@@ -40,6 +49,7 @@ export function loadModelWeights(model: Module, file: string, opts: { allowBackb
   const init = report.missing.length ? model.initStateDict(opts.seed ?? 0) : null;
   for (const k of expected.keys()) tensors.set(k, report.tensors.get(k) ?? init!.get(k)!);
   const notes: string[] = [];
+  if (optimizerKeys.length) notes.push(`${file}: a training checkpoint; its ${optimizerKeys.length} optimizer-state tensors are not weights and were left out`);
   if (loaded.wrapperKey !== undefined) notes.push(`${file}: the state_dict was read from the checkpoint's "${loaded.wrapperKey}" entry`);
   if (report.prefix?.added) notes.push(`${file}: keys read with the prefix "${report.prefix.added}" added`);
   if (report.prefix?.removed) notes.push(`${file}: keys read with the prefix "${report.prefix.removed}" removed`);

@@ -3,11 +3,14 @@
  * its safetensors twin, a backbone-only .pth, and PyTorch's forward outputs) through loadModelWeights and
  * the exported graphs.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildGvslGraph, buildUnetGraph, GVSL, UNetBase, type VolumeShape } from '../graphs/build';
 import { parseWidths } from '../graphs/unet';
 import { loadWeights } from '../runtime/checkpoint/load';
-import { loadSafetensors } from '../runtime/checkpoint/safetensors';
+import { loadSafetensors, saveSafetensors } from '../runtime/checkpoint/safetensors';
+import { CHECKPOINT_FILE, saveCheckpoint } from '../runtime/pretrain/checkpoint';
 import { UserError } from '../runtime/cli/errors';
 import { loadModelWeights } from '../runtime/weights';
 import type { StateDict } from '../sdk/state';
@@ -90,7 +93,8 @@ test('a backbone-only .pth (keys without "unet.", wrapped under "model") loads f
     err = e;
   }
   expect(err).toBeInstanceOf(UserError);
-  expect((err as Error).message).toContain(`does not fit this model: Missing key(s) in state_dict: ${heads.map((k) => `"${k}"`).join(', ')}.`);
+  // PyTorch's wording; the list is cut after a dozen keys.
+  expect((err as Error).message).toContain(`does not fit this model: Missing key(s) in state_dict: ${heads.slice(0, 12).map((k) => `"${k}"`).join(', ')}, … and ${heads.length - 12} more.`);
   const w = loadModelWeights(model, UNET_PTH, { allowBackboneOnly: true, seed: 4 });
   expect(w.missing).toEqual(heads);
   expect(w.notes).toEqual([
@@ -126,6 +130,31 @@ test('a checkpoint made with other widths is refused with PyTorch-style size mis
   expect(msg).toContain('size mismatch for unet.up4.conv.double_conv.0.weight: copying a param with shape [16, 16, 3, 3, 3] from checkpoint, the shape in current model is [16, 24, 3, 3, 3].');
   expect(msg).not.toMatch(/Missing|Unexpected/);
   expect(msg).not.toContain('\n');
+});
+
+test('a training checkpoint (its run folder or file) loads as weights: the optimizer state is left out, and said', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gvsl-weights-'));
+  try {
+    const weights = loadModelWeights(model, ST).tensors;
+    const state: StateDict = new Map();
+    for (const [k, v] of weights) {
+      state.set(k, v);
+      for (const slot of ['adam.m.', 'adam.v.']) state.set(slot + k, { ...v, data: new Float32Array(v.data.length).fill(0.5) });
+    }
+    saveCheckpoint(dir, state, { config: { chan: [...CHAN] }, step: 3 });
+    for (const from of [dir, path.join(dir, CHECKPOINT_FILE)]) {
+      const w = loadModelWeights(model, from);
+      expect([...w.tensors.keys()]).toEqual([...weights.keys()]);
+      for (const [k, v] of w.tensors) expect(v.data).toEqual(weights.get(k)!.data);
+      expect(w.notes).toContain(`${path.join(dir, CHECKPOINT_FILE)}: a training checkpoint; its ${2 * weights.size} optimizer-state tensors are not weights and were left out`);
+    }
+    // In a plain state_dict the same names are unexpected keys, listed PyTorch's way but cut after a dozen.
+    saveSafetensors(path.join(dir, 'plain.safetensors'), state);
+    expect(() => loadModelWeights(model, path.join(dir, 'plain.safetensors'))).toThrow(
+      new RegExp(`Unexpected key\\(s\\) in state_dict: ("adam\\.[mv]\\.[^"]+", ){12}… and ${2 * weights.size - 12} more\\.$`));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('every exported model passes the ONNX checker', () => {

@@ -110,7 +110,8 @@ export function matchStateDict(expected: Map<string, ParamSpec>, got: StateDict,
 
 /** The problems of `report` in the words of PyTorch's load_state_dict error ('' when it loads cleanly). */
 export function formatLoadReport(report: LoadReport): string {
-  const quote = (ks: string[]) => ks.map((k) => `"${k}"`).join(', ');
+  // PyTorch lists every key; past a dozen the line stops being readable, so the rest is counted.
+  const quote = (ks: string[]) => ks.slice(0, 12).map((k) => `"${k}"`).join(', ') + (ks.length > 12 ? `, … and ${ks.length - 12} more` : '');
   const parts: string[] = [];
   if (report.missing.length) parts.push(`Missing key(s) in state_dict: ${quote(report.missing)}.`);
   if (report.unexpected.length) parts.push(`Unexpected key(s) in state_dict: ${quote(report.unexpected)}.`);
