@@ -2,7 +2,6 @@
  * `onnx-train export` through the compiled CLI (npm test builds first): --help, --version, the three models,
  * --weights with a real PyTorch .pth, --external-data, and one clear line for each kind of bad input.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,9 +11,8 @@ import { createSession, runSession } from '../runtime/ort';
 import type { NamedArray } from '../sdk/state';
 import { checkModelFiles } from './helpers/onnx-checker';
 import { relErr } from '../runtime/compare';
+import { type CliResult as Result, ROOT, runCli as cli } from './helpers/cli';
 
-const ROOT = path.join(__dirname, '..');
-const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
 const DATA = path.join(__dirname, 'data');
 const TINY = ['--chan', '8,8,8,8,16,8,8,8,16', '--shape', '1,1,16,16,16'];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'cli-export-'));
@@ -25,20 +23,6 @@ beforeAll(() => {
   }
 });
 
-interface Result { code: number | null; stdout: string; stderr: string }
-
-/** Runs the CLI asynchronously, so independent invocations can overlap. */
-function cli(args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A failure caused by the user: exit code 1 and exactly one line on stderr, no stack trace. */
 function expectOneLineError(r: Result, pattern: RegExp): void {

@@ -4,7 +4,6 @@
  * against float32 (stated tolerance), and one clear error for each model/volume mismatch and for a missing
  * WebGPU adapter. Tiny widths and 16³ grids keep it fast.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,9 +21,8 @@ import { writeRegistration } from '../runtime/serve/write';
 import { exportModel, saveModel } from '../sdk/export';
 import type { StateDict } from '../sdk/state';
 import { checkModelFiles, haveOnnxChecker } from './helpers/onnx-checker';
+import { type CliResult as Result, ROOT, runCli as cli } from './helpers/cli';
 
-const ROOT = path.join(__dirname, '..');
-const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
 const CHAN = '8,8,8,8,16,8,8,8,16';
 const TINY = parseWidths(CHAN);
 const GRID = [1, 1, 16, 16, 16] as const;
@@ -222,19 +220,6 @@ test('segment(): a fine-tuned model tiles any volume and says so; GVSL calls on 
   await m.release();
 });
 
-interface Result { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Exit code 1 and one line from onnx-train (native libraries may print their own warnings first: `native`). */
 function expectOneLineError(r: Result, pattern: RegExp, native = false): void {

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { buildGvslGraph, buildGvslTrainGraph, GVSL } from '../graphs/build';
 import { parseWidths } from '../graphs/unet';
+import { relErr } from '../runtime/compare';
 import { createSession, runSession } from '../runtime/ort';
 import { TrainingSession } from '../runtime/trainer';
 import { exportModel } from '../sdk/export';
@@ -15,16 +16,6 @@ const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 // jest.config.js points VK_ICD_FILENAMES at it before the test workers start.
 const have = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
 const maybe = have ? describe : describe.skip;
-
-function relErr(a: NamedArray, b: NamedArray): number {
-  let e = 0;
-  let m = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    e = Math.max(e, Math.abs(Number(a.data[i]) - Number(b.data[i])));
-    m = Math.max(m, Math.abs(Number(b.data[i])));
-  }
-  return e / Math.max(m, 1e-12);
-}
 
 const shape = [1, 1, 16, 16, 16] as const;
 const vol = (f: (i: number) => number): NamedArray => ({ dtype: 'float32', shape: [...shape], data: Float32Array.from({ length: 16 ** 3 }, (_, i) => f(i)) });
