@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { type DType, numel, ONNX_ELEM_TYPE, type TypedArray } from './dtype';
 import { BuildError } from './errors';
 import type { Graph } from './graph';
+import { ExternalData } from './onnx/external-data';
 import { onnx } from './onnx/generated/onnx';
 import type { AttrValue, LowerCtx } from './primitive';
 import type { StateDict } from './state';
@@ -92,8 +93,7 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
 
   const protoNodes: onnx.NodeProto.$Properties[] = [];
   const initializers: onnx.TensorProto.$Properties[] = [];
-  const external: Uint8Array[] = [];
-  let externalSize = 0;
+  const external = opts.externalData ? new ExternalData(opts.externalData.location, opts.externalData.threshold) : null;
   const usedNames = new Set<string>([...g.inputs, ...g.params.values()].map((t) => t.name));
   const emittedConsts = new Set<number>();
   let tmp = 0;
@@ -101,22 +101,8 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
   const addInitializer = (name: string, dtype: DType, shape: readonly number[], data: TypedArray): void => {
     const raw = bytesOf(data);
     const t: onnx.TensorProto.$Properties = { name, dataType: ONNX_ELEM_TYPE[dtype], dims: [...shape] };
-    const ext = opts.externalData;
-    if (ext && raw.byteLength >= (ext.threshold ?? 1024)) {
-      const pad = (16 - (externalSize % 16)) % 16;
-      if (pad) external.push(new Uint8Array(pad));
-      externalSize += pad;
-      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
-      t.externalData = [
-        { key: 'location', value: ext.location },
-        { key: 'offset', value: String(externalSize) },
-        { key: 'length', value: String(raw.byteLength) },
-      ];
-      external.push(raw);
-      externalSize += raw.byteLength;
-    } else {
-      t.rawData = raw;
-    }
+    if (external) external.place(t, raw);
+    else t.rawData = raw;
     initializers.push(t);
   };
 
@@ -219,15 +205,7 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
   };
   const bytes = onnx.ModelProto.encode(model).finish();
   const result: ExportedModel = { model: bytes, nodeCount: protoNodes.length };
-  if (opts.externalData) {
-    const data = new Uint8Array(externalSize);
-    let off = 0;
-    for (const b of external) {
-      data.set(b, off);
-      off += b.byteLength;
-    }
-    result.external = { location: opts.externalData.location, data };
-  }
+  if (external) result.external = { location: external.location, data: external.bytes() };
   return result;
 }
 

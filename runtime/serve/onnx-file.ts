@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BYTES, DTYPE_OF_ONNX, type DType, type TypedArray } from '../../sdk/dtype';
 import { writeFileAtomic } from '../../sdk/export';
+import { ExternalData } from '../../sdk/onnx/external-data';
 import { onnx } from '../../sdk/onnx/generated/onnx';
 import type { NamedArray, StateDict } from '../../sdk/state';
 import { UserError } from '../cli/errors';
@@ -108,31 +109,9 @@ export function encodeOnnx(model: OnnxModel, opts: { externalData?: { location: 
   const ext = opts.externalData;
   if (!ext) return { model: encodeModel(model) };
   const copy = cloneOnnx(model);
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (const t of copy.graph!.initializer) {
-    const raw = t.rawData;
-    if (!raw || raw.byteLength < (ext.threshold ?? 1024)) continue;
-    const pad = (16 - (size % 16)) % 16;
-    if (pad) parts.push(new Uint8Array(pad));
-    size += pad;
-    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
-    t.externalData = [
-      { key: 'location', value: ext.location },
-      { key: 'offset', value: String(size) },
-      { key: 'length', value: String(raw.byteLength) },
-    ];
-    t.rawData = new Uint8Array(0);
-    parts.push(raw);
-    size += raw.byteLength;
-  }
-  const data = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    data.set(p, off);
-    off += p.byteLength;
-  }
-  return { model: encodeModel(copy), external: { location: ext.location, data } };
+  const side = new ExternalData(ext.location, ext.threshold);
+  for (const t of copy.graph!.initializer) if (t.rawData) side.place(t, t.rawData);
+  return { model: encodeModel(copy), external: { location: ext.location, data: side.bytes() } };
 }
 
 /** Writes a model (and `<file>.data` with `externalData`), atomically. */
