@@ -8,6 +8,7 @@ import { checkExecutionProvider } from '../../pretrain/run';
 import { UserError } from '../errors';
 import type { Command } from '../main';
 import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../gpu-limits';
+import { epOption, threadsOption } from '../options';
 
 interface Args {
   model: BenchSpec['model'];
@@ -46,10 +47,10 @@ export const benchCommand: Command = {
       .option('chan', { type: 'string', default: '32,64,128,256,512,256,128,64,32', describe: 'U-Net channel widths c0..c8' })
       .option('batch', { type: 'number', default: 1, describe: 'volumes (pairs for gvsl models) per run' })
       .option('classes', { type: 'number', default: 2, describe: 'segmentation classes, background included (seg, seg-train)' })
-      .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
+      .option('ep', epOption)
       .option('warmup', { type: 'number', default: 1, describe: 'untimed runs first (ORT training graphs reach their steady speed after ~3)' })
       .option('runs', { type: 'number', default: 5, describe: 'timed runs after the warm-up' })
-      .option('threads', { type: 'number', describe: 'intra-op threads (default: every logical core)' })
+      .option('threads', threadsOption)
       .option('max-buffer-mib', MAX_BUFFER_OPTION)
       .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: lower peak RSS, a little slower)" })
       .option('profile', { type: 'boolean', default: false, describe: "write ONNX Runtime's per-node profile and print the top ops by time" })

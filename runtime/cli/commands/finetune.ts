@@ -11,6 +11,7 @@ import { UserError } from '../errors';
 import { resumeCheckpoint } from '../resume';
 import type { Command } from '../main';
 import { parseSize } from './pretrain';
+import { epOption, threadsOption } from '../options';
 
 interface Args {
   images?: string;
@@ -95,8 +96,8 @@ export const finetuneCommand: Command = {
       .option('overlap', { type: 'number', default: FINETUNE_DEFAULTS.overlap, describe: 'sliding-window overlap of the validation inference' })
       .option('resume', { type: 'string', describe: 'continue the run in this folder from its checkpoint' })
       .option('out', { type: 'string', describe: 'run folder (default runs/finetune-<date>)' })
-      .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
-      .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' })
+      .option('ep', epOption)
+      .option('threads', threadsOption)
       .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: lower peak memory; with glibc's malloc kept from unmapping, as fast: see docs/performance.md)" })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON line of metrics per step on stdout' }),

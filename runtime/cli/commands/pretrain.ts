@@ -10,6 +10,7 @@ import { UserError } from '../errors';
 import { resumeCheckpoint } from '../resume';
 import type { Command } from '../main';
 import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../gpu-limits';
+import { epOption, threadsOption } from '../options';
 
 interface Args {
   data: string[];
@@ -70,8 +71,8 @@ export const pretrainCommand: Command = {
       .option('weights', { type: 'string', describe: 'start from these weights (.safetensors or PyTorch .pth; full GVSL or backbone-only)' })
       .option('resume', { type: 'string', describe: 'continue the run in this folder from its checkpoint (same data order and augmentations)' })
       .option('out', { type: 'string', describe: 'run folder (default runs/pretrain-<date>)' })
-      .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
-      .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' })
+      .option('ep', epOption)
+      .option('threads', threadsOption)
       .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: lower peak memory; with glibc's malloc kept from unmapping, as fast: see docs/performance.md)" })
       .option('max-buffer-mib', MAX_BUFFER_OPTION)
       .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })

@@ -6,6 +6,7 @@ import { loadModel } from '../../serve/model';
 import { writeRegistration } from '../../serve/write';
 import { UserError } from '../errors';
 import type { Command } from '../main';
+import { epOption, threadsOption } from '../options';
 
 interface Args {
   fixed: string;
@@ -42,8 +43,8 @@ export const registerCommand: Command = {
       .option('chan', { type: 'string', describe: 'U-Net widths c0..c8 of a weights file (default: read from its tensor shapes)' })
       .option('geometry', { choices: GEOMETRIES, describe: 'spatial conventions of the model, when the source does not say (.pth: official, else exact)' })
       .option('warp-original', { type: 'boolean', default: true, describe: 'resample the original moving image onto the fixed grid (--no-warp-original: model-grid outputs only)' })
-      .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
-      .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' }),
+      .option('ep', epOption)
+      .option('threads', threadsOption),
   async handler(a: Args) {
     const t0 = performance.now();
     const fixed = loadVolume(a.fixed);

@@ -7,6 +7,7 @@ import { formatDuration } from '../../pretrain/progress';
 import { checkExecutionProvider, explainSessionError } from '../../pretrain/run';
 import { UserError } from '../errors';
 import type { Command } from '../main';
+import { epOption, threadsOption } from '../options';
 
 interface Args {
   image: string;
@@ -31,8 +32,8 @@ export const segmentCommand: Command = {
       .option('overlap', { type: 'number', default: 0.25, describe: 'fraction of the window shared by neighbouring windows (MONAI default 0.25)' })
       .option('normalize', { choices: ['ct-official', 'ct-hu', 'mr-percentile'] as const, describe: "intensity preset (default: the model's)" })
       .option('spacing', { type: 'number', describe: "resample to this spacing in mm before inference (default: the model's)" })
-      .option('ep', { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' })
-      .option('threads', { type: 'number', describe: 'intra-op threads (default: all cores)' })
+      .option('ep', epOption)
+      .option('threads', threadsOption)
       .option('quiet', { type: 'boolean', default: false, describe: 'no summary line' }),
   async handler(a: Args) {
     const t0 = performance.now();
