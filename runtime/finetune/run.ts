@@ -9,8 +9,7 @@ import { loadCheckpoint, saveCheckpoint } from '../pretrain/checkpoint';
 import type { RunOptions } from '../pretrain/config';
 import { trainLoop } from '../pretrain/loop';
 import { lossPlotSvg } from '../pretrain/progress';
-import { checkExecutionProvider, ensureWritable, explainSessionError } from '../pretrain/run';
-import { startTrainer } from '../pretrain/trainer-host';
+import { checkExecutionProvider, ensureWritable, startRunTrainer } from '../pretrain/run';
 import { batchMaker } from './batches';
 import type { FinetuneConfig } from './config';
 import { loadPair, type LabelledVolume } from './data';
@@ -93,13 +92,7 @@ export async function finetune(cfg: FinetuneConfig, opts: RunOptions, resume?: {
   log(`segmentation ${cfg.mode}: ${cfg.classes} classes, ${trained.toLocaleString('en')} of ${model.numParameters().toLocaleString('en')} parameters trained, widths ${cfg.chan.join(',')}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.train.length} training / ${cfg.val.length} validation volumes, ep ${opts.ep}`);
 
   const predictor = val.length ? await SegPredictor.fromModel(model, infoOf(cfg), { ep: opts.ep, threads: opts.threads }) : null;
-  let trainer;
-  try {
-    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noArena: opts.noArena, noCpuFallback: true }, startStep, useWorkers);
-  } catch (e) {
-    await source.close();
-    throw new UserError(`could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`);
-  }
+  const trainer = await startRunTrainer(trainFile, state, opts, startStep, useWorkers, source);
   const paramsOf = (s: StateDict): StateDict => new Map([...s].filter(([k]) => model.paramSpecs().has(k)));
   let best = (resume?.extra?.best as Best | undefined) ?? null;
   const bestFile = path.join(dir, BEST_FILE);

@@ -12,7 +12,8 @@ import { saveCheckpoint } from './checkpoint';
 import { configGeometry, type PretrainConfig, type RunOptions } from './config';
 import { checkWebGpuGraph } from '../gpu-limits';
 import { trainLoop } from './loop';
-import { startTrainer } from './trainer-host';
+import { startTrainer, type TrainerHost } from './trainer-host';
+import type { SessionOptions } from '../ort';
 
 export interface PretrainResult {
   dir: string;
@@ -37,6 +38,21 @@ export function checkExecutionProvider(ep: string): void {
       ? 'install the CUDA 12 build of onnxruntime-node: npm install --onnxruntime-node-install=cuda12 (needs CUDA 12 and cuDNN 9 on the machine)'
       : `this onnxruntime-node build offers: ${have.join(', ')}`;
     throw new UserError(`the '${ep}' execution provider is not available: ${fix}`);
+  }
+}
+
+/**
+ * The training session of a run (pretrain, finetune) on `opts`' provider, in a worker thread when `useWorkers`;
+ * a failure closes the data source and becomes one line saying what to do.
+ */
+export async function startRunTrainer(trainFile: string, state: StateDict, opts: RunOptions, startStep: number, useWorkers: boolean,
+  source: BatchSource, extra: SessionOptions = {}): Promise<TrainerHost> {
+  try {
+    // No silent CPU fallback on a GPU provider: a node it cannot run is an error, not a slow step.
+    return await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noArena: opts.noArena, noCpuFallback: true, ...extra }, startStep, useWorkers);
+  } catch (e) {
+    await source.close();
+    throw new UserError(`could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`);
   }
 }
 
@@ -112,14 +128,8 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
   saveModel(graph, trainFile, { params: 'inputs', docString: gvslDocString(model) });
   log(`GVSL ${model.numParameters().toLocaleString('en')} parameters, widths ${chan.join(',')}, geometry ${model.geometry}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.volumes.length} volumes, ep ${opts.ep}`);
 
-  let trainer;
-  try {
-    // No silent CPU fallback on a GPU provider: a node it cannot run is an error, not a slow step.
-    trainer = await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noArena: opts.noArena, noCpuFallback: true, buffersChecked: true }, startStep, useWorkers);
-  } catch (e) {
-    await source.close();
-    throw new UserError(`could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`);
-  }
+  // The WebGPU buffer sizes were checked on the DSL graph above, with a better hint than the ONNX file allows.
+  const trainer = await startRunTrainer(trainFile, state, opts, startStep, useWorkers, source, { buffersChecked: true });
   try {
     const r = await trainLoop({
       dir, trainer, source, startStep, steps: cfg.steps, lr: cfg.lr, terms: TERMS, saveEvery: cfg.saveEvery,
