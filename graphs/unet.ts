@@ -1,5 +1,5 @@
 import { nn } from '../sdk';
-import { concat, pad, slice } from '../sdk/ops';
+import { pad, slice } from '../sdk/ops';
 import type { Tensor } from '../sdk/tensor';
 
 /** Channel widths c0..c8 of the U-Net (encoder c0..c4, decoder c5..c8). */
@@ -32,7 +32,8 @@ export class DoubleConv extends nn.Module {
       conv(cout, cout), new nn.GroupNorm(cout / 8, cout), new nn.LeakyReLU(0.2),
     ));
   }
-  forward(x: Tensor): Tensor {
+  /** `x` may be a list: the first Conv3d takes it as the channel concatenation (see Conv3d.forward). */
+  forward(x: Tensor | readonly Tensor[]): Tensor {
     return this.double_conv.call(x);
   }
 }
@@ -49,7 +50,11 @@ export class Down extends nn.Module {
   }
 }
 
-/** Trilinear ×2 upsampling (align_corners=True), concat [skip, upsampled], DoubleConv. */
+/**
+ * Trilinear ×2 upsampling (align_corners=True), concat [skip, upsampled], DoubleConv. The concatenation is
+ * never built: the first convolution sums one Conv per part (same maths; the training step then keeps the
+ * upsampled tensor for the weight gradient instead of the whole concatenation).
+ */
 export class Up extends nn.Module {
   readonly up = new nn.Upsample(2, 'trilinear', true);
   readonly conv: DoubleConv;
@@ -58,7 +63,7 @@ export class Up extends nn.Module {
     this.conv = this.addModule('conv', new DoubleConv(cin, cout, weightInit));
   }
   forward(x1: Tensor, x2: Tensor): Tensor {
-    return this.conv.call(concat([x2, this.up.forward(x1)], 1));
+    return this.conv.call([x2, this.up.forward(x1)]);
   }
 }
 

@@ -33,7 +33,7 @@ export abstract class Module {
 
   /** Runs `forward` scoped to this module's path. */
   call<M extends Module>(this: M, ...args: Parameters<M['forward']>): ReturnType<M['forward']> {
-    const t = args.find((a): a is Tensor => !!a && typeof a === 'object' && 'graph' in a);
+    const t = (args as unknown[]).flat().find((a): a is Tensor => !!a && typeof a === 'object' && 'graph' in a);
     if (!t) return this.forward(...args);
     return t.graph.withScope(this.path, () => this.forward(...args));
   }
@@ -120,7 +120,8 @@ export class Sequential extends Module {
     super();
     this.layers = layers.map((m, i) => this.addModule(String(i), m));
   }
-  forward(x: Tensor): Tensor {
-    return this.layers.reduce((h, m) => m.call(h), x);
+  /** A list of tensors goes to the first layer as is (a Conv3d takes it as the channel concatenation). */
+  forward(x: Tensor | readonly Tensor[]): Tensor {
+    return this.layers.reduce<Tensor | readonly Tensor[]>((h, m) => m.call(h), x) as Tensor;
   }
 }
