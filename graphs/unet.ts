@@ -1,5 +1,6 @@
 import { nn } from '../sdk';
-import { pad, slice } from '../sdk/ops';
+import { add, pad, slice } from '../sdk/ops';
+import { recomputable } from '../sdk/remat';
 import type { Tensor } from '../sdk/tensor';
 
 /** Channel widths c0..c8 of the U-Net (encoder c0..c4, decoder c5..c8). */
@@ -63,7 +64,9 @@ export class Up extends nn.Module {
     this.conv = this.addModule('conv', new DoubleConv(cin, cout, weightInit));
   }
   forward(x1: Tensor, x2: Tensor): Tensor {
-    return this.conv.call([x2, this.up.forward(x1)]);
+    // The upsampled tensor is rebuilt in the backward from the 8× smaller x1 rather than kept (sdk/remat.ts).
+    const up = recomputable(this.up.call(x1), [x1], ([t], zero) => this.up.call(add(t, zero)));
+    return this.conv.call([x2, up]);
   }
 }
 

@@ -2,6 +2,7 @@ import { isFloat } from './dtype';
 import { BuildError } from './errors';
 import { liveNodes } from './export';
 import { add, expandTo } from './ops';
+import { Rematerializer } from './remat';
 import type { Tensor } from './tensor';
 
 export interface GradOptions {
@@ -31,6 +32,7 @@ export function grad(y: Tensor, wrt: readonly Tensor[], { seed }: GradOptions = 
   });
 
   const cot = new Map<number, Tensor>();
+  const remat = new Rematerializer();
   cot.set(y.id, seed ?? g.withScope('grad', () => expandTo(g.scalar(1, y.dtype), y.shape)));
   for (const node of nodes.reverse()) {
     const dys = node.outputs.map((o) => cot.get(o.id) ?? null);
@@ -40,8 +42,13 @@ export function grad(y: Tensor, wrt: readonly Tensor[], { seed }: GradOptions = 
     if (!node.op.vjp) throw new BuildError(node.prim, node.path, 'has no gradient rule (VJP); it cannot be differentiated');
     let dxs: (Tensor | null)[];
     try {
-      dxs = g.withScope(node.path ? `grad.${node.path}` : 'grad', () =>
-        node.op.vjp(dys, { inputs: node.inputs, outputs: node.outputs, attrs: node.attrs, node }));
+      dxs = g.withScope(node.path ? `grad.${node.path}` : 'grad', () => {
+        // Recomputable forward tensors (sdk/remat.ts) reach the VJP as copies rebuilt after this node's dy.
+        const dy = () => dys.find((d): d is Tensor => d !== null)!;
+        const inputs = node.inputs.map((x) => (x ? remat.use(x, dy) : x));
+        const outputs = node.outputs.map((o) => remat.use(o, dy));
+        return node.op.vjp(dys, { inputs, outputs, attrs: node.attrs, node });
+      });
     } catch (e) {
       if (e instanceof BuildError && e.op === node.prim && e.path === node.path) throw e;
       throw new BuildError(node.prim, node.path, `while building its gradient: ${(e as Error).message}`);

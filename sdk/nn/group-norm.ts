@@ -1,4 +1,5 @@
 import { add, mul, reshape, standardize } from '../ops';
+import { recomputable } from '../remat';
 import type { Tensor } from '../tensor';
 import { ones, zeros } from './init';
 import { Module } from './module';
@@ -6,7 +7,7 @@ import { Module } from './module';
 /**
  * torch.nn.GroupNorm(groups, channels, eps=1e-5, affine=True) on (B, C, *spatial): the `Standardize` primitive
  * on x as [B, groups, C/groups, D, H·W] (staged means; its VJP keeps only x̂ and std, see sdk/ops/standardize.ts),
- * then the per-channel scale and shift.
+ * then the per-channel scale and shift. Its output is recomputable (sdk/remat.ts) from x̂.
  */
 export class GroupNorm extends Module {
   constructor(readonly groups: number, readonly channels: number, readonly eps = 1e-5) {
@@ -24,6 +25,8 @@ export class GroupNorm extends Module {
     const xr = reshape(xn, x.shape);
     const bshape = [1, c, ...sp.map(() => 1)];
     const g = x.graph;
-    return add(mul(xr, reshape(this.p(g, 'weight'), bshape)), reshape(this.p(g, 'bias'), bshape));
+    const [w, b] = [reshape(this.p(g, 'weight'), bshape), reshape(this.p(g, 'bias'), bshape)];
+    // Recomputable from x̂ (kept anyway by Standardize's VJP): an activation after it need not be kept.
+    return recomputable(add(mul(xr, w), b), [xr], ([t], zero) => add(mul(t, add(w, zero)), b));
   }
 }

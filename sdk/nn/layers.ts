@@ -1,5 +1,6 @@
 import { leakyRelu, maxPool, resize } from '../ops';
 import type { Tensor } from '../tensor';
+import { isRecomputable, recomputable } from '../remat';
 import { Module } from './module';
 
 /** torch.nn.LeakyReLU(negative_slope). */
@@ -7,8 +8,11 @@ export class LeakyReLU extends Module {
   constructor(readonly negativeSlope = 0.01) {
     super();
   }
+  /** Recomputable when its input is (after a GroupNorm): the backward rebuilds it instead of keeping it. */
   forward(x: Tensor): Tensor {
-    return leakyRelu(x, { alpha: this.negativeSlope });
+    const alpha = this.negativeSlope;
+    const y = leakyRelu(x, { alpha });
+    return isRecomputable(x) ? recomputable(y, [x], ([t]) => leakyRelu(t, { alpha })) : y;
   }
 }
 
