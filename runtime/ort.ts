@@ -11,7 +11,7 @@ export interface SessionOptions {
   threads?: number;
   /** External data files by name, for models loaded from bytes. */
   externalData?: { path: string; data: Uint8Array }[];
-  /** Turn off the CPU memory arena (lower peak RSS, slightly slower). */
+  /** Turn off the CPU memory arena (plain malloc per tensor: slower; see docs/performance.md on when it pays). */
   noArena?: boolean;
   /**
    * ORT's memory pattern (default off): from the second run on, ORT allocates every planned intermediate as one

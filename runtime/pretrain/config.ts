@@ -40,7 +40,7 @@ export interface RunOptions {
   out: string;
   ep: ExecutionProvider;
   threads?: number;
-  /** Turn ORT's CPU memory arena off (`--no-arena`: lower peak memory; see docs/performance.md, "Memory"). */
+  /** Turn ORT's CPU memory arena off (`--no-arena`; slower, and no memory saving at 64³ since the third memory round: docs/performance.md). */
   noArena?: boolean;
   quiet: boolean;
   json: boolean;

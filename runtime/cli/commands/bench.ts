@@ -52,7 +52,7 @@ export const benchCommand: Command = {
       .option('runs', { type: 'number', default: 5, describe: 'timed runs after the warm-up' })
       .option('threads', threadsOption)
       .option('max-buffer-mib', MAX_BUFFER_OPTION)
-      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: lower peak RSS, a little slower)" })
+      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: plain malloc per tensor; at 64³ it now needs more memory than the arena and is slower, see docs/performance.md)" })
       .option('profile', { type: 'boolean', default: false, describe: "write ONNX Runtime's per-node profile and print the top ops by time" })
       .option('profile-dir', { type: 'string', default: '.', describe: 'folder for the profile trace' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the weights and input noise' }),

@@ -98,7 +98,7 @@ export const finetuneCommand: Command = {
       .option('out', { type: 'string', describe: 'run folder (default runs/finetune-<date>)' })
       .option('ep', epOption)
       .option('threads', threadsOption)
-      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: lower peak memory; with glibc's malloc kept from unmapping, as fast: see docs/performance.md)" })
+      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: plain malloc per tensor; at 64³ it now needs more memory than the arena and is slower, see docs/performance.md)" })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON line of metrics per step on stdout' }),
   async handler(a: Args) {

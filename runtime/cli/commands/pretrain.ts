@@ -73,7 +73,7 @@ export const pretrainCommand: Command = {
       .option('out', { type: 'string', describe: 'run folder (default runs/pretrain-<date>)' })
       .option('ep', epOption)
       .option('threads', threadsOption)
-      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: lower peak memory; with glibc's malloc kept from unmapping, as fast: see docs/performance.md)" })
+      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: plain malloc per tensor; at 64³ it now needs more memory than the arena and is slower, see docs/performance.md)" })
       .option('max-buffer-mib', MAX_BUFFER_OPTION)
       .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })
       .option('official-augment', { type: 'boolean', describe: "reproduce the official code's augmentation quirks (default: on with --geometry official, off otherwise)" })
