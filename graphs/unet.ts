@@ -65,7 +65,7 @@ export class Up extends nn.Module {
   }
   forward(x1: Tensor, x2: Tensor): Tensor {
     // The upsampled tensor is rebuilt in the backward from the 8× smaller x1 rather than kept (sdk/remat.ts).
-    const up = recomputable(this.up.call(x1), [x1], ([t], zero) => this.up.call(add(t, zero)));
+    const up = recomputable(this.up.forward(x1), [x1], ([t], zero) => this.up.forward(add(t, zero)));
     return this.conv.call([x2, up]);
   }
 }
