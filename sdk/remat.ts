@@ -40,14 +40,18 @@ export function zeroAfter(dy: Tensor): Tensor {
 /** Per `grad` call: recomputed copies, built on first use after the cotangent `dy`. */
 export class Rematerializer {
   private readonly copies = new Map<number, Tensor>();
+  /** One barrier zero per cotangent, shared by every copy (and every copy's inputs) built after it. */
+  private readonly zeros = new Map<number, Tensor>();
 
   use(t: Tensor, dy: () => Tensor): Tensor {
     const spec = specs.get(t);
     if (!spec) return t;
     let c = this.copies.get(t.id);
     if (!c) {
-      const zero = zeroAfter(dy());
-      c = spec.build(spec.inputs.map((i) => this.use(i, () => dy())), zero);
+      const d = dy();
+      let zero = this.zeros.get(d.id);
+      if (!zero) this.zeros.set(d.id, (zero = zeroAfter(d)));
+      c = spec.build(spec.inputs.map((i) => this.use(i, dy)), zero);
       if (c.shape.join() !== t.shape.join() || c.dtype !== t.dtype) {
         throw new Error(`recomputed ${c.type} for ${t.name} ${t.type}`);
       }
