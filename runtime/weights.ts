@@ -3,10 +3,8 @@ import type { Module } from '../sdk/nn/module';
 import type { StateDict } from '../sdk/state';
 import { formatLoadReport, loadWeights, matchStateDict, type LoadedCheckpoint } from './checkpoint/load';
 import { UserError } from './cli/errors';
+import { OPTIMIZER_STATE_PREFIXES } from '../sdk/optim';
 import { CHECKPOINT_FORMAT, checkpointFile } from './pretrain/checkpoint';
-
-/** State-name prefixes of the in-graph optimizers (sdk/optim.ts), stored beside the weights in training checkpoints. */
-const OPTIMIZER_PREFIXES = ['adam.', 'adamw.', 'sgd.'];
 
 export interface LoadedWeights {
   tensors: StateDict;
@@ -38,8 +36,9 @@ export function loadModelWeights(model: Module, fileOrDir: string, opts: { allow
   }
   // A training checkpoint also holds the optimizer's state: the model's weights are the rest.
   const training = loaded.metadata.format === CHECKPOINT_FORMAT;
-  const optimizerKeys = training ? [...loaded.tensors.keys()].filter((k) => OPTIMIZER_PREFIXES.some((p) => k.startsWith(p))) : [];
-  const weights = optimizerKeys.length ? new Map([...loaded.tensors].filter(([k]) => !optimizerKeys.includes(k))) : loaded.tensors;
+  const isOptimizerState = (k: string) => training && OPTIMIZER_STATE_PREFIXES.some((p) => k.startsWith(p));
+  const optimizerKeys = [...loaded.tensors.keys()].filter(isOptimizerState);
+  const weights = optimizerKeys.length ? new Map([...loaded.tensors].filter(([k]) => !isOptimizerState(k))) : loaded.tensors;
   const expected = model.paramSpecs();
   const report = matchStateDict(expected, weights, { prefixes: ['unet.'] });
   const backboneOnly = report.missing.length > 0 && report.missing.every((k) => !k.startsWith('unet.'));

@@ -13,6 +13,9 @@ export function stateSlots(spec: OptimizerSpec): string[] {
   return [`${spec.kind}.m.`, `${spec.kind}.v.`];
 }
 
+/** Every state-name prefix any optimizer uses (to tell optimizer state from weights in a training checkpoint). */
+export const OPTIMIZER_STATE_PREFIXES: readonly string[] = [{ kind: 'adam' as const }, { kind: 'adamw' as const }, { kind: 'sgd' as const, momentum: 1 }].flatMap(stateSlots);
+
 /** Scalar inputs of an update: learning rate and the 1-based step count t (both float32 scalars). */
 export interface StepInputs {
   lr: Tensor;
