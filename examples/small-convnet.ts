@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createSession, runSession } from '../runtime/ort';
+import { createSession, runSession } from '../runtime/engine/ort';
 import { Graph, saveModel } from '../sdk';
 import { SmallNet } from './small-convnet-model';
 

@@ -1,3 +1,4 @@
+import { ParameterError } from '../sdk/errors';
 import { Graph } from '../sdk/graph';
 import type { OptimizerSpec } from '../sdk/optim';
 import { buildTrainStep, type TrainStep } from '../sdk/train';
@@ -10,9 +11,19 @@ export type VolumeShape = readonly [number, number, number, number, number];
 export function parseShape(s: string): VolumeShape {
   const v = s.split(',').map((x) => Number(x.trim()));
   if (v.length !== 5 || v.some((x) => !Number.isInteger(x) || x <= 0)) {
-    throw new Error(`--shape needs N,C,D,H,W as five positive integers (e.g. 1,1,64,64,64), got '${s}'`);
+    throw new ParameterError('shape', `needs N,C,D,H,W as five positive integers (e.g. 1,1,64,64,64), got '${s}'`);
   }
   return v as unknown as VolumeShape;
+}
+
+/** A volume size "D,H,W" (or one number for a cube) of integers >= 4. */
+export function parseSize(s: string): [number, number, number] {
+  const v = s.split(',').map(Number);
+  const size = v.length === 1 ? [v[0], v[0], v[0]] : v;
+  if (size.length !== 3 || size.some((x) => !Number.isInteger(x) || x < 4)) {
+    throw new ParameterError('size', `needs D,H,W (or one number for a cube) of integers >= 4, got '${s}'`);
+  }
+  return size as [number, number, number];
 }
 
 /** What an exported GVSL model says about itself (the ONNX doc_string): its geometry and axis conventions. */

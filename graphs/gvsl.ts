@@ -22,6 +22,11 @@ import { affineMatrix, affineWarp, affineWarpOfficial, composedWarp, flowWarpOff
 export type Geometry = 'exact' | 'official';
 export const GEOMETRIES: readonly Geometry[] = ['exact', 'official'];
 
+/** The geometry of a stored run config (configs written before the field existed are `exact`). */
+export function configGeometry(cfg: { geometry?: Geometry }): Geometry {
+  return cfg.geometry ?? 'exact';
+}
+
 export interface GvslOptions {
   /** Spatial conventions of the warps and the affine matrix (default `exact`). */
   geometry?: Geometry;

@@ -1,4 +1,5 @@
 import { nn } from '../sdk';
+import { ParameterError } from '../sdk/errors';
 import { add, pad, slice } from '../sdk/ops';
 import { recomputable } from '../sdk/remat';
 import type { Tensor } from '../sdk/tensor';
@@ -12,7 +13,7 @@ export const OFFICIAL_WIDTHS: Widths = [32, 64, 128, 256, 512, 256, 128, 64, 32]
 export function parseWidths(s: string | readonly number[]): Widths {
   const w = typeof s === 'string' ? s.split(',').map((v) => Number(v.trim())) : [...s];
   if (w.length !== 9 || w.some((v) => !Number.isInteger(v) || v <= 0)) {
-    throw new Error(`--chan needs nine positive integers c0..c8 (e.g. ${OFFICIAL_WIDTHS.join(',')}), got '${s}'`);
+    throw new ParameterError('widths', `needs nine positive integers c0..c8 (e.g. ${OFFICIAL_WIDTHS.join(',')}), got '${s}'`);
   }
   const bad = w.filter((v) => v % 8 !== 0);
   if (bad.length) throw new Error(`channel widths must be multiples of 8 (GroupNorm uses width/8 groups): ${bad.join(',')}`);

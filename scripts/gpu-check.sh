@@ -109,7 +109,7 @@ if [ -n "$NODE" ]; then
   for ep in $CANDIDATES; do
     [ "$CPU_MODE" = 1 ] && [ "$ep" = webgpu ] && [ -z "${VK_ICD_FILENAMES:-}" ] && continue
     if step 120 node -e "
-      const { createSession, runSession } = require('./dist/runtime/ort');
+      const { createSession, runSession } = require('./dist/runtime/engine/ort');
       const { exportModel } = require('./dist/sdk/export'); const { Graph } = require('./dist/sdk/graph'); const ops = require('./dist/sdk/ops');
       const g = new Graph('probe'); const x = g.input('x', 'float32', [1, 1, 4, 4, 4]); g.output('y', ops.mul(x, x));
       createSession(exportModel(g).model, { ep: '$ep', noCpuFallback: true })

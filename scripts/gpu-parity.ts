@@ -11,11 +11,11 @@ import * as path from 'node:path';
 import { buildGvslGraph, buildGvslTrainGraph, GVSL } from '../graphs/build';
 import { parseWidths } from '../graphs/unet';
 import { loadSafetensors } from '../runtime/checkpoint/safetensors';
-import { createSession, type ExecutionProvider, runSession } from '../runtime/ort';
-import { TrainingSession } from '../runtime/trainer';
+import { createSession, type ExecutionProvider, runSession } from '../runtime/engine/ort';
+import { TrainingSession } from '../runtime/engine/session';
 import { exportModel } from '../sdk/export';
 import type { NamedArray, StateDict } from '../sdk/state';
-import { relErr } from '../runtime/compare';
+import { relErr } from '../test/helpers/compare';
 
 function arg(name: string, dflt?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -26,13 +26,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BYTES } from '../sdk/dtype';
-import { exportModel, liveNodes } from '../sdk/export';
+import { exportModel } from '../sdk/export';
+import { liveNodes } from '../sdk/graph';
 import { Graph } from '../sdk/graph';
 import { buildGvslTrainGraph, GVSL, type VolumeShape } from '../graphs/build';
 import { gvslLosses } from '../graphs/gvsl';
 import { parseWidths, type Widths } from '../graphs/unet';
-import { createSession, runSession } from '../runtime/ort';
-import { TrainingSession } from '../runtime/trainer';
+import { createSession, runSession } from '../runtime/engine/ort';
+import { TrainingSession } from '../runtime/engine/session';
 
 interface Args {
   chan: Widths;

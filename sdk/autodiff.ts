@@ -1,6 +1,6 @@
 import { isFloat } from './dtype';
 import { BuildError } from './errors';
-import { liveNodes } from './export';
+import { liveNodes } from './graph';
 import { add, expandTo } from './ops';
 import { Rematerializer } from './remat';
 import type { Tensor } from './tensor';

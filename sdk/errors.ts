@@ -6,6 +6,17 @@ export class BuildError extends Error {
   }
 }
 
+/**
+ * A model or graph parameter given a value it cannot take (`widths`, `shape`, …). The message names the parameter;
+ * a front end (the CLI) maps `parameter` to its own spelling of it (a flag) and keeps `requirement`.
+ */
+export class ParameterError extends Error {
+  constructor(readonly parameter: string, readonly requirement: string) {
+    super(`${parameter} ${requirement}`);
+    this.name = 'ParameterError';
+  }
+}
+
 /** Thrown by shape rules; the graph builder turns it into a BuildError naming the op and module path. */
 export class ShapeError extends Error {
   constructor(message: string) {

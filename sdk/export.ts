@@ -1,8 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type DType, numel, ONNX_ELEM_TYPE, type TypedArray } from './dtype';
+import { bytesOf, writeFileAtomic } from './bytes';
 import { BuildError } from './errors';
-import type { Graph } from './graph';
+import { type Graph, liveNodes } from './graph';
 import { ExternalData } from './onnx/external-data';
 import { onnx } from './onnx/generated/onnx';
 import type { AttrValue, LowerCtx } from './primitive';
@@ -48,28 +48,11 @@ export function irVersionFor(opset: number): number {
   return 10;
 }
 
-/** The nodes that contribute to `roots`, in a topological order (build order is one). */
-export function liveNodes(g: Graph, roots: Iterable<Tensor>): Node[] {
-  const live = new Set<number>();
-  const stack = [...roots];
-  while (stack.length) {
-    const t = stack.pop()!;
-    if (t.source.kind !== 'op' || live.has(t.source.node.id)) continue;
-    live.add(t.source.node.id);
-    for (const x of t.source.node.inputs) if (x) stack.push(x);
-  }
-  return g.nodes.filter((n) => live.has(n.id));
-}
-
 function valueInfo(name: string, dtype: DType, shape: readonly number[]): onnx.ValueInfoProto.$Properties {
   return {
     name,
     type: { tensorType: { elemType: ONNX_ELEM_TYPE[dtype], shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
   };
-}
-
-function bytesOf(data: TypedArray): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function attributeProto(name: string, v: AttrValue): onnx.AttributeProto.$Properties {
@@ -207,13 +190,6 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
   const result: ExportedModel = { model: bytes, nodeCount: protoNodes.length };
   if (external) result.external = { location: external.location, data: external.bytes() };
   return result;
-}
-
-/** Writes bytes atomically: a temporary file in the same folder, then a rename. */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmpFile = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmpFile, data);
-  fs.renameSync(tmpFile, file);
 }
 
 /**

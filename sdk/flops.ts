@@ -1,5 +1,4 @@
-import { liveNodes } from './export';
-import type { Graph } from './graph';
+import { type Graph, liveNodes } from './graph';
 import type { GemmAttrs } from './ops/gemm';
 import type { Node } from './tensor';
 

@@ -159,3 +159,16 @@ export class Graph {
     }
   }
 }
+
+/** The nodes that contribute to `roots`, in a topological order (build order is one). */
+export function liveNodes(g: Graph, roots: Iterable<Tensor>): Node[] {
+  const live = new Set<number>();
+  const stack = [...roots];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (t.source.kind !== 'op' || live.has(t.source.node.id)) continue;
+    live.add(t.source.node.id);
+    for (const x of t.source.node.inputs) if (x) stack.push(x);
+  }
+  return g.nodes.filter((n) => live.has(n.id));
+}

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bytesOf } from '../runtime/checkpoint/bytes';
+import { bytesOf } from '../sdk/bytes';
 import { formatLoadReport, loadWeights, matchStateDict, type ParamSpec, readWeights } from '../runtime/checkpoint/load';
 import { loadPth, readPth, readPthContent } from '../runtime/checkpoint/pth';
 import { loadSafetensors, readSafetensors, saveSafetensors, writeSafetensors } from '../runtime/checkpoint/safetensors';

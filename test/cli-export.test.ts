@@ -7,10 +7,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { GVSL, parseWidths } from '../graphs';
 import { loadSafetensors } from '../runtime/checkpoint/safetensors';
-import { createSession, runSession } from '../runtime/ort';
+import { createSession, runSession } from '../runtime/engine/ort';
 import type { NamedArray } from '../sdk/state';
 import { checkModelFiles } from './helpers/onnx-checker';
-import { relErr } from '../runtime/compare';
+import { relErr } from './helpers/compare';
 import { type CliResult as Result, ROOT, runCli as cli } from './helpers/cli';
 
 const DATA = path.join(__dirname, 'data');

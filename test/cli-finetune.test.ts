@@ -13,7 +13,7 @@ import { GVSL } from '../graphs/gvsl';
 import { SegNet } from '../graphs/seg';
 import type { Widths } from '../graphs/unet';
 import { makePhantom, readNifti, type Volume, writeNifti } from '../runtime/data';
-import { loadCheckpoint, saveCheckpoint } from '../runtime/pretrain/checkpoint';
+import { loadCheckpoint, saveCheckpoint } from '../runtime/engine/checkpoint';
 import { checkModelFiles, haveOnnxChecker } from './helpers/onnx-checker';
 
 const ROOT = path.join(__dirname, '..');

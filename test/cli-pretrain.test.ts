@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { makePhantom, writeNifti } from '../runtime/data';
-import { loadCheckpoint } from '../runtime/pretrain/checkpoint';
+import { loadCheckpoint } from '../runtime/engine/checkpoint';
 
 const ROOT = path.join(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'onnx-train.js');

@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildGvslTrainGraph, GVSL } from '../graphs/build';
 import { parseWidths } from '../graphs/unet';
-import { createSession } from '../runtime/ort';
-import { explainSessionError } from '../runtime/pretrain/run';
-import { TrainingSession } from '../runtime/trainer';
+import { createSession } from '../runtime/engine/ort';
+import { explainSessionError } from '../runtime/engine/ort';
+import { TrainingSession } from '../runtime/engine/session';
 import { exportModel } from '../sdk/export';
 
 const providerDir = path.dirname(require.resolve('onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node'));

@@ -6,7 +6,7 @@ import { exportModel, saveModel } from '../sdk/export';
 import { Graph } from '../sdk/graph';
 import { onnx } from '../sdk/onnx/generated/onnx';
 import { add, matmul, mul, reduceSum } from '../sdk/ops';
-import { createSession, runSession } from '../runtime/ort';
+import { createSession, runSession } from '../runtime/engine/ort';
 import { checkModelFiles, checkRecordedModels } from './helpers/onnx-checker';
 
 function weightsGraph() {

@@ -13,8 +13,8 @@ import { affineMatrix, composedWarp, flowWarp, affineWarp } from '../graphs/warp
 import { applySpatial, gvslMatrix, spatialParams, type SpatialValues } from '../runtime/data/augment';
 import { makePhantom, sampleGvslBatch, writeNifti } from '../runtime/data';
 import { Rng as DataRng } from '../sdk/nn/rng';
-import { createSession, runSession } from '../runtime/ort';
-import { loadCheckpoint } from '../runtime/pretrain/checkpoint';
+import { createSession, runSession } from '../runtime/engine/ort';
+import { loadCheckpoint } from '../runtime/engine/checkpoint';
 import { exportModel } from '../sdk/export';
 import { Graph } from '../sdk/graph';
 import type { NamedArray, StateDict } from '../sdk/state';

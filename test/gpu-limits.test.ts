@@ -1,5 +1,5 @@
 /**
- * WebGPU buffer limits (runtime/gpu-limits.ts): tensor sizes from the DSL graph and from the exported ONNX
+ * WebGPU buffer limits (runtime/engine/gpu-limits.ts): tensor sizes from the DSL graph and from the exported ONNX
  * value_info, the one-line error with a smaller --size / --chan that fits, the check before a WebGPU session
  * (SwiftShader, as test/webgpu.test.ts), the CLI flag, and ORT's own device-memory errors rephrased.
  */
@@ -11,8 +11,8 @@ import { parseWidths } from '../graphs/unet';
 import {
   checkWebGpuBuffers, checkWebGpuGraph, explainDeviceRunError, graphTensorSizes, largestTensor, MAX_BUFFER_ENV, onnxTensorSizes,
   smallerSize, webgpuBufferLimit,
-} from '../runtime/gpu-limits';
-import { createSession, runSession } from '../runtime/ort';
+} from '../runtime/engine/gpu-limits';
+import { createSession, runSession } from '../runtime/engine/ort';
 import { exportModel } from '../sdk/export';
 import type { NamedArray } from '../sdk/state';
 

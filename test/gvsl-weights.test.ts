@@ -10,13 +10,13 @@ import { buildGvslGraph, buildUnetGraph, GVSL, UNetBase, type VolumeShape } from
 import { parseWidths } from '../graphs/unet';
 import { loadWeights } from '../runtime/checkpoint/load';
 import { loadSafetensors, saveSafetensors } from '../runtime/checkpoint/safetensors';
-import { CHECKPOINT_FILE, saveCheckpoint } from '../runtime/pretrain/checkpoint';
-import { UserError } from '../runtime/cli/errors';
-import { loadModelWeights } from '../runtime/weights';
+import { CHECKPOINT_FILE, saveCheckpoint } from '../runtime/engine/checkpoint';
+import { UserError } from '../runtime/engine/errors';
+import { loadModelWeights } from '../runtime/checkpoint/weights';
 import type { StateDict } from '../sdk/state';
 import { checkRecordedModels } from './helpers/onnx-checker';
 import { runGraph } from './helpers/run';
-import { relErr } from '../runtime/compare';
+import { relErr } from './helpers/compare';
 
 const DATA = path.join(__dirname, 'data');
 const PTH = path.join(DATA, 'gvsl-narrow.pth');

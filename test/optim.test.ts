@@ -8,7 +8,7 @@ import { add, mul, reduceSum } from '../sdk/ops';
 import type { OptimizerSpec } from '../sdk/optim';
 import type { StateDict } from '../sdk/state';
 import { buildTrainStep } from '../sdk/train';
-import { TrainingSession } from '../runtime/trainer';
+import { TrainingSession } from '../runtime/engine/session';
 import { Rng } from './helpers/rng';
 
 /** loss = Σ c·p² + Σ p, so grad = 2·c·p + 1 (a known, parameter-dependent gradient). */

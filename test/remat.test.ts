@@ -5,7 +5,7 @@
  * activations (it reads copies rebuilt after their cotangent), and the barrier zero is exactly 0.
  */
 import { grad } from '../sdk/autodiff';
-import { liveNodes } from '../sdk/export';
+import { liveNodes } from '../sdk/graph';
 import { Graph } from '../sdk/graph';
 import * as nn from '../sdk/nn';
 import { add, conv, leakyRelu, mul, reduceSum, sin } from '../sdk/ops';
@@ -15,7 +15,7 @@ import type { Tensor } from '../sdk/tensor';
 import { makeInput } from './helpers/gradcheck';
 import { Rng } from './helpers/rng';
 import { runGraph } from './helpers/run';
-import { relErr } from '../runtime/compare';
+import { relErr } from './helpers/compare';
 
 /** Conv → GroupNorm → LeakyReLU → Conv, as in the U-Net's DoubleConv. */
 class Block extends nn.Module {

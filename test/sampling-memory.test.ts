@@ -7,7 +7,7 @@ import { trilinearSample } from '../graphs/sampling';
 import { grad } from '../sdk/autodiff';
 import { Graph } from '../sdk/graph';
 import { reduceSum, square } from '../sdk/ops';
-import { graphTensorSizes } from '../runtime/gpu-limits';
+import { graphTensorSizes } from '../runtime/engine/gpu-limits';
 import { gradCheck } from './helpers/gradcheck';
 
 test('gradient to the volume and the coordinates (inside, on the border and outside) matches central differences', async () => {

@@ -16,9 +16,9 @@ import { makePhantom, makeVolume, normalize, type Volume, writeNifti } from '../
 import { makeSegBatch } from '../runtime/finetune/batches';
 import { checkSameGrid, loadPair, pairFiles } from '../runtime/finetune/data';
 import { diceScores } from '../runtime/finetune/dice';
-import { SEG_INFO_KEY, SegPredictor } from '../runtime/finetune/predict';
-import { importanceMap, slidingWindow, windowStarts } from '../runtime/finetune/sliding-window';
-import { TrainingSession } from '../runtime/trainer';
+import { SEG_INFO_KEY, SegPredictor } from '../runtime/engine/seg-predictor';
+import { importanceMap, slidingWindow, windowStarts } from '../runtime/engine/sliding-window';
+import { TrainingSession } from '../runtime/engine/session';
 import { checkRecordedModels } from './helpers/onnx-checker';
 import { runGraph } from './helpers/run';
 

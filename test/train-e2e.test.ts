@@ -1,10 +1,10 @@
 /**
  * End to end: a small 3-D conv net built with the nn modules, turned into ONE training-step graph
- * (sdk/train.ts buildTrainStep: forward + backward + Adam) and trained with runtime/trainer.ts on a toy
+ * (sdk/train.ts buildTrainStep: forward + backward + Adam) and trained with runtime/engine/session.ts on a toy
  * regression task; plus the `withGrads` and `clipGradNorm` outputs checked against the loss itself.
  */
-import { createSession, runSession } from '../runtime/ort';
-import { TrainingSession } from '../runtime/trainer';
+import { createSession, runSession } from '../runtime/engine/ort';
+import { TrainingSession } from '../runtime/engine/session';
 import { exportModel } from '../sdk/export';
 import { Graph } from '../sdk/graph';
 import * as nn from '../sdk/nn';

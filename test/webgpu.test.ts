@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import { buildGvslGraph, buildGvslTrainGraph, GVSL } from '../graphs/build';
 import { parseWidths } from '../graphs/unet';
-import { relErr } from '../runtime/compare';
-import { createSession, runSession } from '../runtime/ort';
-import { TrainingSession } from '../runtime/trainer';
+import { relErr } from './helpers/compare';
+import { createSession, runSession } from '../runtime/engine/ort';
+import { TrainingSession } from '../runtime/engine/session';
 import { exportModel } from '../sdk/export';
 import type { NamedArray } from '../sdk/state';
 

@@ -22,7 +22,7 @@ import { readNifti, writeNifti } from '../../runtime/data';
 import { samplesDir } from '../../runtime/data/samples';
 import type { Volume } from '../../runtime/data/volume';
 import { diceScores, finiteMean } from '../../runtime/finetune/dice';
-import { formatDuration, lossPlotSvg, type MetricsLine, readMetrics } from '../../runtime/pretrain/progress';
+import { formatDuration, lossPlotSvg, type MetricsLine, readMetrics } from '../../runtime/engine/progress';
 import { hemispheres, LOBES, mirrorX } from './lobes';
 
 const { values: a } = parseArgs({

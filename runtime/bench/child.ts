@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import type { NamedArray } from '../../sdk/state';
 import { Rng } from '../../sdk/nn/rng';
 import { loadSafetensors } from '../checkpoint/safetensors';
-import { createSession, runSession, type SessionOptions } from '../ort';
-import { TrainingSession } from '../trainer';
+import { createSession, runSession, type SessionOptions } from '../engine/ort';
+import { TrainingSession } from '../engine/session';
 import type { ChildJob, ChildReport } from './spec';
 
 /** bench_torch.py's learning rate. */

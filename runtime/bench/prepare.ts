@@ -6,7 +6,7 @@ import { countFlops } from '../../sdk/flops';
 import type { StateDict } from '../../sdk/state';
 import { saveSafetensors } from '../checkpoint/safetensors';
 import { parseWidths } from '../../graphs/unet';
-import { checkWebGpuGraph } from '../gpu-limits';
+import { checkWebGpuGraph } from '../engine/gpu-limits';
 import { buildBenchGraph } from './graphs';
 import type { BenchSpec, ChildJob } from './spec';
 

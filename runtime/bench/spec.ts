@@ -1,5 +1,5 @@
 import type { Widths } from '../../graphs/unet';
-import type { ExecutionProvider } from '../ort';
+import type { ExecutionProvider } from '../engine/ort';
 
 /**
  * What `onnx-train bench` can time. gvsl-train: one GVSL training step (forward + loss + backward + Adam);
@@ -112,14 +112,4 @@ export interface BenchResult {
   gflops_per_s: number;
   nodes: number;
   profile?: { trace: string; top_ops: OpTime[]; top_nodes: ProfileSummary['topNodes'] };
-}
-
-/** `64` or `D,H,W`. */
-export function parseSize(s: string): [number, number, number] {
-  const v = String(s).split(',').map((x) => Number(x.trim()));
-  const size = v.length === 1 ? [v[0], v[0], v[0]] : v;
-  if (size.length !== 3 || size.some((x) => !Number.isInteger(x) || x < 4)) {
-    throw new Error(`--size needs D,H,W (or one number for a cube) of integers >= 4, got '${s}'`);
-  }
-  return size as [number, number, number];
 }

@@ -31,11 +31,6 @@ export function typedFromBytes(dtype: DType, bytes: Uint8Array, bf16 = false): T
   return out;
 }
 
-/** The bytes of a typed array (a view, no copy). */
-export function bytesOf(data: TypedArray): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
 /** The typed-array class each dtype is stored in (float16 as raw Uint16 bits, bool as Uint8). */
 export function storageMatches(dtype: DType, data: TypedArray): boolean {
   switch (dtype) {

@@ -2,4 +2,4 @@
 export * from './load';
 export { loadPth, readPth, readPthContent, WRAPPER_KEYS, type PthContent } from './pth';
 export { loadSafetensors, readSafetensors, saveSafetensors, writeSafetensors, type SafetensorsContent } from './safetensors';
-export { loadModelWeights, type LoadedWeights } from '../weights';
+export { loadModelWeights, type LoadedWeights } from './weights';

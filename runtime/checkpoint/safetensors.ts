@@ -5,9 +5,10 @@
  */
 import * as fs from 'node:fs';
 import { BYTES, type DType } from '../../sdk/dtype';
-import { writeFileAtomic } from '../../sdk/export';
+import { writeFileAtomic } from '../../sdk/bytes';
 import type { NamedArray, StateDict } from '../../sdk/state';
-import { bytesOf, CheckpointError, checkedNumel, storageMatches, typedFromBytes } from './bytes';
+import { bytesOf } from '../../sdk/bytes';
+import { CheckpointError, checkedNumel, storageMatches, typedFromBytes } from './bytes';
 
 const DTYPE_OF_ST: Record<string, DType> = {
   F32: 'float32', F64: 'float64', F16: 'float16', I64: 'int64', I32: 'int32', U8: 'uint8', BOOL: 'bool',

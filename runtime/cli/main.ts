@@ -1,6 +1,7 @@
-import type { Argv } from 'yargs';
-import { BuildError } from '../../sdk/errors';
-import { UserError } from './errors';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { BuildError, ParameterError } from '../../sdk/errors';
+import { UserError } from '../engine/errors';
+import { inputError } from './options';
 
 /** A subcommand: registered on the yargs parser by `main`. */
 export interface Command {
@@ -8,6 +9,19 @@ export interface Command {
   describe: string;
   builder: (y: Argv) => Argv<any>;
   handler: (args: any) => Promise<void> | void;
+}
+
+/**
+ * A subcommand whose handler takes the arguments yargs infers from its builder (camelCase names included), so
+ * the option types are written once, in the builder.
+ */
+export function defineCommand<T>(c: {
+  command: string;
+  describe: string;
+  builder: (y: Argv) => Argv<T>;
+  handler: (args: ArgumentsCamelCase<T>) => Promise<void> | void;
+}): Command {
+  return c;
 }
 
 const COMMANDS: Command[] = [];
@@ -42,8 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     await y.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof UserError || e instanceof BuildError) {
-      process.stderr.write(`onnx-train: ${e.message}\n`);
+    if (e instanceof UserError || e instanceof BuildError || e instanceof ParameterError) {
+      process.stderr.write(`onnx-train: ${inputError(e).message}\n`);
       return 1;
     }
     throw e;

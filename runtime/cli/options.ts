@@ -1,3 +1,70 @@
+import * as path from 'node:path';
+import type { Argv } from 'yargs';
+import { ParameterError } from '../../sdk/errors';
+import { PRESETS } from '../data/normalize';
+import { UserError } from '../engine/errors';
+import { EXECUTION_PROVIDERS } from '../engine/ort';
+import type { RunOptions } from '../engine/run';
+
 /** yargs options shared by every command that runs ONNX Runtime. */
-export const epOption = { choices: ['cpu', 'webgpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' };
+export const epOption = { choices: EXECUTION_PROVIDERS, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' };
 export const threadsOption = { type: 'number', describe: 'intra-op threads (default: all cores)' } as const;
+/** The intensity presets (runtime/data's PRESETS). */
+export const normalizeChoices = PRESETS;
+
+/** The flag that sets each model parameter a ParameterError names (graphs/ speaks of parameters, the CLI of flags). */
+const FLAG_OF: Record<string, string> = { widths: '--chan', shape: '--shape', size: '--size' };
+
+/**
+ * An error met while reading the user's input, as the one-line UserError the CLI prints: a ParameterError
+ * speaks of the parameter's flag; any other error keeps its message.
+ */
+export function inputError(e: unknown): UserError {
+  if (e instanceof UserError) return e;
+  if (e instanceof ParameterError && FLAG_OF[e.parameter]) return new UserError(`${FLAG_OF[e.parameter]} ${e.requirement}`);
+  return new UserError((e as Error).message);
+}
+
+/** Runs `parse` (a parse or check of user input); its errors become inputError's one-line UserErrors. */
+export function parseInput<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    throw inputError(e);
+  }
+}
+
+export function positiveInt(flag: string, v: number): number {
+  if (!(Number.isInteger(v) && v > 0)) throw new UserError(`--${flag} must be a positive integer, got ${v}`);
+  return v;
+}
+
+export function nonNegativeInt(flag: string, v: number): number {
+  if (!(Number.isInteger(v) && v >= 0)) throw new UserError(`--${flag} must be a non-negative integer, got ${v}`);
+  return v;
+}
+
+/** The options every training run (pretrain, finetune) takes: where it writes, how it resumes, how ONNX Runtime runs. */
+export function trainingRunOptions<T>(y: Argv<T>, kind: 'pretrain' | 'finetune') {
+  return y
+    .option('save-every', { type: 'number', default: 100, describe: 'checkpoint every N steps (and at the end, and on Ctrl-C)' })
+    .option('resume', {
+      type: 'string',
+      describe: kind === 'pretrain' ? 'continue the run in this folder from its checkpoint (same data order and augmentations)' : 'continue the run in this folder from its checkpoint',
+    })
+    .option('out', { type: 'string', describe: `run folder (default runs/${kind}-<date>)` })
+    .option('ep', epOption)
+    .option('threads', threadsOption)
+    .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: plain malloc per tensor; at 64³ it now needs more memory than the arena and is slower, see docs/performance.md)" })
+    .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON line of metrics per step on stdout' });
+}
+
+/** The RunOptions of a training command's arguments: a resumed run writes into its own folder, a new one into runs/<kind>-<date>. */
+export function runOptionsOf(
+  a: { resume?: string; out?: string; ep: RunOptions['ep']; threads?: number; arena: boolean; quiet: boolean; json: boolean },
+  kind: 'pretrain' | 'finetune',
+): RunOptions {
+  const out = a.resume ?? a.out ?? path.join('runs', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  return { out, ep: a.ep, threads: a.threads, noArena: !a.arena, quiet: a.quiet, json: a.json };
+}

@@ -1,5 +1,5 @@
-import { loadCheckpoint } from '../pretrain/checkpoint';
-import { UserError } from './errors';
+import { loadCheckpoint } from '../engine/checkpoint';
+import { UserError } from '../engine/errors';
 
 /** The checkpoint `--resume DIR` names, or one line saying why it cannot be resumed. */
 export function resumeCheckpoint<C>(dir: string): ReturnType<typeof loadCheckpoint<C>> {

@@ -1,4 +1,4 @@
-import { UserError } from '../cli/errors';
+import { UserError } from '../engine/errors';
 
 /**
  * A problem with input data (unreadable, truncated or unsupported file, NaN voxels, too few volumes). It is a

@@ -1,6 +1,6 @@
 import type { NamedArray } from '../../sdk/state';
 import { cropAt, randomCrop, voxelCount } from '../data';
-import { type Batch, type BatchMaker, stepRng } from '../pretrain/batches';
+import { type Batch, type BatchMaker, stepRng } from '../engine/batches';
 import type { FinetuneConfig } from './config';
 import { loadPair, type LabelledVolume } from './data';
 
@@ -25,7 +25,7 @@ export function makeSegBatch(vols: readonly LabelledVolume[], cfg: Pick<Finetune
   return { image: arr(image), label: arr(label) };
 }
 
-/** Loads and prepares the training pairs once; the data worker's entry (see pretrain/batches.ts BatchTask). */
+/** Loads and prepares the training pairs once; the data worker's entry (see runtime/engine/batches.ts BatchTask). */
 export function batchMaker(cfg: FinetuneConfig, warn: (m: string) => void): BatchMaker {
   const vols = cfg.train.map((p) => loadPair(p, cfg));
   if (!vols.some((v) => v.image.dims.every((d, i) => d >= cfg.size[i]))) {

@@ -1,5 +1,6 @@
 import type { SegMode } from '../../graphs/seg';
-import type { PretrainConfig } from '../pretrain/config';
+import type { NormalizePreset } from '../data/normalize';
+import type { SegModelInfo } from '../engine/seg-predictor';
 
 /** An image and its label map (same voxel grid), as resolved paths. */
 export interface LabelledPair {
@@ -22,7 +23,7 @@ export interface FinetuneConfig {
   seed: number;
   /** Weight of cross-entropy added to the Dice loss (0: Dice only, as the official code). */
   ceWeight: number;
-  normalize: PretrainConfig['normalize'];
+  normalize: NormalizePreset['preset'];
   /** Target spacing in mm (omitted: keep each volume's). */
   spacing?: number;
   saveEvery: number;
@@ -33,14 +34,8 @@ export interface FinetuneConfig {
   weights?: string;
 }
 
-/** Preprocessing and geometry a segmentation model needs at inference (stored in seg.onnx's metadata). */
-export interface SegModelInfo {
-  classes: number;
-  /** The window (training crop) size. */
-  size: [number, number, number];
-  normalize: FinetuneConfig['normalize'];
-  spacing?: number;
-}
+/** SegModelInfo of a fine-tuning run's configuration. */
+export const infoOf = (cfg: FinetuneConfig): SegModelInfo => ({ classes: cfg.classes, size: cfg.size, normalize: cfg.normalize, spacing: cfg.spacing });
 
 export const FINETUNE_DEFAULTS = {
   size: [32, 32, 32] as [number, number, number],

@@ -1,21 +1,19 @@
 import * as path from 'node:path';
 import { buildSegGraph, buildSegTrainGraph, SegNet } from '../../graphs/seg';
 import { parseWidths } from '../../graphs/unet';
-import { saveModel, writeFileAtomic } from '../../sdk/export';
+import { writeFileAtomic } from '../../sdk/bytes';
+import { saveModel } from '../../sdk/export';
 import type { StateDict } from '../../sdk/state';
-import { UserError } from '../cli/errors';
-import { type BatchSource, inlineSource, workerScript, workerSource } from '../pretrain/batches';
-import { loadCheckpoint, saveCheckpoint } from '../pretrain/checkpoint';
-import type { RunOptions } from '../pretrain/config';
-import { trainLoop } from '../pretrain/loop';
-import { lossPlotSvg } from '../pretrain/progress';
-import { checkExecutionProvider, ensureWritable, startRunTrainer } from '../pretrain/run';
+import { loadCheckpoint, saveCheckpoint } from '../engine/checkpoint';
+import { trainLoop } from '../engine/loop';
+import { lossPlotSvg } from '../engine/progress';
+import { beginRun, openRunData, type RunOptions, withRunTrainer, writeRunFiles } from '../engine/run';
+import { BEST_FILE, SEG_INFO_KEY, SegPredictor } from '../engine/seg-predictor';
+import { argmaxChannels } from '../engine/sliding-window';
 import { batchMaker } from './batches';
-import type { FinetuneConfig } from './config';
+import { type FinetuneConfig, infoOf } from './config';
 import { loadPair, type LabelledVolume } from './data';
 import { diceScores, finiteMean, meanPerClass } from './dice';
-import { argmaxChannels } from './sliding-window';
-import { BEST_FILE, infoOf, SEG_INFO_KEY, SegPredictor } from './predict';
 import { loadBackbone } from './weights';
 
 /** The best validation score so far (kept in the checkpoint's extra, so a resumed run knows it). */
@@ -56,17 +54,9 @@ async function validate(predictor: SegPredictor, vols: readonly LabelledVolume[]
  * and, at the end, seg.onnx (the best model, preprocessing in its metadata).
  */
 export async function finetune(cfg: FinetuneConfig, opts: RunOptions, resume?: { state: StateDict; step: number; extra?: Record<string, unknown> }): Promise<FinetuneResult> {
-  const t0 = performance.now();
-  const dir = path.resolve(opts.out);
-  ensureWritable(dir);
-  checkExecutionProvider(opts.ep);
-  const log = (m: string) => {
-    if (!opts.quiet) process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${m}\n`);
-  };
-  const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
-  const model = new SegNet(cfg.classes, parseWidths(cfg.chan));
   const startStep = resume?.step ?? 0;
-  if (startStep >= cfg.steps) throw new UserError(`the checkpoint is at step ${startStep} and --steps is ${cfg.steps}: nothing to do (raise --steps)`);
+  const { dir, t0, log, warn } = beginRun(opts, startStep, cfg.steps);
+  const model = new SegNet(cfg.classes, parseWidths(cfg.chan));
 
   let state: StateDict;
   if (resume) state = resume.state;
@@ -79,28 +69,22 @@ export async function finetune(cfg: FinetuneConfig, opts: RunOptions, resume?: {
     } else if (cfg.mode === 'linear') warn('linear mode without --weights: the frozen backbone is a random initialisation');
   }
   const val = cfg.val.map((p) => loadPair(p, cfg));
-  const useWorkers = (opts.workers ?? workerScript() !== null) && workerScript() !== null;
-  const source: BatchSource = useWorkers
-    ? await workerSource({ module: path.join(__dirname, 'batches.js'), cfg }, startStep + 1, cfg.steps, warn)
-    : inlineSource(batchMaker(cfg, warn));
+  const data = await openRunData(opts, path.join(__dirname, 'batches.js'), cfg, batchMaker, startStep + 1, cfg.steps, warn);
 
-  writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   const { graph, step: ts, terms } = buildSegTrainGraph(model, [cfg.batch, 1, ...cfg.size], { mode: cfg.mode, ceWeight: cfg.ceWeight });
-  const trainFile = path.join(dir, 'train.onnx');
-  saveModel(graph, trainFile, { params: 'inputs' });
+  const trainFile = writeRunFiles(dir, cfg, graph);
   const trained = ts.trained.reduce((n, k) => n + model.paramSpecs().get(k)!.shape.reduce((a, b) => a * b, 1), 0);
   log(`segmentation ${cfg.mode}: ${cfg.classes} classes, ${trained.toLocaleString('en')} of ${model.numParameters().toLocaleString('en')} parameters trained, widths ${cfg.chan.join(',')}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.train.length} training / ${cfg.val.length} validation volumes, ep ${opts.ep}`);
 
   const predictor = val.length ? await SegPredictor.fromModel(model, infoOf(cfg), { ep: opts.ep, threads: opts.threads }) : null;
-  const trainer = await startRunTrainer(trainFile, state, opts, startStep, useWorkers, source);
   const paramsOf = (s: StateDict): StateDict => new Map([...s].filter(([k]) => model.paramSpecs().has(k)));
   let best = (resume?.extra?.best as Best | undefined) ?? null;
   const bestFile = path.join(dir, BEST_FILE);
   const saveBest = (params: StateDict, b: Best | null, step: number) => saveCheckpoint(dir, params, { config: cfg, step, extra: { best: b } }, BEST_FILE);
   const valTerms = ['val_dice', ...Array.from({ length: cfg.classes - 1 }, (_, i) => `val_dice_${i + 1}`)];
-  try {
+  return withRunTrainer(trainFile, state, opts, startStep, data, {}, async (trainer) => {
     const r = await trainLoop({
-      dir, trainer, source, startStep, steps: cfg.steps, lr: cfg.lr, terms, saveEvery: cfg.saveEvery,
+      dir, trainer, source: data.source, startStep, steps: cfg.steps, lr: cfg.lr, terms, saveEvery: cfg.saveEvery,
       quiet: opts.quiet, json: opts.json, resumed: !!resume, t0,
       save: (s, step) => saveCheckpoint(dir, s, { config: cfg, step, extra: { best } }),
       afterStep: async (step, host) => {
@@ -131,11 +115,9 @@ export async function finetune(cfg: FinetuneConfig, opts: RunOptions, resume?: {
     }
     return {
       dir, checkpoint: r.checkpoint, best: bestFile, segOnnx, step: r.step, status: r.interrupted ? 'interrupted' : 'done',
-      bestScore: best, dataWait: source.waited, seconds: (performance.now() - t0) / 1000,
+      bestScore: best, dataWait: data.source.waited, seconds: (performance.now() - t0) / 1000,
     };
-  } finally {
-    await trainer.release();
+  }, async () => {
     await predictor?.release();
-    await source.close();
-  }
+  });
 }

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import { isBackbone, type SegNet } from '../../graphs/seg';
 import type { StateDict } from '../../sdk/state';
 import { formatLoadReport, loadWeights, matchStateDict } from '../checkpoint/load';
-import { UserError } from '../cli/errors';
-import { checkpointFile } from '../pretrain/checkpoint';
+import { UserError } from '../engine/errors';
+import { checkpointFile } from '../engine/checkpoint';
 
 /**
  * The backbone (`unet.*`) weights for `model` from a GVSL checkpoint: a pre-training run folder or its

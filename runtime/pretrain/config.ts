@@ -1,6 +1,6 @@
 import type { Geometry } from '../../graphs/gvsl';
+import type { NormalizePreset } from '../data/normalize';
 import { OFFICIAL_WIDTHS } from '../../graphs/unet';
-import type { ExecutionProvider } from '../ort';
 
 /** Everything that defines a pre-training run; stored in every checkpoint so `--resume` rebuilds it. */
 export interface PretrainConfig {
@@ -20,7 +20,7 @@ export interface PretrainConfig {
   steps: number;
   seed: number;
   lossWeights: { ncc: number; mse: number; smooth: number };
-  normalize: 'ct-official' | 'ct-hu' | 'mr-percentile';
+  normalize: NormalizePreset['preset'];
   /** Target spacing in mm (omitted: keep each volume's). */
   spacing?: number;
   saveEvery: number;
@@ -33,24 +33,6 @@ export interface PretrainConfig {
   officialAugment: boolean;
   /** Starting weights (.safetensors / .pth), if any. */
   weights?: string;
-}
-
-/** Runtime options that may change between a run and its resumption. */
-export interface RunOptions {
-  out: string;
-  ep: ExecutionProvider;
-  threads?: number;
-  /** Turn ORT's CPU memory arena off (`--no-arena`; slower, and no memory saving at 64³ since the third memory round: docs/performance.md). */
-  noArena?: boolean;
-  quiet: boolean;
-  json: boolean;
-  /** Use worker threads for data and training (default true when the compiled build is present). */
-  workers?: boolean;
-}
-
-/** The geometry of a stored run config (configs written before the field existed are `exact`). */
-export function configGeometry(cfg: Partial<PretrainConfig>): Geometry {
-  return cfg.geometry ?? 'exact';
 }
 
 export const OFFICIAL_DEFAULTS = { lr: 1e-4, batch: 1, size: [64, 64, 64] as [number, number, number], chan: [...OFFICIAL_WIDTHS] };

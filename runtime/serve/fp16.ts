@@ -1,6 +1,6 @@
 import { onnx } from '../../sdk/onnx/generated/onnx';
 import { toHalf } from '../../sdk/half';
-import { cloneOnnx, type OnnxModel, type OnnxNode, type OnnxValueInfo } from './onnx-file';
+import { cloneOnnx, type OnnxModel, type OnnxNode, type OnnxValueInfo } from '../engine/onnx-file';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;

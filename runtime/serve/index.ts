@@ -7,7 +7,7 @@ export { centredGrid, fitSpacing, resampleOnto, type GridFit, type VectorVolume 
 export { convertToFloat16, FLOAT16_MODULES, type Float16Options } from './fp16';
 export { affineVoxelMap, displacementField, type Geometry, warpThroughField, worldAffine } from './mapping';
 export { GvslModel, loadModel, type FeaturesResult, type LoadOptions, type RegisterOptions, type Timings } from './model';
-export { encodeOnnx, initializerArrays, ioInfo, readOnnx, saveOnnx, type OnnxModel } from './onnx-file';
+export { encodeOnnx, initializerArrays, ioInfo, readOnnx, saveOnnx, type OnnxModel } from '../engine/onnx-file';
 export { finishRegistration, magnitude, prepareVolumes, type Fit, type GridSpec, type PrepareOptions, type RegistrationResult } from './pipeline';
 export { openSource, widthsFromWeights, type ModelSource } from './source';
 export { writeRegistration, type WrittenFiles } from './write';

@@ -1,4 +1,4 @@
-import { UserError } from '../cli/errors';
+import { UserError } from '../engine/errors';
 import { normalize, type NormalizePreset } from '../data/normalize';
 import { reorient } from '../data/orient';
 import { label, type Dims3, type Volume } from '../data/volume';

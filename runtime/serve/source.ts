@@ -1,16 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Geometry, GVSL } from '../../graphs/gvsl';
+import { configGeometry, type Geometry, GVSL } from '../../graphs/gvsl';
 import { parseWidths, type Widths } from '../../graphs/unet';
 import type { StateDict } from '../../sdk/state';
 import { loadWeights } from '../checkpoint/load';
-import { UserError } from '../cli/errors';
+import { UserError } from '../engine/errors';
 import { presetFromName, type NormalizePreset } from '../data/normalize';
 import type { Dims3 } from '../data/volume';
-import { CHECKPOINT_FILE, CHECKPOINT_FORMAT } from '../pretrain/checkpoint';
-import { configGeometry, type PretrainConfig } from '../pretrain/config';
-import { loadModelWeights } from '../weights';
-import { decodeOnnx, encodeModel, initializerArrays, ioInfo, readOnnx } from './onnx-file';
+import { CHECKPOINT_FILE, CHECKPOINT_FORMAT } from '../engine/checkpoint';
+import { loadModelWeights } from '../checkpoint/weights';
+import { decodeOnnx, encodeModel, initializerArrays, ioInfo, readOnnx } from '../engine/onnx-file';
 
 /** Graph kinds the serving API runs (segmentation models go through runtime/finetune's SegPredictor). */
 export type GraphKind = 'gvsl' | 'unet';
@@ -64,18 +63,27 @@ export function openSource(source: string, opts: SourceOptions = {}): ModelSourc
   return openCheckpoint(source, opts);
 }
 
-function readConfig(dir: string): PretrainConfig | null {
+/** The fields of a run's config.json (runtime/pretrain's PretrainConfig, runtime/finetune's FinetuneConfig) that serving reads. */
+interface StoredRunConfig {
+  chan: number[];
+  size: Dims3;
+  spacing?: number;
+  normalize?: NormalizePreset['preset'];
+  geometry?: Geometry;
+}
+
+function readConfig(dir: string): StoredRunConfig | null {
   const f = path.join(dir, 'config.json');
   if (!fs.existsSync(f)) return null;
   try {
-    const c = JSON.parse(fs.readFileSync(f, 'utf8')) as PretrainConfig;
+    const c = JSON.parse(fs.readFileSync(f, 'utf8')) as StoredRunConfig;
     return Array.isArray(c.chan) && Array.isArray(c.size) ? c : null;
   } catch {
     return null;
   }
 }
 
-function fromConfig(c: PretrainConfig | null): Pick<ModelSource, 'size' | 'spacing' | 'normalize'> {
+function fromConfig(c: StoredRunConfig | null): Pick<ModelSource, 'size' | 'spacing' | 'normalize'> {
   if (!c) return {};
   return { size: [...c.size] as Dims3, spacing: c.spacing, normalize: c.normalize ? presetFromName(c.normalize) : undefined };
 }
@@ -124,7 +132,7 @@ function segSource(file: string): ModelSource {
   return { name: file, graphs: [], weights: null, chan: null, backboneOnly: false, geometry: 'exact', seg: file, notes: [] };
 }
 
-function openOnnx(file: string, cfg: PretrainConfig | null, opts: SourceOptions): ModelSource {
+function openOnnx(file: string, cfg: StoredRunConfig | null, opts: SourceOptions): ModelSource {
   const model = readOnnx(file);
   const { inputs, outputs } = ioInfo(model);
   const names = (xs: { name: string }[]) => new Set(xs.map((x) => x.name));
@@ -168,7 +176,7 @@ function openCheckpoint(file: string, opts: SourceOptions): ModelSource {
     throw new UserError(`${file}: ${(e as Error).message}`);
   }
   if (loaded.metadata.format === CHECKPOINT_FORMAT) {
-    const cfg = JSON.parse(loaded.metadata.config) as PretrainConfig & { classes?: number };
+    const cfg = JSON.parse(loaded.metadata.config) as StoredRunConfig & { classes?: number };
     if (typeof cfg.classes === 'number') return segSource(file);
     const chan = parseChan(cfg.chan, file);
     const geometry = opts.geometry ?? configGeometry(cfg);

@@ -1,7 +1,7 @@
 import type { Graph } from '../../sdk/graph';
 import { exportModel, type ExportOptions } from '../../sdk/export';
 import type { NamedArray } from '../../sdk/state';
-import { createSession, runSession, type SessionOptions } from '../../runtime/ort';
+import { createSession, runSession, type SessionOptions } from '../../runtime/engine/ort';
 import { recordModel } from './onnx-checker';
 
 /** Exports `g`, runs it once in onnxruntime-node on the CPU, and returns its outputs. */

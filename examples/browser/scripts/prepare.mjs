@@ -23,7 +23,7 @@ if (!fs.existsSync(dist('runtime/cli/index.js'))) {
   console.error('examples/browser: the TypeScript build is missing; run `npm run build` first');
   process.exit(1);
 }
-const { readOnnx, saveOnnx, ioInfo } = require(dist('runtime/serve/onnx-file.js'));
+const { readOnnx, saveOnnx, ioInfo } = require(dist('runtime/engine/onnx-file.js'));
 const { convertToFloat16 } = require(dist('runtime/serve/fp16.js'));
 const { docGeometry } = require(dist('runtime/serve/source.js'));
 

@@ -65,7 +65,7 @@ function session(base: string, ep: 'webgpu' | 'wasm', fp16: boolean): Promise<or
     s = (async () => {
       const bytes = await fetchBytes(new URL(fp16 ? 'model/gvsl-fp16.onnx' : 'model/gvsl.onnx', base).href, (f) => progress('downloading the model', 0.05 + 0.25 * f));
       progress('creating the ONNX Runtime session', 0.32);
-      // NOTE: NCHW on WebGPU, as in Node (runtime/ort.ts): no layout Transposes inserted around the warps.
+      // NOTE: NCHW on WebGPU, as in Node (runtime/engine/ort.ts): no layout Transposes inserted around the warps.
       const providers = ep === 'webgpu' ? [{ name: 'webgpu', preferredLayout: 'NCHW' } as ort.InferenceSession.ExecutionProviderConfig] : ['wasm'];
       return ort.InferenceSession.create(bytes, { executionProviders: providers, graphOptimizationLevel: 'all' });
     })();

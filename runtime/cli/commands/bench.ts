@@ -1,43 +1,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { parseSize } from '../../../graphs/build';
 import { parseWidths } from '../../../graphs/unet';
 import { formatSummary } from '../../bench/format';
 import { runBenchmark } from '../../bench/run';
-import { BENCH_MODELS, type BenchSpec, parseSize } from '../../bench/spec';
-import { checkExecutionProvider } from '../../pretrain/run';
-import { UserError } from '../errors';
-import type { Command } from '../main';
-import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../gpu-limits';
-import { epOption, threadsOption } from '../options';
+import { BENCH_MODELS, type BenchSpec } from '../../bench/spec';
+import { checkExecutionProvider } from '../../engine/ort';
+import { UserError } from '../../engine/errors';
+import { type Command, defineCommand } from '../main';
+import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../engine/gpu-limits';
+import { epOption, inputError, nonNegativeInt, positiveInt, threadsOption } from '../options';
 
-interface Args {
-  model: BenchSpec['model'];
-  size: string;
-  chan: string;
-  batch: number;
-  classes: number;
-  ep: BenchSpec['ep'];
-  maxBufferMib?: number;
-  warmup: number;
-  runs: number;
-  threads?: number;
-  arena: boolean;
-  profile: boolean;
-  profileDir: string;
-  seed: number;
-}
-
-function positiveInt(name: string, v: number): number {
-  if (!(Number.isInteger(v) && v > 0)) throw new UserError(`--${name} must be a positive integer, got ${v}`);
-  return v;
-}
-
-function nonNegativeInt(name: string, v: number): number {
-  if (!(Number.isInteger(v) && v >= 0)) throw new UserError(`--${name} must be a non-negative integer, got ${v}`);
-  return v;
-}
-
-export const benchCommand: Command = {
+export const benchCommand: Command = defineCommand({
   command: 'bench',
   describe: 'Time a GVSL graph (training step, inference or backbone) with ONNX Runtime; prints one JSON line',
   builder: (y) =>
@@ -56,7 +30,7 @@ export const benchCommand: Command = {
       .option('profile', { type: 'boolean', default: false, describe: "write ONNX Runtime's per-node profile and print the top ops by time" })
       .option('profile-dir', { type: 'string', default: '.', describe: 'folder for the profile trace' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the weights and input noise' }),
-  async handler(a: Args) {
+  async handler(a) {
     setMaxBufferMiB(a.maxBufferMib);
     let spec: BenchSpec;
     try {
@@ -75,7 +49,7 @@ export const benchCommand: Command = {
         seed: a.seed,
       };
     } catch (e) {
-      throw e instanceof UserError ? e : new UserError((e as Error).message);
+      throw inputError(e);
     }
     if (spec.classes < 2) throw new UserError(`--classes must be at least 2 (background + 1), got ${spec.classes}`);
     if (spec.profileDir && !fs.statSync(spec.profileDir, { throwIfNoEntry: false })?.isDirectory()) {
@@ -89,4 +63,4 @@ export const benchCommand: Command = {
     process.stdout.write(JSON.stringify(result) + '\n');
     process.stderr.write(formatSummary(result, profile) + '\n');
   },
-};
+});

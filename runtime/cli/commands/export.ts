@@ -6,28 +6,15 @@ import { exportModel, saveModel } from '../../../sdk/export';
 import type { StateDict } from '../../../sdk/state';
 import { saveSafetensors } from '../../checkpoint/safetensors';
 import { convertToFloat16 } from '../../serve/fp16';
-import { decodeOnnx, saveOnnx } from '../../serve/onnx-file';
-import { loadModelWeights } from '../../weights';
-import { UserError } from '../errors';
-import type { Command } from '../main';
+import { decodeOnnx, saveOnnx } from '../../engine/onnx-file';
+import { loadModelWeights } from '../../checkpoint/weights';
+import { UserError } from '../../engine/errors';
+import { type Command, defineCommand } from '../main';
+import { parseInput } from '../options';
 
 export const MODELS = ['gvsl', 'gvsl-train', 'unet'] as const;
 
-interface Args {
-  model: (typeof MODELS)[number];
-  chan: string;
-  shape: string;
-  geometry: Geometry;
-  weights?: string;
-  out: string;
-  withGrads: boolean;
-  externalData: boolean;
-  fp16: boolean;
-  opset: number;
-  seed: number;
-}
-
-export const exportCommand: Command = {
+export const exportCommand: Command = defineCommand({
   command: 'export',
   describe: 'Export a GVSL graph (inference, backbone or training step) to ONNX',
   builder: (y) =>
@@ -43,15 +30,9 @@ export const exportCommand: Command = {
       .option('fp16', { type: 'boolean', default: false, describe: 'gvsl/unet: float16 weights and compute in the network (U-Net, heads), warps and affine matrix in float32, inputs and outputs float32 (for WebGPU; see the README, "Deployment exports")' })
       .option('opset', { type: 'number', default: 17, describe: 'target ONNX opset (13..21)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the initialisation when no --weights are given' }),
-  async handler(a: Args) {
-    let chan;
-    let shape;
-    try {
-      chan = parseWidths(a.chan);
-      shape = parseShape(a.shape);
-    } catch (e) {
-      throw new UserError((e as Error).message);
-    }
+  async handler(a) {
+    const chan = parseInput(() => parseWidths(a.chan));
+    const shape = parseInput(() => parseShape(a.shape));
     const model = new GVSL(shape[1], chan, { geometry: a.geometry });
     let weights: StateDict;
     if (a.weights) {
@@ -94,4 +75,4 @@ export const exportCommand: Command = {
     const m = saveModel(g, a.out, { weights, opset: a.opset, externalData: a.externalData, docString: a.model === 'gvsl' ? gvslDocString(model) : undefined });
     console.log(`wrote ${a.out} (${m.nodeCount} nodes${a.externalData ? `, weights in ${path.basename(a.out)}.data` : ''})`);
   },
-};
+});

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { parseSize } from '../../../graphs/build';
 import { SegNet } from '../../../graphs/seg';
 import { OFFICIAL_WIDTHS, parseWidths } from '../../../graphs/unet';
 import { Rng } from '../../../sdk/nn/rng';
@@ -6,46 +7,11 @@ import { type FinetuneConfig, FINETUNE_DEFAULTS, type LabelledPair } from '../..
 import { pairFiles, stemOf } from '../../finetune/data';
 import { finetune } from '../../finetune/run';
 import { backboneWidths } from '../../finetune/weights';
-import { formatDuration } from '../../pretrain/progress';
-import { UserError } from '../errors';
+import { formatDuration } from '../../engine/progress';
+import { UserError } from '../../engine/errors';
 import { resumeCheckpoint } from '../resume';
-import type { Command } from '../main';
-import { parseSize } from './pretrain';
-import { epOption, threadsOption } from '../options';
-
-interface Args {
-  images?: string;
-  labels?: string;
-  classes?: number;
-  mode: 'finetune' | 'linear';
-  weights?: string;
-  val?: string[];
-  valFraction: number;
-  valEvery: number;
-  size?: string;
-  batch: number;
-  chan?: string;
-  lr: number;
-  steps?: number;
-  seed: number;
-  ceWeight: number;
-  normalize: FinetuneConfig['normalize'];
-  spacing?: number;
-  saveEvery: number;
-  overlap: number;
-  resume?: string;
-  out?: string;
-  ep: 'cpu' | 'webgpu' | 'cuda';
-  threads?: number;
-  arena: boolean;
-  quiet: boolean;
-  json: boolean;
-}
-
-const positiveInt = (name: string, v: number) => {
-  if (!(Number.isInteger(v) && v > 0)) throw new UserError(`--${name} must be a positive integer, got ${v}`);
-  return v;
-};
+import { type Command, defineCommand } from '../main';
+import { normalizeChoices, parseInput, positiveInt, runOptionsOf, trainingRunOptions } from '../options';
 
 /** The validation split: the images named by --val, else a seeded random --val-fraction of them (at least one). */
 export function splitPairs(pairs: LabelledPair[], val: string[] | undefined, fraction: number, seed: number): { train: LabelledPair[]; val: LabelledPair[] } {
@@ -70,11 +36,11 @@ export function splitPairs(pairs: LabelledPair[], val: string[] | undefined, fra
   return { train: pairs.filter((_, i) => !picked.has(i)), val: pairs.filter((_, i) => picked.has(i)) };
 }
 
-export const finetuneCommand: Command = {
+export const finetuneCommand: Command = defineCommand({
   command: 'finetune',
   describe: 'Segmentation training on labelled volumes from a GVSL backbone: fine-tune every weight, or train only the head (--mode linear)',
   builder: (y) =>
-    y
+    trainingRunOptions(y, 'finetune')
       .option('images', { type: 'string', describe: 'folder of images (.nii/.nii.gz)' })
       .option('labels', { type: 'string', describe: 'folder of label maps, same file names, on the images\' voxel grids (values 0..classes-1)' })
       .option('classes', { type: 'number', describe: 'number of classes, background included' })
@@ -90,18 +56,10 @@ export const finetuneCommand: Command = {
       .option('steps', { type: 'number', describe: `total optimizer steps (default ${FINETUNE_DEFAULTS.steps})` })
       .option('seed', { type: 'number', default: 0, describe: 'head initialisation, validation split, crops' })
       .option('ce-weight', { type: 'number', default: 0, describe: 'add this weight × cross-entropy to the Dice loss' })
-      .option('normalize', { choices: ['ct-official', 'ct-hu', 'mr-percentile'] as const, default: 'mr-percentile' as const, describe: 'intensity preset (as pretrain)' })
+      .option('normalize', { choices: normalizeChoices, default: 'mr-percentile' as const, describe: 'intensity preset (as pretrain)' })
       .option('spacing', { type: 'number', describe: 'resample to this isotropic spacing in mm (default: keep)' })
-      .option('save-every', { type: 'number', default: 100, describe: 'checkpoint every N steps (and at the end, and on Ctrl-C)' })
-      .option('overlap', { type: 'number', default: FINETUNE_DEFAULTS.overlap, describe: 'sliding-window overlap of the validation inference' })
-      .option('resume', { type: 'string', describe: 'continue the run in this folder from its checkpoint' })
-      .option('out', { type: 'string', describe: 'run folder (default runs/finetune-<date>)' })
-      .option('ep', epOption)
-      .option('threads', threadsOption)
-      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: plain malloc per tensor; at 64³ it now needs more memory than the arena and is slower, see docs/performance.md)" })
-      .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON line of metrics per step on stdout' }),
-  async handler(a: Args) {
+      .option('overlap', { type: 'number', default: FINETUNE_DEFAULTS.overlap, describe: 'sliding-window overlap of the validation inference' }),
+  async handler(a) {
     let cfg: FinetuneConfig;
     let resume;
     if (a.resume) {
@@ -114,19 +72,12 @@ export const finetuneCommand: Command = {
       if (!(Number.isInteger(a.classes) && a.classes >= 2)) throw new UserError(`--classes counts the background too: an integer >= 2, got ${a.classes}`);
       const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
       let pairs;
-      try {
-        pairs = pairFiles(a.images, a.labels, warn);
-      } catch (e) {
-        throw new UserError((e as Error).message);
-      }
+      pairs = parseInput(() => pairFiles(a.images!, a.labels!, warn));
       const split = splitPairs(pairs, a.val, a.valFraction, a.seed);
       const weights = a.weights ? path.resolve(a.weights) : undefined;
       const chan = a.chan ?? (weights ? backboneWidths(weights).join(',') : OFFICIAL_WIDTHS.join(','));
-      try {
-        new SegNet(a.classes, parseWidths(chan));
-      } catch (e) {
-        throw new UserError((e as Error).message);
-      }
+      const classes = a.classes;
+      parseInput(() => new SegNet(classes, parseWidths(chan)));
       if (!(a.overlap >= 0 && a.overlap < 1)) throw new UserError(`--overlap must be in [0, 1), got ${a.overlap}`);
       if (!(a.lr > 0)) throw new UserError(`--lr must be positive, got ${a.lr}`);
       cfg = {
@@ -134,7 +85,7 @@ export const finetuneCommand: Command = {
         val: split.val,
         classes: a.classes,
         mode: a.mode,
-        size: a.size ? parseSize(a.size) : [64, 64, 64],
+        size: a.size ? parseInput(() => parseSize(a.size!)) : [64, 64, 64],
         batch: positiveInt('batch', a.batch),
         chan: chan.split(',').map(Number),
         lr: a.lr,
@@ -149,8 +100,7 @@ export const finetuneCommand: Command = {
         weights,
       };
     }
-    const out = a.resume ?? a.out ?? path.join('runs', `finetune-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-    const r = await finetune(cfg, { out, ep: a.ep, threads: a.threads, noArena: !a.arena, quiet: a.quiet, json: a.json }, resume);
+    const r = await finetune(cfg, runOptionsOf(a, 'finetune'), resume);
     const score = r.bestScore ? `best validation Dice ${r.bestScore.dice.toFixed(4)} at step ${r.bestScore.step}` : 'no validation set: the last weights are kept';
     const lines = [
       `${r.status === 'done' ? 'finished' : 'interrupted'} at step ${r.step}/${cfg.steps} in ${formatDuration(r.seconds)}; ${score}`,
@@ -161,4 +111,4 @@ export const finetuneCommand: Command = {
     process.stderr.write(lines.join('\n') + '\n');
     if (r.status === 'interrupted') process.exitCode = 130;
   },
-};
+});

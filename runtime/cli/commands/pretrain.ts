@@ -1,59 +1,24 @@
 import * as path from 'node:path';
 import { GEOMETRIES, type Geometry } from '../../../graphs/gvsl';
+import { parseSize } from '../../../graphs/build';
 import { parseWidths } from '../../../graphs/unet';
 import { samplePaths } from '../../data';
-import { configGeometry, type PretrainConfig, SAMPLE_DEFAULTS } from '../../pretrain/config';
-import { formatDuration } from '../../pretrain/progress';
+import { configGeometry } from '../../../graphs/gvsl';
+import { type PretrainConfig, SAMPLE_DEFAULTS } from '../../pretrain/config';
+import { formatDuration } from '../../engine/progress';
 import { pretrain } from '../../pretrain/run';
 import { discoverVolumes } from '../../pretrain/volumes';
-import { UserError } from '../errors';
+import { UserError } from '../../engine/errors';
 import { resumeCheckpoint } from '../resume';
-import type { Command } from '../main';
-import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../gpu-limits';
-import { epOption, threadsOption } from '../options';
+import { type Command, defineCommand } from '../main';
+import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../engine/gpu-limits';
+import { normalizeChoices, parseInput, positiveInt, runOptionsOf, trainingRunOptions } from '../options';
 
-interface Args {
-  data: string[];
-  size?: string;
-  batch: number;
-  chan?: string;
-  geometry?: Geometry;
-  lr?: number;
-  steps?: number;
-  seed: number;
-  wNcc: number;
-  wMse: number;
-  wSmooth: number;
-  normalize: PretrainConfig['normalize'];
-  spacing?: number;
-  saveEvery: number;
-  weights?: string;
-  resume?: string;
-  out?: string;
-  ep: 'cpu' | 'webgpu' | 'cuda';
-  threads?: number;
-  arena: boolean;
-  maxBufferMib?: number;
-  quiet: boolean;
-  json: boolean;
-  augment: boolean;
-  officialAugment?: boolean;
-}
-
-export function parseSize(s: string): [number, number, number] {
-  const v = s.split(',').map(Number);
-  const size = v.length === 1 ? [v[0], v[0], v[0]] : v;
-  if (size.length !== 3 || size.some((x) => !Number.isInteger(x) || x < 4)) {
-    throw new UserError(`--size needs D,H,W (or one number for a cube) of integers >= 4, got '${s}'`);
-  }
-  return size as [number, number, number];
-}
-
-export const pretrainCommand: Command = {
+export const pretrainCommand: Command = defineCommand({
   command: 'pretrain [data..]',
   describe: 'GVSL self-supervised pre-training on unlabelled volumes (default: the bundled brain MR samples)',
   builder: (y) =>
-    y
+    trainingRunOptions(y, 'pretrain')
       .positional('data', { type: 'string', array: true, default: [], describe: '.nii/.nii.gz files, DICOM folders, or folders holding them' })
       .option('size', { type: 'string', describe: 'crop D,H,W (or one number); default 64 (32 on the samples)' })
       .option('batch', { type: 'number', default: 1, describe: 'pairs per step' })
@@ -65,21 +30,13 @@ export const pretrainCommand: Command = {
       .option('w-ncc', { type: 'number', default: 1, describe: 'weight of the NCC registration loss' })
       .option('w-mse', { type: 'number', default: 1, describe: 'weight of the MSE restoration loss' })
       .option('w-smooth', { type: 'number', default: 1, describe: 'weight of the flow smoothness loss' })
-      .option('normalize', { choices: ['ct-official', 'ct-hu', 'mr-percentile'] as const, default: 'mr-percentile' as const, describe: 'intensity preset: ct-official = clip [0,2048]/2048 (official GVSL), ct-hu = HU window, mr-percentile = 0.5–99.5 %' })
+      .option('normalize', { choices: normalizeChoices, default: 'mr-percentile' as const, describe: 'intensity preset: ct-official = clip [0,2048]/2048 (official GVSL), ct-hu = HU window, mr-percentile = 0.5–99.5 %' })
       .option('spacing', { type: 'number', describe: 'resample to this isotropic spacing in mm (default: keep; 3 on the samples)' })
-      .option('save-every', { type: 'number', default: 100, describe: 'checkpoint every N steps (and at the end, and on Ctrl-C)' })
       .option('weights', { type: 'string', describe: 'start from these weights (.safetensors or PyTorch .pth; full GVSL or backbone-only)' })
-      .option('resume', { type: 'string', describe: 'continue the run in this folder from its checkpoint (same data order and augmentations)' })
-      .option('out', { type: 'string', describe: 'run folder (default runs/pretrain-<date>)' })
-      .option('ep', epOption)
-      .option('threads', threadsOption)
-      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: plain malloc per tensor; at 64³ it now needs more memory than the arena and is slower, see docs/performance.md)" })
       .option('max-buffer-mib', MAX_BUFFER_OPTION)
       .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })
-      .option('official-augment', { type: 'boolean', describe: "reproduce the official code's augmentation quirks (default: on with --geometry official, off otherwise)" })
-      .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON line of metrics per step on stdout' }),
-  async handler(a: Args) {
+      .option('official-augment', { type: 'boolean', describe: "reproduce the official code's augmentation quirks (default: on with --geometry official, off otherwise)" }),
+  async handler(a) {
     setMaxBufferMiB(a.maxBufferMib);
     let cfg: PretrainConfig;
     let resume;
@@ -96,20 +53,16 @@ export const pretrainCommand: Command = {
       const samples = a.data.length === 0;
       const volumes = samples ? samplePaths() : discoverVolumes(a.data);
       const chan = a.chan ?? (samples ? SAMPLE_DEFAULTS.chan.join(',') : '32,64,128,256,512,256,128,64,32');
-      try {
-        parseWidths(chan);
-      } catch (e) {
-        throw new UserError((e as Error).message);
-      }
+      parseInput(() => parseWidths(chan));
       const steps = a.steps ?? (samples ? SAMPLE_DEFAULTS.steps : 1000);
-      if (!(Number.isInteger(steps) && steps > 0)) throw new UserError(`--steps must be a positive integer, got ${steps}`);
-      if (!(Number.isInteger(a.batch) && a.batch > 0)) throw new UserError(`--batch must be a positive integer, got ${a.batch}`);
-      if (!(Number.isInteger(a.saveEvery) && a.saveEvery > 0)) throw new UserError(`--save-every must be a positive integer, got ${a.saveEvery}`);
+      positiveInt('steps', steps);
+      positiveInt('batch', a.batch);
+      positiveInt('save-every', a.saveEvery);
       const geometry = a.geometry ?? 'exact';
       cfg = {
         volumes,
         samples,
-        size: a.size ? parseSize(a.size) : samples ? SAMPLE_DEFAULTS.size : [64, 64, 64],
+        size: a.size ? parseInput(() => parseSize(a.size!)) : samples ? SAMPLE_DEFAULTS.size : [64, 64, 64],
         batch: a.batch,
         chan: chan.split(',').map(Number),
         geometry,
@@ -126,8 +79,7 @@ export const pretrainCommand: Command = {
         weights: a.weights ? path.resolve(a.weights) : undefined,
       };
     }
-    const out = a.resume ?? a.out ?? path.join('runs', `pretrain-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-    const r = await pretrain(cfg, { out, ep: a.ep, threads: a.threads, noArena: !a.arena, quiet: a.quiet, json: a.json }, resume);
+    const r = await pretrain(cfg, runOptionsOf(a, 'pretrain'), resume);
     const lines = [
       `${r.status === 'done' ? 'finished' : 'interrupted'} at step ${r.step}/${cfg.steps} in ${formatDuration(r.seconds)} (trainer waited ${r.dataWait.toFixed(1)} s for data)`,
       `checkpoint: ${r.checkpoint}`,
@@ -137,4 +89,4 @@ export const pretrainCommand: Command = {
     process.stderr.write(lines.join('\n') + '\n');
     if (r.status === 'interrupted') process.exitCode = 130;
   },
-};
+});

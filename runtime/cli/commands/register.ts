@@ -1,33 +1,17 @@
 import * as fs from 'node:fs';
-import { GEOMETRIES, type Geometry } from '../../../graphs/gvsl';
+import { parseSize } from '../../../graphs/build';
+import { GEOMETRIES } from '../../../graphs/gvsl';
 import { loadVolume, presetFromName } from '../../data';
-import { parseSize } from './pretrain';
 import { loadModel } from '../../serve/model';
 import { writeRegistration } from '../../serve/write';
-import { UserError } from '../errors';
-import type { Command } from '../main';
-import { epOption, threadsOption } from '../options';
-
-interface Args {
-  fixed: string;
-  moving: string;
-  model: string;
-  out: string;
-  fit: 'resample' | 'none';
-  normalize?: 'ct-official' | 'ct-hu' | 'mr-percentile' | 'none';
-  size?: string;
-  spacing?: number;
-  chan?: string;
-  geometry?: Geometry;
-  warpOriginal: boolean;
-  ep: 'cpu' | 'webgpu' | 'cuda';
-  threads?: number;
-}
+import { UserError } from '../../engine/errors';
+import { type Command, defineCommand } from '../main';
+import { epOption, normalizeChoices, parseInput, threadsOption } from '../options';
 
 const fmt = (v: number) => (Math.abs(v) < 5e-5 ? 0 : v).toFixed(4).padStart(10);
 const matrix = (m: number[], width: number) => Array.from({ length: m.length / width }, (_, r) => `  [${m.slice(r * width, r * width + width).map(fmt).join(' ')} ]`).join('\n');
 
-export const registerCommand: Command = {
+export const registerCommand: Command = defineCommand({
   command: 'register <fixed> <moving>',
   describe: 'Register MOVING to FIXED with a GVSL model; writes the warped moving image and the displacement field as NIfTI, prints the affine matrix',
   builder: (y) =>
@@ -37,7 +21,7 @@ export const registerCommand: Command = {
       .option('model', { type: 'string', demandOption: true, describe: 'a pre-training run folder, gvsl.onnx (external data beside it is read) or GVSL weights (.safetensors / .pth)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
       .option('fit', { choices: ['resample', 'none'] as const, default: 'resample' as const, describe: "resample: fit each volume's field of view onto the model grid (isotropic, zero-padded); none: use the voxels as they are (sizes must match the model)" })
-      .option('normalize', { choices: ['ct-official', 'ct-hu', 'mr-percentile', 'none'] as const, describe: "intensity preset (default: the run's, else mr-percentile); none for volumes already in [0, 1]" })
+      .option('normalize', { choices: [...normalizeChoices, 'none'] as const, describe: "intensity preset (default: the run's, else mr-percentile); none for volumes already in [0, 1]" })
       .option('size', { type: 'string', describe: "model grid D,H,W (or one number) for graphs built from weights (default: the run's crop size, else 64)" })
       .option('spacing', { type: 'number', describe: "never resample finer than this spacing in mm (default: the run's training spacing)" })
       .option('chan', { type: 'string', describe: 'U-Net widths c0..c8 of a weights file (default: read from its tensor shapes)' })
@@ -45,7 +29,7 @@ export const registerCommand: Command = {
       .option('warp-original', { type: 'boolean', default: true, describe: 'resample the original moving image onto the fixed grid (--no-warp-original: model-grid outputs only)' })
       .option('ep', epOption)
       .option('threads', threadsOption),
-  async handler(a: Args) {
+  async handler(a) {
     const t0 = performance.now();
     const fixed = loadVolume(a.fixed);
     const moving = loadVolume(a.moving);
@@ -54,7 +38,7 @@ export const registerCommand: Command = {
       threads: a.threads,
       chan: a.chan,
       geometry: a.geometry,
-      size: a.size ? parseSize(a.size) : undefined,
+      size: a.size ? parseInput(() => parseSize(a.size!)) : undefined,
       spacing: a.spacing,
       normalize: a.normalize === undefined ? undefined : a.normalize === 'none' ? 'none' : presetFromName(a.normalize),
     });
@@ -80,4 +64,4 @@ export const registerCommand: Command = {
       await model.release();
     }
   },
-};
+});

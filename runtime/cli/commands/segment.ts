@@ -1,27 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadVolume, writeNifti } from '../../data';
-import type { SegModelInfo } from '../../finetune/config';
-import { SegPredictor } from '../../finetune/predict';
-import { formatDuration } from '../../pretrain/progress';
-import { checkExecutionProvider, explainSessionError } from '../../pretrain/run';
-import { UserError } from '../errors';
-import type { Command } from '../main';
-import { epOption, threadsOption } from '../options';
+import { type SegModelInfo, SegPredictor } from '../../engine/seg-predictor';
+import { formatDuration } from '../../engine/progress';
+import { checkExecutionProvider, explainSessionError } from '../../engine/ort';
+import { UserError } from '../../engine/errors';
+import { type Command, defineCommand } from '../main';
+import { epOption, normalizeChoices, threadsOption } from '../options';
 
-interface Args {
-  image: string;
-  model: string;
-  out: string;
-  overlap: number;
-  normalize?: SegModelInfo['normalize'];
-  spacing?: number;
-  ep: 'cpu' | 'webgpu' | 'cuda';
-  threads?: number;
-  quiet: boolean;
-}
-
-export const segmentCommand: Command = {
+export const segmentCommand: Command = defineCommand({
   command: 'segment <image>',
   describe: 'Label a whole volume with a segmentation model (sliding windows, Gaussian blending); writes a NIfTI label map on the input grid',
   builder: (y) =>
@@ -30,12 +17,12 @@ export const segmentCommand: Command = {
       .option('model', { type: 'string', demandOption: true, describe: 'seg.onnx, a finetune run folder (its best weights) or a finetune checkpoint' })
       .option('out', { type: 'string', demandOption: true, describe: 'label map to write (.nii or .nii.gz)' })
       .option('overlap', { type: 'number', default: 0.25, describe: 'fraction of the window shared by neighbouring windows (MONAI default 0.25)' })
-      .option('normalize', { choices: ['ct-official', 'ct-hu', 'mr-percentile'] as const, describe: "intensity preset (default: the model's)" })
+      .option('normalize', { choices: normalizeChoices, describe: "intensity preset (default: the model's)" })
       .option('spacing', { type: 'number', describe: "resample to this spacing in mm before inference (default: the model's)" })
       .option('ep', epOption)
       .option('threads', threadsOption)
       .option('quiet', { type: 'boolean', default: false, describe: 'no summary line' }),
-  async handler(a: Args) {
+  async handler(a) {
     const t0 = performance.now();
     if (!(a.overlap >= 0 && a.overlap < 1)) throw new UserError(`--overlap must be in [0, 1), got ${a.overlap}`);
     if (!/\.nii(\.gz)?$/i.test(a.out)) throw new UserError(`--out ${a.out}: the label map is written as NIfTI: end the name with .nii.gz or .nii`);
@@ -69,4 +56,4 @@ export const segmentCommand: Command = {
       await predictor.release();
     }
   },
-};
+});

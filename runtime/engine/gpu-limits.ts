@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import { BYTES, DTYPE_OF_ONNX, type DType } from '../sdk/dtype';
-import { liveNodes } from '../sdk/export';
-import type { Graph } from '../sdk/graph';
-import { UserError } from './cli/errors';
-import { decodeOnnx, type OnnxModel, type OnnxValueInfo } from './serve/onnx-file';
+import { BYTES, DTYPE_OF_ONNX, type DType } from '../../sdk/dtype';
+import { liveNodes } from '../../sdk/graph';
+import type { Graph } from '../../sdk/graph';
+import { UserError } from './errors';
+import { decodeOnnx, type OnnxModel, type OnnxValueInfo } from './onnx-file';
 
 /**
  * WebGPU buffer limits, checked before a WebGPU session is created: every tensor of a graph lives in one GPU

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { NamedArray, StateDict } from '../../sdk/state';
-import type { SessionOptions } from '../ort';
-import { type StepMetrics, TrainingSession } from '../trainer';
+import type { SessionOptions } from './ort';
+import { type StepMetrics, TrainingSession } from './session';
 import { workerScript } from './batches';
 
 /** The training session, in a worker thread when the compiled build is present, else in-process. */

@@ -8,17 +8,28 @@ import { onnx } from '../../sdk/onnx/generated/onnx';
 import type { StateDict } from '../../sdk/state';
 import { axisCodes, normalize, presetFromName, reorient, resample, type Volume } from '../data';
 import { invertAffine, mul4 } from '../data/affine';
-import { createSession, type SessionOptions, toOrt } from '../ort';
-import { CHECKPOINT_FILE, loadCheckpoint } from '../pretrain/checkpoint';
-import type { FinetuneConfig, SegModelInfo } from './config';
+import { createSession, type SessionOptions, toOrt } from './ort';
+import { CHECKPOINT_FILE, loadCheckpoint } from './checkpoint';
+import type { NormalizePreset } from '../data/normalize';
 import { argmaxChannels, slidingWindow } from './sliding-window';
 
 /** The metadata_props key of seg.onnx holding its SegModelInfo (JSON). */
 export const SEG_INFO_KEY = 'gvsl-onnx.segmentation';
 export const BEST_FILE = 'best.safetensors';
 
-/** SegModelInfo of a fine-tuning run's configuration. */
-export const infoOf = (cfg: FinetuneConfig): SegModelInfo => ({ classes: cfg.classes, size: cfg.size, normalize: cfg.normalize, spacing: cfg.spacing });
+/** Preprocessing and geometry a segmentation model needs at inference (stored in seg.onnx's metadata). */
+export interface SegModelInfo {
+  classes: number;
+  /** The window (training crop) size. */
+  size: [number, number, number];
+  normalize: NormalizePreset['preset'];
+  spacing?: number;
+}
+
+/** What a segmentation run's checkpoint config holds (finetune's FinetuneConfig has these fields). */
+interface SegCheckpointConfig extends SegModelInfo {
+  chan: number[];
+}
 
 /**
  * A segmentation model ready for whole volumes: the `seg` graph (one window in, class probabilities out) in
@@ -48,10 +59,10 @@ export class SegPredictor {
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
       file = fs.existsSync(path.join(file, BEST_FILE)) ? path.join(file, BEST_FILE) : path.join(file, CHECKPOINT_FILE);
     }
-    const ck = loadCheckpoint<FinetuneConfig>(file);
+    const ck = loadCheckpoint<SegCheckpointConfig>(file);
     if (typeof ck.meta.config.classes !== 'number') throw new Error(`${file} is not a segmentation checkpoint (it has no classes; a GVSL pre-training checkpoint is used with finetune --weights)`);
     const cfg = ck.meta.config;
-    const p = await SegPredictor.fromModel(new SegNet(cfg.classes, parseWidths(cfg.chan)), infoOf(cfg), opts);
+    const p = await SegPredictor.fromModel(new SegNet(cfg.classes, parseWidths(cfg.chan)), { classes: cfg.classes, size: cfg.size, normalize: cfg.normalize, spacing: cfg.spacing }, opts);
     p.setParams(ck.state);
     return p;
   }

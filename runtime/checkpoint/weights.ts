@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
-import type { Module } from '../sdk/nn/module';
-import type { StateDict } from '../sdk/state';
-import { formatLoadReport, loadWeights, matchStateDict, type LoadedCheckpoint } from './checkpoint/load';
-import { UserError } from './cli/errors';
-import { OPTIMIZER_STATE_PREFIXES } from '../sdk/optim';
-import { CHECKPOINT_FORMAT, checkpointFile } from './pretrain/checkpoint';
+import type { Module } from '../../sdk/nn/module';
+import type { StateDict } from '../../sdk/state';
+import { formatLoadReport, loadWeights, matchStateDict, type LoadedCheckpoint } from './load';
+import { UserError } from '../engine/errors';
+import { OPTIMIZER_STATE_PREFIXES } from '../../sdk/optim';
+import { CHECKPOINT_FORMAT, checkpointFile } from '../engine/checkpoint';
 
 export interface LoadedWeights {
   tensors: StateDict;

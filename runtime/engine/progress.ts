@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { writeFileAtomic } from '../../sdk/export';
+import { writeFileAtomic } from '../../sdk/bytes';
 
 /** One line of metrics.jsonl. */
 export interface MetricsLine {

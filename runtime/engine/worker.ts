@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { NamedArray } from '../../sdk/state';
-import { TrainingSession } from '../trainer';
+import { TrainingSession } from './session';
 import type { BatchMaker, BatchTask } from './batches';
 
 const port = parentPort!;

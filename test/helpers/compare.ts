@@ -1,4 +1,4 @@
-import type { NamedArray } from '../sdk/state';
+import type { NamedArray } from '../../sdk/state';
 
 /** max |a − b| / max |b|: the error measure of the parity checks (tests, scripts/gpu-parity.ts). */
 export function relErr(a: Pick<NamedArray, 'data'>, b: Pick<NamedArray, 'data'>): number {

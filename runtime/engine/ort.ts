@@ -1,9 +1,12 @@
 import * as ort from 'onnxruntime-node';
-import { allocate, type DType, numel, type TypedArray } from '../sdk/dtype';
-import type { NamedArray } from '../sdk/state';
+import { allocate, type DType, numel, type TypedArray } from '../../sdk/dtype';
+import type { NamedArray } from '../../sdk/state';
+import { UserError } from './errors';
 import { checkWebGpuModel, explainDeviceRunError } from './gpu-limits';
 
-export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
+/** The execution providers this package runs on (onnxruntime-node's CPU, WebGPU and CUDA builds). */
+export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 export interface SessionOptions {
   ep?: ExecutionProvider;
@@ -103,4 +106,28 @@ export function rephraseRunError(session: ort.InferenceSession, e: Error): Error
 /** A NamedArray of zeros. */
 export function zeros(dtype: DType, shape: number[]): NamedArray {
   return { dtype, shape, data: allocate(dtype, numel(shape)) };
+}
+
+/** Fails early, with the fix, when the requested execution provider is not available. */
+export function checkExecutionProvider(ep: string): void {
+  const have = ort.listSupportedBackends().map((b) => b.name);
+  if (ep === 'cpu') return;
+  if (!have.includes(ep)) {
+    const fix = ep === 'cuda'
+      ? 'install the CUDA 12 build of onnxruntime-node: npm install --onnxruntime-node-install=cuda12 (needs CUDA 12 and cuDNN 9 on the machine)'
+      : `this onnxruntime-node build offers: ${have.join(', ')}`;
+    throw new UserError(`the '${ep}' execution provider is not available: ${fix}`);
+  }
+}
+
+/** ORT's session-creation errors, with what to do about the common ones. */
+export function explainSessionError(ep: string, message: string): string {
+  const first = message.split('\n')[0];
+  if (ep === 'webgpu' && /adapter/i.test(message)) {
+    return `${first}. No WebGPU adapter was found: install a GPU driver with Vulkan support (on Linux: the vendor's Vulkan driver and libvulkan1; for a software adapter, Debian's chromium ships SwiftShader: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json), or use --ep cpu`;
+  }
+  if (ep === 'cuda' && /shared library|libcudart|libcudnn|cublas/i.test(message)) {
+    return `${first}. The CUDA provider's libraries could not be loaded: install CUDA 12 and cuDNN 9 and the CUDA build of onnxruntime-node (npm install --onnxruntime-node-install=cuda12), or use --ep cpu`;
+  }
+  return first;
 }

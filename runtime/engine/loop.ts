@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { writeFileAtomic } from '../../sdk/export';
+import { writeFileAtomic } from '../../sdk/bytes';
 import type { StateDict } from '../../sdk/state';
-import { UserError } from '../cli/errors';
+import { UserError } from './errors';
 import type { BatchSource } from './batches';
 import { CHECKPOINT_FILE } from './checkpoint';
 import { lossPlotSvg, type MetricsLine, MetricsLog, Progress, readMetrics } from './progress';

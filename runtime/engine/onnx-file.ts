@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BYTES, DTYPE_OF_ONNX, type DType, type TypedArray } from '../../sdk/dtype';
-import { writeFileAtomic } from '../../sdk/export';
+import { writeFileAtomic } from '../../sdk/bytes';
 import { ExternalData } from '../../sdk/onnx/external-data';
 import { onnx } from '../../sdk/onnx/generated/onnx';
 import type { NamedArray, StateDict } from '../../sdk/state';
-import { UserError } from '../cli/errors';
+import { UserError } from './errors';
 import { fromHalf } from '../../sdk/half';
 
 /**

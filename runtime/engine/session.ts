@@ -1,9 +1,9 @@
 import * as ort from 'onnxruntime-node';
-import { type DType, numel } from '../sdk/dtype';
-import { exportModel } from '../sdk/export';
-import { Graph } from '../sdk/graph';
-import { identity } from '../sdk/ops';
-import type { NamedArray, StateDict } from '../sdk/state';
+import { type DType, numel } from '../../sdk/dtype';
+import { exportModel } from '../../sdk/export';
+import { Graph } from '../../sdk/graph';
+import { identity } from '../../sdk/ops';
+import type { NamedArray, StateDict } from '../../sdk/state';
 import { createSession, fromOrt, rephraseRunError, type SessionOptions, toOrt, zeros } from './ort';
 
 /** Scalar outputs (loss terms) of one training step. */
