@@ -7,7 +7,7 @@ import { ExternalData } from './onnx/external-data';
 import { onnx } from './onnx/generated/onnx';
 import type { AttrValue, LowerCtx } from './primitive';
 import type { StateDict } from './state';
-import type { Node, Tensor } from './tensor';
+import type { Node } from './tensor';
 
 export const DEFAULT_OPSET = 17;
 export const MIN_OPSET = 13;

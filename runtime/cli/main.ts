@@ -32,6 +32,7 @@ export function registerCommands(...cmds: Command[]): void {
 }
 
 function version(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits beside dist/, outside the compiled tree
   return (require('../../../package.json') as { version: string }).version;
 }
 

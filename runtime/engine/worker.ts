@@ -15,6 +15,7 @@ const transferOf = (arrays: { data: { buffer: ArrayBufferLike } }[]) => arrays.m
 async function dataRole(task: BatchTask): Promise<void> {
   let make: BatchMaker;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the run's batch module is known only at run time
     const mod = require(task.module) as { batchMaker(cfg: unknown, warn: (m: string) => void): BatchMaker };
     make = mod.batchMaker(task.cfg, (message) => port.postMessage({ type: 'warn', message }));
   } catch (e) {

@@ -149,7 +149,7 @@ function openOnnx(file: string, cfg: StoredRunConfig | null, opts: SourceOptions
   }
   const bytes = encodeModel(model);
   const graph: OnnxGraph = { kind, file, bytes, dims: x.shape.slice(2) as Dims3 };
-  let chan: Widths | null = null;
+  let chan: Widths | null;
   try {
     chan = opts.chan ? parseChan(opts.chan, file) : widthsFromWeights(initializerArrays(model));
   } catch {

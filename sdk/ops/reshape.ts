@@ -33,7 +33,7 @@ export const Reshape: Primitive<ReshapeAttrs> = {
 
 /** Reshape to `shape`; one entry may be -1 (inferred). Returns `x` itself when the shape is unchanged. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  let target = [...shape];
+  const target = [...shape];
   const neg = target.indexOf(-1);
   if (neg >= 0) {
     const rest = numel(target.filter((_, i) => i !== neg));

@@ -4,9 +4,9 @@
  * against the compiled dist/ (`npm test` runs tsc first).
  */
 import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
+import { ROOT } from '../helpers/paths';
 
-const root = path.resolve(__dirname, '..');
+const root = ROOT;
 
 const script = `
 const out = {};
@@ -47,6 +47,6 @@ const ort = require('onnxruntime-node');
 });
 
 test('GVSL widths that its heads cannot use fail at construction, naming them', () => {
-  const { GVSL } = require('../graphs') as typeof import('../graphs');
+  const { GVSL } = require('../../graphs') as typeof import('../../graphs');
   expect(() => new GVSL(1, [8, 16, 16, 16, 16, 16, 16, 16, 8])).toThrow('c4 and c8 must be multiples of 16 (the GVSL heads use c/2 channels with c/16 groups), got c4=16, c8=8');
 });

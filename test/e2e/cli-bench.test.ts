@@ -6,12 +6,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { countFlops } from '../sdk/flops';
-import { Graph } from '../sdk/graph';
-import { conv, gemm, matmul, mean } from '../sdk/ops';
-import { buildTrainStep } from '../sdk/train';
+import { countFlops } from '../../sdk/flops';
+import { Graph } from '../../sdk/graph';
+import { conv, gemm, matmul, mean } from '../../sdk/ops';
+import { buildTrainStep } from '../../sdk/train';
+import { ROOT } from '../helpers/paths';
 
-const ROOT = path.join(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
 const SMALL = ['--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--threads', '1'];
 const TINY = [...SMALL, '--runs', '1'];

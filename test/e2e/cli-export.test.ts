@@ -5,15 +5,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { GVSL, parseWidths } from '../graphs';
-import { loadSafetensors } from '../runtime/checkpoint/safetensors';
-import { createSession, runSession } from '../runtime/engine/ort';
-import type { NamedArray } from '../sdk/state';
-import { checkModelFiles } from './helpers/onnx-checker';
-import { relErr } from './helpers/compare';
-import { type CliResult as Result, ROOT, runCli as cli } from './helpers/cli';
+import { GVSL, parseWidths } from '../../graphs';
+import { loadSafetensors } from '../../runtime/checkpoint/safetensors';
+import { createSession, runSession } from '../../runtime/engine/ort';
+import type { NamedArray } from '../../sdk/state';
+import { checkModelFiles } from '../helpers/onnx-checker';
+import { relErr } from '../helpers/compare';
+import { type CliResult as Result, ROOT, runCli as cli } from '../helpers/cli';
+import { TEST_DATA } from '../helpers/paths';
 
-const DATA = path.join(__dirname, 'data');
+const DATA = TEST_DATA;
 const TINY = ['--chan', '8,8,8,8,16,8,8,8,16', '--shape', '1,1,16,16,16'];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'cli-export-'));
 

@@ -7,10 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { makePhantom, writeNifti } from '../runtime/data';
-import { loadCheckpoint } from '../runtime/engine/checkpoint';
+import { makePhantom, writeNifti } from '../../runtime/data';
+import { loadCheckpoint } from '../../runtime/engine/checkpoint';
+import { ROOT } from '../helpers/paths';
 
-const ROOT = path.join(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
 const TINY = ['--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--quiet'];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pretrain-'));
@@ -120,7 +120,7 @@ describe('bad input gives one clear line', () => {
   test('a 4-D volume', () => {
     const dir = phantoms(2);
     const v = makePhantom({ dims: [8, 8, 8], seed: 1 });
-    const bytes = Buffer.from(require('../runtime/data').encodeNifti(v));
+    const bytes = Buffer.from(require('../../runtime/data').encodeNifti(v));
     bytes.writeInt16LE(4, 40); // dim[0] = 4
     bytes.writeInt16LE(2, 48); // dim[4] = 2 volumes
     const data = Buffer.concat([bytes, bytes.subarray(352)]);

@@ -1,8 +1,8 @@
 /** The brain study's lobe task helpers (examples/study-brain/lobes.ts) on hand-made arrays. */
-import { apply4 } from '../runtime/data/affine';
-import { reorient } from '../runtime/data/orient';
-import type { Dims3, Volume } from '../runtime/data/volume';
-import { aalToLobe, hemispheres, labelsOnGrid, LOBE_OF_AAL_CODE_DIGIT, LOBES, mergeLabels, mirrorX } from '../examples/study-brain/lobes';
+import { apply4 } from '../../runtime/data/affine';
+import { reorient } from '../../runtime/data/orient';
+import type { Dims3, Volume } from '../../runtime/data/volume';
+import { aalToLobe, hemispheres, labelsOnGrid, LOBE_OF_AAL_CODE_DIGIT, LOBES, mergeLabels, mirrorX } from '../../examples/study-brain/lobes';
 
 const vol = (data: number[], dims: Dims3, affine: number[]): Volume => ({ data: Float32Array.from(data), dims, affine, spacing: [1, 1, 1] });
 const x = (v: Volume, w: number, h = 0, d = 0) => apply4(v.affine, [w, h, d])[0];

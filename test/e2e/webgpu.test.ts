@@ -4,13 +4,13 @@
  * CPU fallback and give the CPU's results.
  */
 import * as fs from 'node:fs';
-import { buildGvslGraph, buildGvslTrainGraph, GVSL } from '../graphs/build';
-import { parseWidths } from '../graphs/unet';
-import { relErr } from './helpers/compare';
-import { createSession, runSession } from '../runtime/engine/ort';
-import { TrainingSession } from '../runtime/engine/session';
-import { exportModel } from '../sdk/export';
-import type { NamedArray } from '../sdk/state';
+import { buildGvslGraph, buildGvslTrainGraph, GVSL } from '../../graphs/build';
+import { parseWidths } from '../../graphs/unet';
+import { relErr } from '../helpers/compare';
+import { createSession, runSession } from '../../runtime/engine/ort';
+import { TrainingSession } from '../../runtime/engine/session';
+import { exportModel } from '../../sdk/export';
+import type { NamedArray } from '../../sdk/state';
 
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 // jest.config.js points VK_ICD_FILENAMES at it before the test workers start.

@@ -7,21 +7,22 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildGvslGraph, buildGvslTrainGraph, type Geometry, GVSL, type VolumeShape } from '../graphs/build';
-import { parseWidths } from '../graphs/unet';
-import { affineMatrix, composedWarp, flowWarp, affineWarp } from '../graphs/warp';
-import { applySpatial, gvslMatrix, spatialParams, type SpatialValues } from '../runtime/data/augment';
-import { makePhantom, sampleGvslBatch, writeNifti } from '../runtime/data';
-import { Rng as DataRng } from '../sdk/nn/rng';
-import { createSession, runSession } from '../runtime/engine/ort';
-import { loadCheckpoint } from '../runtime/engine/checkpoint';
-import { exportModel } from '../sdk/export';
-import { Graph } from '../sdk/graph';
-import type { NamedArray, StateDict } from '../sdk/state';
-import type { Tensor } from '../sdk/tensor';
-import { checkRecordedModels } from './helpers/onnx-checker';
-import { Rng } from './helpers/rng';
-import { runGraph } from './helpers/run';
+import { buildGvslGraph, buildGvslTrainGraph, type Geometry, GVSL, type VolumeShape } from '../../graphs/build';
+import { parseWidths } from '../../graphs/unet';
+import { affineMatrix, composedWarp, flowWarp, affineWarp } from '../../graphs/warp';
+import { applySpatial, gvslMatrix, spatialParams, type SpatialValues } from '../../runtime/data/augment';
+import { makePhantom, sampleGvslBatch, writeNifti } from '../../runtime/data';
+import { Rng as DataRng } from '../../sdk/nn/rng';
+import { createSession, runSession } from '../../runtime/engine/ort';
+import { loadCheckpoint } from '../../runtime/engine/checkpoint';
+import { exportModel } from '../../sdk/export';
+import { Graph } from '../../sdk/graph';
+import type { NamedArray, StateDict } from '../../sdk/state';
+import type { Tensor } from '../../sdk/tensor';
+import { checkRecordedModels } from '../helpers/onnx-checker';
+import { Rng } from '../helpers/rng';
+import { runGraph } from '../helpers/run';
+import { ROOT } from '../helpers/paths';
 
 type Dims = [number, number, number];
 const TINY = parseWidths('8,8,8,8,16,8,8,8,16');
@@ -312,7 +313,6 @@ test('every sample of a batch is damaged and augmented on its own (the official 
 });
 
 describe('the CLI carries the geometry', () => {
-  const ROOT = path.join(__dirname, '..');
   const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
   const cli = (args: string[]) => {
     const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 180000 });

@@ -4,16 +4,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildGvslGraph, buildGvslTrainGraph, GVSL } from '../graphs/build';
-import { parseWidths } from '../graphs/unet';
-import { loadSafetensors } from '../runtime/checkpoint/safetensors';
-import { TrainingSession } from '../runtime/engine/session';
-import { exportModel } from '../sdk/export';
-import type { NamedArray, StateDict } from '../sdk/state';
-import { createSession, runSession } from '../runtime/engine/ort';
-import { relErr } from './helpers/compare';
+import { buildGvslGraph, buildGvslTrainGraph, GVSL } from '../../graphs/build';
+import { parseWidths } from '../../graphs/unet';
+import { loadSafetensors } from '../../runtime/checkpoint/safetensors';
+import { TrainingSession } from '../../runtime/engine/session';
+import { exportModel } from '../../sdk/export';
+import type { NamedArray, StateDict } from '../../sdk/state';
+import { createSession, runSession } from '../../runtime/engine/ort';
+import { relErr } from '../helpers/compare';
+import { SHARED } from '../helpers/paths';
 
-const FIXTURE = path.join(__dirname, '..', '..', 'shared', 'fixtures', 'gvsl-half-24x32x40');
+const FIXTURE = path.join(SHARED, 'fixtures', 'gvsl-half-24x32x40');
 const have = fs.existsSync(path.join(FIXTURE, 'case.safetensors'));
 const maybe = have ? describe : describe.skip;
 

@@ -3,12 +3,12 @@
  * pass ONNX's checker, run in onnxruntime-node, give the documented output shapes, and batch 2 equals each
  * sample run alone (GroupNorm and the affine matrix are per sample).
  */
-import { buildGvslGraph, buildGvslTrainGraph, buildUnetGraph, GVSL, type VolumeShape } from '../graphs/build';
-import { parseWidths } from '../graphs/unet';
-import type { NamedArray, StateDict } from '../sdk/state';
-import { checkRecordedModels } from './helpers/onnx-checker';
-import { Rng } from './helpers/rng';
-import { runGraph } from './helpers/run';
+import { buildGvslGraph, buildGvslTrainGraph, buildUnetGraph, GVSL, type VolumeShape } from '../../graphs/build';
+import { parseWidths } from '../../graphs/unet';
+import type { NamedArray, StateDict } from '../../sdk/state';
+import { checkRecordedModels } from '../helpers/onnx-checker';
+import { Rng } from '../helpers/rng';
+import { runGraph } from '../helpers/run';
 
 const CHAN = parseWidths('8,16,16,32,32,32,16,16,16');
 const [N, D, H, W] = [2, 17, 33, 20];

@@ -3,12 +3,12 @@
  * differences in float64, and the memory property it exists for: neither the forward nor the backward graph
  * holds a [8, voxels, C] tensor (the composed version kept two of them from the forward until the backward).
  */
-import { trilinearSample } from '../graphs/sampling';
-import { grad } from '../sdk/autodiff';
-import { Graph } from '../sdk/graph';
-import { reduceSum, square } from '../sdk/ops';
-import { graphTensorSizes } from '../runtime/engine/gpu-limits';
-import { gradCheck } from './helpers/gradcheck';
+import { trilinearSample } from '../../graphs/sampling';
+import { grad } from '../../sdk/autodiff';
+import { Graph } from '../../sdk/graph';
+import { reduceSum, square } from '../../sdk/ops';
+import { graphTensorSizes } from '../../runtime/engine/gpu-limits';
+import { gradCheck } from '../helpers/gradcheck';
 
 test('gradient to the volume and the coordinates (inside, on the border and outside) matches central differences', async () => {
   // Coordinates in [-1.5, size + 0.5): corners outside the volume get weight 0; random values stay clear of

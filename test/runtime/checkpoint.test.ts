@@ -1,15 +1,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bytesOf } from '../sdk/bytes';
-import { formatLoadReport, loadWeights, matchStateDict, type ParamSpec, readWeights } from '../runtime/checkpoint/load';
-import { loadPth, readPth, readPthContent } from '../runtime/checkpoint/pth';
-import { loadSafetensors, readSafetensors, saveSafetensors, writeSafetensors } from '../runtime/checkpoint/safetensors';
-import type { NamedArray, StateDict } from '../sdk/state';
+import { bytesOf } from '../../sdk/bytes';
+import { formatLoadReport, loadWeights, matchStateDict, type ParamSpec, readWeights } from '../../runtime/checkpoint/load';
+import { loadPth, readPth, readPthContent } from '../../runtime/checkpoint/pth';
+import { loadSafetensors, readSafetensors, saveSafetensors, writeSafetensors } from '../../runtime/checkpoint/safetensors';
+import type { NamedArray, StateDict } from '../../sdk/state';
+import { SHARED, TEST_DATA } from '../helpers/paths';
 
-// test/data is written once by test/data/make_pth.py (torch 1.13); the fixture by /work/shared/reference.
-const DATA = path.join(__dirname, 'data');
-const FIXTURE = '/work/shared/fixtures/gvsl-half-24x32x40';
+// test/data is written once by test/data/make_pth.py (torch 1.13); the fixture by the shared reference code (../shared/reference).
+const DATA = TEST_DATA;
+const FIXTURE = path.join(SHARED, 'fixtures', 'gvsl-half-24x32x40');
 const haveFixture = fs.existsSync(path.join(FIXTURE, 'weights.safetensors'));
 const data = (f: string) => fs.readFileSync(path.join(DATA, f));
 

@@ -5,12 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildGvslTrainGraph, GVSL } from '../graphs/build';
-import { parseWidths } from '../graphs/unet';
-import { createSession } from '../runtime/engine/ort';
-import { explainSessionError } from '../runtime/engine/ort';
-import { TrainingSession } from '../runtime/engine/session';
-import { exportModel } from '../sdk/export';
+import { buildGvslTrainGraph, GVSL } from '../../graphs/build';
+import { parseWidths } from '../../graphs/unet';
+import { createSession } from '../../runtime/engine/ort';
+import { explainSessionError } from '../../runtime/engine/ort';
+import { TrainingSession } from '../../runtime/engine/session';
+import { exportModel } from '../../sdk/export';
 
 const providerDir = path.dirname(require.resolve('onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node'));
 const noCudaLibs = !fs.existsSync(path.join(providerDir, 'libonnxruntime_providers_cuda.so'));

@@ -1,14 +1,14 @@
-import { Rng } from '../sdk/nn/rng';
-import { invert3 } from '../runtime/data/affine';
-import { damageAppearance } from '../runtime/data/augment/appearance';
-import { applyCurve, bezierCurve, bezierIntensity } from '../runtime/data/augment/bezier';
-import { gaussianKernel } from '../runtime/data/augment/elastic';
-import { inPaint, outPaint } from '../runtime/data/augment/painting';
-import { localPixelShuffle } from '../runtime/data/augment/pixel-shuffle';
-import { drawSpatial, gvslMatrix, sourceCoord, spatialParams, type SpatialValues } from '../runtime/data/augment/spatial';
-import { applySpatial } from '../runtime/data/augment/warp';
-import { makePhantom } from '../runtime/data/phantom';
-import type { Dims3 } from '../runtime/data/volume';
+import { Rng } from '../../sdk/nn/rng';
+import { invert3 } from '../../runtime/data/affine';
+import { damageAppearance } from '../../runtime/data/augment/appearance';
+import { applyCurve, bezierCurve, bezierIntensity } from '../../runtime/data/augment/bezier';
+import { gaussianKernel } from '../../runtime/data/augment/elastic';
+import { inPaint, outPaint } from '../../runtime/data/augment/painting';
+import { localPixelShuffle } from '../../runtime/data/augment/pixel-shuffle';
+import { drawSpatial, gvslMatrix, sourceCoord, spatialParams, type SpatialValues } from '../../runtime/data/augment/spatial';
+import { applySpatial } from '../../runtime/data/augment/warp';
+import { makePhantom } from '../../runtime/data/phantom';
+import type { Dims3 } from '../../runtime/data/volume';
 
 const DIMS: Dims3 = [20, 22, 24];
 const image = makePhantom({ dims: DIMS, seed: 11 }).data;

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dcmjs from 'dcmjs';
-import { readDicomSeries } from '../runtime/data/dicom';
-import { loadVolume } from '../runtime/data/prepare';
+import { readDicomSeries } from '../../runtime/data/dicom';
+import { loadVolume } from '../../runtime/data/prepare';
 
 const tmp = mkdtempSync(join(tmpdir(), 'data-dicom-'));
 const theta = Math.PI / 6;

@@ -1,13 +1,15 @@
+import * as path from 'node:path';
 import { existsSync } from 'node:fs';
-import { apply4 } from '../runtime/data/affine';
-import { readNifti } from '../runtime/data/nifti';
-import { axisCodes, reorient } from '../runtime/data/orient';
-import { makePhantom } from '../runtime/data/phantom';
-import { resample } from '../runtime/data/resample';
-import { samplePaths } from '../runtime/data/samples';
-import { makeVolume, type Volume } from '../runtime/data/volume';
+import { apply4 } from '../../runtime/data/affine';
+import { readNifti } from '../../runtime/data/nifti';
+import { axisCodes, reorient } from '../../runtime/data/orient';
+import { makePhantom } from '../../runtime/data/phantom';
+import { resample } from '../../runtime/data/resample';
+import { samplePaths } from '../../runtime/data/samples';
+import { makeVolume, type Volume } from '../../runtime/data/volume';
+import { SHARED } from '../helpers/paths';
 
-const DATA = '/work/shared/data';
+const DATA = path.join(SHARED, 'data');
 const ch2Full = `${DATA}/brain-mr/ch2.nii.gz`;
 
 /** World position of voxel (d, h, w). */

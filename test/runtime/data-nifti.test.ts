@@ -1,13 +1,15 @@
+import * as path from 'node:path';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { encodeNifti, parseNifti, readNifti, writeNifti } from '../runtime/data/nifti';
-import { samplePaths } from '../runtime/data/samples';
-import { makeVolume, type Volume } from '../runtime/data/volume';
+import { encodeNifti, parseNifti, readNifti, writeNifti } from '../../runtime/data/nifti';
+import { samplePaths } from '../../runtime/data/samples';
+import { makeVolume, type Volume } from '../../runtime/data/volume';
+import { SHARED } from '../helpers/paths';
 
 /** The full-size source files (see data/samples/README.md); their tests are skipped where they are absent. */
-const DATA = '/work/shared/data';
+const DATA = path.join(SHARED, 'data');
 const shared = existsSync(`${DATA}/brain-mr/ch2.nii.gz`) ? test : test.skip;
 const tmp = mkdtempSync(join(tmpdir(), 'data-nifti-'));
 

@@ -1,5 +1,5 @@
-import { normalize, percentiles, presetFromName } from '../runtime/data/normalize';
-import { makeVolume } from '../runtime/data/volume';
+import { normalize, percentiles, presetFromName } from '../../runtime/data/normalize';
+import { makeVolume } from '../../runtime/data/volume';
 
 const vol = (values: number[], name = 'v.nii.gz') => makeVolume(Float32Array.from(values), [1, 1, values.length], [1, 1, 1], name);
 

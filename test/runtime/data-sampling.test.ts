@@ -1,8 +1,8 @@
-import { Rng } from '../sdk/nn/rng';
-import { sampleGvslBatch } from '../runtime/data/gvsl-batch';
-import { makePhantom } from '../runtime/data/phantom';
-import { cropAt, randomCrop, samplePair } from '../runtime/data/sampling';
-import { makeVolume } from '../runtime/data/volume';
+import { Rng } from '../../sdk/nn/rng';
+import { sampleGvslBatch } from '../../runtime/data/gvsl-batch';
+import { makePhantom } from '../../runtime/data/phantom';
+import { cropAt, randomCrop, samplePair } from '../../runtime/data/sampling';
+import { makeVolume } from '../../runtime/data/volume';
 
 const index = (i: number) => Float32Array.from({ length: i }, (_, k) => k + 1);
 

@@ -6,15 +6,16 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildUnetGraph, GVSL } from '../graphs/build';
-import { parseWidths } from '../graphs/unet';
+import { buildUnetGraph, GVSL } from '../../graphs/build';
+import { parseWidths } from '../../graphs/unet';
 import {
   checkWebGpuBuffers, checkWebGpuGraph, explainDeviceRunError, graphTensorSizes, largestTensor, MAX_BUFFER_ENV, onnxTensorSizes,
   smallerSize, webgpuBufferLimit,
-} from '../runtime/engine/gpu-limits';
-import { createSession, runSession } from '../runtime/engine/ort';
-import { exportModel } from '../sdk/export';
-import type { NamedArray } from '../sdk/state';
+} from '../../runtime/engine/gpu-limits';
+import { createSession, runSession } from '../../runtime/engine/ort';
+import { exportModel } from '../../sdk/export';
+import type { NamedArray } from '../../sdk/state';
+import { ROOT } from '../helpers/paths';
 
 const MIB = 2 ** 20;
 const TINY = '8,8,8,8,16,8,8,8,16';
@@ -138,7 +139,6 @@ const haveWebGpu = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
   });
 });
 
-const ROOT = path.join(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
 const built = fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'gpu-limits.js'));
 

@@ -6,19 +6,19 @@
  * displacementField / warpThroughField compute, for both geometries and non-trivial grid affines.
  */
 import * as ort from 'onnxruntime-node';
-import { buildGvslGraph, GVSL } from '../graphs/build';
-import type { Geometry } from '../graphs/gvsl';
-import { parseWidths } from '../graphs/unet';
-import { apply4, invertAffine, mul4 } from '../runtime/data/affine';
-import { makePhantom } from '../runtime/data/phantom';
-import { reorient } from '../runtime/data/orient';
-import { makeVolume, type Dims3, type Volume } from '../runtime/data/volume';
-import { centredGrid, fitSpacing, resampleOnto } from '../runtime/serve/grid';
-import { fromHalfBits, toHalfBits } from '../sdk/half';
-import { affineVoxelMap, displacementField, warpThroughField, worldAffine } from '../runtime/serve/mapping';
-import { prepareVolumes } from '../runtime/serve/pipeline';
-import { exportModel } from '../sdk/export';
-import { Rng } from '../sdk/nn/rng';
+import { buildGvslGraph, GVSL } from '../../graphs/build';
+import type { Geometry } from '../../graphs/gvsl';
+import { parseWidths } from '../../graphs/unet';
+import { apply4, invertAffine, mul4 } from '../../runtime/data/affine';
+import { makePhantom } from '../../runtime/data/phantom';
+import { reorient } from '../../runtime/data/orient';
+import { makeVolume, type Dims3, type Volume } from '../../runtime/data/volume';
+import { centredGrid, fitSpacing, resampleOnto } from '../../runtime/serve/grid';
+import { fromHalfBits, toHalfBits } from '../../sdk/half';
+import { affineVoxelMap, displacementField, warpThroughField, worldAffine } from '../../runtime/serve/mapping';
+import { prepareVolumes } from '../../runtime/serve/pipeline';
+import { exportModel } from '../../sdk/export';
+import { Rng } from '../../sdk/nn/rng';
 
 const TINY = parseWidths('8,8,8,8,16,8,8,8,16');
 

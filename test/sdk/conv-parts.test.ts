@@ -3,17 +3,17 @@
  * up-blocks use it): same outputs and gradients as the concatenation in ORT, no concatenated tensor in the
  * training graph, and a clear error when the parts' channels do not add up.
  */
-import { grad } from '../sdk/autodiff';
-import { Graph } from '../sdk/graph';
-import * as nn from '../sdk/nn';
-import { concat, mul, reduceSum, sin } from '../sdk/ops';
-import type { Tensor } from '../sdk/tensor';
-import { relErr } from './helpers/compare';
-import { graphTensorSizes } from '../runtime/engine/gpu-limits';
-import { Up } from '../graphs/unet';
-import { makeInput } from './helpers/gradcheck';
-import { Rng } from './helpers/rng';
-import { runGraph } from './helpers/run';
+import { grad } from '../../sdk/autodiff';
+import { Graph } from '../../sdk/graph';
+import * as nn from '../../sdk/nn';
+import { concat, mul, reduceSum, sin } from '../../sdk/ops';
+import type { Tensor } from '../../sdk/tensor';
+import { relErr } from '../helpers/compare';
+import { graphTensorSizes } from '../../runtime/engine/gpu-limits';
+import { Up } from '../../graphs/unet';
+import { makeInput } from '../helpers/gradcheck';
+import { Rng } from '../helpers/rng';
+import { runGraph } from '../helpers/run';
 
 /** conv(parts) or conv(concat(parts)), a non-linear loss, and its gradients to both parts and both parameters. */
 function build(asParts: boolean) {

@@ -2,16 +2,16 @@
  * The example's small conv net (examples/small-convnet-model.ts), built from the DSL's nn modules and run in
  * onnxruntime-node, against the same maths written in plain TypeScript (float64) from the same weights.
  */
-import { Graph } from '../sdk/graph';
-import type { StateDict } from '../sdk/state';
-import { SmallNet } from '../examples/small-convnet-model';
-import { checkRecordedModels } from './helpers/onnx-checker';
-import { toND } from './helpers/primcheck';
-import { Rng } from './helpers/rng';
-import { runGraph } from './helpers/run';
-import type { ND } from './ref/nd';
-import { refConv, refPool, refResizeLinear } from './ref/nn';
-import { refGroupNorm, refLeakyRelu } from './ref/norm';
+import { Graph } from '../../sdk/graph';
+import type { StateDict } from '../../sdk/state';
+import { SmallNet } from '../../examples/small-convnet-model';
+import { checkRecordedModels } from '../helpers/onnx-checker';
+import { toND } from '../helpers/primcheck';
+import { Rng } from '../helpers/rng';
+import { runGraph } from '../helpers/run';
+import type { ND } from '../ref/nd';
+import { refConv, refPool, refResizeLinear } from '../ref/nn';
+import { refGroupNorm, refLeakyRelu } from '../ref/norm';
 
 const SHAPE = [1, 1, 8, 10, 12];
 

@@ -1,7 +1,7 @@
-import { Graph } from '../sdk/graph';
-import { add, reduceSum } from '../sdk/ops';
-import { checkRecordedModels } from './helpers/onnx-checker';
-import { runGraph } from './helpers/run';
+import { Graph } from '../../sdk/graph';
+import { add, reduceSum } from '../../sdk/ops';
+import { checkRecordedModels } from '../helpers/onnx-checker';
+import { runGraph } from '../helpers/run';
 
 test('a two-op graph runs in onnxruntime-node and passes the ONNX checker', async () => {
   const g = new Graph('t');

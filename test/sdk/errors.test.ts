@@ -2,18 +2,18 @@
  * Build errors name the op, the module path and the shapes involved, one test per kind of mistake. Models are
  * built through the nn modules (and the GVSL model's own module tree), so the paths are the real ones.
  */
-import { GVSL } from '../graphs/build';
-import { parseWidths } from '../graphs/unet';
-import { grad } from '../sdk/autodiff';
-import { BuildError } from '../sdk/errors';
-import { exportModel } from '../sdk/export';
-import { Graph } from '../sdk/graph';
-import * as nn from '../sdk/nn';
-import { add, conv, maxPool, mean, pad, reduceSum, scatterND, softmax, transpose } from '../sdk/ops';
-import type { PrimName } from '../sdk/ops/names';
-import { emitSame, type Primitive } from '../sdk/primitive';
-import type { Tensor } from '../sdk/tensor';
-import { buildTrainStep } from '../sdk/train';
+import { GVSL } from '../../graphs/build';
+import { parseWidths } from '../../graphs/unet';
+import { grad } from '../../sdk/autodiff';
+import { BuildError } from '../../sdk/errors';
+import { exportModel } from '../../sdk/export';
+import { Graph } from '../../sdk/graph';
+import * as nn from '../../sdk/nn';
+import { add, conv, maxPool, mean, pad, reduceSum, scatterND, softmax, transpose } from '../../sdk/ops';
+import type { PrimName } from '../../sdk/ops/names';
+import { emitSame, type Primitive } from '../../sdk/primitive';
+import type { Tensor } from '../../sdk/tensor';
+import { buildTrainStep } from '../../sdk/train';
 
 /** The error `f` throws (failing the test when it throws none). */
 function thrown(f: () => unknown): Error {

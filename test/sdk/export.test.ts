@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BuildError } from '../sdk/errors';
-import { exportModel, saveModel } from '../sdk/export';
-import { Graph } from '../sdk/graph';
-import { onnx } from '../sdk/onnx/generated/onnx';
-import { add, matmul, mul, reduceSum } from '../sdk/ops';
-import { createSession, runSession } from '../runtime/engine/ort';
-import { checkModelFiles, checkRecordedModels } from './helpers/onnx-checker';
+import { BuildError } from '../../sdk/errors';
+import { exportModel, saveModel } from '../../sdk/export';
+import { Graph } from '../../sdk/graph';
+import { onnx } from '../../sdk/onnx/generated/onnx';
+import { add, matmul, mul, reduceSum } from '../../sdk/ops';
+import { createSession, runSession } from '../../runtime/engine/ort';
+import { checkModelFiles, checkRecordedModels } from '../helpers/onnx-checker';
 
 function weightsGraph() {
   const g = new Graph('w');

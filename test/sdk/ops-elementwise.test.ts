@@ -1,15 +1,15 @@
-import { grad } from '../sdk/autodiff';
-import { Graph } from '../sdk/graph';
-import { abs, clip, leakyRelu, less, logicalNot, maximum, minimum, pow, reduceSum, relu, sqrt } from '../sdk/ops';
-import { ELEMENTWISE } from '../sdk/ops/group-elementwise';
-import { ELEMENTWISE_PRIMS, type ElementwisePrim } from '../sdk/ops/names';
-import type { Tensor } from '../sdk/tensor';
-import { ELEMENTWISE_GRAD_CASES } from './cases/elementwise.grad';
-import { ELEMENTWISE_PRIM_CASES } from './cases/elementwise.prim';
-import { gradCheck, type InputSpec } from './helpers/gradcheck';
-import { checkRecordedModels } from './helpers/onnx-checker';
-import { primCheck } from './helpers/primcheck';
-import { runGraph } from './helpers/run';
+import { grad } from '../../sdk/autodiff';
+import { Graph } from '../../sdk/graph';
+import { abs, clip, leakyRelu, less, logicalNot, maximum, minimum, pow, reduceSum, relu, sqrt } from '../../sdk/ops';
+import { ELEMENTWISE } from '../../sdk/ops/group-elementwise';
+import { ELEMENTWISE_PRIMS, type ElementwisePrim } from '../../sdk/ops/names';
+import type { Tensor } from '../../sdk/tensor';
+import { ELEMENTWISE_GRAD_CASES } from '../cases/elementwise.grad';
+import { ELEMENTWISE_PRIM_CASES } from '../cases/elementwise.prim';
+import { gradCheck, type InputSpec } from '../helpers/gradcheck';
+import { checkRecordedModels } from '../helpers/onnx-checker';
+import { primCheck } from '../helpers/primcheck';
+import { runGraph } from '../helpers/run';
 
 const rows = <C extends { label?: string }>(table: { [K in ElementwisePrim]: C[] }) =>
   ELEMENTWISE_PRIMS.flatMap((p) => table[p].map((c) => [`${p} ${c.label ?? ''}`.trim(), p, c] as const));

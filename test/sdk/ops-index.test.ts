@@ -1,14 +1,14 @@
-import { grad } from '../sdk/autodiff';
-import { Graph } from '../sdk/graph';
-import { gather, gatherElements, gatherND, scatterAdd, scatterElements, scatterND } from '../sdk/ops';
-import { INDEX } from '../sdk/ops/group-index';
-import { INDEX_PRIMS } from '../sdk/ops/names';
-import { INDEX_GRAD_CASES } from './cases/index.grad';
-import { INDEX_PRIM_CASES } from './cases/index.prim';
-import { gradCheck } from './helpers/gradcheck';
-import { checkRecordedModels } from './helpers/onnx-checker';
-import { primCheck } from './helpers/primcheck';
-import { runGraph } from './helpers/run';
+import { grad } from '../../sdk/autodiff';
+import { Graph } from '../../sdk/graph';
+import { gather, gatherElements, gatherND, scatterAdd, scatterElements, scatterND } from '../../sdk/ops';
+import { INDEX } from '../../sdk/ops/group-index';
+import { INDEX_PRIMS } from '../../sdk/ops/names';
+import { INDEX_GRAD_CASES } from '../cases/index.grad';
+import { INDEX_PRIM_CASES } from '../cases/index.prim';
+import { gradCheck } from '../helpers/gradcheck';
+import { checkRecordedModels } from '../helpers/onnx-checker';
+import { primCheck } from '../helpers/primcheck';
+import { runGraph } from '../helpers/run';
 
 const f64 = (v: number[]) => ({ dtype: 'float64' as const, shape: [v.length], data: Float64Array.from(v) });
 const i64 = (v: number[]) => ({ dtype: 'int64' as const, shape: [v.length], data: BigInt64Array.from(v.map(BigInt)) });

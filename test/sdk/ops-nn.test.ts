@@ -1,13 +1,13 @@
-import { grad } from '../sdk/autodiff';
-import { Graph } from '../sdk/graph';
-import { conv, maxPool } from '../sdk/ops';
-import { NN } from '../sdk/ops/group-nn';
-import { NN_PRIMS } from '../sdk/ops/names';
-import { NN_GRAD_CASES, NN_HAND_GRAD_CASES } from './cases/nn.grad';
-import { NN_PRIM_CASES } from './cases/nn.prim';
-import { gradCheck } from './helpers/gradcheck';
-import { checkRecordedModels } from './helpers/onnx-checker';
-import { primCheck } from './helpers/primcheck';
+import { grad } from '../../sdk/autodiff';
+import { Graph } from '../../sdk/graph';
+import { conv, maxPool } from '../../sdk/ops';
+import { NN } from '../../sdk/ops/group-nn';
+import { NN_PRIMS } from '../../sdk/ops/names';
+import { NN_GRAD_CASES, NN_HAND_GRAD_CASES } from '../cases/nn.grad';
+import { NN_PRIM_CASES } from '../cases/nn.prim';
+import { gradCheck } from '../helpers/gradcheck';
+import { checkRecordedModels } from '../helpers/onnx-checker';
+import { primCheck } from '../helpers/primcheck';
 
 const rows = <T extends { label?: string }>(table: Record<string, T[]>) =>
   Object.entries(table).flatMap(([prim, cs]) => cs.map((c) => [`${prim}: ${c.label ?? ''}`, c] as const));

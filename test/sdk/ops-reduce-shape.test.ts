@@ -1,21 +1,21 @@
-import { grad } from '../sdk/autodiff';
-import { Graph } from '../sdk/graph';
+import { grad } from '../../sdk/autodiff';
+import { Graph } from '../../sdk/graph';
 import {
   argMax, concat, cumsum, expandTo, pad, reduceMax, reduceMean, reduceMin, reshape, slice, softmax, split, squeeze,
   transpose, unsqueeze,
-} from '../sdk/ops';
-import { REDUCE } from '../sdk/ops/group-reduce';
-import { SHAPE } from '../sdk/ops/group-shape';
-import { REDUCE_PRIMS, SHAPE_PRIMS } from '../sdk/ops/names';
-import type { Tensor } from '../sdk/tensor';
-import { REDUCE_GRAD_CASES } from './cases/reduce.grad';
-import { REDUCE_PRIM_CASES } from './cases/reduce.prim';
-import { SHAPE_GRAD_CASES } from './cases/shape.grad';
-import { SHAPE_PRIM_CASES } from './cases/shape.prim';
-import { gradCheck } from './helpers/gradcheck';
-import { checkRecordedModels } from './helpers/onnx-checker';
-import { primCheck } from './helpers/primcheck';
-import { runGraph } from './helpers/run';
+} from '../../sdk/ops';
+import { REDUCE } from '../../sdk/ops/group-reduce';
+import { SHAPE } from '../../sdk/ops/group-shape';
+import { REDUCE_PRIMS, SHAPE_PRIMS } from '../../sdk/ops/names';
+import type { Tensor } from '../../sdk/tensor';
+import { REDUCE_GRAD_CASES } from '../cases/reduce.grad';
+import { REDUCE_PRIM_CASES } from '../cases/reduce.prim';
+import { SHAPE_GRAD_CASES } from '../cases/shape.grad';
+import { SHAPE_PRIM_CASES } from '../cases/shape.prim';
+import { gradCheck } from '../helpers/gradcheck';
+import { checkRecordedModels } from '../helpers/onnx-checker';
+import { primCheck } from '../helpers/primcheck';
+import { runGraph } from '../helpers/run';
 
 const f64 = (shape: number[], v: number[]) => ({ dtype: 'float64' as const, shape, data: Float64Array.from(v) });
 

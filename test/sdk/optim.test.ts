@@ -2,14 +2,14 @@
  * In-graph optimizers against plain TypeScript implementations of torch.optim's update rules
  * (torch/optim/adam.py, adamw.py, sgd.py, single-tensor paths), several steps, fed back through ORT.
  */
-import { Graph } from '../sdk/graph';
-import { exportModel } from '../sdk/export';
-import { add, mul, reduceSum } from '../sdk/ops';
-import type { OptimizerSpec } from '../sdk/optim';
-import type { StateDict } from '../sdk/state';
-import { buildTrainStep } from '../sdk/train';
-import { TrainingSession } from '../runtime/engine/session';
-import { Rng } from './helpers/rng';
+import { Graph } from '../../sdk/graph';
+import { exportModel } from '../../sdk/export';
+import { add, mul, reduceSum } from '../../sdk/ops';
+import type { OptimizerSpec } from '../../sdk/optim';
+import type { StateDict } from '../../sdk/state';
+import { buildTrainStep } from '../../sdk/train';
+import { TrainingSession } from '../../runtime/engine/session';
+import { Rng } from '../helpers/rng';
 
 /** loss = Σ c·p² + Σ p, so grad = 2·c·p + 1 (a known, parameter-dependent gradient). */
 function problem() {

@@ -2,13 +2,13 @@
  * The registry and the case tables cover every primitive: one definition with a VJP, at least one forward row
  * and at least one gradient row each, and every gradient row applies the primitive it is filed under.
  */
-import type { DType } from '../sdk/dtype';
-import { Graph } from '../sdk/graph';
-import { ALL_PRIMS, type PrimName } from '../sdk/ops/names';
-import { REGISTRY } from '../sdk/ops';
-import type { Tensor } from '../sdk/tensor';
-import { ALL_GRAD_CASES, ALL_PRIM_CASES } from './cases/all';
-import type { InputSpec } from './helpers/gradcheck';
+import type { DType } from '../../sdk/dtype';
+import { Graph } from '../../sdk/graph';
+import { ALL_PRIMS, type PrimName } from '../../sdk/ops/names';
+import { REGISTRY } from '../../sdk/ops';
+import type { Tensor } from '../../sdk/tensor';
+import { ALL_GRAD_CASES, ALL_PRIM_CASES } from '../cases/all';
+import type { InputSpec } from '../helpers/gradcheck';
 
 /** The primitives a case's build function applies, on inputs of the case's dtypes. */
 function primsBuilt(inputs: InputSpec[], build: (xs: Tensor[]) => Tensor | Tensor[], dtype: DType): Set<PrimName> {

@@ -4,18 +4,18 @@
  * gradient check covers; the GVSL parity tests cover the whole model), the backward no longer reads the forward's
  * activations (it reads copies rebuilt after their cotangent), and the barrier zero is exactly 0.
  */
-import { grad } from '../sdk/autodiff';
-import { liveNodes } from '../sdk/graph';
-import { Graph } from '../sdk/graph';
-import * as nn from '../sdk/nn';
-import { add, conv, leakyRelu, mul, reduceSum, sin } from '../sdk/ops';
-import { recomputable, zeroAfter } from '../sdk/remat';
-import { buildTrainStep } from '../sdk/train';
-import type { Tensor } from '../sdk/tensor';
-import { makeInput } from './helpers/gradcheck';
-import { Rng } from './helpers/rng';
-import { runGraph } from './helpers/run';
-import { relErr } from './helpers/compare';
+import { grad } from '../../sdk/autodiff';
+import { liveNodes } from '../../sdk/graph';
+import { Graph } from '../../sdk/graph';
+import * as nn from '../../sdk/nn';
+import { add, conv, leakyRelu, mul, reduceSum, sin } from '../../sdk/ops';
+import { recomputable, zeroAfter } from '../../sdk/remat';
+import { buildTrainStep } from '../../sdk/train';
+import type { Tensor } from '../../sdk/tensor';
+import { makeInput } from '../helpers/gradcheck';
+import { Rng } from '../helpers/rng';
+import { runGraph } from '../helpers/run';
+import { relErr } from '../helpers/compare';
 
 /** Conv → GroupNorm → LeakyReLU → Conv, as in the U-Net's DoubleConv. */
 class Block extends nn.Module {

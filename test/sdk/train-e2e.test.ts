@@ -3,17 +3,17 @@
  * (sdk/train.ts buildTrainStep: forward + backward + Adam) and trained with runtime/engine/session.ts on a toy
  * regression task; plus the `withGrads` and `clipGradNorm` outputs checked against the loss itself.
  */
-import { createSession, runSession } from '../runtime/engine/ort';
-import { TrainingSession } from '../runtime/engine/session';
-import { exportModel } from '../sdk/export';
-import { Graph } from '../sdk/graph';
-import * as nn from '../sdk/nn';
-import { mean, mul, sub } from '../sdk/ops';
-import type { NamedArray, StateDict } from '../sdk/state';
-import type { Tensor } from '../sdk/tensor';
-import { buildTrainStep, type TrainStepOptions } from '../sdk/train';
-import { checkRecordedModels, recordModel } from './helpers/onnx-checker';
-import { Rng } from './helpers/rng';
+import { createSession, runSession } from '../../runtime/engine/ort';
+import { TrainingSession } from '../../runtime/engine/session';
+import { exportModel } from '../../sdk/export';
+import { Graph } from '../../sdk/graph';
+import * as nn from '../../sdk/nn';
+import { mean, mul, sub } from '../../sdk/ops';
+import type { NamedArray, StateDict } from '../../sdk/state';
+import type { Tensor } from '../../sdk/tensor';
+import { buildTrainStep, type TrainStepOptions } from '../../sdk/train';
+import { checkRecordedModels, recordModel } from '../helpers/onnx-checker';
+import { Rng } from '../helpers/rng';
 
 const N = 8;
 const BATCH = [2, 1, N, N, N];

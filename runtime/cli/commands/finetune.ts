@@ -71,8 +71,7 @@ export const finetuneCommand: Command = defineCommand({
       if (!a.images || !a.labels || a.classes === undefined) throw new UserError('finetune needs --images DIR, --labels DIR and --classes N (or --resume DIR)');
       if (!(Number.isInteger(a.classes) && a.classes >= 2)) throw new UserError(`--classes counts the background too: an integer >= 2, got ${a.classes}`);
       const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
-      let pairs;
-      pairs = parseInput(() => pairFiles(a.images!, a.labels!, warn));
+      const pairs = parseInput(() => pairFiles(a.images!, a.labels!, warn));
       const split = splitPairs(pairs, a.val, a.valFraction, a.seed);
       const weights = a.weights ? path.resolve(a.weights) : undefined;
       const chan = a.chan ?? (weights ? backboneWidths(weights).join(',') : OFFICIAL_WIDTHS.join(','));

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { GEOMETRIES, type Geometry } from '../../../graphs/gvsl';
+import { GEOMETRIES } from '../../../graphs/gvsl';
 import { parseSize } from '../../../graphs/build';
 import { parseWidths } from '../../../graphs/unet';
 import { samplePaths } from '../../data';
