@@ -5,6 +5,12 @@ const fs = require('node:fs');
 // workers start.
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (fs.existsSync(SWIFTSHADER) && !process.env.VK_ICD_FILENAMES) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+// Without XDG_RUNTIME_DIR (containers, CI), the Vulkan/WebGPU stack prints "error: XDG_RUNTIME_DIR is invalid" from
+// passing tests; a private folder of our own keeps the test output clean.
+if (!process.env.XDG_RUNTIME_DIR) {
+  process.env.XDG_RUNTIME_DIR = fs.mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'xdg-'));
+  fs.chmodSync(process.env.XDG_RUNTIME_DIR, 0o700);
+}
 
 const project = (displayName, testMatch) => ({
   displayName,
