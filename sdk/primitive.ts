@@ -52,7 +52,7 @@ export interface VjpArgs<A> {
  */
 export type VjpRule<A> = (dys: readonly (Tensor | null)[], args: VjpArgs<A>) => (Tensor | null)[];
 
-/** A primitive: shape rule, ONNX lowering and VJP, side by side (see STYLE.md). */
+/** A primitive: shape rule, ONNX lowering and VJP, side by side, one file per primitive in sdk/ops/. */
 export interface Primitive<A = any> {
   readonly name: PrimName;
   /** Input names, ONNX order; a trailing `?` marks an optional input. */

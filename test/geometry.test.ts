@@ -1,7 +1,7 @@
 /**
  * GVSL's two geometries (graphs/gvsl.ts Geometry): `exact` (the default) against hand computations and the data
  * pipeline's spatial augmentation, `official` against the official code's offsets. Each difference listed in
- * README.md, "Geometry: exact and official", is demonstrated here.
+ * docs/geometry.md is demonstrated here.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -19,8 +19,8 @@ export interface SessionOptions {
   /**
    * ORT's memory pattern (default off): from the second run on, ORT allocates every planned intermediate as one
    * block at its first run's offsets, ON TOP of the arena that run grew, which nearly doubled a training step's
-   * peak RSS (64³ GVSL step: 7.6 GiB with it, 5.2 without; docs/performance.md, "Memory"); ORT-NOTES.md found
-   * no speed difference on a Conv-heavy graph.
+   * peak RSS (64³ GVSL step: 7.6 GiB with it, 5.2 without; docs/performance.md, "Memory"); an earlier measurement with
+   * onnxruntime-node found no speed difference on a Conv-heavy graph.
    */
   memPattern?: boolean;
   /** Fail instead of silently running unsupported nodes on the CPU (non-CPU EPs). */

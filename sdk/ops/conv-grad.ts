@@ -1,7 +1,7 @@
 /**
  * Convolution gradients from standard ops only (Conv, Slice, Pad, Reshape, Transpose, Gemm/MatMul, Concat):
  * ConvTranspose is 8× slower on ORT's CPU EP and fails on WebGPU, and the training contrib ops are absent
- * (ORT-NOTES.md). Shared by Conv and by AveragePool's general-case VJP.
+ * (measured with onnxruntime-node 1.30). Shared by Conv and by AveragePool's general-case VJP.
  */
 import type { Tensor } from '../tensor';
 import { concat } from './concat';
@@ -80,7 +80,7 @@ function flat(t: Tensor, group: number): Tensor {
 
 /**
  * dW of a convolution: for each kernel offset j, dW[:, :, j] = Σ over batch and space of dy · X_jᵀ, where X_j
- * is the padded input seen through offset j: one Slice and one product per offset (ORT-NOTES measured this
+ * is the padded input seen through offset j: one Slice and one product per offset (measured
  * faster than the batch↔channel Conv trick). With stride 1 the Slice may instead cut a padded dy against the
  * unpadded X; we cut whichever is smaller (~27% faster on the U-Net's up-blocks).
  * Without groups the product is a batched MatMul [N, C_shared, S] × [N, S, C_cut] summed over N: the slice

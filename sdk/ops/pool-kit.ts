@@ -52,7 +52,7 @@ export function nonOverlapping({ kernel, strides, pads }: PoolAttrs): boolean {
  * Views of a non-overlapping pooling: `view(x)` is the covered part of x as [N·C, O1, k1, O2, k2, ...],
  * `outView` the pooled shape [N·C, O1, 1, O2, 1, ...] that broadcasts against it, `restore(t)` turns a
  * window-view tensor back into x's shape (zeros for trailing rows no window covered). N and C are merged
- * to keep a 3-D view at rank 7 (the highest Transpose rank ORT-NOTES checked on WebGPU).
+ * to keep a 3-D view at rank 7 (the highest Transpose rank checked on ORT's WebGPU EP).
  */
 export function windowViews(x: Tensor, kernel: readonly number[]) {
   const [n, c, ...sp] = x.shape;
