@@ -17,7 +17,7 @@ import { affineMatrix, affineWarp, affineWarpOfficial, composedWarp, flowWarpOff
  *   matrix rows on (x, y, z) = (W, H, D) in grid_sample's normalised coordinates with the translation divided
  *   by the size (t voxels move t/2; rows divided by the sizes in (D, H, W) order), two resamplings (affine,
  *   then flow), a flow normalisation that zooms by S/(S − 1) and shifts by −½ (a zero flow is not the
- *   identity), kaiming-normal `out_flow`. See the README's "Differences from the official code".
+ *   identity), `out_flow` at PyTorch's default initialisation. See docs/geometry.md.
  */
 export type Geometry = 'exact' | 'official';
 export const GEOMETRIES: readonly Geometry[] = ['exact', 'official'];
@@ -74,19 +74,20 @@ export class GVSL extends nn.Module {
     parseWidths(chan); // a bad width fails here, by name, rather than deep inside a GroupNorm reshape
     const gw = chan[4];
     const lw = chan[8];
-    // The official initialisation: kaiming-normal convolution weights (GroupNorm weights one, biases zero).
-    const kn = nn.init.kaimingNormal();
-    this.unet = this.addModule('unet', new UNetBase(inChannels, chan, kn));
-    this.f_conv = this.addModule('f_conv', new DoubleConv(2 * gw, gw / 2, kn));
-    this.sp_conv = this.addModule('sp_conv', new DoubleConv(2 * lw, lw / 2, kn));
+    // The official initialisation (UNet_base.__init_weight): kaiming-normal weights for the U-Net's convolutions
+    // only (their biases, and GroupNorm's unit weights and zero biases, stay PyTorch's defaults). The heads are
+    // left at PyTorch's default initialisation, as in the official GVSL class.
+    this.unet = this.addModule('unet', new UNetBase(inChannels, chan, nn.init.kaimingNormal()));
+    this.f_conv = this.addModule('f_conv', new DoubleConv(2 * gw, gw / 2));
+    this.sp_conv = this.addModule('sp_conv', new DoubleConv(2 * lw, lw / 2));
     this.res_conv = this.addModule('res_conv', new nn.Sequential(
-      new nn.Conv3d(lw, lw / 2, 3, { padding: 1, weightInit: kn }),
+      new nn.Conv3d(lw, lw / 2, 3, { padding: 1 }),
       new nn.GroupNorm(lw / 8, lw / 2),
       new nn.LeakyReLU(0.2),
-      new nn.Conv3d(lw / 2, inChannels, 1, { weightInit: kn }),
+      new nn.Conv3d(lw / 2, inChannels, 1),
     ));
     // Exact: a zero flow at initialisation, so training starts from the (exact) identity deformation.
-    const flowInit = this.geometry === 'exact' ? { weightInit: nn.init.zeros, biasInit: nn.init.zeros } : { weightInit: kn };
+    const flowInit = this.geometry === 'exact' ? { weightInit: nn.init.zeros, biasInit: nn.init.zeros } : {};
     this.out_flow = this.addModule('out_flow', new nn.Conv3d(lw / 2, 3, 3, { padding: 1, ...flowInit }));
     this.fc_rot = this.addModule('fc_rot', new nn.Linear(gw / 2, 3));
     this.fc_scl = this.addModule('fc_scl', new nn.Linear(gw / 2, 3));

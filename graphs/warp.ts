@@ -101,7 +101,7 @@ export function affineWarpOfficial(src: Tensor, mat: Tensor): Tensor {
  * Official GVSL `SpatialTransformer` (geometry 'official'): samples `src` at (identity grid + flow), flow
  * channels (D, H, W) in voxels, normalised with the align_corners=True convention 2(p/(S−1) − 0.5) but sampled
  * by grid_sample with align_corners=False, so the voxel actually read is p·S/(S−1) − 0.5 (a zero flow is not
- * the identity; see the README's "Differences from the official code").
+ * the identity; see docs/geometry.md, row 1 of the differences from the official code).
  */
 export function flowWarpOfficial(src: Tensor, flow: Tensor): Tensor {
   const [n, , d, h, w] = src.shape;

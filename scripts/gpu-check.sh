@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One prepared check for a machine with an NVIDIA GPU (README.md, "GPUs: WebGPU and CUDA"). It prints what the machine has, sets up
+# One prepared check for a machine with an NVIDIA GPU (docs/gpus.md, "scripts/gpu-check.sh"). It prints what the machine has, sets up
 # Node.js from tmp/gpu-carry/bundle.tar.xz when the machine has none (make it here with scripts/gpu-bundle.sh
 # and carry `tmp/gpu-carry`), then runs, on every GPU execution provider that works (webgpu, cuda):
 #   1. parity: scripts/gpu-parity.ts (against the PyTorch fixture when shared/fixtures is there, else vs the CPU EP)

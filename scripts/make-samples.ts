@@ -1,6 +1,6 @@
 /**
  * Regenerates data/samples/ (the volumes bundled for the embedded default pre-training run) from the Debian
- * packaged files described in /work/shared/data/README.md. Deterministic: same inputs, same bytes.
+ * packaged files listed under "Provenance" in data/samples/README.md. Deterministic: same inputs, same bytes.
  *
  *   npx tsc -p . && node dist/scripts/make-samples.js [SOURCE_DIR]
  *

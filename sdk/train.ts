@@ -26,7 +26,7 @@ export interface TrainStep {
 
 /**
  * Turns a graph that computes `loss` (and named loss terms) from its parameters into ONE training-step graph:
- * forward + backward + optimizer update. The contract (README, "Training-step graph"):
+ * forward + backward + optimizer update. The contract (docs/dsl.md, "The training-step graph contract"):
  *   inputs:  the batch tensors (already in `g`), `lr`, `step` (float32 scalars; step is the 1-based t),
  *            every parameter P, and its optimizer state (`adam.m.P`, `adam.v.P`, …);
  *   outputs: `loss`, each named term, `new.P` and `new.<state>.P`, and with `withGrads` `grad.P`.

@@ -1,6 +1,6 @@
 /**
  * Regenerates data/samples/labels/ (the brain masks of the bundled sample volumes and ch2's AAL lobe map, for the
- * brain study) from the Debian packaged files described in /work/shared/data/README.md. Deterministic.
+ * brain study) from the Debian packaged files listed under "Provenance" in data/samples/README.md. Deterministic.
  *
  *   npx tsc -p . && node dist/examples/study-brain/make-labels.js [SOURCE_DIR]
  *

@@ -15,7 +15,7 @@ export interface TrainingSessionOptions extends SessionOptions {
   /**
    * Keep parameters and optimizer state on the device between steps (default: true on WebGPU): the `new.*`
    * outputs stay GPU buffers and are fed straight back; only the scalar losses come to the CPU each step.
-   * WebGPU only: onnxruntime-node 1.30 cannot keep CUDA outputs on the device (README, "GPUs").
+   * WebGPU only: onnxruntime-node 1.30 cannot keep CUDA outputs on the device (docs/gpus.md, "CUDA").
    */
   keepOnDevice?: boolean;
 }

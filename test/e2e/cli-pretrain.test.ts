@@ -72,10 +72,12 @@ test('the loss falls on the bundled samples', () => {
     const xs = losses(out).slice(from, to).map((x) => x[k]);
     return xs.reduce((s, v) => s + v, 0) / xs.length;
   };
-  // 40 steps move mostly the restoration term (measured: MSE ×0.22, total ×0.82); NCC needs longer, and with the
-  // exact geometry the flow starts at zero, so there is no random initial flow whose smoothness term could fall.
+  // 40 steps move mostly the restoration term (measured with the heads at PyTorch's default initialisation, as the
+  // official code: MSE ×0.42, total ×0.93; with the earlier kaiming-normal heads the first MSE was higher, ×0.22
+  // and ×0.82); NCC needs longer, and with the exact geometry the flow starts at zero, so there is no random
+  // initial flow whose smoothness term could fall.
   expect(mean('loss_mse', -10)).toBeLessThan(0.5 * mean('loss_mse', 0, 5));
-  expect(mean('loss', -10)).toBeLessThan(0.9 * mean('loss', 0, 5));
+  expect(mean('loss', -10)).toBeLessThan(0.95 * mean('loss', 0, 5));
 });
 
 test('Ctrl-C saves a checkpoint and exits cleanly', async () => {

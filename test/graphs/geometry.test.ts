@@ -1,7 +1,7 @@
 /**
  * GVSL's two geometries (graphs/gvsl.ts Geometry): `exact` (the default) against hand computations and the data
  * pipeline's spatial augmentation, `official` against the official code's offsets. Each difference listed in
- * README.md, "Geometry: exact and official", is demonstrated here.
+ * docs/geometry.md is demonstrated here.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -234,7 +234,7 @@ describe('the model in both geometries', () => {
   const zero = (a: NamedArray) => Array.from(a.data as Float32Array).every((v) => v === 0);
   const finite = (a: NamedArray) => Array.from(a.data as Float32Array).every(Number.isFinite);
 
-  test('out_flow starts at zero in exact (the untrained deformation is the identity), kaiming-normal in official', () => {
+  test('out_flow starts at zero in exact (the untrained deformation is the identity), random in official', () => {
     const e = model('exact').initStateDict(0);
     const o = model('official').initStateDict(0);
     for (const k of ['out_flow.weight', 'out_flow.bias']) expect(zero(e.get(k)!)).toBe(true);

@@ -1,7 +1,7 @@
 /**
  * `--ep cuda` without a GPU: onnxruntime-node 1.30 lists the CUDA provider but does not bundle its libraries, so
  * asking for it must fail with the install instruction (never a silent CPU fallback), and keeping the training
- * state on the device is refused (onnxruntime-node keeps only WebGPU outputs on the device; README.md, "GPUs: WebGPU and CUDA").
+ * state on the device is refused (onnxruntime-node keeps only WebGPU outputs on the device; docs/gpus.md, "CUDA").
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -27,7 +27,7 @@ export const exportCommand: Command = defineCommand({
       .option('out', { type: 'string', demandOption: true, describe: 'output .onnx file' })
       .option('with-grads', { type: 'boolean', default: false, describe: 'gvsl-train: also output grad.<param>' })
       .option('external-data', { type: 'boolean', default: false, describe: 'store weights in <out>.data beside the model (needed above 2 GB)' })
-      .option('fp16', { type: 'boolean', default: false, describe: 'gvsl/unet: float16 weights and compute in the network (U-Net, heads), warps and affine matrix in float32, inputs and outputs float32 (for WebGPU; see the README, "Deployment exports")' })
+      .option('fp16', { type: 'boolean', default: false, describe: 'gvsl/unet: float16 weights and compute in the network (U-Net, heads), warps and affine matrix in float32, inputs and outputs float32 (for WebGPU; see the docs/registration-serving.md, "Deployment exports")' })
       .option('opset', { type: 'number', default: 17, describe: 'target ONNX opset (13..21)' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the initialisation when no --weights are given' }),
   async handler(a) {
