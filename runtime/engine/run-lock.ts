@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UserError } from '../cli/errors';
+import { UserError } from './errors';
 
 /** The lock file in a run folder. */
 export const LOCK_FILE = 'run.lock';
@@ -51,11 +51,18 @@ function mtime(file: string): number {
  * Ctrl-C (`release`, also from a process 'exit' handler).
  */
 export class RunLock {
+  private static readonly held = new Set<RunLock>();
   private released = false;
   private readonly onExit = () => this.release();
 
   private constructor(readonly file: string, private readonly token: string) {
     process.on('exit', this.onExit);
+    RunLock.held.add(this);
+  }
+
+  /** Releases every lock this process holds (before it dies of a signal, when no 'exit' handler runs). */
+  static releaseAll(): void {
+    for (const l of [...RunLock.held]) l.release();
   }
 
   /** Locks `dir` (which must exist) or throws a UserError naming the owner; `flag` names the CLI option. */
@@ -119,6 +126,7 @@ export class RunLock {
   release(): void {
     if (this.released) return;
     this.released = true;
+    RunLock.held.delete(this);
     process.off('exit', this.onExit);
     try {
       if (fs.readFileSync(this.file, 'utf8') === this.token) fs.unlinkSync(this.file);

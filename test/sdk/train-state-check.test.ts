@@ -2,7 +2,7 @@
  * The training-step graph's `state_check` output (issue 18, finding 2): 0 while every updated parameter and
  * optimizer value is finite, NaN as soon as one is not, and the other outputs unchanged by it.
  */
-import { TrainingSession } from '../../runtime/trainer';
+import { TrainingSession } from '../../runtime/engine/session';
 import { exportModel } from '../../sdk/export';
 import { Graph } from '../../sdk/graph';
 import * as nn from '../../sdk/nn';
