@@ -1,4 +1,5 @@
 /**
+ * (Slow tier: CLI runs that train.)
  * Issue 18 through the compiled CLI: "last good checkpoint" is good (state_check), --resume overrides, the
  * run-folder lock, and one line (exit 1) for errors users cause, checked before the work where possible.
  */
