@@ -14,7 +14,7 @@ import { LOCK_FILE } from '../../runtime/engine/run-lock';
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
 const STEPS = Number(process.env.SOAK_STEPS ?? 60);
-const ARGS = ['--size', '16', '--chan', '8,8,8,8,8,8,8,8,8', '--quiet', '--steps', String(STEPS), '--save-every', '3', '--json'];
+const ARGS = ['--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--quiet', '--steps', String(STEPS), '--save-every', '3', '--json'];
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'soak-'));
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
