@@ -89,7 +89,7 @@ export class RunLock {
       } catch {
         continue; // released meanwhile: try again
       }
-      let owner: LockInfo | null = null;
+      let owner: LockInfo | null;
       try {
         owner = JSON.parse(text) as LockInfo;
       } catch {
