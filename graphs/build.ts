@@ -77,6 +77,7 @@ export function buildGvslTrainGraph(model: GVSL, shape: VolumeShape, opts: GvslT
     optimizer: opts.optimizer ?? { kind: 'adam' },
     withGrads: opts.withGrads,
     clipGradNorm: opts.clipGradNorm,
+    stateCheck: true,
   });
   return { graph: g, step };
 }

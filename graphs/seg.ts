@@ -99,6 +99,7 @@ export function buildSegTrainGraph(model: SegNet, shape: VolumeShape, opts: SegT
   const step = buildTrainStep(g, loss, terms, {
     optimizer: opts.optimizer ?? { kind: 'adam' },
     frozen: opts.mode === 'linear' ? isBackbone : undefined,
+    stateCheck: true,
   });
   return { graph: g, step, terms: ['loss', ...Object.keys(terms)] };
 }

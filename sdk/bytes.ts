@@ -7,9 +7,20 @@ export function bytesOf(data: TypedArray): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** Writes bytes atomically: a temporary file in the same folder, then a rename. */
+/** The temporary files writeFileAtomic leaves when its process is killed mid-write: `.<name>.<pid>.tmp`. */
+export const ATOMIC_TMP = /^\..+\.(\d+)\.tmp$/;
+
+/**
+ * Writes bytes atomically: a temporary file in the same folder, then a rename. On failure (no space, no
+ * permission) the temporary file is removed and the error rethrown; the previous `file` is untouched.
+ */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const tmpFile = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmpFile, data);
-  fs.renameSync(tmpFile, file);
+  try {
+    fs.writeFileSync(tmpFile, data);
+    fs.renameSync(tmpFile, file);
+  } catch (e) {
+    fs.rmSync(tmpFile, { force: true });
+    throw e;
+  }
 }

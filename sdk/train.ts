@@ -14,7 +14,16 @@ export interface TrainStepOptions {
   frozen?: (name: string) => boolean;
   /** Clip the global gradient L2 norm to this value (torch.nn.utils.clip_grad_norm_). */
   clipGradNorm?: number;
+  /**
+   * Also output `state_check`: 0 when every updated parameter and optimizer state value is finite, NaN
+   * otherwise (the sum of 0·x over the new state, exact for any finite x however large). A trainer checks it
+   * before keeping a checkpoint, so a step whose update overflowed is never saved.
+   */
+  stateCheck?: boolean;
 }
+
+/** Name of the output that `stateCheck` adds. */
+export const STATE_CHECK = 'state_check';
 
 export interface TrainStep {
   /** Trained parameters, in state_dict order. */
@@ -29,7 +38,8 @@ export interface TrainStep {
  * forward + backward + optimizer update. The contract (docs/dsl.md, "The training-step graph contract"):
  *   inputs:  the batch tensors (already in `g`), `lr`, `step` (float32 scalars; step is the 1-based t),
  *            every parameter P, and its optimizer state (`adam.m.P`, `adam.v.P`, …);
- *   outputs: `loss`, each named term, `new.P` and `new.<state>.P`, and with `withGrads` `grad.P`.
+ *   outputs: `loss`, each named term, `new.P` and `new.<state>.P`, with `withGrads` `grad.P`, and with
+ *            `stateCheck` the scalar `state_check` (0, or NaN when some new value is not finite).
  * `loss` is the loss at the parameters BEFORE the update. Export it with `params: 'inputs'`.
  */
 export function buildTrainStep(g: Graph, loss: Tensor, terms: Record<string, Tensor>, opts: TrainStepOptions): TrainStep {
@@ -62,6 +72,7 @@ export function buildTrainStep(g: Graph, loss: Tensor, terms: Record<string, Ten
 
   const slots = stateSlots(opts.optimizer);
   const stateNames = new Map<string, string[]>();
+  const updated: Tensor[] = [];
   trained.forEach((name, i) => {
     const p = params[i];
     const sNames = slots.map((s) => s + name);
@@ -70,8 +81,16 @@ export function buildTrainStep(g: Graph, loss: Tensor, terms: Record<string, Ten
     const upd = g.withScope(`optimizer.${name}`, () => optimizerUpdate(opts.optimizer, p, grads[i], state, { lr, step }));
     g.output(`new.${name}`, upd.p);
     upd.state.forEach((t, k) => g.output(`new.${sNames[k]}`, t));
+    updated.push(upd.p, ...upd.state);
     if (opts.withGrads) g.output(`grad.${name}`, grads[i]);
   });
+  if (opts.stateCheck) {
+    g.withScope('state_check', () => {
+      // 0·x is 0 for finite x and NaN for ±Inf and NaN; no overflow, unlike a sum of squares.
+      const parts = updated.map((t) => reduceSum(mul(t, 0), t.shape.map((_, i) => i)));
+      g.output(STATE_CHECK, parts.length ? parts.reduce((a, b) => add(a, b)) : g.scalar(0));
+    });
+  }
   return { trained, frozen, stateNames };
 }
 

@@ -5,13 +5,13 @@
 // a screenshot (examples/browser/test-results/e2e.png).
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { serve } from './scripts/static-server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -42,30 +42,6 @@ function makeModel() {
   const onnx = path.join(tmp, 'gvsl.onnx');
   execFileSync(process.execPath, [path.join(root, 'bin', 'onnx-train.js'), 'export', '--model', 'gvsl', '--chan', chan, '--shape', '1,1,16,16,16', '--weights', path.join(tmp, 'weights.safetensors'), '--out', onnx], { stdio: 'pipe' });
   return onnx;
-}
-
-/** A static server with the cross-origin isolation headers threaded WebAssembly needs. */
-function serve(dir) {
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.onnx': 'application/octet-stream', '.gz': 'application/gzip' };
-  return new Promise((resolve) => {
-    const s = http.createServer((req, res) => {
-      const p = path.join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
-      const file = p.endsWith('/') ? path.join(p, 'index.html') : p;
-      if (!file.startsWith(dir) || !fs.existsSync(file)) {
-        res.writeHead(404).end();
-        return;
-      }
-      const body = fs.readFileSync(file);
-      res.writeHead(200, {
-        'Content-Type': types[path.extname(file)] ?? 'application/octet-stream',
-        'Content-Length': body.length,
-        'Cross-Origin-Opener-Policy': 'same-origin',
-        'Cross-Origin-Embedder-Policy': 'require-corp',
-      });
-      res.end(body);
-    });
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  });
 }
 
 before(async () => {

@@ -75,7 +75,7 @@ export function readPthContent(bytes: Uint8Array, source = '.pth data'): PthCont
     const [, type, key, , numel] = pid as [string, unknown, unknown, unknown, unknown];
     if (!(type instanceof StorageType)) return fail(`storage ${String(key)} has an unknown storage type (${describe(type)})`);
     if (!type.dtype) fail(`storage ${String(key)}: ${type.name} tensors are not supported`);
-    if (typeof key !== 'string' || !Number.isSafeInteger(numel)) fail(`malformed storage id for storage ${String(key)}`);
+    if (typeof key !== 'string' || !Number.isSafeInteger(numel) || (numel as number) < 0) fail(`malformed storage id for storage ${String(key)}`);
     const s = storages.get(key as string) ?? new Storage(type, key as string, numel as number, () => loadStorage(zip, `${prefix}data/${key}`, type, numel as number, order === 'big', fail));
     storages.set(s.key, s);
     return s;
@@ -110,6 +110,7 @@ const WHITELIST: Record<string, PyCallable> = {
     if (!(storage instanceof Storage) || !Number.isSafeInteger(offset) || !ints(size) || !ints(stride) || (size as number[]).length !== (stride as number[]).length) {
       throw new Error('_rebuild_tensor_v2: malformed arguments');
     }
+    if ((offset as number) < 0) throw new Error(`_rebuild_tensor_v2: negative storage offset ${offset as number} (corrupt or malicious file)`);
     return new LazyTensor(storage, offset as number, size as number[], stride as number[]);
   }),
   'torch._utils._rebuild_parameter': new PyCallable('_rebuild_parameter', ([data]) => data),
@@ -117,8 +118,11 @@ const WHITELIST: Record<string, PyCallable> = {
 };
 
 function loadStorage(zip: ZipReader, entry: string, type: StorageType, numel: number, bigEndian: boolean, fail: (m: string) => never): TypedArray {
-  if (!zip.entries.has(entry)) fail(`storage file ${entry} is missing`);
+  const declared = zip.entries.get(entry)?.size;
+  if (declared === undefined) return fail(`storage file ${entry} is missing`);
   const elem = type.bf16 ? 2 : BYTES[type.dtype!];
+  // Checked before inflating, from the directory's declared size.
+  if (declared < numel * elem) fail(`storage file ${entry} has ${declared} bytes, ${numel} × ${type.name} need ${numel * elem}`);
   let raw = zip.read(entry);
   if (raw.length < numel * elem) fail(`storage file ${entry} has ${raw.length} bytes, ${numel} × ${type.name} need ${numel * elem}`);
   raw = raw.subarray(0, numel * elem);

@@ -45,6 +45,7 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
   const data = bytes.subarray(8 + Number(n));
   const metadata: Record<string, string> = {};
   const tensors: StateDict = new Map();
+  const spans: [number, number, string][] = [];
   for (const name of topLevelKeys(text)) {
     const h = entries[name];
     if (name === '__metadata__') {
@@ -67,7 +68,15 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
     if (end > data.length) fail(`tensor "${name}": data_offsets [${begin}, ${end}] run past the ${data.length} data bytes (truncated file?)`);
     const want = count * (bf16 ? 2 : BYTES[dtype]);
     if (end - begin !== want) fail(`tensor "${name}": ${end - begin} data bytes, but ${st} ${JSON.stringify(shape)} needs ${want}`);
+    if (end > begin) spans.push([begin, end, name]);
     tensors.set(name, { dtype, shape: [...(shape as number[])], data: typedFromBytes(dtype, data.subarray(begin, end), bf16) });
+  }
+  // As the reference reader: no two tensors share bytes (a crafted header could alias one tensor onto another).
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++) {
+    const [b0, e0, n0] = spans[i - 1];
+    const [b1, e1, n1] = spans[i];
+    if (b1 < e0) fail(`tensors "${n0}" [${b0}, ${e0}] and "${n1}" [${b1}, ${e1}] overlap in data_offsets (corrupt or crafted file)`);
   }
   return { tensors, metadata };
 }

@@ -20,6 +20,8 @@ const SIG_EOCD64_LOCATOR = 0x07064b50;
 const SIG_EOCD64 = 0x06064b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_LOCAL = 0x04034b50;
+/** Deflate's maximal expansion (258-byte matches coded in about 2 bits each): about 1032:1. */
+const MAX_DEFLATE_RATIO = 1032;
 
 export function isZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
@@ -46,12 +48,19 @@ export class ZipReader {
     const raw = this.bytes.subarray(start, start + e.compressedSize);
     let out: Uint8Array;
     if (e.method === 0) {
+      if (e.compressedSize !== e.size) throw this.error(`entry ${name}: stored entry of ${e.compressedSize} bytes, the directory says ${e.size}`);
       out = raw;
     } else if (e.method === 8) {
+      // Deflate expands at most ~1032:1; a larger declared size is a lie, refused before any inflating.
+      if (e.size > e.compressedSize * MAX_DEFLATE_RATIO + 64) {
+        throw this.error(`entry ${name}: declares ${e.size} bytes from ${e.compressedSize} compressed, more than deflate can produce (corrupt or malicious file)`);
+      }
       try {
-        out = zlib.inflateRawSync(raw);
+        // Bounded by the declared size: a zip bomb stops at e.size + 1 bytes instead of filling memory.
+        out = zlib.inflateRawSync(raw, { maxOutputLength: e.size + 1 });
       } catch (err) {
-        throw this.error(`entry ${name}: cannot inflate (${(err as Error).message})`);
+        const tooBig = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+        throw this.error(tooBig ? `entry ${name}: inflates to more than the ${e.size} bytes the directory declares (corrupt or malicious file)` : `entry ${name}: cannot inflate (${(err as Error).message})`);
       }
     } else {
       throw this.error(`entry ${name}: unsupported compression method ${e.method} (only stored and deflate)`);

@@ -1,7 +1,9 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { BuildError, ParameterError } from '../../sdk/errors';
+import { CheckpointError } from '../checkpoint/bytes';
 import { UserError } from '../engine/errors';
 import { inputError } from './options';
+import { recordCommandLine } from './resume';
 
 /** A subcommand: registered on the yargs parser by `main`. */
 export interface Command {
@@ -36,11 +38,34 @@ function version(): string {
   return (require('../../../package.json') as { version: string }).version;
 }
 
+/** File-system errors a user causes (full disk, permissions, paths), in words. */
+const FS_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', EACCES: 'permission denied', EPERM: 'operation not permitted',
+  EROFS: 'read-only file system', ENOENT: 'no such file or folder', EISDIR: 'is a folder, not a file', ENOTDIR: 'a path component is not a folder',
+  EEXIST: 'already exists', EMFILE: 'too many open files', ELOOP: 'too many symbolic links (a loop?)', ENAMETOOLONG: 'name too long', EIO: 'input/output error',
+};
+
+/**
+ * The one line a user-caused error prints (its message: input errors, bad files and checkpoints, and
+ * file-system errors with the path they name), or null for a bug, which keeps its stack trace.
+ */
+export function oneLine(e: unknown): string | null {
+  if (e instanceof UserError || e instanceof BuildError || e instanceof ParameterError) return inputError(e).message;
+  if (e instanceof CheckpointError) return e.message;
+  const fsError = e as NodeJS.ErrnoException;
+  if (fsError && typeof fsError.code === 'string' && FS_ERRORS[fsError.code]) {
+    const where = fsError.path ? `${fsError.path}: ` : '';
+    return `${where}${FS_ERRORS[fsError.code]} (${fsError.code}${fsError.syscall ? ` in ${fsError.syscall}` : ''})`;
+  }
+  return null;
+}
+
 /** Runs the CLI; returns the exit code. Errors from user input print one line, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
   // NOTE: yargs 18 is ESM-only; a dynamic import keeps this package CommonJS.
   const { default: yargs } = await import('yargs');
   const { hideBin } = await import('yargs/helpers');
+  recordCommandLine(hideBin(argv));
   let y = yargs(hideBin(argv))
     .scriptName('onnx-train')
     .usage('$0 <command> [options]\n\nGVSL pre-training and inference as ONNX graphs, run with ONNX Runtime.')
@@ -57,8 +82,9 @@ export async function main(argv: string[]): Promise<number> {
     await y.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof UserError || e instanceof BuildError || e instanceof ParameterError) {
-      process.stderr.write(`onnx-train: ${inputError(e).message}\n`);
+    const line = oneLine(e);
+    if (line !== null) {
+      process.stderr.write(`onnx-train: ${line}\n`);
       return 1;
     }
     throw e;

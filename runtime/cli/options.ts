@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Argv } from 'yargs';
 import { ParameterError } from '../../sdk/errors';
@@ -34,6 +35,36 @@ export function parseInput<T>(parse: () => T): T {
   }
 }
 
+/**
+ * Checks before any work that `file` can be written as an output file: not an existing folder, its folder
+ * creatable and writable (probed with a temporary file). A UserError naming `flag` otherwise.
+ */
+export function checkOutputFile(flag: string, file: string): void {
+  const abs = path.resolve(file);
+  if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) throw new UserError(`${flag} ${file}: is a folder; give a file name (for example ${path.join(file, 'labels.nii.gz')})`);
+  checkOutputFolder(flag, path.dirname(abs), file);
+}
+
+/** Checks before any work that the folder `dir` exists or can be created, and can be written to. */
+export function checkOutputFolder(flag: string, dir: string, shown = dir): void {
+  try {
+    if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.write-test-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${flag} ${shown}: cannot write there (${code === 'ENOTDIR' ? 'a file is in the way of the folder' : code ?? (e as Error).message}); choose another ${flag}`);
+  }
+}
+
+/** A length in mm: finite and positive (0 would make an infinite grid). */
+export function positiveMm(flag: string, v: number | undefined): number | undefined {
+  if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new UserError(`--${flag} must be a positive number of mm, got ${v}`);
+  return v;
+}
+
 export function positiveInt(flag: string, v: number): number {
   if (!(Number.isInteger(v) && v > 0)) throw new UserError(`--${flag} must be a positive integer, got ${v}`);
   return v;
@@ -66,5 +97,5 @@ export function runOptionsOf(
   kind: 'pretrain' | 'finetune',
 ): RunOptions {
   const out = a.resume ?? a.out ?? path.join('runs', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-  return { out, ep: a.ep, threads: a.threads, noArena: !a.arena, quiet: a.quiet, json: a.json };
+  return { out, ep: a.ep, threads: a.threads, noArena: !a.arena, quiet: a.quiet, json: a.json, resumed: a.resume !== undefined };
 }

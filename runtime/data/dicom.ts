@@ -7,6 +7,8 @@ import { spacingOf, type Volume } from './volume';
 export interface ReadDicomOptions {
   /** Which series to read when the folder holds several (SeriesInstanceUID). */
   seriesUid?: string;
+  /** Where notes on skipped files go (default: a `warning:` line on stderr). */
+  warn?: (message: string) => void;
 }
 
 /** Uncompressed transfer syntaxes dcmjs decodes: implicit VR LE, explicit VR LE, deflated explicit VR LE. */
@@ -35,14 +37,32 @@ export function readDicomSeries(dir: string, opts: ReadDicomOptions = {}): Volum
   } catch (e) {
     throw new DataError(`${dir}: cannot list the DICOM folder (${(e as Error).message})`);
   }
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const slices: Slice[] = [];
+  // One unreadable file among many is skipped with a note, as long as the rest forms a regular series.
+  const skipped: DataError[] = [];
   for (const f of names) {
     const file = join(dir, f);
-    if (!statSync(file).isFile()) continue;
-    const s = readSlice(file);
-    if (s) slices.push(s);
+    let isFile: boolean;
+    try {
+      isFile = statSync(file).isFile();
+    } catch (e) {
+      skipped.push(new DataError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'a dangling symbolic link (its target does not exist)' : `cannot read (${(e as Error).message})`}`));
+      continue;
+    }
+    if (!isFile) continue;
+    try {
+      const s = readSlice(file);
+      if (s) slices.push(s);
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      skipped.push(e);
+    }
   }
-  if (slices.length === 0) throw new DataError(`${dir}: no DICOM files (with the DICM preamble) in this folder`);
+  if (slices.length === 0) {
+    if (skipped.length) throw skipped[0];
+    throw new DataError(`${dir}: no DICOM files (with the DICM preamble, or bare data sets) in this folder`);
+  }
   const series = [...new Set(slices.map((s) => String(s.ds.SeriesInstanceUID ?? '')))];
   let chosen = slices;
   if (opts.seriesUid !== undefined) {
@@ -51,16 +71,100 @@ export function readDicomSeries(dir: string, opts: ReadDicomOptions = {}): Volum
   } else if (series.length > 1) {
     throw new DataError(`${dir}: ${series.length} series in one folder (${series.join(', ')}); pass { seriesUid } to pick one`);
   }
-  return assemble(dir, chosen);
+  let vol: Volume;
+  try {
+    vol = assemble(dir, chosen);
+  } catch (e) {
+    if (e instanceof DataError && skipped.length) throw new DataError(`${e.message} (skipped as unreadable: ${skipped.map((x) => x.message).join('; ')})`);
+    throw e;
+  }
+  for (const e of skipped) warn(`${e.message}; skipped (the other ${chosen.length} slices form the series)`);
+  return vol;
+}
+
+/** Implicit VR little endian, DICOM's default for data sets without file meta information. */
+const IMPLICIT_LE = '1.2.840.10008.1.2';
+
+/**
+ * The file's bytes as dcmjs wants them (128-byte preamble, "DICM", file meta group), or null when it is not
+ * DICOM. Like pydicom (`force=True`) and dcmtk, also takes bare data sets without preamble or meta group
+ * (older archives): implicit or explicit VR little endian by the look of the first element. ("DICM" without
+ * the preamble is refused, as pydicom does.)
+ */
+function asPart10(bytes: Buffer): Buffer | null {
+  if (bytes.length >= 132 && bytes.toString('latin1', 128, 132) === 'DICM') return bytes;
+  // A bare data set starts with a group 0x0008 (identifying) element, or 0x0002 (meta) written without preamble.
+  if (bytes.length < 8) return null;
+  const group = bytes.readUInt16LE(0);
+  if (group !== 0x0008 && group !== 0x0002) return null;
+  const explicit = /^[A-Z]{2}$/.test(bytes.toString('latin1', 4, 6));
+  if (group === 0x0002) return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), bytes]);
+  const syntax = explicit ? '1.2.840.10008.1.2.1' : IMPLICIT_LE;
+  const uid = Buffer.from(syntax.length % 2 ? `${syntax}\0` : syntax, 'latin1');
+  const ts = Buffer.alloc(8 + uid.length);
+  ts.writeUInt16LE(0x0002, 0);
+  ts.writeUInt16LE(0x0010, 2);
+  ts.write('UI', 4, 'latin1');
+  ts.writeUInt16LE(uid.length, 6);
+  uid.copy(ts, 8);
+  const len = Buffer.alloc(12);
+  len.writeUInt16LE(0x0002, 0);
+  len.writeUInt16LE(0x0000, 2);
+  len.write('UL', 4, 'latin1');
+  len.writeUInt16LE(4, 6);
+  len.writeUInt32LE(ts.length, 8);
+  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), len, ts, bytes]);
+}
+
+/**
+ * dcmjs's reader, strict first; then tolerant of what real archives hold and pydicom/dcmtk accept: padding
+ * or garbage after the last element (the data set read so far is kept; a cut-off PixelData is still caught
+ * by the size checks), a missing meta group length.
+ */
+function parseDicom(bytes: Buffer): { meta: Record<string, { Value?: unknown[] }>; dict: Record<string, unknown> } {
+  const ab = () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+  return quietly(() => {
+    try {
+      return dcmjs.data.DicomMessage.readFile(ab());
+    } catch (strict) {
+      try {
+        const d = dcmjs.data.DicomMessage.readFile(ab(), { ignoreErrors: true });
+        if (!d.meta['00020010']) throw strict;
+        return d;
+      } catch {
+        throw strict;
+      }
+    }
+  });
+}
+
+interface Logger { getLevel(): number; setLevel(level: number | string): void }
+
+/** Runs `f` with dcmjs's console logging off: its notes on padding bytes ("Invalid vr type") are not ours to print. */
+function quietly<T>(f: () => T): T {
+  const root = (dcmjs as unknown as { log: Logger & { getLogger(name: string): Logger } }).log;
+  const loggers = [root, root.getLogger('validation.dcmjs')];
+  const levels = loggers.map((l) => l.getLevel());
+  loggers.forEach((l) => l.setLevel('silent'));
+  try {
+    return f();
+  } finally {
+    loggers.forEach((l, i) => l.setLevel(levels[i]));
+  }
 }
 
 function readSlice(file: string): Slice | null {
-  const bytes = readFileSync(file);
-  if (bytes.length < 132 || bytes.toString('latin1', 128, 132) !== 'DICM') return null;
+  let bytes: Buffer | null;
+  try {
+    bytes = asPart10(readFileSync(file));
+  } catch (e) {
+    throw new DataError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!bytes) return null;
   let meta: Record<string, { Value?: unknown[] }>;
   let ds: Record<string, unknown>;
   try {
-    const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer);
+    const dict = parseDicom(bytes);
     meta = dict.meta;
     ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
   } catch (e) {

@@ -1,7 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { Gunzip } from 'fflate';
 import { DataError } from './errors';
-import { niftiAffine, parseNiftiHeader } from './nifti-header';
+import { checkAffine, checkVoxelSizes } from './geometry-check';
+import { niftiAffine, type NiftiHeader, parseNiftiHeader } from './nifti-header';
 import { affineToQform } from './quatern';
 import { spacingOf, voxelCount, type Dims3, type Volume } from './volume';
 
@@ -24,64 +26,239 @@ const DATATYPES: Record<number, [string, number, (v: DataView, o: number, le: bo
   1280: ['uint64', 8, (v, o, le) => Number(v.getBigUint64(o, le))],
 };
 
-/** Reads a .nii or .nii.gz file (NIfTI-1 or -2) into a Volume; see volume.ts for the conventions. */
+/** Bytes read from the file (or pushed through the gzip decoder) at a time. */
+const CHUNK = 1 << 20;
+/** Compressed bytes per push into the gzip decoder: at most ~16 MiB of output at once. */
+const GZ_PUSH = 16 << 10;
+/** Deflate's maximal expansion, to refuse headers that declare more data than the compressed file can hold. */
+const MAX_DEFLATE_RATIO = 1032;
+
+/**
+ * Reads a .nii or .nii.gz file (NIfTI-1 or -2) into a Volume; see volume.ts for the conventions. The file is
+ * read and decompressed in 1 MiB chunks straight into the volume's Float32Array: the header is parsed and
+ * checked first, so memory stays at the volume plus a few chunks and the decompressed size is bounded by the
+ * header's declared dimensions (a gzip bomb stops there).
+ */
 export function readNifti(file: string, opts: ReadNiftiOptions = {}): Volume {
-  let bytes: Uint8Array;
+  let fd: number;
   try {
-    bytes = readFileSync(file);
+    fd = openSync(file, 'r');
   } catch (e) {
-    throw new DataError(`${file}: cannot read the file (${(e as Error).message})`);
+    throw new DataError(`${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return parseNifti(bytes, file, opts);
+  try {
+    const fileSize = fstatSync(fd).size;
+    const buf = new Uint8Array(Math.min(CHUNK, Math.max(fileSize, 1)));
+    let first = true;
+    let decoder: NiftiDecoder | null = null;
+    const next = (): Uint8Array | null => {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      return n > 0 ? buf.subarray(0, n) : null;
+    };
+    for (let chunk = next(); chunk; chunk = next()) {
+      if (first) {
+        decoder = new NiftiDecoder(file, opts, isGzip(chunk), fileSize);
+        first = false;
+      }
+      if (decoder!.push(chunk)) break;
+    }
+    if (!decoder) throw new DataError(`${file}: empty file, not a NIfTI file`);
+    return decoder.finish();
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Decodes NIfTI bytes (gzipped or not); `name` is quoted in errors and kept as the volume's name. */
-export function parseNifti(bytes: Uint8Array, name: string, opts: ReadNiftiOptions = {}): Volume {
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (e) {
-      throw new DataError(`${name}: cannot decompress: truncated or corrupt gzip data (${(e as Error).message})`);
+export function parseNifti(bytes: Uint8Array, name: string, opts: ReadNiftiOptions = {}, chunk = CHUNK): Volume {
+  const decoder = new NiftiDecoder(name, opts, isGzip(bytes), bytes.length);
+  for (let at = 0; at < bytes.length; at += chunk) if (decoder.push(bytes.subarray(at, at + chunk))) break;
+  return decoder.finish();
+}
+
+function isGzip(b: Uint8Array): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/**
+ * Takes the file's bytes in order (compressed or not), parses the header from the first ones, then converts
+ * the voxels of the chosen volume as they arrive; `push` returns true once the volume is complete.
+ */
+class NiftiDecoder {
+  private head: Uint8Array[] = [];
+  private headLength = 0;
+  /** Decompressed bytes seen so far (the absolute position of the next one). */
+  private pos = 0;
+  private out: Float32Array | null = null;
+  private start = 0;
+  private end = 0;
+  private hdr: NiftiHeader | null = null;
+  private convert!: (bytes: Uint8Array, at: number, count: number, into: number) => void;
+  private bpv = 1;
+  /** A voxel split across two chunks. */
+  private carry = new Uint8Array(8);
+  private carried = 0;
+  private done = false;
+  private gunzip: Gunzip | null = null;
+  private dims: Dims3 = [0, 0, 0];
+  private affine: number[] = [];
+  private typeName = '';
+
+  constructor(private readonly name: string, private readonly opts: ReadNiftiOptions, gzip: boolean, private readonly fileSize: number) {
+    if (gzip) {
+      this.gunzip = new Gunzip();
+      this.gunzip.ondata = (data) => {
+        if (!this.done) this.take(data);
+      };
     }
   }
-  const hdr = parseNiftiHeader(bytes, name);
-  const nd = hdr.dim[0];
-  if (nd < 1 || nd > 7) throw new DataError(`${name}: invalid dim[0] = ${nd} in the NIfTI header`);
-  const size = (k: number) => (k <= nd && hdr.dim[k] > 0 ? hdr.dim[k] : 1);
-  const [ni, nj, nk] = [size(1), size(2), size(3)];
-  const extra = [4, 5, 6, 7].map(size);
-  const nvol = extra.reduce((a, b) => a * b, 1);
-  let index = 0;
-  if (nvol > 1) {
-    if (opts.volume === undefined) {
-      const more = nd > 4 ? `, dim[5..${nd}] = ${extra.slice(1, nd - 3).join(', ')}` : '';
-      throw new DataError(`${name}: ${nd}-D image (dim[4] = ${extra[0]}${more}); only 3-D volumes are read, pass { volume: 0 } to take the first volume`);
+
+  push(chunk: Uint8Array): boolean {
+    if (this.gunzip) {
+      try {
+        // Small pushes: one push of zeros can inflate ~1000-fold, and its output arrives as one array.
+        for (let at = 0; at < chunk.length && !this.done; at += GZ_PUSH) this.gunzip.push(chunk.subarray(at, at + GZ_PUSH));
+      } catch (e) {
+        if (e instanceof DataError) throw e;
+        throw new DataError(`${this.name}: cannot decompress: corrupt gzip data (${(e as Error).message})`);
+      }
+    } else this.take(chunk);
+    return this.done;
+  }
+
+  finish(): Volume {
+    if (!this.hdr) {
+      if (this.headLength === 0) throw new DataError(`${this.name}: ${this.gunzip ? 'cannot decompress: truncated or corrupt gzip data' : 'empty file, not a NIfTI file'}`);
+      // A file shorter than 540 bytes: the header parser says what is wrong, or a tiny volume follows.
+      this.parseHead();
+      const head = concat(this.head, this.headLength);
+      this.head = [];
+      this.feed(head);
     }
-    index = opts.volume;
-    if (!Number.isInteger(index) || index < 0 || index >= nvol) throw new DataError(`${name}: volume index ${index} out of range 0..${nvol - 1}`);
+    if (!this.done) {
+      const what = `${this.dims[2]}x${this.dims[1]}x${this.dims[0]} ${this.typeName} voxels need ${this.end} bytes`;
+      throw new DataError(this.gunzip
+        ? `${this.name}: cannot decompress: truncated or corrupt gzip data (${what}, it holds ${this.pos})`
+        : `${this.name}: truncated NIfTI file: ${what}, the file has ${this.pos}`);
+    }
+    return { data: this.out!, dims: this.dims, affine: this.affine, spacing: spacingOf(this.affine), name: this.name };
   }
-  const type = DATATYPES[hdr.datatype];
-  if (!type) throw new DataError(`${name}: unsupported NIfTI datatype code ${hdr.datatype}; scalar integer and float types only`);
-  const [, bpv, read] = type;
-  const n = ni * nj * nk;
-  const start = hdr.voxOffset + index * n * bpv;
-  if (start + n * bpv > bytes.length) {
-    throw new DataError(`${name}: truncated NIfTI file: ${ni}x${nj}x${nk} ${type[0]} voxels need ${start + n * bpv} bytes, the file has ${bytes.length}`);
+
+  private take(data: Uint8Array): void {
+    if (!this.hdr) {
+      this.head.push(data.slice());
+      this.headLength += data.length;
+      if (this.headLength < 540) return;
+      this.parseHead();
+      const head = concat(this.head, this.headLength);
+      this.head = [];
+      this.feed(head);
+      return;
+    }
+    this.feed(data);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const le = hdr.littleEndian;
-  const data = new Float32Array(n);
-  // scl_slope = 0 (or NaN) means "no scaling", scl_inter included.
-  const slope = hdr.sclSlope;
-  const scaled = Number.isFinite(slope) && slope !== 0;
-  const inter = scaled && Number.isFinite(hdr.sclInter) ? hdr.sclInter : 0;
-  for (let i = 0, o = start; i < n; i++, o += bpv) {
-    const v = read(view, o, le);
-    data[i] = scaled ? v * slope + inter : v;
+
+  /** Converts the part of `data` (at absolute position this.pos) that lies in [start, end). */
+  private feed(data: Uint8Array): void {
+    const a = this.pos;
+    this.pos += data.length;
+    const lo = Math.max(this.start - a, 0);
+    const hi = Math.min(this.end - a, data.length);
+    if (hi <= lo) {
+      if (this.pos >= this.end) this.done = true;
+      return;
+    }
+    let p = lo;
+    let voxel = (a + lo - this.start - this.carried) / this.bpv;
+    if (this.carried > 0) {
+      const need = Math.min(this.bpv - this.carried, hi - p);
+      this.carry.set(data.subarray(p, p + need), this.carried);
+      this.carried += need;
+      p += need;
+      if (this.carried < this.bpv) return;
+      this.convert(this.carry, 0, 1, voxel++);
+      this.carried = 0;
+    }
+    const whole = Math.floor((hi - p) / this.bpv);
+    this.convert(data, p, whole, voxel);
+    p += whole * this.bpv;
+    if (p < hi) {
+      this.carry.set(data.subarray(p, hi), 0);
+      this.carried = hi - p;
+    }
+    if (a + hi >= this.end) this.done = true;
   }
-  const affine = niftiAffine(hdr);
-  const dims: Dims3 = [nk, nj, ni];
-  return { data, dims, affine, spacing: spacingOf(affine), name };
+
+  private parseHead(): void {
+    const name = this.name;
+    const bytes = concat(this.head, this.headLength);
+    const hdr = parseNiftiHeader(bytes, name);
+    const nd = hdr.dim[0];
+    if (nd < 1 || nd > 7) throw new DataError(`${name}: invalid dim[0] = ${nd} in the NIfTI header`);
+    const size = (k: number) => (k <= nd && hdr.dim[k] > 0 ? hdr.dim[k] : 1);
+    const [ni, nj, nk] = [size(1), size(2), size(3)];
+    const extra = [4, 5, 6, 7].map(size);
+    const nvol = extra.reduce((a, b) => a * b, 1);
+    let index = 0;
+    if (nvol > 1) {
+      if (this.opts.volume === undefined) {
+        const more = nd > 4 ? `, dim[5..${nd}] = ${extra.slice(1, nd - 3).join(', ')}` : '';
+        throw new DataError(`${name}: ${nd}-D image (dim[4] = ${extra[0]}${more}); only 3-D volumes are read, pass { volume: 0 } to take the first volume`);
+      }
+      index = this.opts.volume;
+      if (!Number.isInteger(index) || index < 0 || index >= nvol) throw new DataError(`${name}: volume index ${index} out of range 0..${nvol - 1}`);
+    }
+    const type = DATATYPES[hdr.datatype];
+    if (!type) throw new DataError(`${name}: unsupported NIfTI datatype code ${hdr.datatype}; scalar integer and float types only`);
+    const hdrSize = hdr.version === 1 ? 348 : 540;
+    if (!Number.isSafeInteger(hdr.voxOffset) || hdr.voxOffset < hdrSize) {
+      throw new DataError(`${name}: vox_offset = ${hdr.voxOffset} in the NIfTI header; the voxel data must start after the ${hdrSize}-byte header (corrupt header)`);
+    }
+    if (hdr.sformCode <= 0) checkVoxelSizes(hdr.pixdim.slice(1, 4), name);
+    const affine = niftiAffine(hdr);
+    checkAffine(affine, name, hdr.sformCode > 0 ? 'sform (srow_x/y/z)' : hdr.qformCode > 0 ? 'qform' : 'pixdim scaling');
+    const [typeName, bpv, read] = type;
+    const n = ni * nj * nk;
+    this.start = hdr.voxOffset + index * n * bpv;
+    this.end = this.start + n * bpv;
+    // Checked before the volume is allocated: a header cannot ask for more than the file can hold.
+    const most = this.gunzip ? this.fileSize * MAX_DEFLATE_RATIO : this.fileSize;
+    if (this.end > most) {
+      throw new DataError(this.gunzip
+        ? `${name}: the header declares ${ni}x${nj}x${nk} ${typeName} voxels (${this.end} bytes), more than the ${this.fileSize}-byte gzip file can hold (corrupt header)`
+        : `${name}: truncated NIfTI file: ${ni}x${nj}x${nk} ${typeName} voxels need ${this.end} bytes, the file has ${this.fileSize}`);
+    }
+    // scl_slope = 0 (or NaN) means "no scaling", scl_inter included.
+    const slope = hdr.sclSlope;
+    const scaled = Number.isFinite(slope) && slope !== 0;
+    const inter = scaled && Number.isFinite(hdr.sclInter) ? hdr.sclInter : 0;
+    const le = hdr.littleEndian;
+    const out = new Float32Array(n);
+    this.convert = (bytes, at, count, into) => {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let i = 0, o = at; i < count; i++, o += bpv) {
+        const v = read(view, o, le);
+        out[into + i] = scaled ? v * slope + inter : v;
+      }
+    };
+    this.hdr = hdr;
+    this.out = out;
+    this.bpv = bpv;
+    this.typeName = typeName;
+    this.dims = [nk, nj, ni];
+    this.affine = affine;
+  }
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 export interface WriteNiftiOptions {

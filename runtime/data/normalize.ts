@@ -64,7 +64,7 @@ export function checkFinite(vol: Volume, mode: 'error' | 'zero'): Float32Array {
   for (let i = 0; i < vol.data.length; i++) if (!Number.isFinite(vol.data[i])) bad++;
   if (bad === 0) return vol.data;
   if (mode === 'error') {
-    throw new DataError(`${vol.name ?? '<volume>'}: ${bad} NaN or infinite voxel(s) of ${vol.data.length}; pass nonFinite: 'zero' to replace them with 0`);
+    throw new DataError(`${vol.name ?? '<volume>'}: ${bad} NaN or infinite voxel(s) of ${vol.data.length}: replace them in the file (e.g. with numpy.nan_to_num) and save it again`);
   }
   const data = Float32Array.from(vol.data);
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) data[i] = 0;

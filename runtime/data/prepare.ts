@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { readDicomSeries } from './dicom';
 import { DataError } from './errors';
 import { readNifti } from './nifti';
@@ -7,17 +7,32 @@ import { reorient, type AxisCodes } from './orient';
 import { resample } from './resample';
 import type { Volume } from './volume';
 
-/** Reads a .nii / .nii.gz file or a folder of DICOM slices. */
+/**
+ * Reads a .nii / .nii.gz file or a folder of DICOM slices as a 3-D volume for training or inference. A 2-D
+ * image (one voxel thick along any axis) is refused: the networks convolve in 3-D and need depth.
+ */
 export function loadVolume(path: string): Volume {
   let dir: boolean;
   try {
     dir = statSync(path).isDirectory();
-  } catch {
-    throw new DataError(`${path}: no such file or folder`);
+  } catch (e) {
+    const dangling = (e as NodeJS.ErrnoException).code === 'ENOENT' && isSymlink(path);
+    throw new DataError(`${path}: ${dangling ? 'a dangling symbolic link (its target does not exist)' : 'no such file or folder'}`);
   }
-  if (dir) return readDicomSeries(path);
-  if (/\.nii(\.gz)?$/i.test(path)) return readNifti(path);
-  throw new DataError(`${path}: unknown volume format (expected .nii, .nii.gz or a DICOM folder)`);
+  const vol = dir ? readDicomSeries(path) : /\.nii(\.gz)?$/i.test(path) ? readNifti(path) : null;
+  if (!vol) throw new DataError(`${path}: unknown volume format (expected .nii, .nii.gz or a DICOM folder)`);
+  if (vol.dims.some((d) => d < 2)) {
+    throw new DataError(`${path}: a 2-D image (${[...vol.dims].reverse().join('x')} voxels); only 3-D volumes are used (stack the slices into one volume, or give the DICOM folder of the whole series)`);
+  }
+  return vol;
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 export interface PrepareOptions extends NormalizeOptions {

@@ -46,9 +46,18 @@ export function loadCheckpoint<C>(fileOrDir: string): { state: StateDict; meta: 
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new Error(`${file} is not a gvsl-onnx training checkpoint (format '${metadata.format ?? 'none'}'); use --weights for plain weights`);
   }
-  return {
-    state: tensors,
-    meta: { config: JSON.parse(metadata.config) as C, step: Number(metadata.step), extra: JSON.parse(metadata.extra ?? '{}') },
-    file,
+  const json = (key: string, text: string | undefined): unknown => {
+    try {
+      return text === undefined ? undefined : JSON.parse(text);
+    } catch {
+      throw new Error(`${file}: its ${key} metadata is not valid JSON (damaged checkpoint)`);
+    }
   };
+  const config = json('config', metadata.config);
+  if (typeof config !== 'object' || config === null || Array.isArray(config) || Object.keys(config).length === 0) {
+    throw new Error(`${file}: the checkpoint has no run configuration (metadata "config" ${metadata.config === undefined ? 'missing' : 'empty'}); it cannot be resumed, but its weights load with --weights`);
+  }
+  const step = Number(metadata.step);
+  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`${file}: the checkpoint's step '${metadata.step}' is not a non-negative integer (damaged checkpoint)`);
+  return { state: tensors, meta: { config: config as C, step, extra: (json('extra', metadata.extra) ?? {}) as Record<string, unknown> }, file };
 }

@@ -1,9 +1,11 @@
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../sdk/bytes';
 import type { StateDict } from '../../sdk/state';
+import { STATE_CHECK } from '../../sdk/train';
 import { UserError } from './errors';
 import type { BatchSource } from './batches';
 import { CHECKPOINT_FILE } from './checkpoint';
+import { RunLock } from './run-lock';
 import { lossPlotSvg, type MetricsLine, MetricsLog, Progress, readMetrics } from './progress';
 import type { TrainerHost } from './trainer-host';
 
@@ -32,6 +34,11 @@ export interface TrainLoopOptions {
   plot?(lines: MetricsLine[]): void;
 }
 
+/** What an fs error code means, in words. */
+function explainWriteError(code: string): string {
+  return ({ ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', EIO: 'input/output error' } as Record<string, string>)[code] ?? 'write failed';
+}
+
 export interface TrainLoopResult {
   step: number;
   interrupted: boolean;
@@ -49,7 +56,15 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const progress = new Progress(o.startStep + 1, o.steps, o.quiet || o.json);
   let interrupted = false;
   const onSigint = () => {
-    if (interrupted) process.exit(130);
+    if (interrupted) {
+      // NOTE: process.exit() here runs ONNX Runtime's native destructors while a worker thread is inside
+      // session.run, which aborts (rc 134). Dying of the signal itself skips them: the default handler, re-raised.
+      process.stderr.write('aborted: the last checkpoint is kept\n');
+      RunLock.releaseAll(); // no 'exit' handlers run when the signal kills the process
+      process.off('SIGINT', onSigint);
+      process.kill(process.pid, 'SIGINT');
+      return;
+    }
     interrupted = true;
     process.stderr.write('\ninterrupted: finishing this step and saving a checkpoint (Ctrl-C again to abort)\n');
   };
@@ -58,10 +73,19 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   let step = o.startStep;
   let lastSaved = o.startStep;
   const checkpoint = async () => {
-    const file = o.save(await o.trainer.state(), step);
-    const lines = readMetrics(metricsFile);
-    writeFileAtomic(path.join(o.dir, 'loss.svg'), lossPlotSvg(lines, o.terms));
-    o.plot?.(lines);
+    const state = await o.trainer.state();
+    let file: string;
+    try {
+      file = o.save(state, step);
+      const lines = readMetrics(metricsFile);
+      writeFileAtomic(path.join(o.dir, 'loss.svg'), lossPlotSvg(lines, o.terms));
+      o.plot?.(lines);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (!code) throw e;
+      const kept = lastSaved > 0 || o.resumed ? `the checkpoint of step ${lastSaved} is intact` : 'no checkpoint was written yet';
+      throw new UserError(`step ${step}: cannot write the checkpoint in ${o.dir} (${code}: ${explainWriteError(code)}); ${kept}. Free space or fix permissions, then resume with --resume ${o.dir}`);
+    }
     lastSaved = step;
     return file;
   };
@@ -75,9 +99,15 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
         throw new UserError(`step ${step + 1}: ONNX Runtime failed: ${(e as Error).message.split('\n')[0]}`);
       }
       const bad = o.terms.find((k) => !Number.isFinite(metrics[k]));
-      if (bad) {
-        const kept = lastSaved > 0 || o.resumed ? `the last good checkpoint (step ${lastSaved}) is ${path.join(o.dir, CHECKPOINT_FILE)}` : 'no checkpoint was written yet';
-        throw new UserError(`step ${step + 1}: ${bad} is ${metrics[bad]}; training stopped (${kept}). Try a lower --lr or check the data.`);
+      // The loss is computed before the step's update; state_check covers the updated parameters and
+      // optimizer state, so a checkpoint is only ever written from a state known to be finite.
+      const badState = STATE_CHECK in metrics && !Number.isFinite(metrics[STATE_CHECK]);
+      if (bad || badState) {
+        const kept = lastSaved > 0 || o.resumed
+          ? `the last good checkpoint (step ${lastSaved}) is ${path.join(o.dir, CHECKPOINT_FILE)}: resume it with --resume ${o.dir} --lr <lower>`
+          : 'no checkpoint was written yet';
+        const what = bad ? `${bad} is ${metrics[bad]}` : 'the update made parameters or optimizer state non-finite (NaN or infinite)';
+        throw new UserError(`step ${step + 1}: ${what}; training stopped (${kept}). Try a lower --lr or check the data.`);
       }
       step++;
       const shown = Object.fromEntries(o.terms.map((k) => [k, metrics[k]]));

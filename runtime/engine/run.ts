@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Graph } from '../../sdk/graph';
 import { type ExportOptions, saveModel } from '../../sdk/export';
-import { writeFileAtomic } from '../../sdk/bytes';
+import { ATOMIC_TMP, writeFileAtomic } from '../../sdk/bytes';
 import type { StateDict } from '../../sdk/state';
 import { type BatchMaker, type BatchSource, inlineSource, workerScript, workerSource } from './batches';
 import { UserError } from './errors';
 import { checkExecutionProvider, explainSessionError, type ExecutionProvider, type SessionOptions } from './ort';
+import { RunLock } from './run-lock';
 import { startTrainer, type TrainerHost } from './trainer-host';
 
 /** Runtime options that may change between a run and its resumption. */
@@ -20,6 +21,8 @@ export interface RunOptions {
   json: boolean;
   /** Use worker threads for data and training (default true when the compiled build is present). */
   workers?: boolean;
+  /** The run continues a checkpoint in its folder (named in the lock's message). */
+  resumed?: boolean;
 }
 
 /** A training run's output folder, clock and message channels (see beginRun). */
@@ -31,11 +34,14 @@ export interface RunContext {
   /** Progress messages (silent with `quiet`), on a line of their own even under a progress bar. */
   log(message: string): void;
   warn(message: string): void;
+  /** Releases the run folder's lock (also done on process exit). */
+  release(): void;
 }
 
 /**
  * The prologue every training run shares: the output folder created and checked writable, the execution
- * provider checked, and a resumed run that has nothing left to do refused.
+ * provider checked, a resumed run that has nothing left to do refused, the folder locked against a second
+ * run (RunLock) and temporary files that killed runs left behind removed.
  */
 export function beginRun(opts: RunOptions, startStep: number, steps: number): RunContext {
   const t0 = performance.now();
@@ -43,14 +49,34 @@ export function beginRun(opts: RunOptions, startStep: number, steps: number): Ru
   ensureWritable(dir);
   checkExecutionProvider(opts.ep);
   if (startStep >= steps) throw new UserError(`the checkpoint is at step ${startStep} and --steps is ${steps}: nothing to do (raise --steps)`);
+  const lock = RunLock.acquire(dir, (m) => process.stderr.write(`note: ${m}\n`), opts.resumed ? '--resume folder' : '--out');
+  removeLeftovers(dir);
   return {
     dir,
     t0,
+    release: () => lock.release(),
     log: (m) => {
       if (!opts.quiet) process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${m}\n`);
     },
     warn: (m) => process.stderr.write(`warning: ${m}\n`),
   };
+}
+
+/** Removes the `.tmp` files of writes that a killed run left in `dir` (the folder is locked: they are no one's). */
+export function removeLeftovers(dir: string): void {
+  for (const f of fs.readdirSync(dir)) if (ATOMIC_TMP.test(f) || /^\.write-test-\d+$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+}
+
+/**
+ * Runs a training run's `body` in a begun run (beginRun), releasing the folder's lock however it ends.
+ */
+export async function inRun<T>(opts: RunOptions, startStep: number, steps: number, body: (run: RunContext) => Promise<T>): Promise<T> {
+  const run = beginRun(opts, startStep, steps);
+  try {
+    return await body(run);
+  } finally {
+    run.release();
+  }
 }
 
 /** Creates `dir` and checks it can be written to (a UserError naming it otherwise). */

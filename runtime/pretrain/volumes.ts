@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadVolume, prepareVolume, presetFromName, type Volume } from '../data';
 import { DataError } from '../data/errors';
+import { degenerateWarning } from '../data/geometry-check';
 import type { PretrainConfig } from './config';
 
 const VOLUME_FILE = /\.nii(\.gz)?$/i;
@@ -11,11 +12,11 @@ const isDicomDir = (dir: string) => fs.readdirSync(dir).some((f) => /\.dcm$/i.te
  * Resolves the data arguments to volume sources: a .nii/.nii.gz file, a DICOM folder (slices *.dcm), or a
  * folder holding such files and DICOM sub-folders (one level).
  */
-export function discoverVolumes(args: readonly string[]): string[] {
+export function discoverVolumes(args: readonly string[], warn: (m: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): string[] {
   const out: string[] = [];
   for (const a of args) {
     const p = path.resolve(a);
-    if (!fs.existsSync(p)) throw new DataError(`${a}: no such file or folder`);
+    if (!fs.existsSync(p)) throw new DataError(`${a}: ${fs.lstatSync(p, { throwIfNoEntry: false }) ? 'a dangling symbolic link (its target does not exist)' : 'no such file or folder'}`);
     if (fs.statSync(p).isFile()) {
       if (!VOLUME_FILE.test(p)) throw new DataError(`${a}: not a volume (expected .nii, .nii.gz or a DICOM folder)`);
       out.push(p);
@@ -24,7 +25,12 @@ export function discoverVolumes(args: readonly string[]): string[] {
     } else {
       for (const f of fs.readdirSync(p).sort()) {
         const q = path.join(p, f);
-        if (fs.statSync(q).isFile() ? VOLUME_FILE.test(f) : isDicomDir(q)) out.push(q);
+        const st = fs.statSync(q, { throwIfNoEntry: false });
+        if (!st) {
+          warn(`${q}: a dangling symbolic link (its target does not exist); skipped`);
+          continue;
+        }
+        if (st.isFile() ? VOLUME_FILE.test(f) : st.isDirectory() && isDicomDir(q)) out.push(q);
       }
     }
   }
@@ -37,7 +43,10 @@ export function discoverVolumes(args: readonly string[]): string[] {
 export function loadVolumes(cfg: PretrainConfig, warn: (msg: string) => void): Volume[] {
   const preset = presetFromName(cfg.normalize);
   const vols = cfg.volumes.map((f) => {
-    const v = prepareVolume(loadVolume(f), { normalize: preset, spacing: cfg.spacing });
+    const raw = loadVolume(f);
+    const degenerate = degenerateWarning(raw);
+    if (degenerate) warn(degenerate);
+    const v = prepareVolume(raw, { normalize: preset, spacing: cfg.spacing });
     v.name = v.name ?? path.basename(f);
     return v;
   });

@@ -73,7 +73,7 @@ test('several series in one folder need a seriesUid', () => {
 test('empty folders, duplicate positions and gaps are clear errors', () => {
   const empty = join(tmp, 'empty');
   mkdirSync(empty);
-  expect(() => readDicomSeries(empty)).toThrow(`${empty}: no DICOM files (with the DICM preamble) in this folder`);
+  expect(() => readDicomSeries(empty)).toThrow(`${empty}: no DICOM files (with the DICM preamble, or bare data sets) in this folder`);
   const dup = join(tmp, 'dup');
   mkdirSync(dup);
   writeSlice(dup, 'a.dcm', 0);

@@ -30,7 +30,7 @@ test('mr-percentile clips to the 0.5/99.5 percentiles (numpy linear), optionally
 
 test('NaN voxels: an error naming the file and the count, or zeros when asked', () => {
   const v = vol([1, NaN, 3, NaN, Infinity], 'scan.nii.gz');
-  expect(() => normalize(v, { preset: 'ct-official' })).toThrow("scan.nii.gz: 3 NaN or infinite voxel(s) of 5; pass nonFinite: 'zero' to replace them with 0");
+  expect(() => normalize(v, { preset: 'ct-official' })).toThrow("scan.nii.gz: 3 NaN or infinite voxel(s) of 5: replace them in the file (e.g. with numpy.nan_to_num) and save it again");
   const out = normalize(v, { preset: 'ct-hu', window: [0, 4] }, { nonFinite: 'zero' });
   expect(Array.from(out.data)).toEqual([0.25, 0, 0.75, 0, 0]);
   expect(Number.isNaN(v.data[1])).toBe(true); // the input is not modified

@@ -9,7 +9,7 @@ import { finetune } from '../../finetune/run';
 import { backboneWidths } from '../../finetune/weights';
 import { formatDuration } from '../../engine/progress';
 import { UserError } from '../../engine/errors';
-import { resumeCheckpoint } from '../resume';
+import { applyResumeOverrides, givenFlags, resumeCheckpoint } from '../resume';
 import { type Command, defineCommand } from '../main';
 import { normalizeChoices, parseInput, positiveInt, runOptionsOf, trainingRunOptions } from '../options';
 
@@ -65,7 +65,7 @@ export const finetuneCommand: Command = defineCommand({
     if (a.resume) {
       const ck = resumeCheckpoint<FinetuneConfig>(a.resume);
       if (typeof ck.meta.config.classes !== 'number') throw new UserError(`--resume ${a.resume}: not a segmentation run (use pretrain --resume)`);
-      cfg = { ...ck.meta.config, steps: a.steps ?? ck.meta.config.steps };
+      cfg = applyResumeOverrides(ck.meta.config, a, givenFlags());
       resume = { state: ck.state, step: ck.meta.step, extra: ck.meta.extra };
     } else {
       if (!a.images || !a.labels || a.classes === undefined) throw new UserError('finetune needs --images DIR, --labels DIR and --classes N (or --resume DIR)');

@@ -9,7 +9,7 @@ import { formatDuration } from '../../engine/progress';
 import { pretrain } from '../../pretrain/run';
 import { discoverVolumes } from '../../pretrain/volumes';
 import { UserError } from '../../engine/errors';
-import { resumeCheckpoint } from '../resume';
+import { applyResumeOverrides, givenFlags, resumeCheckpoint } from '../resume';
 import { type Command, defineCommand } from '../main';
 import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../engine/gpu-limits';
 import { normalizeChoices, parseInput, positiveInt, runOptionsOf, trainingRunOptions } from '../options';
@@ -47,7 +47,7 @@ export const pretrainCommand: Command = defineCommand({
       if (a.geometry && a.geometry !== geometry) {
         throw new UserError(`--resume ${a.resume}: the run was trained with --geometry ${geometry}; it cannot resume as ${a.geometry} (leave --geometry out)`);
       }
-      cfg = { ...ck.meta.config, geometry, steps: a.steps ?? ck.meta.config.steps };
+      cfg = applyResumeOverrides({ ...ck.meta.config, geometry }, a, givenFlags(), a.data.length ? ['data'] : []);
       resume = { state: ck.state, step: ck.meta.step };
     } else {
       const samples = a.data.length === 0;

@@ -6,7 +6,7 @@ import { loadModel } from '../../serve/model';
 import { writeRegistration } from '../../serve/write';
 import { UserError } from '../../engine/errors';
 import { type Command, defineCommand } from '../main';
-import { epOption, normalizeChoices, parseInput, threadsOption } from '../options';
+import { checkOutputFolder, epOption, normalizeChoices, parseInput, positiveMm, threadsOption } from '../options';
 
 const fmt = (v: number) => (Math.abs(v) < 5e-5 ? 0 : v).toFixed(4).padStart(10);
 const matrix = (m: number[], width: number) => Array.from({ length: m.length / width }, (_, r) => `  [${m.slice(r * width, r * width + width).map(fmt).join(' ')} ]`).join('\n');
@@ -31,6 +31,8 @@ export const registerCommand: Command = defineCommand({
       .option('threads', threadsOption),
   async handler(a) {
     const t0 = performance.now();
+    positiveMm('spacing', a.spacing);
+    checkOutputFolder('--out', a.out); // before the work, not after the inference
     const fixed = loadVolume(a.fixed);
     const moving = loadVolume(a.moving);
     const model = await loadModel(a.model, {

@@ -6,7 +6,7 @@ import { formatDuration } from '../../engine/progress';
 import { checkExecutionProvider, explainSessionError } from '../../engine/ort';
 import { UserError } from '../../engine/errors';
 import { type Command, defineCommand } from '../main';
-import { epOption, normalizeChoices, threadsOption } from '../options';
+import { checkOutputFile, epOption, normalizeChoices, positiveMm, threadsOption } from '../options';
 
 export const segmentCommand: Command = defineCommand({
   command: 'segment <image>',
@@ -27,6 +27,8 @@ export const segmentCommand: Command = defineCommand({
     if (!(a.overlap >= 0 && a.overlap < 1)) throw new UserError(`--overlap must be in [0, 1), got ${a.overlap}`);
     if (!/\.nii(\.gz)?$/i.test(a.out)) throw new UserError(`--out ${a.out}: the label map is written as NIfTI: end the name with .nii.gz or .nii`);
     if (!fs.existsSync(a.model)) throw new UserError(`--model ${a.model}: no such file or folder`);
+    positiveMm('spacing', a.spacing);
+    checkOutputFile('--out', a.out); // before the work, not after the inference
     checkExecutionProvider(a.ep);
     const override: Partial<SegModelInfo> = {};
     if (a.normalize) override.normalize = a.normalize;
