@@ -57,10 +57,11 @@ function window(op: string, x: Tensor, sdim: number, kernel: number | readonly n
 function maxPoolNd(sdim: number, op: string, x: Tensor, kernel: number | readonly number[], a: MaxPoolArgs): Tensor {
   const w = window(op, x, sdim, kernel, a);
   const ends = w.p.map((v, i) => v + w.extra[i]);
-  if (ends.some((v, i) => v >= w.k[i])) {
-    throw new BuildError(op, x.graph.scope, `ceil_mode with padding [${w.p}] needs end pads [${ends}] smaller than the kernel [${w.k}] (ONNX MaxPool's limit)`);
-  }
-  return maxPool(x, { kernel: w.k, strides: w.s, pads: [...w.p, ...ends], dilations: w.d });
+  if (ends.every((v, i) => v < w.k[i])) return maxPool(x, { kernel: w.k, strides: w.s, pads: [...w.p, ...ends], dilations: w.d });
+  // ONNX MaxPool needs pads smaller than the kernel: a longer ceil-mode overhang is padded explicitly with the
+  // lowest finite value (never a window's max; not −∞, whose 0·∞ would be NaN in the gradient's one-hot Conv).
+  const xp = pad(x, [0, 0, ...w.p.map(() => 0), 0, 0, ...w.extra], { value: -3.4028234663852886e38 });
+  return maxPool(xp, { kernel: w.k, strides: w.s, pads: [...w.p, ...w.p], dilations: w.d });
 }
 
 /** torch.nn.functional.max_pool1d (no indices). MaxPool; trainable for any kernel/stride/padding/dilation. */

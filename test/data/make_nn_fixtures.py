@@ -2,7 +2,7 @@
 """PyTorch reference values for the nn modules (test/sdk/nn/torch-parity.test.ts).
 
 Run with Debian's python3-torch (1.13): /usr/bin/python3 test/data/make_nn_fixtures.py
-Writes test/data/nn/modules.json (values) and test/data/nn/bn-net.pth (a state_dict with BatchNorm buffers,
+Writes test/data/nn/modules.json and functional.json (values) and test/data/nn/bn-net.pth (a state_dict with BatchNorm buffers,
 for the strict-loading test in test/runtime). Deterministic: one seed per case.
 
 For each case: the float32 input x, the full state_dict (parameters AND buffers; non-default buffer values so
@@ -71,6 +71,49 @@ CASES = [
 ]
 
 
+import torch.nn.functional as F
+
+# Functional forms: name, [(shape, kind)] with kind 'randn', or containing 'pos' (positive: variances) and/or
+# 'const' (no gradient: running statistics), and the call. The TypeScript test calls the same F function by name.
+FUNCTIONAL = [
+    ("conv2d", [([1, 2, 5, 6], "randn"), ([3, 2, 3, 3], "randn"), ([3], "randn")], lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1)),
+    ("conv1d_same_dilation", [([2, 2, 7], "randn"), ([3, 2, 3], "randn")], lambda x, w: F.conv1d(x, w, None, padding="same", dilation=2)),
+    ("conv3d_groups", [([1, 4, 3, 4, 3], "randn"), ([4, 2, 2, 2, 2], "randn")], lambda x, w: F.conv3d(x, w, groups=2)),
+    ("conv_transpose1d", [([1, 2, 4], "randn"), ([2, 3, 3], "randn"), ([3], "randn")], lambda x, w, b: F.conv_transpose1d(x, w, b, stride=3, padding=1, output_padding=2)),
+    ("conv_transpose2d", [([1, 2, 3, 3], "randn"), ([2, 2, 3, 3], "randn")], lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1)),
+    ("conv_transpose3d_groups", [([1, 2, 2, 2, 2], "randn"), ([2, 1, 3, 3, 3], "randn")], lambda x, w: F.conv_transpose3d(x, w, stride=2, groups=2)),
+    ("max_pool2d", [([1, 2, 7, 7], "randn")], lambda x: F.max_pool2d(x, 3, 2, 1)),
+    ("max_pool1d_ceil_dilation", [([1, 2, 10], "randn")], lambda x: F.max_pool1d(x, 2, stride=3, dilation=2, ceil_mode=True)),
+    ("max_pool3d", [([1, 1, 4, 5, 4], "randn")], lambda x: F.max_pool3d(x, 2, stride=1)),
+    ("avg_pool1d", [([2, 2, 9], "randn")], lambda x: F.avg_pool1d(x, 4, stride=2, padding=2)),
+    ("avg_pool2d", [([1, 2, 5, 7], "randn")], lambda x: F.avg_pool2d(x, (2, 3), stride=(1, 2))),
+    ("avg_pool3d_exclude_pad", [([1, 1, 4, 5, 4], "randn")], lambda x: F.avg_pool3d(x, 3, stride=2, padding=1, count_include_pad=False)),
+    ("adaptive_avg_pool2d", [([1, 2, 5, 7], "randn")], lambda x: F.adaptive_avg_pool2d(x, (2, 3))),
+    ("adaptive_max_pool1d", [([2, 2, 9], "randn")], lambda x: F.adaptive_max_pool1d(x, 4)),
+    ("adaptive_avg_pool3d", [([1, 2, 3, 5, 4], "randn")], lambda x: F.adaptive_avg_pool3d(x, (2, 2, 2))),
+    ("interpolate_nearest1d_x3", [([1, 2, 4], "randn")], lambda x: F.interpolate(x, scale_factor=3, mode="nearest")),
+    ("interpolate_bilinear_down", [([1, 2, 7, 6], "randn")], lambda x: F.interpolate(x, size=(4, 3), mode="bilinear", align_corners=False)),
+    ("interpolate_trilinear_size_align", [([1, 1, 3, 2, 3], "randn")], lambda x: F.interpolate(x, size=(5, 4, 4), mode="trilinear", align_corners=True)),
+    ("batch_norm_training", [([3, 2, 4], "randn"), ([2], "randn"), ([2], "randn")], lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)),
+    ("batch_norm_eval", [([3, 2, 2, 2], "randn"), ([2], "const"), ([2], "pos const"), ([2], "randn"), ([2], "randn")], lambda x, rm, rv, w, b: F.batch_norm(x, rm, rv, w, b, training=False, eps=1e-3)),
+    ("instance_norm", [([2, 3, 5], "randn"), ([3], "randn"), ([3], "randn")], lambda x, w, b: F.instance_norm(x, weight=w, bias=b)),
+    ("group_norm", [([2, 4, 3, 2], "randn"), ([4], "randn"), ([4], "randn")], lambda x, w, b: F.group_norm(x, 2, w, b)),
+    ("flatten", [([2, 3, 2, 2], "randn")], lambda x: torch.flatten(x, 1, 2)),
+    ("dropout_eval", [([2, 3], "randn")], lambda x: F.dropout(x, 0.3, training=False)),
+]
+
+
+def make_functional(index, name, specs, fn):
+    torch.manual_seed(5000 + index)
+    xs32 = [torch.rand(s) + 0.5 if "pos" in kind else torch.randn(s) for s, kind in specs]
+    xs = [x.double().requires_grad_("const" not in kind) for x, (_, kind) in zip(xs32, specs)]
+    y = fn(*xs)
+    r32 = torch.randn(y.shape)
+    (y * r32.double()).sum().backward()
+    return {"name": name, "inputs": [arr(x) for x in xs32], "const": ["const" in kind for _, kind in specs],
+            "r": arr(r32), "y": arr(y), "grads": [arr(x.grad) if x.grad is not None else None for x in xs]}
+
+
 def arr(t):
     t = t.detach()
     if t.dtype == torch.int64:
@@ -112,6 +155,8 @@ def main():
     os.makedirs(os.path.join(HERE, "nn"), exist_ok=True)
     with open(os.path.join(HERE, "nn", "modules.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))
+    with open(os.path.join(HERE, "nn", "functional.json"), "w") as f:
+        json.dump({"torch": torch.__version__, "cases": [make_functional(i, *c) for i, c in enumerate(FUNCTIONAL)]}, f, separators=(",", ":"))
 
     # A small BatchNorm network's state_dict (parameters + buffers incl. num_batches_tracked) for strict loading.
     torch.manual_seed(7)
