@@ -61,6 +61,9 @@ export class Graph {
    */
   param(name: string, dtype: DType, shape: readonly number[], owner?: object): Tensor {
     const old = this.params.get(name);
+    if (old && (old.dtype !== dtype || old.shape.join() !== shape.join())) {
+      throw new BuildError('param', this.path, `parameter '${name}' redeclared as ${dtype}[${shape}] but is ${old.type}`);
+    }
     if (old && owner) {
       const prev = this.owners.get(name);
       if (prev && prev !== owner) {
