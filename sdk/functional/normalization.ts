@@ -8,6 +8,7 @@ export interface BatchNormArgs {
   bias?: Tensor | null;
   /** Use batch statistics (train mode). Default false, as PyTorch's F.batch_norm. */
   training?: boolean;
+  /** Accepted for PyTorch's signature; running statistics are not updated here (see `batchNorm`). */
   momentum?: number;
   eps?: number;
 }

@@ -182,14 +182,21 @@ export abstract class Module {
   }
 }
 
-/** Runs children '0', '1', … in order, as torch.nn.Sequential (and names them the same way). */
+/**
+ * Runs its children in order, as torch.nn.Sequential: `new Sequential(a, b)` names them '0', '1', …;
+ * `new Sequential({ conv: a, bn: b })` (PyTorch's OrderedDict form) names them by key.
+ */
 export class Sequential extends Module {
   readonly layers: Module[];
-  constructor(...layers: Module[]) {
+  constructor(...layers: Module[] | [Record<string, Module>]) {
     super();
-    this.layers = layers.map((m, i) => this.addModule(String(i), m));
+    const first = layers[0];
+    const named: [string, Module][] = layers.length === 1 && first && !(first instanceof Module)
+      ? Object.entries(first as Record<string, Module>)
+      : (layers as Module[]).map((m, i) => [String(i), m]);
+    this.layers = named.map(([k, m]) => this.addModule(k, m));
   }
-  /** A list of tensors goes to the first layer as is (a Conv3d takes it as the channel concatenation). */
+  /** A list of tensors goes to the first layer as is (a Conv takes it as the channel concatenation). */
   forward(x: Tensor | readonly Tensor[]): Tensor {
     return this.layers.reduce<Tensor | readonly Tensor[]>((h, m) => m.call(h), x) as Tensor;
   }

@@ -54,6 +54,31 @@ test('state_dict order and keys follow PyTorch: per module its parameters, then 
   expect(dict.get('head')).toBeInstanceOf(nn.Linear);
 });
 
+test('Sequential takes PyTorch\'s OrderedDict form: children named by key', () => {
+  const m = new nn.Sequential({ conv: new nn.Conv1d(1, 2, 3), bn: new nn.BatchNorm1d(2) });
+  expect([...m.stateSpecs().keys()].slice(0, 3)).toEqual(['conv.weight', 'conv.bias', 'bn.weight']);
+});
+
+test('default initialisation follows reset_parameters: U(±1/√fan_in) for conv weights and biases, BatchNorm ones/zeros', () => {
+  const sd = new nn.Sequential(new nn.Conv2d(4, 64, 3), new nn.ConvTranspose2d(6, 32, 3, { groups: 2 }), new nn.BatchNorm2d(3)).initStateDict(3);
+  const check = (key: string, fanIn: number) => {
+    const v = Array.from(sd.get(key)!.data as Float32Array);
+    const bound = 1 / Math.sqrt(fanIn);
+    expect(Math.max(...v.map(Math.abs))).toBeLessThanOrEqual(bound);
+    // A uniform on ±b has standard deviation b/√3; thousands of draws land within a few percent.
+    const sd2 = Math.sqrt(v.reduce((a, b) => a + b * b, 0) / v.length);
+    expect(Math.abs(sd2 / (bound / Math.sqrt(3)) - 1)).toBeLessThan(v.length > 1000 ? 0.05 : 0.35);
+  };
+  check('0.weight', 4 * 9);
+  check('0.bias', 4 * 9);
+  // ConvTranspose: PyTorch's fan_in is weight.size(1)·k = (out/groups)·k.
+  check('1.weight', 16 * 9);
+  check('1.bias', 16 * 9);
+  expect(sd.get('1.weight')!.shape).toEqual([6, 16, 3, 3]);
+  expect(Array.from(sd.get('2.weight')!.data as Float32Array)).toEqual([1, 1, 1]);
+  expect(Array.from(sd.get('2.bias')!.data as Float32Array)).toEqual([0, 0, 0]);
+});
+
 describe('build errors speak PyTorch', () => {
   const input = (shape: number[]) => new Graph('t').input('x', 'float32', shape);
   class Holder extends nn.Module {
@@ -70,6 +95,9 @@ describe('build errors speak PyTorch', () => {
     expect(() => new Holder(new nn.Conv2d(3, 8, 3, { stride: 2 })).call(input([1, 4, 8, 8]))).toThrow(
       "Conv2d at 'layer1': Conv2d(3, 8, kernel_size=(3,3), stride=2) expects input (N, 3, H, W), got float32[1,4,8,8]");
     expect(() => new nn.Conv1d(3, 8, 3).call(input([1, 3, 8, 8]))).toThrow('expects input (N, 3, L)');
+  });
+  test('a Linear with the wrong in_features', () => {
+    expect(() => new Holder(new nn.Linear(8, 2)).call(input([4, 6]))).toThrow("Linear at 'layer1': Linear(in_features=8, out_features=2) expects input (*, 8), got float32[4,6]");
   });
   test('a BatchNorm2d, GroupNorm or InstanceNorm with the wrong channel count', () => {
     expect(() => new Holder(new nn.BatchNorm2d(16)).call(input([2, 8, 4, 4]))).toThrow(
