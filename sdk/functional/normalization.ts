@@ -97,7 +97,7 @@ export function instanceNorm(x: Tensor, a: InstanceNormArgs = {}): Tensor {
     throw new BuildError('instance_norm', x.graph.scope, `expected more than 1 spatial element when training, got input ${x.type}`);
   }
   const [xn] = standardize(groupView(x, x.shape[1]), { eps });
-  let y = reshape(xn, x.shape);
+  let y = reshape(xn, [-1, ...x.shape.slice(1)]);
   if (a.weight) y = mul(y, perChannel(a.weight, x.rank));
   return a.bias ? add(y, perChannel(a.bias, x.rank)) : y;
 }
@@ -115,7 +115,7 @@ export function groupNorm(x: Tensor, numGroups: number, a: GroupNormArgs = {}): 
   }
   for (const [w, t] of [['weight', a.weight], ['bias', a.bias]] as const) checkChannels('group_norm', x, w, t);
   const [xn] = standardize(groupView(x, numGroups), { eps: a.eps ?? 1e-5 });
-  let y = reshape(xn, x.shape);
+  let y = reshape(xn, [-1, ...x.shape.slice(1)]);
   if (a.weight) y = mul(y, perChannel(a.weight, x.rank));
   return a.bias ? add(y, perChannel(a.bias, x.rank)) : y;
 }
