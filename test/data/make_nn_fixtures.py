@@ -2,7 +2,7 @@
 """PyTorch reference values for the nn modules (test/sdk/nn/torch-parity.test.ts).
 
 Run with Debian's python3-torch (1.13): /usr/bin/python3 test/data/make_nn_fixtures.py
-Writes test/data/nn/modules.json and functional.json (values) and test/data/nn/bn-net.pth (a state_dict with BatchNorm buffers,
+Writes test/data/nn/modules.json, functional.json and train-steps.json (values) and test/data/nn/bn-net.pth (a state_dict with BatchNorm buffers,
 for the strict-loading test in test/runtime). Deterministic: one seed per case.
 
 For each case: the float32 input x, the full state_dict (parameters AND buffers; non-default buffer values so
@@ -150,6 +150,40 @@ def make(index, name, ctor, shape, mode):
     return {"name": name, "mode": mode, "x": arr(x32), "r": arr(r32), "state": state, "y": arr(y), "grads": grads, "buffers_after": after}
 
 
+class StemNet(nn.Module):
+    """A ResNet-style stem and head: Conv-BN-ReLU, the 3/2/1 max-pool, global average pool, Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, stride=2, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(4)
+        self.pool = nn.MaxPool2d(3, stride=2, padding=1)
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.gap(self.pool(torch.relu(self.bn(self.conv(x))))), 1))
+
+
+def make_train_steps():
+    """Two SGD (momentum 0.9, lr 0.1) steps of StemNet on an MSE loss, in float64 from float32 values."""
+    torch.manual_seed(9000)
+    net = StemNet()
+    state = {k: arr(v) for k, v in net.state_dict().items()}
+    batches = [(torch.randn(4, 2, 9, 9), torch.randn(4, 3)) for _ in range(2)]
+    net = net.double().train()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    losses = []
+    for x, t in batches:
+        opt.zero_grad()
+        loss = ((net(x.double()) - t.double()) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return {"state": state, "batches": [{"x": arr(x), "t": arr(t)} for x, t in batches], "losses": losses,
+            "after": {k: arr(v.float() if v.dtype == torch.float64 else v) for k, v in net.state_dict().items()}}
+
+
 def main():
     cases = [make(i, *c) for i, c in enumerate(CASES)]
     os.makedirs(os.path.join(HERE, "nn"), exist_ok=True)
@@ -157,6 +191,9 @@ def main():
         json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))
     with open(os.path.join(HERE, "nn", "functional.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": [make_functional(i, *c) for i, c in enumerate(FUNCTIONAL)]}, f, separators=(",", ":"))
+
+    with open(os.path.join(HERE, "nn", "train-steps.json"), "w") as f:
+        json.dump({"torch": torch.__version__, **make_train_steps()}, f, separators=(",", ":"))
 
     # A small BatchNorm network's state_dict (parameters + buffers incl. num_batches_tracked) for strict loading.
     torch.manual_seed(7)
