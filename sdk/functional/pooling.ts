@@ -18,6 +18,8 @@ export interface AvgPoolArgs {
   ceilMode?: boolean;
   /** Default true (PyTorch's). */
   countIncludePad?: boolean;
+  /** Divide every window's sum by this number instead (PyTorch's divisor_override). */
+  divisorOverride?: number;
 }
 
 interface Window {
@@ -80,13 +82,16 @@ function clipped(o: number, w: Window, i: number, lo: number, hi: number): numbe
 function avgPoolNd(sdim: number, op: string, x: Tensor, kernel: number | readonly number[], a: AvgPoolArgs): Tensor {
   const w = window(op, x, sdim, kernel, a);
   const include = a.countIncludePad ?? true;
-  if (w.extra.every((e) => e === 0)) return avgPool(x, { kernel: w.k, strides: w.s, pads: [...w.p, ...w.p], countIncludePad: include });
-  // ceil_mode with an overhanging last window: PyTorch divides by the window clipped to the padded input
+  const d = a.divisorOverride;
+  if (d !== undefined && !(Number.isInteger(d) && d > 0)) throw new BuildError(op, x.graph.scope, `divisor_override must be a positive integer, got ${d}`);
+  if (d === undefined && w.extra.every((e) => e === 0)) return avgPool(x, { kernel: w.k, strides: w.s, pads: [...w.p, ...w.p], countIncludePad: include });
+  // divisor_override, or ceil_mode with an overhanging last window: PyTorch divides by the window clipped to the padded input
   // (count_include_pad) or to the input; ONNX would count the overhang. Sum-pool the explicitly padded x and
   // divide by that count (a constant over space only, so any batch size works).
   const sp = x.shape.slice(2);
   const xp = pad(x, [0, 0, ...w.p, 0, 0, ...w.p.map((v, i) => v + w.extra[i])]);
   const sum = mul(avgPool(xp, { kernel: w.k, strides: w.s }), prod(w.k));
+  if (d !== undefined) return mul(sum, 1 / d);
   const inv = allocate(x.dtype, prod(w.out)) as Float32Array;
   inv.forEach((_, flat) => {
     let rest = flat;

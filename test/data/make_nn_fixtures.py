@@ -88,6 +88,7 @@ FUNCTIONAL = [
     ("avg_pool1d", [([2, 2, 9], "randn")], lambda x: F.avg_pool1d(x, 4, stride=2, padding=2)),
     ("avg_pool2d", [([1, 2, 5, 7], "randn")], lambda x: F.avg_pool2d(x, (2, 3), stride=(1, 2))),
     ("avg_pool3d_exclude_pad", [([1, 1, 4, 5, 4], "randn")], lambda x: F.avg_pool3d(x, 3, stride=2, padding=1, count_include_pad=False)),
+    ("avg_pool2d_divisor_override", [([1, 2, 5, 6], "randn")], lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, divisor_override=4)),
     ("adaptive_avg_pool2d", [([1, 2, 5, 7], "randn")], lambda x: F.adaptive_avg_pool2d(x, (2, 3))),
     ("adaptive_max_pool1d", [([2, 2, 9], "randn")], lambda x: F.adaptive_max_pool1d(x, 4)),
     ("adaptive_avg_pool3d", [([1, 2, 3, 5, 4], "randn")], lambda x: F.adaptive_avg_pool3d(x, (2, 2, 2))),

@@ -33,6 +33,7 @@ const CALLS: Record<string, (xs: Tensor[]) => Tensor> = {
   avg_pool1d: ([x]) => F.avgPool1d(x, 4, { stride: 2, padding: 2 }),
   avg_pool2d: ([x]) => F.avgPool2d(x, [2, 3], { stride: [1, 2] }),
   avg_pool3d_exclude_pad: ([x]) => F.avgPool3d(x, 3, { stride: 2, padding: 1, countIncludePad: false }),
+  avg_pool2d_divisor_override: ([x]) => F.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, divisorOverride: 4 }),
   adaptive_avg_pool2d: ([x]) => F.adaptiveAvgPool2d(x, [2, 3]),
   adaptive_max_pool1d: ([x]) => F.adaptiveMaxPool1d(x, 4),
   adaptive_avg_pool3d: ([x]) => F.adaptiveAvgPool3d(x, [2, 2, 2]),
