@@ -5,7 +5,7 @@
  * session with `noCpuFallback` refuses a train-mode Dropout graph (checked below, so a change is noticed).
  */
 import * as fs from 'node:fs';
-import { createSession, runSession } from '../../runtime/ort';
+import { createSession, runSession } from '../../runtime/engine/ort';
 import { exportModel } from '../../sdk/export';
 import * as F from '../../sdk/functional';
 import { Graph } from '../../sdk/graph';

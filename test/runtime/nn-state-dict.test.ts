@@ -4,7 +4,7 @@
  * the loaded BatchNorm runs in eval mode with PyTorch's running statistics. Made by test/data/make_nn_fixtures.py.
  */
 import * as path from 'node:path';
-import { loadModelWeights } from '../../runtime/weights';
+import { loadModelWeights } from '../../runtime/checkpoint/weights';
 import { matchStateDict } from '../../runtime/checkpoint/load';
 import { loadPth } from '../../runtime/checkpoint/pth';
 import * as nn from '../../sdk/nn';
