@@ -4,4 +4,5 @@ export * from './dropout';
 export * from './interpolate';
 export * from './misc';
 export * from './normalization';
+export * from './pad';
 export * from './pooling';

@@ -1,5 +1,6 @@
 import { BuildError } from '../errors';
 import { convPads, type ConvPadding, convTranspose1d, convTranspose2d, convTranspose3d } from '../functional/conv';
+import { pad } from '../functional/pad';
 import { ntuple } from '../functional/util';
 import { add, conv, slice } from '../ops';
 import type { Tensor } from '../tensor';
@@ -13,8 +14,8 @@ export interface ConvOptions {
   dilation?: number | readonly number[];
   groups?: number;
   bias?: boolean;
-  /** Only 'zeros' (PyTorch's default) is supported. */
-  paddingMode?: 'zeros';
+  /** 'zeros' (default), 'reflect', 'replicate' or 'circular' (F.pad's composite forms). */
+  paddingMode?: 'zeros' | 'reflect' | 'replicate' | 'circular';
   weightInit?: Initializer;
   /** Bias initialiser (default PyTorch's U(±1/√fan_in)). */
   biasInit?: Initializer;
@@ -36,7 +37,9 @@ abstract class ConvNd extends Module {
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
       throw new Error(`${name}: in_channels and out_channels must be divisible by groups=${groups}`);
     }
-    if ((opts.paddingMode ?? 'zeros') !== 'zeros') throw new Error(`${name}: padding_mode '${opts.paddingMode}' is not supported (only 'zeros')`);
+    if (!['zeros', 'reflect', 'replicate', 'circular'].includes(opts.paddingMode ?? 'zeros')) {
+      throw new Error(`${name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got '${opts.paddingMode}'`);
+    }
     this.kernelSize = ntuple(kernelSize, dims, `${name} kernel_size`);
     this.weightShape = [outChannels, inChannels / groups, ...this.kernelSize];
     this.addParam('weight', this.weightShape, opts.weightInit ?? torchDefaultWeight);
@@ -78,14 +81,22 @@ abstract class ConvNd extends Module {
     const s = this.dims;
     const strides = ntuple(this.opts.stride ?? 1, s, 'stride');
     const dilations = ntuple(this.opts.dilation ?? 1, s, 'dilation');
-    const attrs = { pads: convPads(padding, this.kernelSize, dilations, strides, String(this)), strides, dilations, group: groups };
+    let attrs = { pads: convPads(padding, this.kernelSize, dilations, strides, String(this)), strides, dilations, group: groups };
+    const mode = this.opts.paddingMode ?? 'zeros';
+    let ins = parts;
+    if (mode !== 'zeros' && attrs.pads.some((p) => p > 0)) {
+      // As PyTorch: pad explicitly in that mode (F.pad order: last axis first), then a Conv without padding.
+      const torchPad = Array.from({ length: s }, (_, i) => [attrs.pads[s - 1 - i], attrs.pads[2 * s - 1 - i]]).flat();
+      ins = parts.map((t) => pad(t, torchPad, mode));
+      attrs = { ...attrs, pads: attrs.pads.map(() => 0) };
+    }
     const w = this.param(g, 'weight');
     const bias = this.hasParam('bias') ? this.param(g, 'bias') : null;
-    if (parts.length === 1) return conv(parts[0], w, bias, attrs);
+    if (ins.length === 1) return conv(ins[0], w, bias, attrs);
     const channels = parts.map((t) => t.shape[1]);
     if (groups !== 1) throw new BuildError(`Conv${s}d`, this.path, `a list of inputs (${channels.join(' + ')} channels) needs groups=1, not ${groups}`);
     let start = 0;
-    return parts.map((t, i) => {
+    return ins.map((t, i) => {
       const wi = slice(w, { axes: [1], starts: [start], ends: [start + channels[i]] });
       start += channels[i];
       return conv(t, wi, i === 0 ? bias : null, attrs);

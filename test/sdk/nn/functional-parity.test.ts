@@ -44,6 +44,10 @@ const CALLS: Record<string, (xs: Tensor[]) => Tensor> = {
   batch_norm_eval: ([x, rm, rv, w, b]) => F.batchNorm(x, rm, rv, { weight: w, bias: b, eps: 1e-3 }),
   instance_norm: ([x, w, b]) => F.instanceNorm(x, { weight: w, bias: b }),
   group_norm: ([x, w, b]) => F.groupNorm(x, 2, { weight: w, bias: b }),
+  pad_constant: ([x]) => F.pad(x, [1, 2, 0, 1], 'constant', 0.5),
+  pad_reflect: ([x]) => F.pad(x, [2, 1, 3, 0], 'reflect'),
+  pad_replicate_3d: ([x]) => F.pad(x, [1, 0, 2, 1, 1, 1], 'replicate'),
+  pad_circular_1d: ([x]) => F.pad(x, [3, 2], 'circular'),
   flatten: ([x]) => F.flatten(x, 1, 2),
   dropout_eval: ([x]) => F.dropout(x, 0.3, false),
 };
