@@ -12,6 +12,7 @@ export { cos } from './cos';
 export { cumsum } from './cumsum';
 export { div } from './div';
 export { equal } from './equal';
+export { erf } from './erf';
 export { exp } from './exp';
 export { expandTo } from './expand';
 export { floor } from './floor';
