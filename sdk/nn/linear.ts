@@ -1,9 +1,12 @@
-import { add, matmul, mT } from '../ops';
+import { linear } from '../functional/linear';
 import type { Tensor } from '../tensor';
 import { torchDefaultBias, torchDefaultWeight } from './init';
 import { Module } from './module';
 
-/** torch.nn.Linear: y = x·Wᵀ + b with W [out, in]; x (..., in). */
+/**
+ * torch.nn.Linear(in_features, out_features, bias=True): y = x·Wᵀ + b with `weight` [out, in] and `bias` [out],
+ * both U(±1/√in_features) as PyTorch (kaiming_uniform_(a=√5) for the weight); x (…, in) → (…, out).
+ */
 export class Linear extends Module {
   constructor(readonly inFeatures: number, readonly outFeatures: number, bias = true) {
     super();
@@ -13,7 +16,6 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     const g = x.graph;
-    const y = matmul(x, mT(this.p(g, 'weight')));
-    return this.hasParam('bias') ? add(y, this.p(g, 'bias')) : y;
+    return linear(x, this.p(g, 'weight'), this.hasParam('bias') ? this.p(g, 'bias') : null);
   }
 }
