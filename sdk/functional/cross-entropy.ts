@@ -32,7 +32,7 @@ function checkIndexTarget(op: string, input: Tensor, target: Tensor): void {
   const want = input.shape.filter((_, i) => i !== classDim(input));
   if (!isIndex(target) || target.shape.join() !== want.join()) {
     throw new BuildError(op, input.graph.scope,
-      `input of shape [${input.shape}] (classes on axis ${classDim(input)}) needs class indices (int64) of shape [${want}], got ${target.type}`);
+      `input of shape [${input.shape.join(', ')}] (classes on axis ${classDim(input)}) needs class indices (int64) of shape [${want.join(', ')}], got ${target.type}`);
   }
 }
 
@@ -100,7 +100,7 @@ export function crossEntropy(
   }
   if (target.shape.join() !== input.shape.join() || target.dtype !== input.dtype) {
     throw new BuildError('cross_entropy', g.scope,
-      `input of shape [${input.shape}] needs class indices (int64, shape [${input.shape.filter((_, i) => i !== cd)}]) or class probabilities (${input.dtype}, shape [${input.shape}]), got ${target.type}`);
+      `input of shape [${input.shape.join(', ')}] needs class indices (int64, shape [${input.shape.filter((_, i) => i !== cd).join(', ')}]) or class probabilities (${input.dtype}, shape [${input.shape.join(', ')}]), got ${target.type}`);
   }
   if (ignoreIndex !== undefined) throw new BuildError('cross_entropy', g.scope, 'ignore_index applies to class-index targets only, not to class probabilities');
   const c = input.shape[cd];
@@ -120,13 +120,13 @@ export function diceLoss(
   input: Tensor, target: Tensor, { smooth = 1, squared = true, reduction = 'mean' }: { smooth?: number; squared?: boolean; reduction?: Reduction } = {},
 ): Tensor {
   const g = input.graph;
-  if (input.rank < 3) throw new BuildError('dice_loss', g.scope, `input must be (N, C, d1, …), got [${input.shape}]`);
+  if (input.rank < 3) throw new BuildError('dice_loss', g.scope, `input must be (N, C, d1, …), got [${input.shape.join(', ')}]`);
   let t = target;
   if (isIndex(target)) {
     checkIndexTarget('dice_loss', input, target);
     t = oneHotLike(target, input);
   } else if (target.shape.join() !== input.shape.join()) {
-    throw new BuildError('dice_loss', g.scope, `target of shape [${target.shape}] must be one-hot of the input's shape [${input.shape}] or class indices`);
+    throw new BuildError('dice_loss', g.scope, `target of shape [${target.shape.join(', ')}] must be one-hot of the input's shape [${input.shape.join(', ')}] or class indices`);
   }
   const sp = input.shape.slice(2).map((_, i) => i + 2);
   const inter = reduceSum(mul(input, t), sp);

@@ -11,7 +11,7 @@ export function layerNorm(
 ): Tensor {
   const k = normalizedShape.length;
   if (k === 0 || x.rank < k || x.shape.slice(x.rank - k).join() !== normalizedShape.join()) {
-    throw new BuildError('LayerNorm', x.graph.scope, `LayerNorm(normalized_shape=[${normalizedShape}]) got input of shape [${x.shape}]; its last ${k} axes must be [${normalizedShape}]`);
+    throw new BuildError('LayerNorm', x.graph.scope, `LayerNorm(normalized_shape=[${normalizedShape.join(', ')}]) got input of shape [${x.shape.join(', ')}]; its last ${k} axes must be [${normalizedShape.join(', ')}]`);
   }
   const axes = normalizedShape.map((_, i) => x.rank - k + i);
   const xc = sub(x, reduceMean(x, axes, { keepdims: true }));

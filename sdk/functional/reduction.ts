@@ -23,6 +23,6 @@ export function reduce(loss: Tensor, reduction: Reduction, op: string): Tensor {
 /** Input and target of an elementwise loss must have one shape (PyTorch only warns, then broadcasts). */
 export function sameShape(op: string, input: Tensor, target: Tensor): void {
   if (input.shape.join() !== target.shape.join()) {
-    throw new BuildError(op, input.graph.scope, `input of shape [${input.shape}] and target of shape [${target.shape}] differ; reshape the target to the input's shape`);
+    throw new BuildError(op, input.graph.scope, `input of shape [${input.shape.join(', ')}] and target of shape [${target.shape.join(', ')}] differ; reshape the target to the input's shape`);
   }
 }

@@ -74,14 +74,14 @@ export class MultiheadAttention extends Module {
     const layout = batched ? (this.batchFirst ? '(N, L, E)' : '(L, N, E)') : '(L, E)';
     for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
       if (t.rank !== query.rank || (t.rank !== 2 && t.rank !== 3) || t.shape[t.rank - 1] !== E) {
-        fail(`${name} of shape [${t.shape}] does not fit: query, key and value must all be ${batched ? layout : '(L, E) or batched'} with E = ${E}`);
+        fail(`${name} of shape [${t.shape.join(', ')}] does not fit: query, key and value must all be ${batched ? layout : '(L, E) or batched'} with E = ${E}`);
       }
     }
-    if (key.shape.join() !== value.shape.join()) fail(`key [${key.shape}] and value [${value.shape}] must have one shape`);
+    if (key.shape.join() !== value.shape.join()) fail(`key [${key.shape.join(', ')}] and value [${value.shape.join(', ')}] must have one shape`);
     // Internally batched, (N, L, E) or (L, N, E) as given.
     const bAxis = this.batchFirst ? 0 : 1;
     const [q3, k3, v3] = [query, key, value].map((t) => (batched ? t : unsqueeze(t, [bAxis])));
-    if (q3.shape[bAxis] !== k3.shape[bAxis]) fail(`query [${query.shape}] and key [${key.shape}] have different batch sizes`);
+    if (q3.shape[bAxis] !== k3.shape[bAxis]) fail(`query [${query.shape.join(', ')}] and key [${key.shape.join(', ')}] have different batch sizes`);
     const N = q3.shape[bAxis];
     const L = q3.shape[1 - bAxis];
     const S = k3.shape[1 - bAxis];
@@ -108,12 +108,12 @@ export class MultiheadAttention extends Module {
       const m = opts.attnMask;
       if (m.rank === 2 && m.shape.join() === [L, S].join()) scores = add(scores, additive(m));
       else if (m.rank === 3 && m.shape.join() === [N * this.numHeads, L, S].join()) scores = add(scores, additive(reshape(m, [N, this.numHeads, L, S])));
-      else fail(`attn_mask of shape [${m.shape}] must be (L, S) = [${L}, ${S}] or (N·num_heads, L, S) = [${N * this.numHeads}, ${L}, ${S}]`);
+      else fail(`attn_mask of shape [${m.shape.join(', ')}] must be (L, S) = [${L}, ${S}] or (N·num_heads, L, S) = [${N * this.numHeads}, ${L}, ${S}]`);
     }
     if (opts.keyPaddingMask) {
       const m = opts.keyPaddingMask;
       const want = batched ? [N, S] : [S];
-      if (m.shape.join() !== want.join()) fail(`key_padding_mask of shape [${m.shape}] must be [${want}] (${batched ? '(N, S)' : '(S)'})`);
+      if (m.shape.join() !== want.join()) fail(`key_padding_mask of shape [${m.shape.join(', ')}] must be [${want.join(', ')}] (${batched ? '(N, S)' : '(S)'})`);
       scores = add(scores, additive(batched ? unsqueeze(m, [1, 2]) : reshape(m, [1, 1, 1, S])));
     }
     if (opts.attnMask && opts.attnMask.dtype !== 'bool' && opts.attnMask.dtype !== q.dtype) fail(`attn_mask must be bool or ${q.dtype}, got ${opts.attnMask.dtype}`);
