@@ -4,7 +4,7 @@
  */
 import { BuildError } from '../errors';
 import {
-  abs, add, div, exp, greater, less, log, maximum, mul, reduceSum, sqrt, sub, where,
+  abs, add, div, exp, greater, less, log, maximum, mean, mul, reduceSum, sqrt, sub, where,
 } from '../ops';
 import type { Tensor } from '../tensor';
 import { softplus } from './activation';
@@ -89,7 +89,8 @@ export function klDiv(
   const l = logTarget
     ? mul(exp(target), sub(target, input))
     : mul(target, sub(log(where(greater(target, 0), target, 1)), input));
-  if (reduction === 'batchmean') return input.rank === 0 ? sumAll(l) : div(sumAll(l), input.shape[0]);
+  // sum / N as mean(l)·(numel / N): only the non-batch axes are written into the graph, so it holds for any batch.
+  if (reduction === 'batchmean') return input.rank === 0 ? sumAll(l) : mul(mean(l), input.shape.slice(1).reduce((a, b) => a * b, 1));
   return reduce(l, reduction, 'kl_div');
 }
 

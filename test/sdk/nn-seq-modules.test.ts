@@ -5,9 +5,11 @@
  */
 import { F, nn } from '../../sdk';
 import { Graph } from '../../sdk/graph';
-import { softmax } from '../../sdk/ops';
+import { softmax, transpose } from '../../sdk/ops';
+import { grad } from '../../sdk/autodiff';
 import type { Tensor } from '../../sdk/tensor';
 import { type GradCase, gradCheck } from '../helpers/gradcheck';
+import { checkRecordedModels } from '../helpers/onnx-checker';
 import { runGraph } from '../helpers/run';
 
 /** A module as the child `name` of a root, so its parameters and errors carry a path. */
@@ -154,6 +156,28 @@ test('MultiheadAttention: an unbatched (L, E) call equals the batched call with 
   expect(out.w.data[4]).toBe(0);
 });
 
+/** The example of docs/nn-sequence.md. */
+class Tagger extends nn.Module {
+  readonly encoder = this.addModule('encoder', new nn.TransformerEncoder(
+    new nn.TransformerEncoderLayer(64, 4, { dimFeedforward: 128, batchFirst: true, normFirst: true, activation: 'gelu' }), 2));
+  readonly head = this.addModule('head', new nn.Linear(64, 10));
+  forward(x: Tensor) {
+    return this.head.call(this.encoder.call(x));
+  }
+}
+
+test('the docs example builds, and its loss differentiates w.r.t. every parameter', () => {
+  const model = new Tagger();
+  const g = new Graph('tagger');
+  const logits = model.call(g.input('x', 'float32', [8, 16, 64]));
+  const loss = F.crossEntropy(transpose(logits, [0, 2, 1]), g.input('y', 'int64', [8, 16]), { labelSmoothing: 0.1 });
+  expect(loss.shape).toEqual([]);
+  const keys = [...model.paramSpecs().keys()];
+  expect(keys[0]).toBe('encoder.layers.0.self_attn.in_proj_weight');
+  const grads = grad(loss, keys.map((k) => g.params.get(k)!));
+  expect(grads.map((t) => t.shape)).toEqual(keys.map((k) => model.paramSpecs().get(k)!.shape));
+});
+
 /** Float64 central-difference checks of the composed functional forms (GELU's exact form is float32: Erf). */
 const unary = (label: string, f: (x: Tensor) => Tensor, values?: number[]): GradCase => ({
   label, inputs: [{ shape: values ? [values.length] : [3, 4], range: [-3, 3], values }], build: ([x]) => f(x),
@@ -192,4 +216,8 @@ const GRAD: GradCase[] = [
 test.each(GRAD.map((c) => [c.label!, c]))('gradient check: %s', async (_l, c) => {
   const r = await gradCheck(c);
   expect(r.rel).toBeLessThan(r.tol);
+});
+
+test('every model exported above passes ONNX\'s full checker', () => {
+  expect(checkRecordedModels()).toEqual([]);
 });

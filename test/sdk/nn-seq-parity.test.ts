@@ -13,6 +13,7 @@ import { Graph } from '../../sdk/graph';
 import { add, mul, reduceSum, softmax } from '../../sdk/ops';
 import type { NamedArray } from '../../sdk/state';
 import type { Tensor } from '../../sdk/tensor';
+import { checkRecordedModels } from '../helpers/onnx-checker';
 import { runGraph } from '../helpers/run';
 
 interface Arr { dtype: DType; shape: number[]; data: number[] }
@@ -137,4 +138,8 @@ test.each(Object.keys(FIX.cases).map((k) => [k]))('%s matches PyTorch: outputs, 
   gradNames.forEach((n, k) => (errs[n] = relErr(got[`g${k}`].data, c.grads[n].data)));
   if (process.env.SEQ_PARITY_REPORT) console.log(name, Math.max(...Object.values(errs)));
   expect(Object.entries(errs).filter(([, e]) => !(e < 1e-5))).toEqual([]);
+});
+
+test('every model exported above passes ONNX\'s full checker', () => {
+  expect(checkRecordedModels()).toEqual([]);
 });
