@@ -4,7 +4,7 @@
  */
 import { BuildError } from '../errors';
 import {
-  abs, add, clip, div, erf, exp, greater, leakyRelu as leakyReluOp, log, minimum, mul, reduceMax, reduceSum, relu as reluOp,
+  abs, add, clip, div, erf, exp, greater, leakyRelu as leakyReluOp, log, logSoftmax as logSoftmaxOp, minimum, mul, relu as reluOp,
   reshape, sigmoid as sigmoidOp, softmax as softmaxOp, sub, tanh as tanhOp, where,
 } from '../ops';
 import type { Tensor } from '../tensor';
@@ -90,8 +90,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
   return softmaxOp(x, { axis: dim });
 }
 
-/** log(softmax(x)) along `dim`, stably: (x − m) − log Σ e^(x − m) with m the maximum along `dim`. */
+/** log(softmax(x)) along `dim`, numerically stable (the LogSoftmax primitive, ONNX LogSoftmax). */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
-  const shifted = sub(x, reduceMax(x, [dim], { keepdims: true }));
-  return sub(shifted, log(reduceSum(exp(shifted), [dim], { keepdims: true })));
+  return logSoftmaxOp(x, { axis: dim });
 }

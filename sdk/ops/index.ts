@@ -25,6 +25,7 @@ export { identity } from './identity';
 export { leakyRelu } from './leaky-relu';
 export { less } from './less';
 export { log } from './log';
+export { logSoftmax } from './log-softmax';
 export { matmul, mT } from './matmul';
 export { maximum } from './max';
 export { maxPool } from './max-pool';

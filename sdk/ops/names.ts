@@ -7,7 +7,7 @@ export const ELEMENTWISE_PRIMS = [
   'Floor', 'Clip', 'Max', 'Min', 'Where', 'Equal', 'Less', 'Greater', 'Not', 'And', 'Cast', 'Relu',
   'LeakyRelu', 'Sigmoid', 'Identity', 'Erf',
 ] as const;
-export const REDUCE_PRIMS = ['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ArgMax', 'Softmax', 'CumSum'] as const;
+export const REDUCE_PRIMS = ['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ArgMax', 'Softmax', 'LogSoftmax', 'CumSum'] as const;
 export const SHAPE_PRIMS = ['Reshape', 'Transpose', 'Slice', 'Concat', 'Split', 'Pad', 'Expand', 'Squeeze', 'Unsqueeze'] as const;
 export const INDEX_PRIMS = ['Gather', 'GatherElements', 'GatherND', 'ScatterND', 'ScatterElements', 'WeightedGather'] as const;
 export const NN_PRIMS = ['MatMul', 'Gemm', 'Conv', 'MaxPool', 'AveragePool', 'Resize', 'Standardize'] as const;
