@@ -104,6 +104,9 @@ export class MultiheadAttention extends Module {
     };
     let scores = matmul(div(heads(q, L), Math.sqrt(this.headDim)), mT(heads(k, S)));
     const additive = (m: Tensor) => (m.dtype === 'bool' ? where(m, g.scalar(-Infinity, q.dtype), g.scalar(0, q.dtype)) : m);
+    for (const [what, m] of [['attn_mask', opts.attnMask], ['key_padding_mask', opts.keyPaddingMask]] as const) {
+      if (m && m.dtype !== 'bool' && m.dtype !== query.dtype) fail(`${what} must be bool or ${query.dtype}, got ${m.type}`);
+    }
     if (opts.attnMask) {
       const m = opts.attnMask;
       if (m.rank === 2 && m.shape.join() === [L, S].join()) scores = add(scores, additive(m));
@@ -116,7 +119,6 @@ export class MultiheadAttention extends Module {
       if (m.shape.join() !== want.join()) fail(`key_padding_mask of shape [${m.shape.join(', ')}] must be [${want.join(', ')}] (${batched ? '(N, S)' : '(S)'})`);
       scores = add(scores, additive(batched ? unsqueeze(m, [1, 2]) : reshape(m, [1, 1, 1, S])));
     }
-    if (opts.attnMask && opts.attnMask.dtype !== 'bool' && opts.attnMask.dtype !== q.dtype) fail(`attn_mask must be bool or ${q.dtype}, got ${opts.attnMask.dtype}`);
     const attn = softmax(scores, { axis: -1 });
     const ctx = matmul(attn, heads(v, S)); // (N, H, L, head_dim)
     const merged = reshape(transpose(ctx, this.batchFirst ? [0, 2, 1, 3] : [2, 0, 1, 3]), this.batchFirst ? [N, L, E] : [L, N, E]);

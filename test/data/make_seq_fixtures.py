@@ -123,6 +123,9 @@ C['CEweighted'] = case(None, {'x': f32(6, 5), 't': torch.tensor([0, 3, 1, 4, 1, 
                        lambda m, x, t, w: F.cross_entropy(x, t, weight=w, ignore_index=1, label_smoothing=0.1), diff=['x'])
 C['CEkdim'] = case(None, {'x': f32(2, 3, 4, 5), 't': torch.randint(0, 3, (2, 4, 5))},
                    lambda m, x, t: F.cross_entropy(x, t, reduction='none', label_smoothing=0.2))
+C['CEunbatched'] = case(None, {'x': f32(5), 't': torch.tensor(3)}, ce_idx())
+C['CEkdimWeighted'] = case(None, {'x': f32(2, 3, 4), 't': torch.tensor([[0, 2, 1, 2], [1, 1, 0, 2]]), 'w': w5[:3]},
+                           lambda m, x, t, w: F.cross_entropy(x, t, weight=w, ignore_index=2), diff=['x'])
 C['CEprobs'] = case(None, {'x': f32(4, 5), 'p': torch.softmax(f32(4, 5), 1).float().double(), 'w': w5},
                     lambda m, x, p, w: F.cross_entropy(x, p, weight=w, label_smoothing=0.2, reduction='sum'), diff=['x', 'p'])
 C['NLL'] = case(None, {'x': torch.log_softmax(f32(6, 5), 1).float().double(), 't': torch.tensor([0, 3, 1, 4, 1, 2]), 'w': w5},

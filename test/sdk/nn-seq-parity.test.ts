@@ -77,6 +77,8 @@ const BUILD: Record<string, (i: Ins, c: Case) => Built> = {
   // The module form with class weights as numbers, against F's weight input.
   CEweighted: (i, c) => one(new nn.CrossEntropyLoss({ weight: nums(c.inputs.w), ignoreIndex: 1, labelSmoothing: 0.1 }), (m) => m.call(i.x, i.t)),
   CEkdim: (i) => fn(F.crossEntropy(i.x, i.t, { reduction: 'none', labelSmoothing: 0.2 })),
+  CEunbatched: (i) => fn(F.crossEntropy(i.x, i.t)),
+  CEkdimWeighted: (i) => fn(F.crossEntropy(i.x, i.t, { weight: i.w, ignoreIndex: 2 })),
   CEprobs: (i) => fn(F.crossEntropy(i.x, i.p, { weight: i.w, labelSmoothing: 0.2, reduction: 'sum' })),
   NLL: (i) => fn(F.nllLoss(i.x, i.t, { weight: i.w, ignoreIndex: 3 })),
   NLLsum: (i) => one(new nn.NLLLoss({ reduction: 'sum' }), (m) => m.call(i.x, i.t)),
