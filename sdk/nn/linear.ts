@@ -13,7 +13,7 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     const g = x.graph;
-    const y = matmul(x, mT(this.p(g, 'weight')));
-    return this.hasParam('bias') ? add(y, this.p(g, 'bias')) : y;
+    const y = matmul(x, mT(this.param(g, 'weight')));
+    return this.hasParam('bias') ? add(y, this.param(g, 'bias')) : y;
   }
 }
