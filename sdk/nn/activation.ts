@@ -27,7 +27,7 @@ export class PReLU extends Module {
     this.addParam('weight', [numParameters], constant(init));
   }
   forward(x: Tensor): Tensor {
-    return F.prelu(x, this.p(x.graph, 'weight'));
+    return F.prelu(x, this.param(x.graph, 'weight'));
   }
 }
 

@@ -86,8 +86,8 @@ export class MultiheadAttention extends Module {
     const L = q3.shape[1 - bAxis];
     const S = k3.shape[1 - bAxis];
 
-    const w = this.p(g, 'in_proj_weight');
-    const b = this.hasParam('in_proj_bias') ? this.p(g, 'in_proj_bias') : null;
+    const w = this.param(g, 'in_proj_weight');
+    const b = this.hasParam('in_proj_bias') ? this.param(g, 'in_proj_bias') : null;
     let q: Tensor;
     let k: Tensor;
     let v: Tensor;

@@ -33,6 +33,6 @@ export class Embedding extends Module {
   }
 
   forward(indices: Tensor): Tensor {
-    return embedding(indices, this.p(indices.graph, 'weight'), { paddingIdx: this.paddingIdx });
+    return embedding(indices, this.param(indices.graph, 'weight'), { paddingIdx: this.paddingIdx });
   }
 }

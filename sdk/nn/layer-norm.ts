@@ -23,8 +23,8 @@ export class LayerNorm extends Module {
 
   forward(x: Tensor): Tensor {
     const g = x.graph;
-    const w = this.hasParam('weight') ? this.p(g, 'weight') : null;
-    const b = this.hasParam('bias') ? this.p(g, 'bias') : null;
+    const w = this.hasParam('weight') ? this.param(g, 'weight') : null;
+    const b = this.hasParam('bias') ? this.param(g, 'bias') : null;
     return layerNorm(x, this.normalizedShape, w, b, this.eps);
   }
 }

@@ -16,6 +16,6 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     const g = x.graph;
-    return linear(x, this.p(g, 'weight'), this.hasParam('bias') ? this.p(g, 'bias') : null);
+    return linear(x, this.param(g, 'weight'), this.hasParam('bias') ? this.param(g, 'bias') : null);
   }
 }
