@@ -1,4 +1,5 @@
 import { BuildError } from '../errors';
+import { dropout } from '../functional/dropout';
 import { linear } from '../functional/linear';
 import { add, div, matmul, mT, reduceMean, reshape, slice, softmax, split, squeeze, transpose, unsqueeze, where } from '../ops';
 import type { Tensor } from '../tensor';
@@ -7,7 +8,7 @@ import { Linear } from './linear';
 import { Module } from './module';
 
 export interface MultiheadAttentionOptions {
-  /** Dropout on the attention weights in training (default 0). See `forward`'s note. */
+  /** Dropout on the attention weights in train mode (default 0); the returned weights are after it, as PyTorch's. */
   dropout?: number;
   /** Biases of the in- and out-projections (default true). */
   bias?: boolean;
@@ -60,10 +61,7 @@ export class MultiheadAttention extends Module {
     if (bias) this.out_proj.setInit('bias', zeros);
   }
 
-  /**
-   * NOTE: attention dropout is not applied yet (the SDK has no Dropout primitive on this branch): the result is
-   * PyTorch's eval-mode (or dropout=0) result.
-   */
+  /** In train mode with dropout > 0 the graph gets the `dropout_seed` input (docs/nn.md). */
   forward(query: Tensor, key: Tensor, value: Tensor, opts: AttentionCallOptions = {}): [Tensor, Tensor | null] {
     const g = query.graph;
     const E = this.embedDim;
@@ -119,7 +117,7 @@ export class MultiheadAttention extends Module {
       if (m.shape.join() !== want.join()) fail(`key_padding_mask of shape [${m.shape.join(', ')}] must be [${want.join(', ')}] (${batched ? '(N, S)' : '(S)'})`);
       scores = add(scores, additive(batched ? unsqueeze(m, [1, 2]) : reshape(m, [1, 1, 1, S])));
     }
-    const attn = softmax(scores, { axis: -1 });
+    const attn = dropout(softmax(scores, { axis: -1 }), this.dropout, this.training);
     const ctx = matmul(attn, heads(v, S)); // (N, H, L, head_dim)
     const merged = reshape(transpose(ctx, this.batchFirst ? [0, 2, 1, 3] : [2, 0, 1, 3]), this.batchFirst ? [N, L, E] : [L, N, E]);
     const out = this.out_proj.call(merged);

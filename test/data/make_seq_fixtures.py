@@ -4,8 +4,8 @@
 Run with Debian's python3-torch 1.13:  /usr/bin/python3 test/data/make_seq_fixtures.py
 Writes test/data/seq-fixtures.json: for every case, its float32 inputs, the module's state_dict, and PyTorch's
 float64 outputs and gradients of the scalar L = sum over outputs of sum(r * y) (r: random cotangents, stored)
-with respect to every differentiated input and every parameter. Deterministic (seeded); dropout is 0 in
-every case. Modules run in train mode with autograd on, so 1.13's MultiheadAttention/TransformerEncoderLayer
+with respect to every differentiated input and every parameter. Deterministic (seeded); dropout is 0, or > 0
+with the module in eval mode (where it is the identity). Modules run in train mode with autograd on, so 1.13's MultiheadAttention/TransformerEncoderLayer
 take the slow (reference) path, not the fused inference fast path.
 """
 import json
@@ -108,6 +108,9 @@ C['EncoderLayerPre'] = case(nn.TransformerEncoderLayer(E, H, dim_feedforward=16,
                                                        norm_first=True, layer_norm_eps=1e-4),
                             {'x': f32(2, 5, E), 'kpm': torch.tensor([[False] * 5, [False] * 3 + [True] * 2])},
                             lambda m, x, kpm: m(x, src_key_padding_mask=kpm))
+# Eval mode with dropout > 0: dropout is the identity (autograd on, so still 1.13's slow path).
+C['MHAeval'] = case(nn.MultiheadAttention(E, H, dropout=0.3).eval(), {'x': f32(5, 3, E)}, lambda m, x: m(x, x, x))
+C['EncoderLayerEval'] = case(nn.TransformerEncoderLayer(E, H, dim_feedforward=16, activation='gelu').eval(), {'x': f32(5, 2, E)}, mod(None))
 causal = torch.triu(torch.full((5, 5), float('-inf')), 1).double()
 C['Encoder'] = case(nn.TransformerEncoder(nn.TransformerEncoderLayer(E, H, dim_feedforward=16, dropout=0.0), 2, norm=nn.LayerNorm(E)),
                     {'x': f32(5, 2, E), 'mask': causal}, lambda m, x, mask: m(x, mask=mask))

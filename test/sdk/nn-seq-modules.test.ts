@@ -156,6 +156,59 @@ test('MultiheadAttention: an unbatched (L, E) call equals the batched call with 
   expect(out.w.data[4]).toBe(0);
 });
 
+describe('dropout in train mode, identity in eval mode', () => {
+  const x = Float32Array.from({ length: 5 * 2 * 8 }, (_, i) => Math.cos(i * 0.9));
+  const feedX = { dtype: 'float32' as const, shape: [5, 2, 8], data: x };
+  const seed = (v: number) => ({ dtype: 'int32' as const, shape: [], data: Int32Array.from([v]) });
+
+  test('MultiheadAttention: train-mode weights are the eval weights zeroed or scaled by 1/(1 − p); seeded', async () => {
+    const mha = new nn.MultiheadAttention(8, 2, { dropout: 0.5 });
+    const weights = mha.initStateDict(4);
+    const run = async (train: boolean, s?: number) => {
+      mha.train(train);
+      const g = new Graph(`mha_${train}`);
+      const t = g.input('x', 'float32', [5, 2, 8]);
+      const [y, w] = mha.call(t, t, t, { averageAttnWeights: false });
+      g.output('y', y);
+      g.output('w', w!);
+      expect(g.inputs.map((i) => i.name)).toEqual(train ? ['x', 'dropout_seed'] : ['x']);
+      return runGraph(g, s === undefined ? { x: feedX } : { x: feedX, dropout_seed: seed(s) }, { weights });
+    };
+    const ev = await run(false);
+    const [a, a2, b] = [await run(true, 11), await run(true, 11), await run(true, 12)];
+    expect([...a.y.data]).toEqual([...a2.y.data]);
+    expect([...a.y.data]).not.toEqual([...b.y.data]);
+    let zeros = 0;
+    a.w.data.forEach((v, k) => {
+      const e = Number(ev.w.data[k]);
+      if (v === 0) zeros++;
+      else expect(Math.abs(Number(v) - 2 * e)).toBeLessThan(1e-6);
+    });
+    expect(zeros).toBeGreaterThan(a.w.data.length * 0.3);
+    expect(zeros).toBeLessThan(a.w.data.length * 0.7);
+  });
+
+  test('TransformerEncoderLayer: PyTorch\'s dropout children; eval() equals dropout 0; train mode depends on the seed', async () => {
+    const layer = new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0.5 });
+    expect(layer.children().map(([n]) => n)).toEqual(['self_attn', 'linear1', 'dropout', 'linear2', 'norm1', 'norm2', 'dropout1', 'dropout2']);
+    const noDrop = new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0 });
+    const weights = noDrop.initStateDict(6);
+    const run = async (m: nn.Module, s?: number) => {
+      const g = new Graph('enc');
+      g.output('y', m.call(g.input('x', 'float32', [5, 2, 8])));
+      return (await runGraph(g, s === undefined ? { x: feedX } : { x: feedX, dropout_seed: seed(s) }, { weights })).y.data;
+    };
+    const ref = [...(await run(noDrop))];
+    const [t1, t2] = [[...(await run(layer, 1))], [...(await run(layer, 2))]];
+    expect(t1).not.toEqual(ref);
+    expect(t1).not.toEqual(t2);
+    expect([...(await run(layer.eval()))]).toEqual(ref);
+    // A TransformerEncoder's copies take the given layer's mode.
+    const enc = new nn.TransformerEncoder(layer, 3);
+    expect([...enc.layers].map((l) => l.training)).toEqual([false, false, false]);
+  });
+});
+
 /** The example of docs/nn-sequence.md. */
 class Tagger extends nn.Module {
   readonly encoder = this.addModule('encoder', new nn.TransformerEncoder(

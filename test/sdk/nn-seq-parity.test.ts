@@ -70,6 +70,8 @@ const BUILD: Record<string, (i: Ins, c: Case) => Built> = {
   EncoderLayerPre: (i) => one(
     new nn.TransformerEncoderLayer(E, H, { dimFeedforward: 16, dropout: 0, activation: 'gelu', batchFirst: true, normFirst: true, layerNormEps: 1e-4 }),
     (m) => m.call(i.x, { srcKeyPaddingMask: i.kpm })),
+  MHAeval: (i) => one(new nn.MultiheadAttention(E, H, { dropout: 0.3 }).eval(), (m) => m.call(i.x, i.x, i.x)),
+  EncoderLayerEval: (i) => one(new nn.TransformerEncoderLayer(E, H, { dimFeedforward: 16, activation: 'gelu' }).eval(), (m) => m.call(i.x)),
   Encoder: (i) => one(
     new nn.TransformerEncoder(new nn.TransformerEncoderLayer(E, H, { dimFeedforward: 16, dropout: 0 }), 2, new nn.LayerNorm(E)),
     (m) => m.call(i.x, { srcMask: i.mask })),
