@@ -80,11 +80,6 @@ export function hardswish(x: Tensor): Tensor {
   return div(mul(x, clip(add(x, 3), { min: 0, max: 6 })), 6);
 }
 
-/** PyTorch's choice when `dim` is not given (deprecated there): 0 for inputs of rank 0, 1 or 3, else 1. */
-export function implicitSoftmaxDim(rank: number): number {
-  return rank === 0 || rank === 1 || rank === 3 ? 0 : 1;
-}
-
 /** Softmax along `dim` (ONNX Softmax). */
 export function softmax(x: Tensor, dim: number): Tensor {
   return softmaxOp(x, { axis: dim });

@@ -44,7 +44,7 @@ function checkWeight(op: string, input: Tensor, weight: Tensor | null): void {
 }
 
 /** One-hot float encoding of integer class indices, classes on the class axis of an input shaped like `like`. */
-export function oneHotLike(target: Tensor, like: Tensor): Tensor {
+function oneHotLike(target: Tensor, like: Tensor): Tensor {
   const cd = classDim(like);
   const c = like.shape[cd];
   const ids = target.graph.constant(Array.from({ length: c }, (_, i) => i), target.dtype, like.shape.map((_, i) => (i === cd ? c : 1)));
@@ -107,6 +107,20 @@ export function crossEntropy(
   const p = labelSmoothing > 0 ? add(mul(target, 1 - labelSmoothing), labelSmoothing / c) : target;
   const wl = weight ? mul(logp, alongClasses(input, weight)) : logp;
   return reduce(mul(reduceSum(mul(p, wl), [cd]), -1), reduction, 'cross_entropy');
+}
+
+/**
+ * torch.nn.functional.one_hot: integer class indices (…) → int64 (…, numClasses), 1 at each index. Indices
+ * outside [0, numClasses) give a row of zeros (PyTorch raises at run time; a graph cannot).
+ */
+export function oneHot(indices: Tensor, numClasses: number): Tensor {
+  const g = indices.graph;
+  if (!isIndex(indices)) throw new BuildError('one_hot', g.scope, `needs integer class indices (int64), got ${indices.type}`);
+  if (!(Number.isInteger(numClasses) && numClasses > 0)) {
+    throw new BuildError('one_hot', g.scope, `num_classes must be a positive integer (it cannot be inferred from the data at build time), got ${numClasses}`);
+  }
+  const ids = g.constant(Array.from({ length: numClasses }, (_, i) => i), indices.dtype, [numClasses]);
+  return cast(equal(unsqueeze(indices, [-1]), ids), 'int64');
 }
 
 /**

@@ -96,13 +96,16 @@ export class Hardswish extends Module {
   }
 }
 
+/** PyTorch's choice when `dim` is not given (deprecated there): 0 for inputs of rank 0, 1 or 3, else 1. */
+const implicitDim = (rank: number): number => (rank === 0 || rank === 1 || rank === 3 ? 0 : 1);
+
 /** torch.nn.Softmax(dim=None); without `dim`, PyTorch's implicit choice (0 for rank 0, 1, 3; else 1). */
 export class Softmax extends Module {
   constructor(readonly dim: number | null = null) {
     super();
   }
   forward(x: Tensor): Tensor {
-    return F.softmax(x, this.dim ?? F.implicitSoftmaxDim(x.rank));
+    return F.softmax(x, this.dim ?? implicitDim(x.rank));
   }
 }
 
@@ -112,6 +115,6 @@ export class LogSoftmax extends Module {
     super();
   }
   forward(x: Tensor): Tensor {
-    return F.logSoftmax(x, this.dim ?? F.implicitSoftmaxDim(x.rank));
+    return F.logSoftmax(x, this.dim ?? implicitDim(x.rank));
   }
 }

@@ -47,11 +47,14 @@ def case(module, inputs, fn, diff=None):
     out = fn(module, **ins)
     outs = out if isinstance(out, tuple) else (out,)
     outs = {f'y{i}': y for i, y in enumerate(outs) if y is not None}
-    cots = {k: torch.randn(y.shape).float().double() for k, y in outs.items()}
-    loss = sum((cots[k] * y).sum() for k, y in outs.items())
+    cots = {k: torch.randn(y.shape).float().double() for k, y in outs.items() if y.is_floating_point()}
     params = dict(module.named_parameters()) if module is not None else {}
     wrt = [ins[k] for k in diff] + list(params.values())
-    grads = torch.autograd.grad(loss, wrt, allow_unused=True)
+    if wrt:
+        loss = sum((cots[k] * outs[k]).sum() for k in cots)
+        grads = torch.autograd.grad(loss, wrt, allow_unused=True)
+    else:
+        grads = []
     grads = [g if g is not None else torch.zeros_like(w) for g, w in zip(grads, wrt)]
     names = [f'input:{k}' for k in diff] + [f'param:{k}' for k in params]
     return {
@@ -167,6 +170,8 @@ def dice(p, g, smooth=1.0):
 labels = torch.randint(0, 3, (2, 4, 5))
 C['Dice'] = case(None, {'x': f32(2, 3, 4, 5), 't': labels},
                  lambda m, x, t: dice(torch.softmax(x, 1), F.one_hot(t, 3).permute(0, 3, 1, 2).double()))
+
+C['OneHot'] = case(None, {'t': torch.tensor([[0, 3, 1], [2, 2, 4]])}, lambda m, t: F.one_hot(t, 5))
 
 with open(OUT, 'w') as fh:
     json.dump({'torch': torch.__version__, 'cases': C}, fh, separators=(',', ':'))

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { F, nn } from '../../sdk';
 import { grad } from '../../sdk/autodiff';
-import { type DType, fromNumbers } from '../../sdk/dtype';
+import { type DType, fromNumbers, isFloat } from '../../sdk/dtype';
 import { Graph } from '../../sdk/graph';
 import { add, mul, reduceSum, softmax } from '../../sdk/ops';
 import type { NamedArray } from '../../sdk/state';
@@ -96,6 +96,7 @@ const BUILD: Record<string, (i: Ins, c: Case) => Built> = {
   KLmean: (i) => fn(F.klDiv(i.x, i.p)),
   Cosine: (i) => one(new nn.CosineSimilarity(), (m) => m.call(i.a, i.b)),
   CosineLast: (i) => fn(F.cosineSimilarity(i.a, i.b, { dim: -1 })),
+  OneHot: (i) => fn(F.oneHot(i.t, 5)),
   Dice: (i) => one(new nn.DiceLoss(), (m) => m.call(softmax(i.x, { axis: 1 }), i.t)),
 };
 
@@ -127,15 +128,19 @@ test.each(Object.keys(FIX.cases).map((k) => [k]))('%s matches PyTorch: outputs, 
   const ys = outputs.filter((y): y is Tensor => y !== null);
   expect(ys.map((y) => y.shape)).toEqual(Object.values(c.outputs).map((a) => a.shape));
   ys.forEach((y, k) => g.output(`y${k}`, y));
-  const cots = ys.map((y, k) => g.input(`r${k}`, y.dtype, y.shape));
-  const loss = ys.map((y, k) => reduceSum(mul(y, cots[k]), y.shape.map((_, a) => a))).reduce((a, b) => add(a, b));
+  // L = Σ r·y over the float outputs (an integer output, e.g. one_hot, is compared but not differentiated).
+  const floats = ys.flatMap((y, k) => (isFloat(y.dtype) ? [[y, g.input(`r${k}`, y.dtype, y.shape)] as const] : []));
+  expect(floats.map(([y]) => `y${ys.indexOf(y)}`)).toEqual(Object.keys(c.cotangents));
   const gradNames = Object.keys(c.grads);
-  const wrt = gradNames.map((n) => (n.startsWith('input:') ? ins[n.slice(6)] : g.params.get(n.slice(6))!));
-  grad(loss, wrt).forEach((t, k) => g.output(`g${k}`, t));
+  if (gradNames.length > 0) {
+    const loss = floats.map(([y, r]) => reduceSum(mul(y, r), y.shape.map((_, a) => a))).reduce((a, b) => add(a, b));
+    const wrt = gradNames.map((n) => (n.startsWith('input:') ? ins[n.slice(6)] : g.params.get(n.slice(6))!));
+    grad(loss, wrt).forEach((t, k) => g.output(`g${k}`, t));
+  }
   const feeds: Record<string, NamedArray> = {};
   for (const [k, a] of Object.entries(c.inputs)) feeds[k] = feed(a);
   for (const [k, a] of Object.entries(c.params)) feeds[k] = feed(a);
-  Object.values(c.cotangents).forEach((a, k) => (feeds[`r${k}`] = feed(a)));
+  for (const [k, a] of Object.entries(c.cotangents)) feeds[`r${k.slice(1)}`] = feed(a);
   const got = await runGraph(g, feeds, { params: 'inputs' });
   const errs: Record<string, number> = {};
   Object.values(c.outputs).forEach((a, k) => (errs[`y${k}`] = relErr(got[`y${k}`].data, a.data)));
