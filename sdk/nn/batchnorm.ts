@@ -80,6 +80,8 @@ abstract class BatchNormNd extends Module {
     if (st.count <= 1) throw new BuildError(this.label, this.path, `expected more than 1 value per channel when training, got input ${x.type}`);
     if (this.training && this.trackRunningStats) {
       const c = this.numFeatures;
+      // Declared in state_dict order, so that graph inputs and TrainStep.buffers list them that way.
+      for (const b of ['running_mean', 'running_var', 'num_batches_tracked']) this.buf(g, b);
       updateRunning(this, g, { mean: reshape(st.mean, [c]), unbiasedVar: reshape(mul(st.variance, st.count / (st.count - 1)), [c]) },
         (name, t) => this.setBuf(g, name, t), (name) => this.buf(g, name));
     }

@@ -56,6 +56,8 @@ abstract class InstanceNormNd extends Module {
       const count = x.shape.slice(2).reduce((a, b) => a * b, 1);
       const unbiased = mul(staged(mul(xc, xc)), count / (count - 1));
       const c = this.numFeatures;
+      // Declared in state_dict order, so that graph inputs and TrainStep.buffers list them that way.
+      for (const b of ['running_mean', 'running_var', 'num_batches_tracked']) this.buf(g, b);
       updateRunning(this, g, { mean: reshape(reduceMean(mean, [0]), [c]), unbiasedVar: reshape(reduceMean(unbiased, [0]), [c]) },
         (name, t) => this.setBuf(g, name, t), (name) => this.buf(g, name), false);
     }
