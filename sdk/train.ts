@@ -78,7 +78,7 @@ export function buildTrainStep(g: Graph, loss: Tensor, terms: Record<string, Ten
     upd.state.forEach((t, k) => g.output(`new.${sNames[k]}`, t));
     if (opts.withGrads) g.output(`grad.${name}`, grads[i]);
   });
-  const buffers = [...g.bufferUpdates.keys()];
+  const buffers = [...g.params.keys()].filter((k) => g.bufferUpdates.has(k));
   for (const b of buffers) g.output(`new.${b}`, g.bufferUpdates.get(b)!);
   const seedInput = g.inputs.find((t) => t.name === 'dropout_seed')?.name;
   return { trained, frozen, stateNames, buffers, ...(seedInput ? { seedInput } : {}) };

@@ -17,13 +17,17 @@ export interface BatchNormOptions {
 const int64Zero = (_: unknown, shape: readonly number[]) => new BigInt64Array(shape.reduce((a, b) => a * b, 1));
 
 /**
- * The running-statistics update of PyTorch's batch/instance norm: num_batches_tracked + 1, then
- * r ← (1 − f)·r + f·s with f = momentum, or 1/num_batches_tracked when momentum is null.
+ * The running-statistics update of PyTorch's batch norm: num_batches_tracked + 1, then r ← (1 − f)·r + f·s
+ * with f = momentum, or 1/num_batches_tracked when momentum is null. PyTorch's instance norm (`countBatches`
+ * false) leaves num_batches_tracked alone and always uses its momentum.
  */
-export function updateRunning(m: Module & { momentum: number | null }, g: Graph, stats: { mean: Tensor; unbiasedVar: Tensor }, set: (name: string, t: Tensor) => void, get: (name: string) => Tensor): void {
-  const n = add(get('num_batches_tracked'), g.scalar(1, 'int64'));
-  set('num_batches_tracked', n);
-  const f = m.momentum ?? div(1, cast(n, 'float32'));
+export function updateRunning(m: Module & { momentum: number | null }, g: Graph, stats: { mean: Tensor; unbiasedVar: Tensor }, set: (name: string, t: Tensor) => void, get: (name: string) => Tensor, countBatches = true): void {
+  let f: number | Tensor = m.momentum ?? 0.1;
+  if (countBatches) {
+    const n = add(get('num_batches_tracked'), g.scalar(1, 'int64'));
+    set('num_batches_tracked', n);
+    if (m.momentum === null) f = div(1, cast(n, 'float32'));
+  }
   const blend = (name: string, s: Tensor) => set(name, add(mul(get(name), typeof f === 'number' ? 1 - f : add(mul(f, -1), 1)), mul(s, f)));
   blend('running_mean', stats.mean);
   blend('running_var', stats.unbiasedVar);
@@ -76,6 +80,8 @@ abstract class BatchNormNd extends Module {
     if (st.count <= 1) throw new BuildError(this.label, this.path, `expected more than 1 value per channel when training, got input ${x.type}`);
     if (this.training && this.trackRunningStats) {
       const c = this.numFeatures;
+      // Declared in state_dict order, so that graph inputs and TrainStep.buffers list them that way.
+      for (const b of ['running_mean', 'running_var', 'num_batches_tracked']) this.buf(g, b);
       updateRunning(this, g, { mean: reshape(st.mean, [c]), unbiasedVar: reshape(mul(st.variance, st.count / (st.count - 1)), [c]) },
         (name, t) => this.setBuf(g, name, t), (name) => this.buf(g, name));
     }

@@ -12,7 +12,7 @@ const int64Zero = (_: unknown, shape: readonly number[]) => new BigInt64Array(sh
  * torch.nn.InstanceNorm1d/2d/3d(num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False).
  * Per-(n, c) statistics (the Standardize primitive). With track_running_stats: train mode updates running_mean
  * and running_var with the batch average of the instance statistics (unbiased variance, as PyTorch), and eval
- * mode uses them.
+ * mode uses them. As in PyTorch 1.13, num_batches_tracked is a buffer but is never incremented.
  */
 abstract class InstanceNormNd extends Module {
   readonly eps: number;
@@ -23,6 +23,7 @@ abstract class InstanceNormNd extends Module {
     super();
     this.eps = o.eps ?? 1e-5;
     this.momentum = o.momentum === undefined ? 0.1 : o.momentum;
+    if (this.momentum === null) throw new Error(`InstanceNorm${dims}d: momentum=None (a cumulative average) is not supported; PyTorch's instance norm has no batch count for it`);
     this.affine = o.affine ?? false;
     this.trackRunningStats = o.trackRunningStats ?? false;
     if (this.affine) {
@@ -55,8 +56,10 @@ abstract class InstanceNormNd extends Module {
       const count = x.shape.slice(2).reduce((a, b) => a * b, 1);
       const unbiased = mul(staged(mul(xc, xc)), count / (count - 1));
       const c = this.numFeatures;
+      // Declared in state_dict order, so that graph inputs and TrainStep.buffers list them that way.
+      for (const b of ['running_mean', 'running_var', 'num_batches_tracked']) this.buf(g, b);
       updateRunning(this, g, { mean: reshape(reduceMean(mean, [0]), [c]), unbiasedVar: reshape(reduceMean(unbiased, [0]), [c]) },
-        (name, t) => this.setBuf(g, name, t), (name) => this.buf(g, name));
+        (name, t) => this.setBuf(g, name, t), (name) => this.buf(g, name), false);
     }
     return instanceNorm(x, { weight, bias, eps: this.eps });
   }

@@ -10,20 +10,19 @@ export interface HashUniformAttrs {
   keepAxes: number;
 }
 
-/** 2^32, and the hash constants: odd multipliers below 2^31 so that every int64 product stays exact. */
-const M32 = 4294967296;
+const M31 = 2 ** 31;
 const SEED_MUL = 0x2545f491;
-const INDEX_MUL = 0x3c6ef372 + 1;
-const MIX_MUL = 0x45d9f3b;
 
 /**
  * Uniform [0, 1) numbers from a counter-based integer hash of (seed, salt, flat element index), shaped like X
  * (axes from `keepAxes` on set to 1). X gives only the shape (read in-graph by Shape, so any batch size works);
- * seed is an int32 scalar input. Every step is exact int64 arithmetic (products < 2^63, Mod 2^32 after each),
- * so every execution provider computes the same bits; the top 24 bits become the float. No gradient.
- * Why not ONNX RandomUniform: its seed is a fixed attribute and its stream differs between EPs (docs/nn.md).
- * The mixing: x ← (x + ⌊x/2^16⌋) mod 2^32 and x ← x·0x45d9f3b mod 2^32, twice (a 32-bit integer hash with
- * the xor-shift replaced by an add-shift, as ONNX has no bitwise ops on every EP). Reference: test/ref/hash.ts.
+ * seed is an int32 scalar input (taken mod 2^31). The hash is a 31-bit form of Widynski's "Squares"
+ * counter-based generator: key = 2·((seed·A + salt) mod 2^30) + 1, x = y = i·key, z = y + key, then
+ * x ← rot16(x² + y), rot16(x² + z), rot16(x² + y), and x² + z; the top 24 of its 31 bits become the float.
+ * Every step is exact int64 arithmetic (values < 2^31, so products < 2^62; Mod and Div by powers of two, no
+ * bitwise ops, which ONNX lacks before opset 18), so every execution provider computes the same bits. No
+ * gradient. Why not ONNX RandomUniform: its seed is a fixed attribute and its stream differs between EPs
+ * (docs/nn.md). Reference: test/ref/hash.ts. Up to 2^31 elements per tensor (the index is taken mod 2^31).
  */
 export const HashUniform: Primitive<HashUniformAttrs> = {
   name: 'HashUniform',
@@ -33,7 +32,7 @@ export const HashUniform: Primitive<HashUniformAttrs> = {
     check(x && seed, 'missing input');
     check(FLOATS.includes(x.dtype), () => `X must be a float tensor, got ${x.dtype}`);
     check(seed.dtype === 'int32' && seed.rank === 0, () => `seed must be an int32 scalar, got ${seed.type}`);
-    check(Number.isInteger(salt) && salt >= 0 && salt < M32, () => `salt must be an integer in [0, 2^32), got ${salt}`);
+    check(Number.isInteger(salt) && salt >= 0 && salt < M31, () => `salt must be an integer in [0, 2^31), got ${salt}`);
     check(Number.isInteger(keepAxes) && keepAxes >= 0 && keepAxes <= x.rank, () => `keepAxes ${keepAxes} out of range for rank ${x.rank}`);
     return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < keepAxes ? d : 1)) }];
   },
@@ -53,14 +52,19 @@ export const HashUniform: Primitive<HashUniformAttrs> = {
     }
     const n = op('ReduceProd', [shape], 'count', { keepdims: { int: 0 } });
     const idx = op('Range', [k(0), n, k(1)], 'index');
-    const mod = (a: string) => op('Mod', [a, k(M32)], 'mod', { fmod: { int: 0 } });
+    const mod = (a: string, m = M31) => op('Mod', [a, k(m)], 'mod', { fmod: { int: 0 } });
+    const mulAdd = (a: string, b: string, c: string) => mod(op('Add', [op('Mul', [a, b], 'mul'), c], 'add'));
     const s = mod(op('Cast', [ctx.name(seed)], 'seed64', { to: { int: 7 } }));
-    const base = mod(op('Add', [op('Mul', [s, k(SEED_MUL)], 'seed_mix'), k(salt)], 'seed_salt'));
-    let h = mod(op('Add', [op('Mul', [idx, k(INDEX_MUL)], 'index_mix'), base], 'start'));
-    const addShift = (a: string) => mod(op('Add', [a, op('Div', [a, k(65536)], 'shift')], 'add_shift'));
-    for (let r = 0; r < 2; r++) h = mod(op('Mul', [addShift(h), k(MIX_MUL)], 'mul'));
-    h = addShift(h);
-    const top = op('Cast', [op('Div', [h, k(256)], 'top24')], 'top24f', { to: { int: x!.dtype === 'float64' ? 11 : x!.dtype === 'float16' ? 10 : 1 } });
+    const k30 = mod(op('Add', [op('Mul', [s, k(SEED_MUL)], 'seed_mul'), k(salt)], 'seed_salt'), 2 ** 30);
+    const key = op('Add', [op('Mul', [k30, k(2)], 'key2'), k(1)], 'key');
+    // rot16 of a 31-bit word: (x mod 2^15)·2^16 + ⌊x / 2^15⌋.
+    const rot = (a: string) => op('Add', [op('Mul', [mod(a, 2 ** 15), k(2 ** 16)], 'rot_hi'), op('Div', [a, k(2 ** 15)], 'rot_lo')], 'rot');
+    const y = mod(op('Mul', [mod(idx), key], 'index_key'));
+    const z = mod(op('Add', [y, key], 'z'));
+    let h = y;
+    for (const w of [y, z, y]) h = rot(mulAdd(h, h, w));
+    h = mulAdd(h, h, z);
+    const top = op('Cast', [op('Div', [h, k(128)], 'top24')], 'top24f', { to: { int: x!.dtype === 'float64' ? 11 : x!.dtype === 'float16' ? 10 : 1 } });
     const scale = ctx.constant(x!.dtype === 'float64' ? 'float64' : 'float32', [], x!.dtype === 'float64' ? new Float64Array([2 ** -24]) : new Float32Array([2 ** -24]));
     const u = op('Mul', [x!.dtype === 'float16' ? op('Cast', [top], 'top24_32', { to: { int: 1 } }) : top, scale], 'uniform');
     const flat = x!.dtype === 'float16' ? op('Cast', [u], 'uniform16', { to: { int: 10 } }) : u;
