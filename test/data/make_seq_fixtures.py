@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch fixtures for the sequence modules, activations and losses (test/sdk/nn-seq-parity.test.ts).
+"""PyTorch fixtures for the sequence modules, activations and losses (test/sdk/nn/seq-parity.test.ts).
 
 Run with Debian's python3-torch 1.13:  /usr/bin/python3 test/data/make_seq_fixtures.py
 Writes test/data/seq-fixtures.json: for every case, its float32 inputs, the module's state_dict, and PyTorch's

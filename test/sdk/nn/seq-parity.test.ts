@@ -6,15 +6,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { F, nn } from '../../sdk';
-import { grad } from '../../sdk/autodiff';
-import { type DType, fromNumbers, isFloat } from '../../sdk/dtype';
-import { Graph } from '../../sdk/graph';
-import { add, mul, reduceSum, softmax } from '../../sdk/ops';
-import type { NamedArray } from '../../sdk/state';
-import type { Tensor } from '../../sdk/tensor';
-import { checkRecordedModels } from '../helpers/onnx-checker';
-import { runGraph } from '../helpers/run';
+import { F, nn } from '../../../sdk';
+import { grad } from '../../../sdk/autodiff';
+import { type DType, fromNumbers, isFloat } from '../../../sdk/dtype';
+import { Graph } from '../../../sdk/graph';
+import { add, mul, reduceSum, softmax } from '../../../sdk/ops';
+import type { NamedArray } from '../../../sdk/state';
+import type { Tensor } from '../../../sdk/tensor';
+import { checkRecordedModels } from '../../helpers/onnx-checker';
+import { runGraph } from '../../helpers/run';
 
 interface Arr { dtype: DType; shape: number[]; data: number[] }
 interface Case {
@@ -26,7 +26,7 @@ interface Case {
 }
 // Python's json writes −∞ (a causal mask) as the bare token -Infinity, which JSON.parse rejects.
 const FIX: { torch: string; cases: Record<string, Case> } = JSON.parse(
-  fs.readFileSync(path.join(__dirname, '..', 'data', 'seq-fixtures.json'), 'utf8').replace(/-Infinity/g, '"-Infinity"'),
+  fs.readFileSync(path.join(__dirname, '..', '..', 'data', 'seq-fixtures.json'), 'utf8').replace(/-Infinity/g, '"-Infinity"'),
 );
 
 type Ins = Record<string, Tensor>;

@@ -1,16 +1,16 @@
 /**
- * The sequence modules beyond the PyTorch fixtures (nn-seq-parity.test.ts): default initialisation, state_dict
+ * The sequence modules beyond the PyTorch fixtures (nn/seq-parity.test.ts): default initialisation, state_dict
  * keys, build-time errors in PyTorch's terms, the unbatched attention layout, and float64 finite-difference
  * gradient checks of the functional forms built from primitives.
  */
-import { F, nn } from '../../sdk';
-import { Graph } from '../../sdk/graph';
-import { softmax, transpose } from '../../sdk/ops';
-import { grad } from '../../sdk/autodiff';
-import type { Tensor } from '../../sdk/tensor';
-import { type GradCase, gradCheck } from '../helpers/gradcheck';
-import { checkRecordedModels } from '../helpers/onnx-checker';
-import { runGraph } from '../helpers/run';
+import { F, nn } from '../../../sdk';
+import { Graph } from '../../../sdk/graph';
+import { softmax, transpose } from '../../../sdk/ops';
+import { grad } from '../../../sdk/autodiff';
+import type { Tensor } from '../../../sdk/tensor';
+import { type GradCase, gradCheck } from '../../helpers/gradcheck';
+import { checkRecordedModels } from '../../helpers/onnx-checker';
+import { runGraph } from '../../helpers/run';
 
 /** A module as the child `name` of a root, so its parameters and errors carry a path. */
 class Root extends nn.Module {
