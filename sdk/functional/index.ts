@@ -1,6 +1,7 @@
 // torch.nn.functional in camelCase (exported from the package root as `F`). One export line per file, so that
 // other files can be appended.
 export * from './activation';
+export * from './attention';
 export * from './conv';
 export * from './cross-entropy';
 export * from './dropout';

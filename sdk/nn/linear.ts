@@ -1,4 +1,5 @@
 import { linear } from '../functional/linear';
+import type { Graph } from '../graph';
 import type { Tensor } from '../tensor';
 import { torchDefaultBias, torchDefaultWeight } from './init';
 import { Module } from './module';
@@ -14,8 +15,13 @@ export class Linear extends Module {
     if (bias) this.addParam('bias', [outFeatures], torchDefaultBias([outFeatures, inFeatures]));
   }
 
+  /** The graph tensors of `weight` and `bias` (null without bias), for a parent that applies them itself. */
+  tensors(g: Graph): { weight: Tensor; bias: Tensor | null } {
+    return { weight: this.param(g, 'weight'), bias: this.hasParam('bias') ? this.param(g, 'bias') : null };
+  }
+
   forward(x: Tensor): Tensor {
-    const g = x.graph;
-    return linear(x, this.param(g, 'weight'), this.hasParam('bias') ? this.param(g, 'bias') : null);
+    const { weight, bias } = this.tensors(x.graph);
+    return linear(x, weight, bias);
   }
 }
