@@ -13,3 +13,11 @@ export {
   AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d,
 } from './pooling';
 export { Rng } from './rng';
+export { ELU, GELU, Hardswish, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh } from './activation';
+export { type AttentionCallOptions, MultiheadAttention, type MultiheadAttentionOptions } from './attention';
+export { Embedding, type EmbeddingOptions } from './embedding';
+export { LayerNorm } from './layer-norm';
+export {
+  BCELoss, BCEWithLogitsLoss, CosineSimilarity, CrossEntropyLoss, DiceLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+} from './loss';
+export { type EncoderCallOptions, TransformerEncoder, TransformerEncoderLayer, type TransformerEncoderLayerOptions } from './transformer';

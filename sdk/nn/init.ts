@@ -53,3 +53,12 @@ export function torchDefaultBias(weightShape: readonly number[]): Initializer {
   const bound = 1 / Math.sqrt(fanIn(weightShape));
   return uniform(-bound, bound);
 }
+
+/** torch.nn.init.xavier_uniform_(w, gain): U(±gain·√(6/(fan_in + fan_out))), fan_out = shape[0]·prod(shape[2:]). */
+export function xavierUniform(gain = 1): Initializer {
+  return (rng, shape) => {
+    const fanOut = shape[0] * shape.slice(2).reduce((a, b) => a * b, 1);
+    const bound = gain * Math.sqrt(6 / (fanIn(shape) + fanOut));
+    return uniform(-bound, bound)(rng, shape);
+  };
+}

@@ -97,7 +97,7 @@ describe('build errors speak PyTorch', () => {
     expect(() => new nn.Conv1d(3, 8, 3).call(input([1, 3, 8, 8]))).toThrow('expects input (N, 3, L)');
   });
   test('a Linear with the wrong in_features', () => {
-    expect(() => new Holder(new nn.Linear(8, 2)).call(input([4, 6]))).toThrow("Linear at 'layer1': Linear(in_features=8, out_features=2) expects input (*, 8), got float32[4,6]");
+    expect(() => new Holder(new nn.Linear(8, 2)).call(input([4, 6]))).toThrow("Linear at 'layer1': Linear(in_features=8, out_features=2) got input of shape [4, 6]; its last axis must be 8");
   });
   test('a BatchNorm2d, GroupNorm or InstanceNorm with the wrong channel count', () => {
     expect(() => new Holder(new nn.BatchNorm2d(16)).call(input([2, 8, 4, 4]))).toThrow(
