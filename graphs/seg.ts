@@ -1,6 +1,6 @@
-import { nn } from '../sdk';
+import { F, nn } from '../sdk';
 import { Graph } from '../sdk/graph';
-import { add, cast, div, equal, log, mean, mul, reduceSum, softmax, sub } from '../sdk/ops';
+import { add, cast, equal, log, mean, mul, softmax } from '../sdk/ops';
 import type { OptimizerSpec } from '../sdk/optim';
 import type { Tensor } from '../sdk/tensor';
 import { buildTrainStep, type TrainStep } from '../sdk/train';
@@ -38,13 +38,11 @@ export function oneHot(labels: Tensor, classes: number): Tensor {
 /**
  * The official GVSL downstream Dice loss (`utils/losses.py` `dice_loss`): for every sample n and class c
  * (background included), dice = (2·Σ p·g + 1) / (Σ g² + Σ p² + 1) over the voxels, loss = 1 − mean_{n,c} dice.
- * `probs` are softmax probabilities, `target` one-hot labels, both (B, classes, D, H, W).
+ * `probs` are softmax probabilities, `target` one-hot labels, both (B, classes, D, H, W). It is the SDK's
+ * `F.diceLoss` with its defaults (smooth 1, squared denominator).
  */
 export function diceLoss(probs: Tensor, target: Tensor, smooth = 1): Tensor {
-  const sp = [2, 3, 4];
-  const inter = reduceSum(mul(probs, target), sp);
-  const denom = add(add(reduceSum(mul(target, target), sp), reduceSum(mul(probs, probs), sp)), smooth);
-  return sub(1, mean(div(add(mul(inter, 2), smooth), denom)));
+  return F.diceLoss(probs, target, { smooth });
 }
 
 /**

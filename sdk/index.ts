@@ -3,6 +3,7 @@ export { grad, type GradOptions } from './autodiff';
 export { type DType, isFloat, numel } from './dtype';
 export { BuildError, ParameterError, ShapeError } from './errors';
 export { DEFAULT_OPSET, exportModel, type ExportedModel, type ExportOptions, saveModel } from './export';
+export * as F from './functional';
 export { Graph } from './graph';
 export * as nn from './nn';
 export * as ops from './ops';

@@ -1,7 +1,8 @@
+import type { TypedArray } from '../dtype';
 import type { Rng } from './rng';
 
 /** Fills a parameter of the given shape. `fanIn` is PyTorch's: shape[1] · prod(shape[2:]). */
-export type Initializer = (rng: Rng, shape: readonly number[]) => Float32Array;
+export type Initializer = (rng: Rng, shape: readonly number[]) => TypedArray;
 
 export function fanIn(shape: readonly number[]): number {
   if (shape.length < 2) throw new Error(`fan_in needs a weight of rank >= 2, got [${shape}]`);
@@ -51,4 +52,13 @@ export const torchDefaultWeight: Initializer = kaimingUniform(Math.sqrt(5));
 export function torchDefaultBias(weightShape: readonly number[]): Initializer {
   const bound = 1 / Math.sqrt(fanIn(weightShape));
   return uniform(-bound, bound);
+}
+
+/** torch.nn.init.xavier_uniform_(w, gain): U(±gain·√(6/(fan_in + fan_out))), fan_out = shape[0]·prod(shape[2:]). */
+export function xavierUniform(gain = 1): Initializer {
+  return (rng, shape) => {
+    const fanOut = shape[0] * shape.slice(2).reduce((a, b) => a * b, 1);
+    const bound = gain * Math.sqrt(6 / (fanIn(shape) + fanOut));
+    return uniform(-bound, bound)(rng, shape);
+  };
 }

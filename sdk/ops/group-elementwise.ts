@@ -7,6 +7,7 @@ import { Clip } from './clip';
 import { Cos } from './cos';
 import { Div } from './div';
 import { Equal } from './equal';
+import { Erf } from './erf';
 import { Exp } from './exp';
 import { Floor } from './floor';
 import { Greater } from './greater';
@@ -35,5 +36,5 @@ import type { ElementwisePrim } from './names';
 export const ELEMENTWISE: { [K in ElementwisePrim]: Primitive<any> } = {
   Add, Sub, Mul, Div, Neg, Pow, Sqrt, Exp, Log, Abs, Sign, Sin, Cos, Tan, Tanh,
   Floor, Clip, Max, Min, Where, Equal, Less, Greater, Not, And, Cast, Relu,
-  LeakyRelu, Sigmoid, Identity,
+  LeakyRelu, Sigmoid, Identity, Erf,
 };

@@ -7,6 +7,7 @@ import { ReduceMean } from './reduce-mean';
 import { ReduceMin } from './reduce-min';
 import { ReduceSum } from './reduce-sum';
 import { Softmax } from './softmax';
+import { LogSoftmax } from './log-softmax';
 
 /** The reduction primitives (and the axis-wise Softmax and CumSum), keyed by name; the compiler checks the set is complete. */
-export const REDUCE: { [K in ReducePrim]: Primitive<any> } = { ReduceSum, ReduceMean, ReduceMax, ReduceMin, ArgMax, Softmax, CumSum };
+export const REDUCE: { [K in ReducePrim]: Primitive<any> } = { ReduceSum, ReduceMean, ReduceMax, ReduceMin, ArgMax, Softmax, LogSoftmax, CumSum };

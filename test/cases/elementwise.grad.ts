@@ -1,6 +1,6 @@
 import type { ElementwisePrim } from '../../sdk/ops/names';
 import {
-  abs, add, cast, clip, cos, div, equal, exp, floor, greater, identity, leakyRelu, less, log, logicalAnd, logicalNot,
+  abs, add, cast, clip, cos, div, equal, erf, exp, floor, greater, identity, leakyRelu, less, log, logicalAnd, logicalNot,
   maximum, minimum, mul, neg, pow, relu, sigmoid, sign, sin, sqrt, square, sub, tan, tanh, where,
 } from '../../sdk/ops';
 import type { Tensor } from '../../sdk/tensor';
@@ -128,4 +128,5 @@ export const ELEMENTWISE_GRAD_CASES: { [K in ElementwisePrim]: GradCase[] } = {
   ],
   Sigmoid: [unary(sigmoid, { range: [-3, 3] })],
   Identity: [unary(identity), { label: 'identity(x)·x', ...unary((x) => mul(identity(x), x)) }],
+  Erf: [{ label: 'float32 (ORT has no float64 Erf)', ...unary(erf, { range: [-2, 2] }), dtype: 'float32' }],
 };

@@ -1,7 +1,7 @@
 import type { DType } from '../../sdk/dtype';
 import type { ElementwisePrim } from '../../sdk/ops/names';
 import {
-  abs, add, cast, clip, cos, div, equal, exp, floor, greater, identity, leakyRelu, less, log, logicalAnd, logicalNot,
+  abs, add, cast, clip, cos, div, equal, erf, exp, floor, greater, identity, leakyRelu, less, log, logicalAnd, logicalNot,
   maximum, minimum, mul, neg, pow, relu, sigmoid, sign, sin, sqrt, sub, tan, tanh, where,
 } from '../../sdk/ops';
 import type { Tensor } from '../../sdk/tensor';
@@ -36,6 +36,17 @@ const INTS: [number, number] = [-9.99, 9.99];
 const POS_INTS: [number, number] = [1, 5.99];
 const BOOLS: [number, number] = [0, 1.99];
 const sigm = (v: number) => 1 / (1 + Math.exp(-v));
+
+/** erf by its Maclaurin series (|x| <= 3: ~60 terms reach double precision), independent of ORT's kernel. */
+function erfRef(x: number): number {
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+    term *= (-x * x) / n;
+    sum += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
 
 /** Forward cases: one ORT node against a plain-TypeScript reference, per elementwise primitive. */
 export const ELEMENTWISE_PRIM_CASES: { [K in ElementwisePrim]: PrimCase[] } = {
@@ -166,5 +177,6 @@ export const ELEMENTWISE_PRIM_CASES: { [K in ElementwisePrim]: PrimCase[] } = {
     { ...unary((x) => leakyRelu(x), (v) => (v > 0 ? v : Math.fround(0.01) * v), 'float64', { tol: 1e-12 }), label: 'float64, default alpha' },
   ],
   Sigmoid: [unary(sigmoid, sigm, 'float32', { range: [-6, 6] }), unary(sigmoid, sigm, 'float64', { range: [-6, 6] })],
+  Erf: [unary(erf, erfRef, 'float32', { range: [-3, 3] })],
   Identity: [unary(identity, (v) => v, 'float32'), unary(identity, (v) => v, 'int64', { range: INTS }), unary(identity, (v) => v, 'bool', { range: BOOLS })],
 };

@@ -4,7 +4,7 @@
  * max/min are differentiable there; the even split over ties is checked by hand in the test file.
  */
 import type { Tensor } from '../../sdk/tensor';
-import { argMax, cast, cumsum, equal, mean, mul, reduceMax, reduceMean, reduceMin, reduceSum, softmax } from '../../sdk/ops';
+import { argMax, cast, cumsum, equal, logSoftmax, mean, mul, reduceMax, reduceMean, reduceMin, reduceSum, softmax } from '../../sdk/ops';
 import type { ReducePrim } from '../../sdk/ops/names';
 import type { GradCase } from '../helpers/gradcheck';
 
@@ -46,6 +46,11 @@ export const REDUCE_GRAD_CASES: { [K in ReducePrim]: GradCase[] } = {
     { label: 'channels of (B, C, D, H, W)', inputs: [{ shape: [2, 4, 2, 3, 2], range: [-3, 3] }],
       build: ([x]) => softmax(x, { axis: 1 }) },
     { label: 'last axis', inputs: [{ shape: [3, 7], range: [-3, 3] }], build: ([x]) => softmax(x) },
+  ],
+  LogSoftmax: [
+    { label: 'channels of (B, C, D, H, W)', inputs: [{ shape: [2, 4, 2, 3, 2], range: [-3, 3] }],
+      build: ([x]) => logSoftmax(x, { axis: 1 }) },
+    { label: 'last axis', inputs: [{ shape: [3, 7], range: [-3, 3] }], build: ([x]) => logSoftmax(x) },
   ],
   CumSum: [
     { label: 'axis 1', inputs: [{ shape: [3, 5, 2] }], build: ([x]) => cumsum(x, 1) },

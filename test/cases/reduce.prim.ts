@@ -1,8 +1,8 @@
 /** Forward checks of the reduction primitives: ORT against the plain-TypeScript references in test/ref/reduce.ts. */
-import { argMax, cast, cumsum, mean, reduceMax, reduceMean, reduceMin, reduceSum, softmax } from '../../sdk/ops';
+import { argMax, cast, cumsum, logSoftmax, mean, reduceMax, reduceMean, reduceMin, reduceSum, softmax } from '../../sdk/ops';
 import type { ReducePrim } from '../../sdk/ops/names';
 import type { PrimCase } from '../helpers/primcheck';
-import { argMaxRef, cumsumRef, reduceRef, softmaxRef } from '../ref/reduce';
+import { argMaxRef, cumsumRef, logSoftmaxRef, reduceRef, softmaxRef } from '../ref/reduce';
 
 /** Integers in [0, k): many ties on purpose. */
 const ints = (shape: number[], k: number, dtype: 'float32' | 'float64' | 'int64' | 'int32' = 'float32') =>
@@ -58,6 +58,14 @@ export const REDUCE_PRIM_CASES: { [K in ReducePrim]: PrimCase[] } = {
       build: ([x]) => softmax(x), ref: ([x]) => softmaxRef(x, -1), tol: 1e-12 },
     { label: 'axis 0 of rank 3, opset 13', inputs: [{ shape: [5, 2, 3] }], opset: 13,
       build: ([x]) => softmax(x, { axis: 0 }), ref: ([x]) => softmaxRef(x, 0) },
+  ],
+  LogSoftmax: [
+    { label: 'channels of (B, C, D, H, W)', inputs: [{ shape: [2, 3, 2, 3, 5], range: [-4, 4] }],
+      build: ([x]) => logSoftmax(x, { axis: 1 }), ref: ([x]) => logSoftmaxRef(x, 1) },
+    { label: 'default last axis, large logits, float64', inputs: [{ shape: [3, 7], dtype: 'float64', range: [-300, 300] }],
+      build: ([x]) => logSoftmax(x), ref: ([x]) => logSoftmaxRef(x, -1), tol: 1e-12 },
+    { label: 'axis 0 of rank 3, opset 13', inputs: [{ shape: [5, 2, 3] }], opset: 13,
+      build: ([x]) => logSoftmax(x, { axis: 0 }), ref: ([x]) => logSoftmaxRef(x, 0) },
   ],
   CumSum: [
     { label: 'axis 1', inputs: [{ shape: [3, 5, 2] }],

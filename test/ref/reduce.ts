@@ -65,6 +65,15 @@ export function softmaxRef(x: ND, axis: number): ND {
   });
 }
 
+/** (x − m) − log Σ e^(x − m) along `axis`, in float64. */
+export function logSoftmaxRef(x: ND, axis: number): ND {
+  return alongAxis(x, axis, (v) => {
+    const m = Math.max(...v);
+    const lse = Math.log(v.reduce((s, t) => s + Math.exp(t - m), 0));
+    return v.map((t) => t - m - lse);
+  });
+}
+
 export function cumsumRef(x: ND, axis: number, exclusive: boolean, reverse: boolean): ND {
   return alongAxis(x, axis, (v) => {
     const n = v.length;
