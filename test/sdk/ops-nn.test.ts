@@ -1,6 +1,5 @@
-import { grad } from '../../sdk/autodiff';
 import { Graph } from '../../sdk/graph';
-import { conv, maxPool } from '../../sdk/ops';
+import { conv } from '../../sdk/ops';
 import { NN } from '../../sdk/ops/group-nn';
 import { NN_PRIMS } from '../../sdk/ops/names';
 import { NN_GRAD_CASES, NN_HAND_GRAD_CASES } from '../cases/nn.grad';
