@@ -73,12 +73,17 @@ export interface TrainingProgram {
   params: string[];
   /** Trained parameters. */
   trained: string[];
-  /** Carried state that is neither a parameter nor optimizer state (e.g. BatchNorm's running statistics). */
+  /**
+   * Buffers: state that is not trained (BatchNorm's running statistics), fed every step and carried forward when
+   * the step updates it (`new.<key>`), plus any other input X the step graph updates as `new.X`.
+   */
   buffers: string[];
   /** Optimizer state input names per trained parameter (`adam.m.fc.weight`, …), from `stateSlots`. */
   optimizerState: Record<string, string[]>;
   /** Type of every state entry (parameters, buffers, optimizer state). */
   stateTypes: Record<string, InputSpec>;
+  /** The int32 seed input of the step graph's Dropouts (`dropout_seed`), if it has one (docs/nn.md). */
+  seedInput?: string;
   /** Scalar outputs of a training step (loss, metrics, grad_norm). */
   metrics: string[];
   /** Outputs of the eval graph that `evaluate` returns as tensors. */
@@ -86,14 +91,22 @@ export interface TrainingProgram {
   optimizer: OptimizerSpec;
 }
 
+/** The step graph's Dropout seed input (docs/nn.md, "The dropout seed"). */
+export const DROPOUT_SEED = 'dropout_seed';
+
 function asResult(r: Tensor | LossResult): LossResult {
   return 'loss' in r && !('graph' in r) ? r : { loss: r as Tensor };
 }
 
-/** A model with PyTorch-style modes (sdk-modules' `train()`/`eval()`), if it has them. */
-function modes(model: Module | undefined): { train(): unknown; eval(): unknown } | null {
-  const m = model as unknown as { train?: unknown; eval?: unknown } | undefined;
-  return m && typeof m.train === 'function' && typeof m.eval === 'function' ? (m as { train(): unknown; eval(): unknown }) : null;
+/** A model with PyTorch-style modes (`train(mode)`, `training`; docs/nn.md), if it has them. */
+function modes(model: Module | undefined): { training: boolean; train(mode?: boolean): unknown } | null {
+  const m = model as unknown as { training?: unknown; train?: unknown } | undefined;
+  return m && typeof m.train === 'function' && typeof m.training === 'boolean' ? (m as { training: boolean; train(mode?: boolean): unknown }) : null;
+}
+
+/** Buffers declared in `g` (docs/nn.md: `Graph.buffer`; none on a graph without them). */
+function declaredBuffers(g: Graph): Set<string> {
+  return (g as unknown as { buffers?: Set<string> }).buffers ?? new Set();
 }
 
 function buildLoss(spec: TrainingSpec, name: string, training: boolean): { g: Graph; r: LossResult } {
@@ -101,7 +114,8 @@ function buildLoss(spec: TrainingSpec, name: string, training: boolean): { g: Gr
   const batch: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(spec.inputs)) batch[k] = g.input(k, t.dtype, t.shape);
   const m = modes(spec.model);
-  if (m) training ? m.train() : m.eval();
+  const was = m?.training;
+  m?.train(training);
   try {
     const r = asResult(spec.loss(batch, { graph: g, training }));
     if (r.loss.size !== 1) {
@@ -112,7 +126,7 @@ function buildLoss(spec: TrainingSpec, name: string, training: boolean): { g: Gr
     }
     return { g, r };
   } finally {
-    if (m && !training) m.train();
+    if (m && was !== undefined) m.train(was);
   }
 }
 
@@ -133,7 +147,8 @@ export function buildTraining(spec: TrainingSpec): TrainingProgram {
   const loss = r.loss.shape.length ? reshapeScalar(r.loss) : r.loss;
   const metrics: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(r.metrics ?? {})) metrics[k] = t.shape.length ? reshapeScalar(t) : t;
-  if (g.params.size === 0) {
+  const bufferKeys = declaredBuffers(g);
+  if ([...g.params.keys()].every((k) => bufferKeys.has(k))) {
     throw new Error('the loss depends on no parameters, so there is nothing to train: build it from modules (nn.Linear, …) or graph.param tensors');
   }
   const step = buildTrainStep(g, loss, metrics, { optimizer: spec.optimizer, clipGradNorm: spec.clipGradNorm, frozen: spec.frozen });
@@ -141,20 +156,21 @@ export function buildTraining(spec: TrainingSpec): TrainingProgram {
   const train = exportModel(g, { params: 'inputs', opset: spec.opset }).model;
 
   const stateTypes: Record<string, InputSpec> = {};
-  const params = [...g.params.keys()];
   for (const [k, t] of g.params) stateTypes[k] = { dtype: t.dtype, shape: [...t.shape] };
+  const params = [...g.params.keys()].filter((k) => !bufferKeys.has(k));
   const optimizerState: Record<string, string[]> = {};
   for (const [p, slots] of step.stateNames) {
     optimizerState[p] = slots;
     for (const s of slots) stateTypes[s] = stateTypes[p];
   }
-  // Carried state beyond parameters and optimizer slots: any input X the step updates as `new.X`.
-  const buffers = g.inputs.filter((t) => g.outputs.has(`new.${t.name}`) && !(t.name in stateTypes)).map((t) => t.name);
-  for (const b of buffers) {
-    const t = g.inputs.find((i) => i.name === b)!;
-    stateTypes[b] = { dtype: t.dtype, shape: [...t.shape] };
-  }
-  const order = spec.model ? [...spec.model.namedParameters()].map(([k]) => k).filter((k) => g.params.has(k)) : [];
+  // Buffers: those declared as such (fed every step, carried when updated), and any other input X that the
+  // step updates as `new.X` (carried generically).
+  const carried = g.inputs.filter((t) => g.outputs.has(`new.${t.name}`) && !(t.name in stateTypes));
+  for (const t of carried) stateTypes[t.name] = { dtype: t.dtype, shape: [...t.shape] };
+  const buffers = [...bufferKeys, ...carried.map((t) => t.name)];
+  const named = spec.model as unknown as { namedState?(): Iterable<[string, unknown]> } | undefined;
+  const modelOrder = spec.model ? (named?.namedState ? named.namedState() : spec.model.namedParameters()) : [];
+  const order = [...modelOrder].map(([k]) => k).filter((k) => k in stateTypes);
   const stateDictKeys = [...new Set([...order, ...params, ...buffers])];
 
   const e = buildLoss(spec, `${name}_eval`, false);
@@ -173,6 +189,7 @@ export function buildTraining(spec: TrainingSpec): TrainingProgram {
     buffers,
     optimizerState,
     stateTypes,
+    seedInput: g.inputs.find((t) => t.name === DROPOUT_SEED)?.name,
     metrics: ['loss', ...Object.keys(metrics), ...(spec.clipGradNorm !== undefined ? ['grad_norm'] : [])],
     evalOutputs: Object.keys(e.r.outputs ?? {}),
     optimizer: spec.optimizer,

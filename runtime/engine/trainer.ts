@@ -21,6 +21,11 @@ export interface TrainerOptions extends SessionOptions {
   weights: StateDict;
   /** Steps already done (default 0): the next step is step + 1. `resume` sets it from the checkpoint. */
   step?: number;
+  /**
+   * Seed of the run's Dropout masks (default 0): step t feeds `dropout_seed` = (seed · 1000003 + t) | 0, so a
+   * resumed run draws the same masks as an uninterrupted one (docs/nn.md). Kept in checkpoints.
+   */
+  seed?: number;
   /** Run the training session in a worker thread, keeping this thread free (needs the compiled build, dist/). */
   worker?: boolean;
 }
@@ -34,6 +39,8 @@ export interface EvalResult {
 /** Metadata stored with a checkpoint by `Trainer.save`. */
 export interface TrainerCheckpointConfig {
   optimizer: TrainingProgram['optimizer'];
+  /** The Dropout seed of the run (`TrainerOptions.seed`). */
+  seed: number;
   /** Free-form data of the caller (e.g. its run configuration). */
   user?: unknown;
 }
@@ -69,7 +76,7 @@ export class Trainer {
     const step = options.step ?? 0;
     if (!Number.isInteger(step) || step < 0) throw new Error(`step must be an integer >= 0, got ${step}`);
     if (options.worker && !workerScript()) throw new Error('a worker-thread trainer needs the compiled build (run `npm run build` and import from dist/)');
-    const { lr, weights, step: _s, worker, ...session } = options;
+    const { lr, weights, step: _s, worker, seed, ...session } = options;
     const host = await startTrainer(program.train, state, session, step, !!worker);
     return new Trainer(program, host, asSchedule(lr), options, step);
   }
@@ -78,7 +85,7 @@ export class Trainer {
    * Continues training from a checkpoint written by `save`: parameters, buffers, optimizer state and the step
    * count come from the file, so the run goes on exactly as an uninterrupted one would.
    */
-  static async resume(program: TrainingProgram, file: string, options: Omit<TrainerOptions, 'weights' | 'step'>): Promise<Trainer> {
+  static async resume(program: TrainingProgram, file: string, options: Omit<TrainerOptions, 'weights' | 'step' | 'seed'>): Promise<Trainer> {
     const { state, meta } = loadCheckpoint<TrainerCheckpointConfig>(file);
     const want = JSON.stringify(program.optimizer);
     if (meta.config?.optimizer && JSON.stringify(meta.config.optimizer) !== want) {
@@ -87,7 +94,7 @@ export class Trainer {
     for (const slots of Object.values(program.optimizerState)) {
       for (const s of slots) if (!state.has(s)) throw new Error(`${file} has no optimizer state '${s}': it is not a training checkpoint of this program`);
     }
-    return Trainer.create(program, { ...options, weights: state, step: meta.step });
+    return Trainer.create(program, { ...options, weights: state, step: meta.step, seed: meta.config?.seed ?? 0 });
   }
 
   /** Optimizer steps done so far. */
@@ -107,7 +114,8 @@ export class Trainer {
   async step(batch: Record<string, NamedArray>): Promise<Record<string, number>> {
     checkBatch(this.program, batch);
     // The worker host transfers the batch's buffers (they would be detached here): send copies.
-    const fed = this.options.worker ? Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, copy(v)])) : batch;
+    const fed = this.options.worker ? Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, copy(v)])) : { ...batch };
+    if (this.program.seedInput) fed[this.program.seedInput] = this.dropoutSeed(this.steps + 1);
     const metrics = await this.host.step(fed, this.lr);
     this.steps++;
     return metrics;
@@ -116,14 +124,15 @@ export class Trainer {
   /** Runs the eval graph (eval mode, no update) on `batch` with the current parameters and buffers. */
   async evaluate(batch: Record<string, NamedArray>): Promise<EvalResult> {
     checkBatch(this.program, batch);
-    const { lr, weights, step, worker, ...session } = this.options;
+    const { lr, weights, step, worker, seed, ...session } = this.options;
     this.evalSession ??= await createSession(this.program.eval, session);
     const state = await this.host.state();
     const feeds: Record<string, NamedArray> = {};
     for (const name of this.evalSession.inputNames) {
       const v = batch[name] ?? state.get(name);
       if (v) feeds[name] = v;
-      // A step input (e.g. Dropout's seed) in the eval graph is fed the step count.
+      // Eval-mode Dropout is the identity, so these are unusual; fed as a training step would be.
+      else if (name === this.program.seedInput) feeds[name] = this.dropoutSeed(this.steps);
       else if (name === 'step') feeds[name] = { dtype: 'float32', shape: [], data: Float32Array.of(this.steps) };
     }
     const out = await runSession(this.evalSession, feeds);
@@ -153,8 +162,13 @@ export class Trainer {
    * count and `user` (JSON) as metadata, atomically (a crash never leaves a broken file). Returns its path.
    */
   async save(file: string, user?: unknown): Promise<string> {
-    const config: TrainerCheckpointConfig = { optimizer: this.program.optimizer, user };
+    const config: TrainerCheckpointConfig = { optimizer: this.program.optimizer, seed: this.options.seed ?? 0, user };
     return saveCheckpoint(path.dirname(path.resolve(file)), await this.host.state(), { config, step: this.steps }, path.basename(file));
+  }
+
+  /** The `dropout_seed` fed at step t (1-based). */
+  private dropoutSeed(t: number): NamedArray {
+    return { dtype: 'int32', shape: [], data: Int32Array.of(((this.options.seed ?? 0) * 1000003 + t) | 0) };
   }
 
   /** Frees the sessions (and the worker thread). */

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Graph } from '../../sdk/graph';
 import { Linear } from '../../sdk/nn/linear';
 import { Module } from '../../sdk/nn/module';
-import { add, mul, reduceMean, relu, sub } from '../../sdk/ops';
+import { add, cast, mul, reduceMean, relu, sub } from '../../sdk/ops';
 import type { OptimizerSpec } from '../../sdk/optim';
 import type { NamedArray, StateDict } from '../../sdk/state';
 import type { Tensor } from '../../sdk/tensor';
@@ -283,4 +283,29 @@ test('carried state is generic: an input X with an output new.X is fed back each
     expect(Math.abs(Number((await t.stateDict()).get('avg')!.data[0]) - want)).toBeLessThan(1e-6);
   }
   await t.release();
+});
+
+test('a dropout_seed input is fed (seed · 1000003 + t) | 0 at step t, and a resumed run continues the sequence', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainer-seed-'));
+  const model = new MLP();
+  // The seed input a train-mode Dropout declares (docs/nn.md); reported as a metric to see what was fed.
+  const prog = buildTraining({
+    model,
+    inputs: { x: { dtype: 'float32', shape: [N, IN] }, y: { dtype: 'float32', shape: [N, OUT] } },
+    loss: ({ x, y }, { graph, training }) => {
+      const loss = mse(model.call(x), y);
+      return training ? { loss, metrics: { seed: cast(graph.input('dropout_seed', 'int32', []), 'float32') } } : loss;
+    },
+    optimizer: { kind: 'sgd' },
+  });
+  expect(prog.seedInput).toBe('dropout_seed');
+  const t = await Trainer.create(prog, { weights: model.initStateDict(0), lr: 0.1, seed: 42 });
+  expect((await t.step(batch(1))).seed).toBe((42 * 1000003 + 1) | 0);
+  expect((await t.step(batch(1))).seed).toBe((42 * 1000003 + 2) | 0);
+  const file = await t.save(path.join(dir, 'c.safetensors'));
+  await t.release();
+  const r = await Trainer.resume(prog, file, { lr: 0.1 });
+  expect((await r.step(batch(1))).seed).toBe((42 * 1000003 + 3) | 0);
+  await r.release();
+  fs.rmSync(dir, { recursive: true });
 });
