@@ -3,6 +3,7 @@
  * {@link buildTraining}, run them with a {@link Trainer} (any execution provider, optionally in a worker
  * thread), schedule the learning rate with {@link schedules}, and save and resume checkpoints.
  * @packageDocumentation
+ * @module gvsl-onnx/train
  */
 export { buildTraining, type InputSpec, type LossContext, type LossResult, type TrainingProgram, type TrainingSpec } from './program';
 export * as schedules from './schedules';
