@@ -19,6 +19,11 @@ export interface TrainerOptions extends SessionOptions {
    * included (a training checkpoint's); what is missing of it starts at zero, as in torch.optim.
    */
   weights: StateDict;
+  /**
+   * WebGPU: keep parameters and optimizer state in GPU memory between steps (default true on WebGPU); only the
+   * scalars come back each step, and `stateDict()` copies the state back.
+   */
+  keepOnDevice?: boolean;
   /** Steps already done (default 0): the next step is step + 1. `resume` sets it from the checkpoint. */
   step?: number;
   /**

@@ -114,7 +114,7 @@ function reference(spec: OptimizerSpec, init: StateDict, lr: Schedule, batches: 
           w[i] -= rate * d;
           continue;
         }
-        const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = spec;
+        const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = spec.kind === 'adamw' ? 0.01 : 0 } = spec;
         if (spec.kind === 'adamw') w[i] *= 1 - rate * weightDecay;
         else if (weightDecay) d += weightDecay * w[i];
         mm[i] = beta1 * mm[i] + (1 - beta1) * d;
@@ -134,6 +134,7 @@ const CASES: [string, OptimizerSpec, number | undefined][] = [
   ['sgd nesterov, gradient clipping', { kind: 'sgd', momentum: 0.8, nesterov: true }, 0.05],
   ['adam with L2 weight decay', { kind: 'adam', weightDecay: 0.1, beta1: 0.8 }, undefined],
   ['adamw, gradient clipping', { kind: 'adamw', weightDecay: 0.05 }, 0.1],
+  ['adamw with PyTorch\'s default weight decay (0.01)', { kind: 'adamw' }, undefined],
 ];
 
 const close = (got: ArrayLike<number>, want: number[], tol = 2e-5) =>
