@@ -5,7 +5,7 @@ import type { Module } from '../../sdk/nn/module';
 import { reshape } from '../../sdk/ops';
 import type { OptimizerSpec } from '../../sdk/optim';
 import type { Tensor } from '../../sdk/tensor';
-import { buildTrainStep } from '../../sdk/train';
+import { buildTrainStep, type TrainStep } from '../../sdk/train';
 
 /** The type of one batch input: its dtype and static shape. */
 export interface InputSpec {
@@ -63,8 +63,8 @@ export interface TrainingSpec {
 export interface TrainingProgram {
   /** The training-step graph (forward + backward + optimizer), parameters as inputs (sdk/train.ts's contract). */
   train: Uint8Array;
-  /** The eval graph: the forward pass and loss without the optimizer, parameters as inputs. */
-  eval: Uint8Array;
+  /** The eval graph: the forward pass and loss without the optimizer, parameters as inputs (none: no `evaluate`). */
+  eval?: Uint8Array;
   /** Batch inputs, fed by the caller every step. */
   inputs: Record<string, InputSpec>;
   /** Parameters and buffers, in state-dict order. */
@@ -147,14 +147,45 @@ export function buildTraining(spec: TrainingSpec): TrainingProgram {
   const loss = r.loss.shape.length ? reshapeScalar(r.loss) : r.loss;
   const metrics: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(r.metrics ?? {})) metrics[k] = t.shape.length ? reshapeScalar(t) : t;
-  const bufferKeys = declaredBuffers(g);
-  if ([...g.params.keys()].every((k) => bufferKeys.has(k))) {
+  if ([...g.params.keys()].every((k) => declaredBuffers(g).has(k))) {
     throw new Error('the loss depends on no parameters, so there is nothing to train: build it from modules (nn.Linear, …) or graph.param tensors');
   }
   const step = buildTrainStep(g, loss, metrics, { optimizer: spec.optimizer, clipGradNorm: spec.clipGradNorm, frozen: spec.frozen });
   if (step.trained.length === 0) throw new Error('every parameter is frozen, so there is nothing to train: check the `frozen` predicate');
-  const train = exportModel(g, { params: 'inputs', opset: spec.opset }).model;
 
+  const e = buildLoss(spec, `${name}_eval`, false);
+  e.g.output('loss', e.r.loss.shape.length ? reshapeScalar(e.r.loss) : e.r.loss);
+  for (const [k, t] of Object.entries(e.r.metrics ?? {})) e.g.output(k, t.shape.length ? reshapeScalar(t) : t);
+  for (const [k, t] of Object.entries(e.r.outputs ?? {})) e.g.output(k, t);
+  const evalModel = exportModel(e.g, { params: 'inputs', opset: spec.opset }).model;
+
+  return programFromStepGraph(g, step, {
+    optimizer: spec.optimizer, model: spec.model, opset: spec.opset, eval: evalModel, evalOutputs: Object.keys(e.r.outputs ?? {}),
+  });
+}
+
+/** Options of `programFromStepGraph`. */
+export interface StepGraphOptions {
+  /** The optimizer the step graph was built with. */
+  optimizer: OptimizerSpec;
+  /** The model, for the state dict's order. */
+  model?: Module;
+  opset?: number;
+  /** The step graph already exported (`exportModel(g, { params: 'inputs' }).model`), if it was. */
+  train?: Uint8Array;
+  /** An eval graph (parameters as inputs), and which of its outputs are tensors to return rather than scalars. */
+  eval?: Uint8Array;
+  evalOutputs?: string[];
+}
+
+/**
+ * A `TrainingProgram` from a training-step graph built by `buildTrainStep` (e.g. GVSL's `buildGvslTrainGraph`),
+ * for graphs that are built by hand rather than by `buildTraining`. Without `eval`, `Trainer.evaluate` is
+ * unavailable.
+ */
+export function programFromStepGraph(g: Graph, step: TrainStep, o: StepGraphOptions): TrainingProgram {
+  const train = o.train ?? exportModel(g, { params: 'inputs', opset: o.opset }).model;
+  const bufferKeys = declaredBuffers(g);
   const stateTypes: Record<string, InputSpec> = {};
   for (const [k, t] of g.params) stateTypes[k] = { dtype: t.dtype, shape: [...t.shape] };
   const params = [...g.params.keys()].filter((k) => !bufferKeys.has(k));
@@ -168,21 +199,19 @@ export function buildTraining(spec: TrainingSpec): TrainingProgram {
   const carried = g.inputs.filter((t) => g.outputs.has(`new.${t.name}`) && !(t.name in stateTypes));
   for (const t of carried) stateTypes[t.name] = { dtype: t.dtype, shape: [...t.shape] };
   const buffers = [...bufferKeys, ...carried.map((t) => t.name)];
-  const named = spec.model as unknown as { namedState?(): Iterable<[string, unknown]> } | undefined;
-  const modelOrder = spec.model ? (named?.namedState ? named.namedState() : spec.model.namedParameters()) : [];
+  const named = o.model as unknown as { namedState?(): Iterable<[string, unknown]> } | undefined;
+  const modelOrder = o.model ? (named?.namedState ? named.namedState() : o.model.namedParameters()) : [];
   const order = [...modelOrder].map(([k]) => k).filter((k) => k in stateTypes);
   const stateDictKeys = [...new Set([...order, ...params, ...buffers])];
 
-  const e = buildLoss(spec, `${name}_eval`, false);
-  e.g.output('loss', e.r.loss.shape.length ? reshapeScalar(e.r.loss) : e.r.loss);
-  for (const [k, t] of Object.entries(e.r.metrics ?? {})) e.g.output(k, t.shape.length ? reshapeScalar(t) : t);
-  for (const [k, t] of Object.entries(e.r.outputs ?? {})) e.g.output(k, t);
-  const evalModel = exportModel(e.g, { params: 'inputs', opset: spec.opset }).model;
-
+  const fed = new Set(['lr', 'step', DROPOUT_SEED]);
+  const inputs: Record<string, InputSpec> = {};
+  for (const t of g.inputs) if (!fed.has(t.name) && !(t.name in stateTypes)) inputs[t.name] = { dtype: t.dtype, shape: [...t.shape] };
+  const metrics = [...g.outputs].filter(([k, t]) => !k.startsWith('new.') && !k.startsWith('grad.') && t.size === 1).map(([k]) => k);
   return {
     train,
-    eval: evalModel,
-    inputs: Object.fromEntries(Object.entries(spec.inputs).map(([k, t]) => [k, { dtype: t.dtype, shape: [...t.shape] }])),
+    eval: o.eval,
+    inputs,
     stateDictKeys,
     params,
     trained: step.trained,
@@ -190,9 +219,9 @@ export function buildTraining(spec: TrainingSpec): TrainingProgram {
     optimizerState,
     stateTypes,
     seedInput: g.inputs.find((t) => t.name === DROPOUT_SEED)?.name,
-    metrics: ['loss', ...Object.keys(metrics), ...(spec.clipGradNorm !== undefined ? ['grad_norm'] : [])],
-    evalOutputs: Object.keys(e.r.outputs ?? {}),
-    optimizer: spec.optimizer,
+    metrics,
+    evalOutputs: o.evalOutputs ?? [],
+    optimizer: o.optimizer,
   };
 }
 

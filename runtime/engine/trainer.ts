@@ -130,6 +130,7 @@ export class Trainer {
   async evaluate(batch: Record<string, NamedArray>): Promise<EvalResult> {
     checkBatch(this.program, batch);
     const { lr, weights, step, worker, seed, ...session } = this.options;
+    if (!this.program.eval) throw new Error('this program has no eval graph (it was made from a step graph alone): build it with buildTraining, or pass `eval` to programFromStepGraph');
     this.evalSession ??= await createSession(this.program.eval, session);
     const state = await this.host.state();
     const feeds: Record<string, NamedArray> = {};
