@@ -214,8 +214,9 @@ function initialState(program: TrainingProgram, weights: StateDict): StateDict {
     throw new Error(`no value for ${missing.length === 1 ? `'${missing[0]}'` : `${missing.length} entries ('${missing[0]}', …)`}: pass every parameter and buffer in \`weights\` (e.g. model.initStateDict(seed))`);
   }
   const slots = new Set(Object.values(program.optimizerState).flat());
+  const known = new Set(need);
   for (const k of weights.keys()) {
-    if (!need.includes(k) && !slots.has(k)) throw new Error(`'${k}' in \`weights\` is not a parameter or buffer of this model (its keys: ${program.stateDictKeys.slice(0, 4).join(', ')}${program.stateDictKeys.length > 4 ? ', …' : ''})`);
+    if (!known.has(k) && !slots.has(k)) throw new Error(`'${k}' in \`weights\` is not a parameter or buffer of this model (its keys: ${program.stateDictKeys.slice(0, 4).join(', ')}${program.stateDictKeys.length > 4 ? ', …' : ''})`);
   }
   for (const k of [...need, ...slots]) {
     const want = program.stateTypes[k];
