@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createSession, runSession } from '../runtime/ort';
+import { createSession, runSession } from '../runtime/engine/ort';
 import { buildTraining, schedules, Trainer } from '../runtime/engine';
 import { Graph, nn, ops, saveModel, type Tensor } from '../sdk';
 import type { NamedArray } from '../sdk/state';

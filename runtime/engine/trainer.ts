@@ -2,10 +2,10 @@ import * as path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { allocate, numel } from '../../sdk/dtype';
 import type { NamedArray, StateDict } from '../../sdk/state';
-import { createSession, runSession, type SessionOptions } from '../ort';
-import { workerScript } from '../pretrain/batches';
-import { loadCheckpoint, saveCheckpoint } from '../pretrain/checkpoint';
-import { startTrainer, type TrainerHost } from '../pretrain/trainer-host';
+import { createSession, runSession, type SessionOptions } from './ort';
+import { workerScript } from './batches';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { startTrainer, type TrainerHost } from './trainer-host';
 import type { TrainingProgram } from './program';
 import { asSchedule, type Schedule } from './schedules';
 
