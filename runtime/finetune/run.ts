@@ -7,6 +7,7 @@ import type { StateDict } from '../../sdk/state';
 import { loadCheckpoint, saveCheckpoint } from '../engine/checkpoint';
 import { trainLoop } from '../engine/loop';
 import { lossPlotSvg } from '../engine/progress';
+import { programFromStepGraph } from '../engine/program';
 import { beginRun, openRunData, type RunOptions, withRunTrainer, writeRunFiles } from '../engine/run';
 import { BEST_FILE, SEG_INFO_KEY, SegPredictor } from '../engine/seg-predictor';
 import { argmaxChannels } from '../engine/sliding-window';
@@ -71,8 +72,9 @@ export async function finetune(cfg: FinetuneConfig, opts: RunOptions, resume?: {
   const val = cfg.val.map((p) => loadPair(p, cfg));
   const data = await openRunData(opts, path.join(__dirname, 'batches.js'), cfg, batchMaker, startStep + 1, cfg.steps, warn);
 
-  const { graph, step: ts, terms } = buildSegTrainGraph(model, [cfg.batch, 1, ...cfg.size], { mode: cfg.mode, ceWeight: cfg.ceWeight });
-  const trainFile = writeRunFiles(dir, cfg, graph);
+  const optimizer = { kind: 'adam' } as const;
+  const { graph, step: ts, terms } = buildSegTrainGraph(model, [cfg.batch, 1, ...cfg.size], { mode: cfg.mode, ceWeight: cfg.ceWeight, optimizer });
+  const program = programFromStepGraph(graph, ts, { optimizer, model, train: writeRunFiles(dir, cfg, graph).model });
   const trained = ts.trained.reduce((n, k) => n + model.paramSpecs().get(k)!.shape.reduce((a, b) => a * b, 1), 0);
   log(`segmentation ${cfg.mode}: ${cfg.classes} classes, ${trained.toLocaleString('en')} of ${model.numParameters().toLocaleString('en')} parameters trained, widths ${cfg.chan.join(',')}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.train.length} training / ${cfg.val.length} validation volumes, ep ${opts.ep}`);
 
@@ -82,14 +84,14 @@ export async function finetune(cfg: FinetuneConfig, opts: RunOptions, resume?: {
   const bestFile = path.join(dir, BEST_FILE);
   const saveBest = (params: StateDict, b: Best | null, step: number) => saveCheckpoint(dir, params, { config: cfg, step, extra: { best: b } }, BEST_FILE);
   const valTerms = ['val_dice', ...Array.from({ length: cfg.classes - 1 }, (_, i) => `val_dice_${i + 1}`)];
-  return withRunTrainer(trainFile, state, opts, startStep, data, {}, async (trainer) => {
+  return withRunTrainer(program, state, cfg.lr, opts, startStep, data, {}, async (trainer) => {
     const r = await trainLoop({
-      dir, trainer, source: data.source, startStep, steps: cfg.steps, lr: cfg.lr, terms, saveEvery: cfg.saveEvery,
+      dir, trainer, source: data.source, startStep, steps: cfg.steps, terms, saveEvery: cfg.saveEvery,
       quiet: opts.quiet, json: opts.json, resumed: !!resume, t0,
       save: (s, step) => saveCheckpoint(dir, s, { config: cfg, step, extra: { best } }),
-      afterStep: async (step, host) => {
+      afterStep: async (step, t) => {
         if (!predictor || (step % cfg.valEvery !== 0 && step !== cfg.steps)) return undefined;
-        const params = paramsOf(await host.state());
+        const params = paramsOf(await t.stateDict());
         const perClass = await validate(predictor, val, params, cfg);
         const dice = finiteMean(perClass);
         const better = Number.isFinite(dice) && (!best || dice > best.dice);
@@ -105,7 +107,7 @@ export async function finetune(cfg: FinetuneConfig, opts: RunOptions, resume?: {
         if (pts.length) writeFileAtomic(path.join(dir, 'dice.svg'), lossPlotSvg(pts, valTerms.filter((k) => pts.some((l) => Number.isFinite(l[k]))), { scale: 'linear' }));
       },
     });
-    const final = paramsOf(await trainer.state());
+    const final = paramsOf(await trainer.stateDict());
     // Without validation the last parameters are the ones kept.
     if (val.length === 0 && !r.interrupted) saveBest(final, null, r.step);
     const segOnnx = path.join(dir, 'seg.onnx');

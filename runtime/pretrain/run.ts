@@ -8,6 +8,7 @@ import { loadModelWeights } from '../checkpoint/weights';
 import { saveCheckpoint } from '../engine/checkpoint';
 import { checkWebGpuGraph } from '../engine/gpu-limits';
 import { trainLoop } from '../engine/loop';
+import { programFromStepGraph } from '../engine/program';
 import { beginRun, openRunData, type RunOptions, withRunTrainer, writeRunFiles } from '../engine/run';
 import { batchMaker } from './batches';
 import type { PretrainConfig } from './config';
@@ -40,7 +41,8 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
   const shape = [cfg.batch, 1, ...cfg.size] as [number, number, number, number, number];
 
   const geometry = configGeometry(cfg);
-  const { graph } = buildGvslTrainGraph(model, shape, { weights: cfg.lossWeights });
+  const optimizer = { kind: 'adam' } as const;
+  const { graph, step: trainStep } = buildGvslTrainGraph(model, shape, { weights: cfg.lossWeights, optimizer });
   if (opts.ep === 'webgpu') {
     const rebuild = (size: number[], c?: readonly number[]) =>
       buildGvslTrainGraph(new GVSL(1, parseWidths(c ?? chan), { geometry }), [cfg.batch, 1, size[0], size[1], size[2]], { weights: cfg.lossWeights }).graph;
@@ -58,19 +60,20 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
     state = w.tensors;
   } else state = model.initStateDict(cfg.seed);
 
-  const trainFile = writeRunFiles(dir, cfg, graph, { docString: gvslDocString(model) });
+  const written = writeRunFiles(dir, cfg, graph, { docString: gvslDocString(model) });
+  const program = programFromStepGraph(graph, trainStep, { optimizer, model, train: written.model });
   log(`GVSL ${model.numParameters().toLocaleString('en')} parameters, widths ${chan.join(',')}, geometry ${model.geometry}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.volumes.length} volumes, ep ${opts.ep}`);
 
   // The WebGPU buffer sizes were checked on the DSL graph above, with a better hint than the ONNX file allows.
-  return withRunTrainer(trainFile, state, opts, startStep, data, { buffersChecked: true }, async (trainer) => {
+  return withRunTrainer(program, state, cfg.lr, opts, startStep, data, { buffersChecked: true }, async (trainer) => {
     const r = await trainLoop({
-      dir, trainer, source: data.source, startStep, steps: cfg.steps, lr: cfg.lr, terms: TERMS, saveEvery: cfg.saveEvery,
+      dir, trainer, source: data.source, startStep, steps: cfg.steps, terms: TERMS, saveEvery: cfg.saveEvery,
       quiet: opts.quiet, json: opts.json, resumed: !!resume, t0,
       save: (state, step) => saveCheckpoint(dir, state, { config: cfg, step }),
     });
     const { step, interrupted } = r;
     const ckpt = r.checkpoint;
-    const params: StateDict = new Map([...(await trainer.state())].filter(([k]) => model.paramSpecs().has(k)));
+    const params = await trainer.stateDict();
     const inferShape = [1, 1, ...cfg.size] as [number, number, number, number, number];
     const gvslOnnx = path.join(dir, 'gvsl.onnx');
     const unetOnnx = path.join(dir, 'unet.onnx');
