@@ -10,4 +10,4 @@ export * as schedules from './schedules';
 export type { Schedule } from './schedules';
 export { type EvalResult, Trainer, type TrainerCheckpointConfig, type TrainerOptions } from './trainer';
 export type { OptimizerSpec } from '../../sdk/optim';
-export type { ExecutionProvider, SessionOptions } from './ort';
+export { EXECUTION_PROVIDERS, type ExecutionProvider, type SessionOptions } from './ort';
