@@ -12,6 +12,13 @@ export class Graph {
   readonly inputs: Tensor[] = [];
   readonly params = new Map<string, Tensor>();
   readonly outputs = new Map<string, Tensor>();
+  /** State_dict keys of `params` that are buffers (updated, not trained: no gradient, no optimizer state). */
+  readonly buffers = new Set<string>();
+  /** New values of buffers computed by this graph (a train-mode BatchNorm's running stats), by key. */
+  readonly bufferUpdates = new Map<string, Tensor>();
+  /** Which object declared each parameter or buffer: a second owner of one key is an error (no silent sharing). */
+  private readonly owners = new Map<string, object>();
+  private seed: Tensor | null = null;
   private nextId = 0;
   private path = '';
   private readonly usedNames = new Set<string>();
@@ -52,8 +59,18 @@ export class Graph {
    * A named parameter (a state_dict key). Declaring the same name twice returns the same tensor, so a
    * module applied twice shares its weights; a second declaration with another type is an error.
    */
-  param(name: string, dtype: DType, shape: readonly number[]): Tensor {
+  param(name: string, dtype: DType, shape: readonly number[], owner?: object): Tensor {
     const old = this.params.get(name);
+    if (old && (old.dtype !== dtype || old.shape.join() !== shape.join())) {
+      throw new BuildError('param', this.path, `parameter '${name}' redeclared as ${dtype}[${shape}] but is ${old.type}`);
+    }
+    if (old && owner) {
+      const prev = this.owners.get(name);
+      if (prev && prev !== owner) {
+        throw new BuildError('param', this.path, `two different modules declare '${name}': give them different paths (register them under different names) or call the same module object twice to share weights`);
+      }
+      if (!prev) this.owners.set(name, owner);
+    } else if (owner) this.owners.set(name, owner);
     if (old) {
       if (old.dtype !== dtype || old.shape.join() !== shape.join()) {
         throw new BuildError('param', this.path, `parameter '${name}' redeclared as ${dtype}[${shape}] but is ${old.type}`);
@@ -64,6 +81,34 @@ export class Graph {
     const t = this.make(dtype, shape, { kind: 'param' }, this.claim(name, 'param'));
     this.params.set(name, t);
     return t;
+  }
+
+  /**
+   * A buffer (BatchNorm's running_mean …): a state_dict entry exported like a parameter (initializer, or
+   * input by key) but never trained. Same sharing rules as `param`.
+   */
+  buffer(name: string, dtype: DType, shape: readonly number[], owner?: object): Tensor {
+    if (this.params.has(name) && !this.buffers.has(name)) throw new BuildError('buffer', this.path, `'${name}' is already a parameter`);
+    const t = this.param(name, dtype, shape, owner);
+    this.buffers.add(name);
+    return t;
+  }
+
+  /** Records the new value of a buffer; a training step outputs it as `new.<name>` (docs/nn.md). */
+  updateBuffer(name: string, t: Tensor): void {
+    const old = this.params.get(name);
+    if (!old || !this.buffers.has(name)) throw new BuildError('buffer', this.path, `'${name}' is not a buffer of this graph`);
+    if (t.dtype !== old.dtype || t.shape.join() !== old.shape.join()) {
+      throw new BuildError('buffer', this.path, `new value of '${name}' is ${t.type}, but the buffer is ${old.type}`);
+    }
+    if (this.bufferUpdates.has(name)) throw new BuildError('buffer', this.path, `buffer '${name}' is updated twice in one graph (a train-mode BatchNorm called twice?)`);
+    this.bufferUpdates.set(name, t);
+  }
+
+  /** The int32 scalar input `dropout_seed` that random masks are hashed from (created on first use). */
+  dropoutSeed(): Tensor {
+    this.seed ??= this.withScope('', () => this.input('dropout_seed', 'int32', []));
+    return this.seed;
   }
 
   /** A constant (an ONNX initializer). `data` is numbers or the dtype's typed array. */

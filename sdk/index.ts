@@ -4,6 +4,7 @@ export { type DType, isFloat, numel } from './dtype';
 export { BuildError, ParameterError, ShapeError } from './errors';
 export { DEFAULT_OPSET, exportModel, type ExportedModel, type ExportOptions, saveModel } from './export';
 export { Graph } from './graph';
+export * as F from './functional';
 export * as nn from './nn';
 export * as ops from './ops';
 export { type OptimizerSpec, optimizerUpdate, stateSlots } from './optim';

@@ -22,21 +22,27 @@ export interface TrainStep {
   frozen: string[];
   /** Optimizer state input names, per trained parameter. */
   stateNames: Map<string, string[]>;
+  /** Buffers the step updates: input `<key>`, output `new.<key>` (docs/nn.md). */
+  buffers: string[];
+  /** `'dropout_seed'` when the graph has a train-mode Dropout: an int32 scalar to feed anew every step. */
+  seedInput?: string;
 }
 
 /**
  * Turns a graph that computes `loss` (and named loss terms) from its parameters into ONE training-step graph:
  * forward + backward + optimizer update. The contract (README, "Training-step graph"):
  *   inputs:  the batch tensors (already in `g`), `lr`, `step` (float32 scalars; step is the 1-based t),
- *            every parameter P, and its optimizer state (`adam.m.P`, `adam.v.P`, …);
- *   outputs: `loss`, each named term, `new.P` and `new.<state>.P`, and with `withGrads` `grad.P`.
+ *            every parameter P and buffer B (by state_dict key), the optimizer state of each trained P
+ *            (`adam.m.P`, `adam.v.P`, …), and `dropout_seed` (int32) if the model has a train-mode Dropout;
+ *   outputs: `loss`, each named term, `new.P` and `new.<state>.P`, `new.B` for every updated buffer, and
+ *            with `withGrads` `grad.P`. Buffers get no gradient and no optimizer state (docs/nn.md).
  * `loss` is the loss at the parameters BEFORE the update. Export it with `params: 'inputs'`.
  */
 export function buildTrainStep(g: Graph, loss: Tensor, terms: Record<string, Tensor>, opts: TrainStepOptions): TrainStep {
   if (loss.size !== 1) throw new BuildError('train', g.scope, `the loss must be a scalar, got ${loss.type}`);
   const lr = g.input('lr', 'float32', []);
   const step = g.input('step', 'float32', []);
-  const names = [...g.params.keys()];
+  const names = [...g.params.keys()].filter((n) => !g.buffers.has(n));
   const isFrozen = opts.frozen ?? (() => false);
   const trained = names.filter((n) => !isFrozen(n));
   const frozen = names.filter((n) => isFrozen(n));
@@ -72,7 +78,10 @@ export function buildTrainStep(g: Graph, loss: Tensor, terms: Record<string, Ten
     upd.state.forEach((t, k) => g.output(`new.${sNames[k]}`, t));
     if (opts.withGrads) g.output(`grad.${name}`, grads[i]);
   });
-  return { trained, frozen, stateNames };
+  const buffers = [...g.params.keys()].filter((k) => g.bufferUpdates.has(k));
+  for (const b of buffers) g.output(`new.${b}`, g.bufferUpdates.get(b)!);
+  const seedInput = g.inputs.find((t) => t.name === 'dropout_seed')?.name;
+  return { trained, frozen, stateNames, buffers, ...(seedInput ? { seedInput } : {}) };
 }
 
 /**

@@ -11,7 +11,7 @@ const root = path.resolve(__dirname, '..');
 const script = `
 const out = {};
 for (const [spec, names] of Object.entries(${JSON.stringify({
-  'gvsl-onnx': ['Graph', 'nn', 'ops', 'grad', 'saveModel'],
+  'gvsl-onnx': ['Graph', 'nn', 'F', 'ops', 'grad', 'saveModel'],
   'gvsl-onnx/graphs': ['GVSL', 'SegNet', 'buildGvslGraph', 'buildGvslTrainGraph', 'composedWarp', 'nccLoss'],
   'gvsl-onnx/serve': ['loadModel', 'convertToFloat16', 'displacementField'],
   'gvsl-onnx/data': ['readNifti', 'writeNifti', 'reorient', 'resample', 'normalize'],

@@ -39,7 +39,7 @@ export function loadModelWeights(model: Module, fileOrDir: string, opts: { allow
   const isOptimizerState = (k: string) => training && OPTIMIZER_STATE_PREFIXES.some((p) => k.startsWith(p));
   const optimizerKeys = [...loaded.tensors.keys()].filter(isOptimizerState);
   const weights = optimizerKeys.length ? new Map([...loaded.tensors].filter(([k]) => !isOptimizerState(k))) : loaded.tensors;
-  const expected = model.paramSpecs();
+  const expected = model.stateSpecs();
   const report = matchStateDict(expected, weights, { prefixes: ['unet.'] });
   const backboneOnly = report.missing.length > 0 && report.missing.every((k) => !k.startsWith('unet.'));
   const fatal = report.unexpected.length > 0 || report.mismatched.length > 0 || (report.missing.length > 0 && !(opts.allowBackboneOnly && backboneOnly));

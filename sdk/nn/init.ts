@@ -1,7 +1,8 @@
+import type { TypedArray } from '../dtype';
 import type { Rng } from './rng';
 
 /** Fills a parameter of the given shape. `fanIn` is PyTorch's: shape[1] · prod(shape[2:]). */
-export type Initializer = (rng: Rng, shape: readonly number[]) => Float32Array;
+export type Initializer = (rng: Rng, shape: readonly number[]) => TypedArray;
 
 export function fanIn(shape: readonly number[]): number {
   if (shape.length < 2) throw new Error(`fan_in needs a weight of rank >= 2, got [${shape}]`);

@@ -1,4 +1,5 @@
-import { leakyRelu, maxPool, resize } from '../ops';
+import { interpolate, type InterpolateMode } from '../functional/interpolate';
+import { leakyRelu, resize } from '../ops';
 import type { Tensor } from '../tensor';
 import { isRecomputable, recomputable } from '../remat';
 import { Module } from './module';
@@ -16,26 +17,34 @@ export class LeakyReLU extends Module {
   }
 }
 
-/** torch.nn.MaxPool3d(k) with stride k (the U-Net's down-sampling). */
-export class MaxPool3d extends Module {
-  constructor(readonly kernel = 2) {
-    super();
-  }
-  forward(x: Tensor): Tensor {
-    const k = this.kernel;
-    return maxPool(x, { kernel: [k, k, k], strides: [k, k, k] });
-  }
+export interface UpsampleOptions {
+  size?: number | readonly number[];
+  scaleFactor?: number | readonly number[];
+  /** Default 'nearest' (PyTorch's). */
+  mode?: InterpolateMode;
+  alignCorners?: boolean;
 }
 
 /**
- * torch.nn.Upsample(scale_factor, mode='trilinear' | 'nearest', align_corners) on (B, C, D, H, W).
+ * torch.nn.Upsample({ size | scaleFactor, mode = 'nearest', alignCorners }) = F.interpolate.
+ * The positional form `new Upsample(scale, mode = 'trilinear', alignCorners = false)` is GVSL's original
+ * (its default mode differs from PyTorch's; its graphs are unchanged).
  * NOTE: PyTorch's align_corners=False is ONNX's `half_pixel`; align_corners=True is ONNX's `align_corners`.
  */
 export class Upsample extends Module {
-  constructor(readonly scale = 2, readonly mode: 'trilinear' | 'nearest' = 'trilinear', readonly alignCorners = false) {
+  readonly scale: number;
+  readonly mode: 'trilinear' | 'nearest';
+  readonly alignCorners: boolean;
+  private readonly opts: UpsampleOptions | null;
+  constructor(scaleOrOptions: number | UpsampleOptions = 2, mode: 'trilinear' | 'nearest' = 'trilinear', alignCorners = false) {
     super();
+    this.opts = typeof scaleOrOptions === 'number' ? null : scaleOrOptions;
+    this.scale = typeof scaleOrOptions === 'number' ? scaleOrOptions : 0;
+    this.mode = mode;
+    this.alignCorners = alignCorners;
   }
   forward(x: Tensor): Tensor {
+    if (this.opts) return interpolate(x, this.opts);
     const [n, c, ...sp] = x.shape;
     return resize(x, {
       sizes: [n, c, ...sp.map((s) => Math.floor(s * this.scale))],

@@ -1,3 +1,4 @@
+import { BuildError } from '../errors';
 import { add, matmul, mT } from '../ops';
 import type { Tensor } from '../tensor';
 import { torchDefaultBias, torchDefaultWeight } from './init';
@@ -12,8 +13,11 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new BuildError('Linear', this.path, `Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures}) expects input (*, ${this.inFeatures}), got ${x.type}`);
+    }
     const g = x.graph;
-    const y = matmul(x, mT(this.p(g, 'weight')));
-    return this.hasParam('bias') ? add(y, this.p(g, 'bias')) : y;
+    const y = matmul(x, mT(this.param(g, 'weight')));
+    return this.hasParam('bias') ? add(y, this.param(g, 'bias')) : y;
   }
 }

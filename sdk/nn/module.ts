@@ -19,6 +19,9 @@ export interface ParamSpec {
  */
 export abstract class Module {
   private readonly ownParams = new Map<string, ParamSpec>();
+  private readonly ownBuffers = new Map<string, ParamSpec>();
+  /** Train mode (PyTorch's default) or eval mode; read when a graph is built (docs/nn.md). */
+  training = true;
   private readonly ownChildren = new Map<string, Module>();
   private parent: Module | null = null;
   private localName = '';
@@ -40,8 +43,11 @@ export abstract class Module {
 
   /** Registers a sub-module under `name` (its state_dict prefix). */
   protected addModule<M extends Module>(name: string, m: M): M {
-    if (this.ownChildren.has(name) || this.ownParams.has(name)) throw new Error(`duplicate member '${name}'`);
-    if (m.parent) throw new Error(`module '${name}' already belongs to '${m.parent.path}'`);
+    this.checkFree(name);
+    if (m.parent) {
+      throw new Error(`cannot register a module as '${this.key(name)}': it is already registered as '${m.path}' (one module has one path; to share its weights call the same module twice)`);
+    }
+    if ((m as Module) === this || [...m.modules()].includes(this)) throw new Error(`cannot register '${this.key(name)}': a module cannot contain itself`);
     m.parent = this;
     m.localName = name;
     this.ownChildren.set(name, m);
@@ -50,19 +56,59 @@ export abstract class Module {
 
   /** Declares a parameter of this module. */
   protected addParam(name: string, shape: number[], init: Initializer, dtype: DType = 'float32'): void {
-    if (this.ownChildren.has(name) || this.ownParams.has(name)) throw new Error(`duplicate member '${name}'`);
+    this.checkFree(name);
     this.ownParams.set(name, { dtype, shape, init });
   }
 
+  /** Declares a buffer (state that is updated, not trained; a state_dict entry: PyTorch's register_buffer). */
+  protected addBuffer(name: string, shape: number[], init: Initializer, dtype: DType = 'float32'): void {
+    this.checkFree(name);
+    this.ownBuffers.set(name, { dtype, shape, init });
+  }
+
+  private checkFree(name: string): void {
+    if (!name || name.includes('.')) throw new Error(`'${name}' is not a valid member name of '${this.path || '(root)'}' (non-empty, no dots)`);
+    if (this.ownChildren.has(name) || this.ownParams.has(name) || this.ownBuffers.has(name)) {
+      throw new Error(`'${this.key(name)}' is already registered: two members cannot share one path`);
+    }
+  }
+
   /** The graph tensor of one of this module's parameters. */
-  protected p(g: Graph, name: string): Tensor {
+  protected param(g: Graph, name: string): Tensor {
     const spec = this.ownParams.get(name);
     if (!spec) throw new Error(`module '${this.path}' has no parameter '${name}'`);
-    return g.param(this.key(name), spec.dtype, spec.shape);
+    return g.param(this.key(name), spec.dtype, spec.shape, this);
+  }
+
+  /** The graph tensor of one of this module's buffers. */
+  protected buf(g: Graph, name: string): Tensor {
+    const spec = this.ownBuffers.get(name);
+    if (!spec) throw new Error(`module '${this.path}' has no buffer '${name}'`);
+    return g.buffer(this.key(name), spec.dtype, spec.shape, this);
+  }
+
+  /** Records a buffer's new value (output `new.<key>` of a training step). */
+  protected setBuf(g: Graph, name: string, t: Tensor): void {
+    g.updateBuffer(this.key(name), t);
   }
 
   protected hasParam(name: string): boolean {
     return this.ownParams.has(name);
+  }
+
+  protected hasBuffer(name: string): boolean {
+    return this.ownBuffers.has(name);
+  }
+
+  /** Sets train mode (default) or eval mode on this module and every child; returns the module. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  /** Eval mode: `train(false)`. */
+  eval(): this {
+    return this.train(false);
   }
 
   /** Replaces the initialiser of an existing parameter (e.g. zero-init of a head). */
@@ -72,7 +118,7 @@ export abstract class Module {
     spec.init = init;
   }
 
-  private key(name: string): string {
+  protected key(name: string): string {
     return this.path ? `${this.path}.${name}` : name;
   }
 
@@ -92,16 +138,39 @@ export abstract class Module {
     for (const c of this.ownChildren.values()) yield* c.namedParameters();
   }
 
-  /** Parameter types by state_dict key. */
+  /** [state_dict key, spec] of every buffer, own first, then each child's. */
+  *namedBuffers(): Generator<[string, ParamSpec]> {
+    for (const [n, s] of this.ownBuffers) yield [this.key(n), s];
+    for (const c of this.ownChildren.values()) yield* c.namedBuffers();
+  }
+
+  /** Every state_dict entry in PyTorch's order: per module its parameters, then its buffers, then its children. */
+  *namedState(): Generator<[string, ParamSpec]> {
+    for (const [n, s] of this.ownParams) yield [this.key(n), s];
+    for (const [n, s] of this.ownBuffers) yield [this.key(n), s];
+    for (const c of this.ownChildren.values()) yield* c.namedState();
+  }
+
+  /** Types of every state_dict entry (parameters and buffers) by key. */
+  stateSpecs(): Map<string, { dtype: DType; shape: number[] }> {
+    return new Map([...this.namedState()].map(([k, s]) => [k, { dtype: s.dtype, shape: [...s.shape] }]));
+  }
+
+  /** Parameter types by state_dict key (buffers excluded: see `stateSpecs`). */
   paramSpecs(): Map<string, { dtype: DType; shape: number[] }> {
     return new Map([...this.namedParameters()].map(([k, s]) => [k, { dtype: s.dtype, shape: [...s.shape] }]));
   }
 
-  /** A fresh, seeded initialisation of every parameter (one RNG stream in state_dict order). */
+  /**
+   * A fresh, seeded initialisation of every parameter and buffer, in state_dict order. Parameters draw from
+   * one RNG stream in parameter order (so a model without buffers initialises exactly as before buffers
+   * existed); buffers are deterministic (zeros, ones) and draw nothing.
+   */
   initStateDict(seed = 0): StateDict {
     const rng = new Rng(seed);
+    const params = new Map([...this.namedParameters()].map(([k, s]) => [k, s.init(rng, s.shape)]));
     const sd: StateDict = new Map();
-    for (const [k, s] of this.namedParameters()) sd.set(k, { dtype: s.dtype, shape: [...s.shape], data: s.init(rng, s.shape) });
+    for (const [k, s] of this.namedState()) sd.set(k, { dtype: s.dtype, shape: [...s.shape], data: params.get(k) ?? s.init(rng, s.shape) });
     return sd;
   }
 
@@ -113,14 +182,21 @@ export abstract class Module {
   }
 }
 
-/** Runs children '0', '1', … in order, as torch.nn.Sequential (and names them the same way). */
+/**
+ * Runs its children in order, as torch.nn.Sequential: `new Sequential(a, b)` names them '0', '1', …;
+ * `new Sequential({ conv: a, bn: b })` (PyTorch's OrderedDict form) names them by key.
+ */
 export class Sequential extends Module {
   readonly layers: Module[];
-  constructor(...layers: Module[]) {
+  constructor(...layers: Module[] | [Record<string, Module>]) {
     super();
-    this.layers = layers.map((m, i) => this.addModule(String(i), m));
+    const first = layers[0];
+    const named: [string, Module][] = layers.length === 1 && first && !(first instanceof Module)
+      ? Object.entries(first as Record<string, Module>)
+      : (layers as Module[]).map((m, i) => [String(i), m]);
+    this.layers = named.map(([k, m]) => this.addModule(k, m));
   }
-  /** A list of tensors goes to the first layer as is (a Conv3d takes it as the channel concatenation). */
+  /** A list of tensors goes to the first layer as is (a Conv takes it as the channel concatenation). */
   forward(x: Tensor | readonly Tensor[]): Tensor {
     return this.layers.reduce<Tensor | readonly Tensor[]>((h, m) => m.call(h), x) as Tensor;
   }

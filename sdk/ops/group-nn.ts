@@ -2,6 +2,7 @@ import type { Primitive } from '../primitive';
 import { AveragePool } from './average-pool';
 import { Conv } from './conv';
 import { Gemm } from './gemm';
+import { HashUniform } from './hash-uniform';
 import { MatMul } from './matmul';
 import { MaxPool } from './max-pool';
 import type { NnPrim } from './names';
@@ -9,4 +10,4 @@ import { Resize } from './resize';
 import { Standardize } from './standardize';
 
 /** The NN group of primitives, keyed by name (the compiler checks that every NnPrim is here). */
-export const NN: { [K in NnPrim]: Primitive<any> } = { MatMul, Gemm, Conv, MaxPool, AveragePool, Resize, Standardize };
+export const NN: { [K in NnPrim]: Primitive<any> } = { MatMul, Gemm, Conv, MaxPool, AveragePool, Resize, Standardize, HashUniform };

@@ -20,6 +20,7 @@ export { gatherElements } from './gather-elements';
 export { gatherND } from './gather-nd';
 export { gemm } from './gemm';
 export { greater } from './greater';
+export { hashUniform } from './hash-uniform';
 export { identity } from './identity';
 export { leakyRelu } from './leaky-relu';
 export { less } from './less';

@@ -9,11 +9,13 @@ import { nonOverlapping, type PoolAttrs, poolAttrs, poolInfer, type PoolOptions,
 import { reshape } from './reshape';
 import { inversePerm, transpose } from './transpose';
 import { where } from './where';
+import { maxPoolGradGeneral } from './max-pool-grad';
 
 /**
  * ONNX MaxPool (opset 12+; lowered at 13+) on [N, C, ...spatial], output Y only (WebGPU has no Indices
- * output). VJP (non-overlapping windows only): dy goes to the FIRST maximum of each window in scan order
- * (d, h, w), as PyTorch does; ties are common in medical volumes (zero background).
+ * output). VJP: dy goes to the FIRST maximum of each window in scan order (d, h, w), as PyTorch does; ties
+ * are common in medical volumes (zero background). Non-overlapping windows use the window view below;
+ * overlapping, padded or dilated windows the patch form of max-pool-grad.ts.
  *
  * NOTE: the window offsets are moved last ([N·C, ...out, K]: one Transpose, rank 7 for 3-D); the first maximum
  * is the element equal to the window's max with no equal element before it (exclusive CumSum of the mask);
@@ -26,15 +28,14 @@ export const MaxPool: Primitive<PoolAttrs> = {
   inputs: ['X'],
   infer: poolInfer,
   lower(ctx, node) {
-    const { kernel, strides, pads } = node.attrs;
+    const { kernel, strides, pads, dilations } = node.attrs;
     ctx.emit('MaxPool', [ctx.name(node.inputs[0])], [ctx.name(node.outputs[0])], {
       kernel_shape: { ints: kernel }, strides: { ints: strides }, pads: { ints: pads },
+      ...(dilations ? { dilations: { ints: dilations } } : {}),
     });
   },
-  vjp([dy], { inputs: [x], attrs }) {
-    if (!nonOverlapping(attrs)) {
-      throw new Error(`MaxPool gradient supports only kernel == stride without padding (got kernel [${attrs.kernel}], strides [${attrs.strides}], pads [${attrs.pads}])`);
-    }
+  vjp([dy], { inputs: [x], outputs: [y], attrs }) {
+    if (!nonOverlapping(attrs)) return [maxPoolGradGeneral(dy!, x!, y, attrs)];
     const { kernel } = attrs;
     const s = kernel.length;
     const [n, c, ...out] = dy!.shape;

@@ -10,7 +10,7 @@ export const ELEMENTWISE_PRIMS = [
 export const REDUCE_PRIMS = ['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ArgMax', 'Softmax', 'CumSum'] as const;
 export const SHAPE_PRIMS = ['Reshape', 'Transpose', 'Slice', 'Concat', 'Split', 'Pad', 'Expand', 'Squeeze', 'Unsqueeze'] as const;
 export const INDEX_PRIMS = ['Gather', 'GatherElements', 'GatherND', 'ScatterND', 'ScatterElements', 'WeightedGather'] as const;
-export const NN_PRIMS = ['MatMul', 'Gemm', 'Conv', 'MaxPool', 'AveragePool', 'Resize', 'Standardize'] as const;
+export const NN_PRIMS = ['MatMul', 'Gemm', 'Conv', 'MaxPool', 'AveragePool', 'Resize', 'Standardize', 'HashUniform'] as const;
 
 export type ElementwisePrim = (typeof ELEMENTWISE_PRIMS)[number];
 export type ReducePrim = (typeof REDUCE_PRIMS)[number];

@@ -13,6 +13,8 @@ export interface PoolAttrs {
   strides: number[];
   /** ONNX order: begins of every spatial axis, then ends. */
   pads: number[];
+  /** MaxPool only; omitted (all 1) for AveragePool. */
+  dilations?: number[];
 }
 
 export interface PoolOptions {
@@ -21,31 +23,43 @@ export interface PoolOptions {
   strides?: readonly number[];
   /** Default: no padding. */
   pads?: readonly number[];
+  /** MaxPool only. Default: 1. */
+  dilations?: readonly number[];
 }
 
 export function poolAttrs(o: PoolOptions): PoolAttrs {
-  return { kernel: [...o.kernel], strides: [...(o.strides ?? o.kernel)], pads: [...(o.pads ?? o.kernel.flatMap(() => [0, 0]))] };
+  const a: PoolAttrs = { kernel: [...o.kernel], strides: [...(o.strides ?? o.kernel)], pads: [...(o.pads ?? o.kernel.flatMap(() => [0, 0]))] };
+  // Dilations are kept only when some is not 1, so that existing graphs keep their exact attributes.
+  if (o.dilations && o.dilations.some((d) => d !== 1)) a.dilations = [...o.dilations];
+  return a;
+}
+
+/** Dilations of a pooling (all 1 when not given). */
+export function poolDilations(a: PoolAttrs): number[] {
+  return a.dilations ?? a.kernel.map(() => 1);
 }
 
 /** Shape rule of a pooling op on [N, C, ...spatial] (floor mode). */
-export function poolInfer([x]: readonly (Tensor | null)[], { kernel, strides, pads }: PoolAttrs): OutputType[] {
+export function poolInfer([x]: readonly (Tensor | null)[], attrs: PoolAttrs): OutputType[] {
+  const { kernel, strides, pads } = attrs;
+  const dil = poolDilations(attrs);
   check(x, 'missing input');
   check(FLOATS.includes(x.dtype), () => `X must be a float tensor, got ${x.dtype}`);
   check(x.rank >= 3 && x.rank <= 5, () => `X must be [N, C, ...spatial] with 1 to 3 spatial axes, got [${x.shape}]`);
   const s = x.rank - 2;
   check(kernel.length === s && kernel.every((k) => Number.isInteger(k) && k >= 1), () => `kernel [${kernel}] must be ${s} positive integers for X [${x.shape}]`);
-  checkWindowAttrs(s, { pads, strides });
+  checkWindowAttrs(s, { pads, strides, dilations: dil });
   const out = x.shape.slice(2).map((size, i) => {
     check(pads[i] < kernel[i] && pads[i + s] < kernel[i], () => `pads [${pads}] must be smaller than the kernel [${kernel}]`);
-    check(kernel[i] <= size + pads[i] + pads[i + s], () => `kernel [${kernel}] is larger than the padded input [${x.shape}] (pads [${pads}])`);
-    return convOutLength(size, kernel[i], pads[i], pads[i + s], strides[i]);
+    check(dil[i] * (kernel[i] - 1) + 1 <= size + pads[i] + pads[i + s], () => `kernel [${kernel}] (dilations [${dil}]) is larger than the padded input [${x.shape}] (pads [${pads}])`);
+    return convOutLength(size, kernel[i], pads[i], pads[i + s], strides[i], dil[i]);
   });
   return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...out] }];
 }
 
 /** True when windows tile the input without overlap or padding (trailing rows the forward drops are allowed). */
-export function nonOverlapping({ kernel, strides, pads }: PoolAttrs): boolean {
-  return kernel.every((k, i) => k === strides[i]) && pads.every((p) => p === 0);
+export function nonOverlapping({ kernel, strides, pads, dilations }: PoolAttrs): boolean {
+  return kernel.every((k, i) => k === strides[i]) && pads.every((p) => p === 0) && (dilations ?? []).every((d) => d === 1);
 }
 
 /**

@@ -13,7 +13,7 @@
  * gives a derivative near zero (|⟨u, J·v⟩| ≈ 0.003–0.01) and the relative measure amplifies absolute ~1e-6.
  */
 import { grad } from '../../sdk/autodiff';
-import { add, avgPool, conv, gemm, matmul, maxPool, mul, resize, standardize } from '../../sdk/ops';
+import { add, avgPool, conv, gemm, hashUniform, matmul, maxPool, mul, resize, standardize } from '../../sdk/ops';
 import type { NnPrim } from '../../sdk/ops/names';
 import type { Tensor } from '../../sdk/tensor';
 import type { GradCase, InputSpec } from '../helpers/gradcheck';
@@ -55,6 +55,18 @@ function distinctWindows(shape: number[], kernel: number[], seed: number): Input
     x.data[flat] = base.get(key)! + 0.1 * levels.get(key)!.pop()!;
   });
   return { shape, values: Array.from(x.data) };
+}
+
+/** Random levels 0.1 apart over the whole tensor (no near-ties in any window, overlapping or not). */
+function distinctAll(shape: number[], seed: number): InputSpec {
+  const rng = new Rng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const perm = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(0, i + 1);
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  return { shape, values: perm.map((v) => 0.1 * v - 0.05 * n) };
 }
 
 type Coord = 'align_corners' | 'half_pixel' | 'asymmetric';
@@ -102,6 +114,10 @@ export const NN_GRAD_CASES: { [K in NnPrim]: GradCase[] } = {
     { label: '2-D k [2,3] batch 2', ...f32, inputs: [distinctWindows([2, 3, 4, 9], [2, 3], 12)], build: ([x]) => maxPool(x, { kernel: [2, 3] }) },
     { label: '1-D k3', ...f32, inputs: [distinctWindows([1, 2, 9], [3], 13)], build: ([x]) => maxPool(x, { kernel: [3] }) },
     { label: '3-D k [1,2,2], opset 13', ...f32, opset: 13, inputs: [distinctWindows([1, 3, 3, 4, 5], [1, 2, 2], 14)], build: ([x]) => maxPool(x, { kernel: [1, 2, 2] }) },
+    { label: '2-D k3 s2 p1 (ResNet stem, overlapping + padding)', ...f32, inputs: [distinctAll([2, 2, 7, 6], 15)], build: ([x]) => maxPool(x, { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }) },
+    { label: '1-D k3 s1 dilation 2 pads 2', ...f32, inputs: [distinctAll([1, 2, 9], 16)], build: ([x]) => maxPool(x, { kernel: [3], strides: [1], pads: [2, 2], dilations: [2] }) },
+    { label: '3-D k3 s2 p1', ...f32, inputs: [distinctAll([1, 2, 5, 4, 5], 17)], build: ([x]) => maxPool(x, { kernel: [3, 3, 3], strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] }) },
+    { label: '2-D k2 s2 with an end pad (ceil mode), all-negative input', ...f32, inputs: [distinctAll([1, 1, 5, 5], 18)], build: ([x]) => maxPool(add(x, -20), { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1] }) },
   ],
   AveragePool: [
     { label: '3-D k2 on 5×6×7 (non-overlapping)', ...f32, inputs: [{ shape: [1, 2, 5, 6, 7] }], build: ([x]) => avgPool(x, { kernel: [2, 2, 2] }) },
@@ -122,6 +138,10 @@ export const NN_GRAD_CASES: { [K in NnPrim]: GradCase[] } = {
     { label: 'x̂ of [2, 3, 2, 4, 5] (GroupNorm layout)', inputs: [{ shape: [2, 3, 2, 4, 5] }], build: ([x]) => standardize(x)[0] },
     { label: 'x̂ and std, eps 0.1, rank 3', inputs: [{ shape: [2, 2, 7] }], build: ([x]) => { const [xn, s] = standardize(x, { eps: 0.1 }); return add(mul(xn, xn), mul(s, 3)); } },
     { label: 'std alone, opset 13', opset: 13, inputs: [{ shape: [1, 2, 3, 4] }], build: ([x]) => standardize(x)[1] },
+  ],
+  HashUniform: [
+    // No gradient of its own: the random numbers are constants of x; d(x·u)/dx = u.
+    { label: 'x · u(x, seed) (mask-like use), float64', inputs: [{ shape: [2, 3, 5] }, { shape: [], dtype: 'int32', values: [3] }], build: ([x, s]) => mul(x, hashUniform(x, s, { salt: 5 })) },
   ],
 };
 

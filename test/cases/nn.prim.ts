@@ -1,9 +1,10 @@
 /** Forward table of the NN primitives: one-node graphs in ORT against the plain-TS references. */
 import type { NnPrim } from '../../sdk/ops/names';
-import { avgPool, conv, gemm, matmul, maxPool, resize, standardize } from '../../sdk/ops';
+import { avgPool, conv, gemm, hashUniform, matmul, maxPool, resize, standardize } from '../../sdk/ops';
 import { resizeByMatMul } from '../../sdk/ops/resize-grad';
 import type { PrimCase } from '../helpers/primcheck';
 import { refConv, refMatMul, refPool, refResizeLinear, refResizeNearest, refTranspose2 } from '../ref/nn';
+import { refHashUniform } from '../ref/hash';
 import { ND, zipWith } from '../ref/nd';
 
 const f64 = (shape: number[]) => ({ shape, dtype: 'float64' as const });
@@ -129,5 +130,19 @@ export const NN_PRIM_CASES: { [K in NnPrim]: PrimCase[] } = {
   Standardize: [
     { label: 'GroupNorm layout [2, 4, 2, 3, 5], float32', inputs: [{ shape: [2, 4, 2, 3, 5], range: [-3, 5] }], build: ([a]) => standardize(a), ref: ([a]) => refStandardize(a, 1e-5), tol: 1e-5 },
     { label: 'rank 3, eps 0.5, float64, opset 13', opset: 13, inputs: [{ shape: [3, 2, 6], dtype: 'float64' }], build: ([a]) => standardize(a, { eps: 0.5 }), ref: ([a]) => refStandardize(a, 0.5), tol: 1e-12 },
+  ],
+  HashUniform: [
+    {
+      label: 'full mask [2, 3, 4, 5], seed 12345, salt 77: bit-exact',
+      inputs: [{ shape: [2, 3, 4, 5] }, { shape: [], dtype: 'int32', values: [12345] }],
+      build: ([x, seed]) => hashUniform(x, seed, { salt: 77 }),
+      ref: () => new ND([2, 3, 4, 5], refHashUniform(120, 12345, 77)), tol: 1e-12,
+    },
+    {
+      label: 'per channel (keepAxes 2) of [3, 4, 6, 6], negative seed, float64, opset 13', opset: 13,
+      inputs: [{ shape: [3, 4, 6, 6], dtype: 'float64' }, { shape: [], dtype: 'int32', values: [-7] }],
+      build: ([x, seed]) => hashUniform(x, seed, { salt: 2 ** 31 - 1, keepAxes: 2 }),
+      ref: () => new ND([3, 4, 1, 1], refHashUniform(12, -7, 2 ** 31 - 1)), tol: 1e-15,
+    },
   ],
 };
