@@ -27,7 +27,8 @@ export interface StepInputs {
  * tensors named by `stateSlots`. Returns the new parameter and new state, in slot order.
  */
 export function optimizerUpdate(spec: OptimizerSpec, p: Tensor, g: Tensor, state: Tensor[], { lr, step }: StepInputs): { p: Tensor; state: Tensor[] } {
-  const wd = spec.weightDecay ?? 0;
+  // torch.optim.AdamW's default weight_decay is 0.01; Adam's and SGD's are 0.
+  const wd = spec.weightDecay ?? (spec.kind === 'adamw' ? 0.01 : 0);
   if (spec.kind === 'sgd') {
     const momentum = spec.momentum ?? 0;
     const dampening = spec.dampening ?? 0;

@@ -1,6 +1,6 @@
 import { columnNorm } from './affine';
 
-/** [D, H, W]: sizes from the slowest to the fastest axis in memory. */
+/** Sizes `[D, H, W]`, from the slowest to the fastest axis in memory. */
 export type Dims3 = [number, number, number];
 
 /**

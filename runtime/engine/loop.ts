@@ -7,17 +7,17 @@ import type { BatchSource } from './batches';
 import { CHECKPOINT_FILE } from './checkpoint';
 import { RunLock } from './run-lock';
 import { lossPlotSvg, type MetricsLine, MetricsLog, Progress, readMetrics } from './progress';
-import type { TrainerHost } from './trainer-host';
+import type { Trainer } from './trainer';
 
 export interface TrainLoopOptions {
   /** Run folder: metrics.jsonl, loss.svg and the checkpoint live here. */
   dir: string;
-  trainer: TrainerHost;
+  /** The public Trainer (gvsl-onnx/train): it feeds each step's learning rate from its schedule. */
+  trainer: Trainer;
   source: BatchSource;
   /** Steps already done (0, or the checkpoint's step when resuming). */
   startStep: number;
   steps: number;
-  lr: number;
   /** Scalar outputs of the training graph: checked for NaN, logged, shown and plotted. */
   terms: string[];
   saveEvery: number;
@@ -29,7 +29,7 @@ export interface TrainLoopOptions {
   /** Writes the checkpoint of `step` from the trainer's state (atomically); returns its path. */
   save(state: StateDict, step: number): string;
   /** Runs after every step (e.g. validation); the numbers it returns join the step's metrics line. */
-  afterStep?(step: number, trainer: TrainerHost): Promise<Record<string, number> | undefined>;
+  afterStep?(step: number, trainer: Trainer): Promise<Record<string, number> | undefined>;
   /** Extra plots, written with loss.svg at each checkpoint. */
   plot?(lines: MetricsLine[]): void;
 }
@@ -73,7 +73,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   let step = o.startStep;
   let lastSaved = o.startStep;
   const checkpoint = async () => {
-    const state = await o.trainer.state();
+    const state = await o.trainer.fullState();
     let file: string;
     try {
       file = o.save(state, step);
@@ -92,9 +92,10 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   try {
     while (step < o.steps && !interrupted) {
       const batch = await o.source.get(step + 1);
+      const lr = o.trainer.lr;
       let metrics;
       try {
-        metrics = await o.trainer.step(batch, o.lr);
+        metrics = await o.trainer.step(batch);
       } catch (e) {
         throw new UserError(`step ${step + 1}: ONNX Runtime failed: ${(e as Error).message.split('\n')[0]}`);
       }
@@ -112,7 +113,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       step++;
       const shown = Object.fromEntries(o.terms.map((k) => [k, metrics[k]]));
       const extra = (await o.afterStep?.(step, o.trainer)) ?? {};
-      const line: MetricsLine = { step, time: (performance.now() - o.t0) / 1000, lr: o.lr, ...shown, ...extra };
+      const line: MetricsLine = { step, time: (performance.now() - o.t0) / 1000, lr, ...shown, ...extra };
       metricsLog.append(line);
       if (o.json) process.stdout.write(JSON.stringify(line) + '\n');
       progress.update(step, { ...shown, ...extra });

@@ -8,7 +8,8 @@ import { type BatchMaker, type BatchSource, inlineSource, workerScript, workerSo
 import { UserError } from './errors';
 import { checkExecutionProvider, explainSessionError, type ExecutionProvider, type SessionOptions } from './ort';
 import { RunLock } from './run-lock';
-import { startTrainer, type TrainerHost } from './trainer-host';
+import type { TrainingProgram } from './program';
+import { Trainer } from './trainer';
 
 /** Runtime options that may change between a run and its resumption. */
 export interface RunOptions {
@@ -108,23 +109,30 @@ export async function openRunData<C>(opts: RunOptions, module: string, cfg: C, m
   return { source, useWorkers };
 }
 
-/** Writes the run's config.json and its training-step graph train.onnx (parameters as inputs); returns the latter's path. */
-export function writeRunFiles(dir: string, cfg: unknown, graph: Graph, save: Pick<ExportOptions, 'docString' | 'metadata' | 'opset'> = {}): string {
+/**
+ * Writes the run's config.json and its training-step graph train.onnx (parameters as inputs); returns the latter's
+ * path and bytes.
+ */
+export function writeRunFiles(dir: string, cfg: unknown, graph: Graph, save: Pick<ExportOptions, 'docString' | 'metadata' | 'opset'> = {}): { trainFile: string; model: Uint8Array } {
   writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   const trainFile = path.join(dir, 'train.onnx');
-  saveModel(graph, trainFile, { ...save, params: 'inputs' });
-  return trainFile;
+  const { model } = saveModel(graph, trainFile, { ...save, params: 'inputs' });
+  return { trainFile, model };
 }
 
 /**
- * The training session of a run (pretrain, finetune) on `opts`' provider, in a worker thread when `useWorkers`;
- * a failure closes the data source and becomes one line saying what to do.
+ * The public Trainer (gvsl-onnx/train) of a run (pretrain, finetune) on `opts`' provider, with learning rate `lr`
+ * (a number or a schedule), in a worker thread when `useWorkers`; a failure closes the data source and becomes one
+ * line saying what to do.
  */
-export async function startRunTrainer(trainFile: string, state: StateDict, opts: RunOptions, startStep: number, data: RunData,
-  extra: SessionOptions = {}): Promise<TrainerHost> {
+export async function startRunTrainer(program: TrainingProgram, state: StateDict, lr: number, opts: RunOptions, startStep: number, data: RunData,
+  extra: SessionOptions = {}): Promise<Trainer> {
   try {
     // No silent CPU fallback on a GPU provider: a node it cannot run is an error, not a slow step.
-    return await startTrainer(trainFile, state, { ep: opts.ep, threads: opts.threads, noArena: opts.noArena, noCpuFallback: true, ...extra }, startStep, data.useWorkers);
+    return await Trainer.create(program, {
+      weights: state, lr, step: startStep, worker: data.useWorkers && workerScript() !== null,
+      ep: opts.ep, threads: opts.threads, noArena: opts.noArena, noCpuFallback: true, ...extra,
+    });
   } catch (e) {
     await data.source.close();
     throw new UserError(`could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`);
@@ -132,12 +140,12 @@ export async function startRunTrainer(trainFile: string, state: StateDict, opts:
 }
 
 /**
- * Runs `body` with the run's training session (see startRunTrainer), then releases the session, `cleanup` and
+ * Runs `body` with the run's Trainer (see startRunTrainer), then releases the session, `cleanup` and
  * the data source, whatever happened.
  */
-export async function withRunTrainer<T>(trainFile: string, state: StateDict, opts: RunOptions, startStep: number, data: RunData,
-  extra: SessionOptions, body: (trainer: TrainerHost) => Promise<T>, cleanup?: () => Promise<void>): Promise<T> {
-  const trainer = await startRunTrainer(trainFile, state, opts, startStep, data, extra);
+export async function withRunTrainer<T>(program: TrainingProgram, state: StateDict, lr: number, opts: RunOptions, startStep: number, data: RunData,
+  extra: SessionOptions, body: (trainer: Trainer) => Promise<T>, cleanup?: () => Promise<void>): Promise<T> {
+  const trainer = await startRunTrainer(program, state, lr, opts, startStep, data, extra);
   try {
     return await body(trainer);
   } finally {

@@ -11,7 +11,7 @@ export interface TrainerHost {
   release(): Promise<void>;
 }
 
-export async function startTrainer(model: string, state: StateDict, options: SessionOptions, step: number, useWorker: boolean): Promise<TrainerHost> {
+export async function startTrainer(model: Uint8Array | string, state: StateDict, options: SessionOptions, step: number, useWorker: boolean): Promise<TrainerHost> {
   const script = useWorker ? workerScript() : null;
   if (!script) {
     const s = await TrainingSession.create(model, state, { ...options, step });

@@ -8,6 +8,7 @@ import { loadModelWeights } from '../checkpoint/weights';
 import { saveCheckpoint } from '../engine/checkpoint';
 import { checkWebGpuGraph } from '../engine/gpu-limits';
 import { trainLoop } from '../engine/loop';
+import { programFromStepGraph } from '../engine/program';
 import { inRun, openRunData, type RunOptions, withRunTrainer, writeRunFiles } from '../engine/run';
 import { batchMaker } from './batches';
 import type { PretrainConfig } from './config';
@@ -35,50 +36,52 @@ const TERMS = ['loss', 'loss_ncc', 'loss_mse', 'loss_smooth'];
 export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: { state: StateDict; step: number }): Promise<PretrainResult> {
   const startStep = resume?.step ?? 0;
   return inRun(opts, startStep, cfg.steps, async ({ dir, t0, log, warn }) => {
-    const chan = parseWidths(cfg.chan);
-    const model = new GVSL(1, chan, { geometry: configGeometry(cfg) });
-    const shape = [cfg.batch, 1, ...cfg.size] as [number, number, number, number, number];
+  const chan = parseWidths(cfg.chan);
+  const model = new GVSL(1, chan, { geometry: configGeometry(cfg) });
+  const shape = [cfg.batch, 1, ...cfg.size] as [number, number, number, number, number];
 
-    const geometry = configGeometry(cfg);
-    const { graph } = buildGvslTrainGraph(model, shape, { weights: cfg.lossWeights });
-    if (opts.ep === 'webgpu') {
-      const rebuild = (size: number[], c?: readonly number[]) =>
-        buildGvslTrainGraph(new GVSL(1, parseWidths(c ?? chan), { geometry }), [cfg.batch, 1, size[0], size[1], size[2]], { weights: cfg.lossWeights }).graph;
-      checkWebGpuGraph(graph, { size: cfg.size, chan }, rebuild);
-    }
+  const geometry = configGeometry(cfg);
+  const optimizer = { kind: 'adam' } as const;
+  const { graph, step: trainStep } = buildGvslTrainGraph(model, shape, { weights: cfg.lossWeights, optimizer });
+  if (opts.ep === 'webgpu') {
+    const rebuild = (size: number[], c?: readonly number[]) =>
+      buildGvslTrainGraph(new GVSL(1, parseWidths(c ?? chan), { geometry }), [cfg.batch, 1, size[0], size[1], size[2]], { weights: cfg.lossWeights }).graph;
+    checkWebGpuGraph(graph, { size: cfg.size, chan }, rebuild);
+  }
 
-    const data = await openRunData(opts, path.join(__dirname, 'batches.js'), cfg, batchMaker, startStep + 1, cfg.steps, warn);
+  const data = await openRunData(opts, path.join(__dirname, 'batches.js'), cfg, batchMaker, startStep + 1, cfg.steps, warn);
 
-    let state: StateDict;
-    if (resume) state = resume.state;
-    else if (cfg.weights) {
-      const w = loadModelWeights(model, cfg.weights, { allowBackboneOnly: true, seed: cfg.seed });
-      w.notes.forEach(log); // wrapper key, prefix changes, dtype conversions, backbone-only
-      if (w.metadata.geometry && w.metadata.geometry !== model.geometry) warn(`${cfg.weights} was made with geometry '${w.metadata.geometry}'; this run uses '${model.geometry}'`);
-      state = w.tensors;
-    } else state = model.initStateDict(cfg.seed);
+  let state: StateDict;
+  if (resume) state = resume.state;
+  else if (cfg.weights) {
+    const w = loadModelWeights(model, cfg.weights, { allowBackboneOnly: true, seed: cfg.seed });
+    w.notes.forEach(log); // wrapper key, prefix changes, dtype conversions, backbone-only
+    if (w.metadata.geometry && w.metadata.geometry !== model.geometry) warn(`${cfg.weights} was made with geometry '${w.metadata.geometry}'; this run uses '${model.geometry}'`);
+    state = w.tensors;
+  } else state = model.initStateDict(cfg.seed);
 
-    const trainFile = writeRunFiles(dir, cfg, graph, { docString: gvslDocString(model) });
-    log(`GVSL ${model.numParameters().toLocaleString('en')} parameters, widths ${chan.join(',')}, geometry ${model.geometry}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.volumes.length} volumes, ep ${opts.ep}`);
+  const written = writeRunFiles(dir, cfg, graph, { docString: gvslDocString(model) });
+  const program = programFromStepGraph(graph, trainStep, { optimizer, model, train: written.model });
+  log(`GVSL ${model.numParameters().toLocaleString('en')} parameters, widths ${chan.join(',')}, geometry ${model.geometry}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.volumes.length} volumes, ep ${opts.ep}`);
 
-    // The WebGPU buffer sizes were checked on the DSL graph above, with a better hint than the ONNX file allows.
-    return withRunTrainer(trainFile, state, opts, startStep, data, { buffersChecked: true }, async (trainer) => {
-      const r = await trainLoop({
-        dir, trainer, source: data.source, startStep, steps: cfg.steps, lr: cfg.lr, terms: TERMS, saveEvery: cfg.saveEvery,
-        quiet: opts.quiet, json: opts.json, resumed: !!resume, t0,
-        save: (state, step) => saveCheckpoint(dir, state, { config: cfg, step }),
-      });
-      const { step, interrupted } = r;
-      const ckpt = r.checkpoint;
-      const params: StateDict = new Map([...(await trainer.state())].filter(([k]) => model.paramSpecs().has(k)));
-      const inferShape = [1, 1, ...cfg.size] as [number, number, number, number, number];
-      const gvslOnnx = path.join(dir, 'gvsl.onnx');
-      const unetOnnx = path.join(dir, 'unet.onnx');
-      if (!interrupted) {
-        saveModel(buildGvslGraph(model, inferShape), gvslOnnx, { weights: params, docString: gvslDocString(model) });
-        saveModel(buildUnetGraph(model.unet, inferShape), unetOnnx, { weights: params });
-      }
-      return { dir, checkpoint: ckpt, gvslOnnx, unetOnnx, step, status: interrupted ? 'interrupted' : 'done', dataWait: data.source.waited, seconds: (performance.now() - t0) / 1000 };
+  // The WebGPU buffer sizes were checked on the DSL graph above, with a better hint than the ONNX file allows.
+  return withRunTrainer(program, state, cfg.lr, opts, startStep, data, { buffersChecked: true }, async (trainer) => {
+    const r = await trainLoop({
+      dir, trainer, source: data.source, startStep, steps: cfg.steps, terms: TERMS, saveEvery: cfg.saveEvery,
+      quiet: opts.quiet, json: opts.json, resumed: !!resume, t0,
+      save: (state, step) => saveCheckpoint(dir, state, { config: cfg, step }),
     });
+    const { step, interrupted } = r;
+    const ckpt = r.checkpoint;
+    const params = await trainer.stateDict();
+    const inferShape = [1, 1, ...cfg.size] as [number, number, number, number, number];
+    const gvslOnnx = path.join(dir, 'gvsl.onnx');
+    const unetOnnx = path.join(dir, 'unet.onnx');
+    if (!interrupted) {
+      saveModel(buildGvslGraph(model, inferShape), gvslOnnx, { weights: params, docString: gvslDocString(model) });
+      saveModel(buildUnetGraph(model.unet, inferShape), unetOnnx, { weights: params });
+    }
+    return { dir, checkpoint: ckpt, gvslOnnx, unetOnnx, step, status: interrupted ? 'interrupted' : 'done', dataWait: data.source.waited, seconds: (performance.now() - t0) / 1000 };
+  });
   });
 }

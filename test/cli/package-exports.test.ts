@@ -16,6 +16,7 @@ for (const [spec, names] of Object.entries(${JSON.stringify({
   'gvsl-onnx/serve': ['loadModel', 'convertToFloat16', 'displacementField'],
   'gvsl-onnx/data': ['readNifti', 'writeNifti', 'reorient', 'resample', 'normalize'],
   'gvsl-onnx/checkpoint': ['loadWeights', 'saveSafetensors', 'loadPth', 'loadModelWeights'],
+  'gvsl-onnx/train': ['buildTraining', 'programFromStepGraph', 'Trainer', 'schedules'],
 })})) {
   const m = require(spec);
   out[spec] = names.filter((n) => m[n] === undefined);
@@ -25,7 +26,7 @@ process.stdout.write(JSON.stringify(out));
 
 test('every documented entry point resolves by package name and exports its documented functions', () => {
   const missing = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as Record<string, string[]>;
-  expect(missing).toEqual({ 'gvsl-onnx': [], 'gvsl-onnx/graphs': [], 'gvsl-onnx/serve': [], 'gvsl-onnx/data': [], 'gvsl-onnx/checkpoint': [] });
+  expect(missing).toEqual({ 'gvsl-onnx': [], 'gvsl-onnx/graphs': [], 'gvsl-onnx/serve': [], 'gvsl-onnx/data': [], 'gvsl-onnx/checkpoint': [], 'gvsl-onnx/train': [] });
 });
 
 test('a small GVSL built through the public entry points exports and runs in ONNX Runtime', () => {

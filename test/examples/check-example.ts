@@ -1,0 +1,23 @@
+/** Shared checks of the example runs (test/examples/*.test.ts). */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ExampleResult } from '../../examples/harness';
+import { checkModelFiles, haveOnnxChecker } from '../helpers/onnx-checker';
+
+const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+
+/**
+ * The loss falls (the mean of the last fifth of the steps below `fall` times that of the first fifth), the checkpoint
+ * exists, the exported inference graph passes ONNX's full checker and reproduces the eval graph's output.
+ */
+export function checkExampleRun(r: ExampleResult, fall: number): void {
+  const k = Math.max(2, Math.floor(r.losses.length / 5));
+  expect(mean(r.losses.slice(-k))).toBeLessThan(fall * mean(r.losses.slice(0, k)));
+  expect(fs.existsSync(r.checkpoint)).toBe(true);
+  expect(r.exportedOutput.length).toBe(r.evalOutput.length);
+  r.exportedOutput.forEach((v, i) => expect(Math.abs(v - r.evalOutput[i])).toBeLessThan(1e-4 * (1 + Math.abs(r.evalOutput[i]))));
+  if (haveOnnxChecker()) expect(checkModelFiles([r.onnxFile])).toEqual([]);
+}
+
+export const exampleDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'example-test-'));
