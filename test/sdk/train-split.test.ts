@@ -3,7 +3,7 @@
  * gradient buffer of two batch-1 halves, averaged, equals the batch-2 step's gradients, and the apply graph fed
  * that average makes the same update as the one-graph step (with clipping moved after the average).
  */
-import { createSession, runSession } from '../../runtime/ort';
+import { createSession, runSession } from '../../runtime/engine/ort';
 import { exportModel } from '../../sdk/export';
 import { Graph } from '../../sdk/graph';
 import * as nn from '../../sdk/nn';
