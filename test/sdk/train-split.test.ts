@@ -72,7 +72,7 @@ test('grads of two batch-1 halves, averaged and applied, equal the batch-2 train
   const layout: FlatSlot[] = gs.layout;
   expect(layout.map((s) => s.name)).toEqual([...params.keys()]);
   expect(gs.total).toBe([...params.values()].reduce((n, p) => n + p.data.length, 0));
-  const halves = [];
+  const halves: Record<string, NamedArray>[] = [];
   for (const i of [0, 1]) {
     const sl = (a: Float32Array) => f32([1, 1, N, N, N], a.slice(i * m, (i + 1) * m));
     halves.push(await run(gradsModel, { ...Object.fromEntries(params), x: sl(x), t: sl(t) }));

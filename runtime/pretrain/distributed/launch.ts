@@ -36,7 +36,7 @@ export function torchrunArgs(o: LaunchOptions): string[] {
   return [
     o.torchrun, '--nnodes', String(o.nnodes), '--nproc-per-node', String(o.nprocPerNode), ...rdzv, '--max-restarts', String(o.maxRestarts),
     '-m', 'gvsl_onnx_dist.run', o.dir, '--ep', o.ep, ...(o.threads ? ['--threads', String(o.threads)] : []), ...(o.steps ? ['--steps', String(o.steps)] : []),
-    '--node', o.node, '--cli', o.cli,
+    '--nodejs', o.node, '--cli', o.cli,
   ];
 }
 
