@@ -9,8 +9,9 @@ rounding of the gradients, ~1e-7 relative. Adam turns it into parameter differen
 gradient: its first steps move each parameter by about lr * m/sqrt(v), which is ±lr whatever the gradient's
 size, so for parameters whose gradient is ~0 (e.g. biases feeding a GroupNorm, which has no gradient at all
 up to rounding) rounding alone can flip the step's sign, a difference of up to 2·lr per step. Measured here
-(5 steps, lr 1e-3): largest parameter difference 1.5e-6 = 0.0015·lr, losses within 3e-7. So the bound is
-0.05·lr on every parameter (30x the measured value, 40x below one Adam step of 1 lr, which any difference in
+(5 steps, lr 1e-3): largest parameter difference 7.1e-7 = 0.0007·lr, losses within 1.8e-7 relative (1.5e-6 and
+3e-7 on the bundled brain samples). So the bound is
+0.05·lr on every parameter (30-70x the measured values, 40x below one Adam step of 1 lr, which any difference in
 data or in the update would produce on most parameters) and 1e-5 relative on the losses. Runs that only differ
 by where they stopped and resumed (same graphs, same world size, one thread) must agree exactly.
 """
