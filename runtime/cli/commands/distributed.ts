@@ -31,7 +31,7 @@ const prepareCommand: Command = {
     const out = a.out ?? a.resume;
     if (!out) throw new UserError('distributed prepare needs --out (the run folder to write)');
     const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
-    const { dir, manifest } = prepareDistributed(cfg, { out, microBatch: a.microBatch, resume, log: (m) => a.quiet || process.stderr.write(`${m}\n`), warn });
+    const { dir, manifest } = prepareDistributed(cfg, { out, microBatch: a.microBatch, resume: resume && { ...resume, dir: a.resume }, log: (m) => a.quiet || process.stderr.write(`${m}\n`), warn });
     const mib = (manifest.grads.elements * 4) / 2 ** 20;
     console.log(`prepared ${dir}: global batch ${manifest.global_batch} in micro-batches of ${manifest.micro_batch}, ${manifest.params.length} parameters, flat gradient buffer ${manifest.grads.elements.toLocaleString('en')} float32 (${mib.toFixed(2)} MiB all-reduced per step), from step ${resume?.step ?? 0}`);
     console.log(`launch with: onnx-train distributed launch ${dir} --nproc-per-node G [--launch]`);

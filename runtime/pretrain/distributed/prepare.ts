@@ -53,7 +53,7 @@ const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(fil
  * apply.onnx (averaged gradients → Adam update), manifest.json, and checkpoint.safetensors at the starting
  * step (the seeded initialisation, --weights, or the resumed run's checkpoint) in pretrain's format.
  */
-export function prepareDistributed(cfg: PretrainConfig, o: { out: string; microBatch: number; resume?: { state: StateDict; step: number }; log: (m: string) => void; warn: (m: string) => void }): { dir: string; manifest: DistributedManifest } {
+export function prepareDistributed(cfg: PretrainConfig, o: { out: string; microBatch: number; resume?: { state: StateDict; step: number; dir?: string }; log: (m: string) => void; warn: (m: string) => void }): { dir: string; manifest: DistributedManifest } {
   const m = o.microBatch;
   if (!(Number.isInteger(m) && m > 0)) throw new UserError(`--micro-batch must be a positive integer, got ${m}`);
   if (cfg.batch % m !== 0) throw new UserError(`--batch ${cfg.batch} (the global batch) is not a multiple of --micro-batch ${m}`);
@@ -78,6 +78,9 @@ export function prepareDistributed(cfg: PretrainConfig, o: { out: string; microB
   const step = o.resume?.step ?? 0;
   const state = o.resume?.state ?? startingWeights(model, cfg, o.log, o.warn);
   saveCheckpoint(dir, state, { config: cfg, step });
+  // A run continued in a new folder keeps its history (the runner drops lines after `step`).
+  const history = o.resume?.dir && path.join(path.resolve(o.resume.dir), 'metrics.jsonl');
+  if (history && path.dirname(history) !== dir && fs.existsSync(history)) fs.copyFileSync(history, path.join(dir, 'metrics.jsonl'));
 
   const manifest: DistributedManifest = {
     format: DIST_FORMAT,
