@@ -7,6 +7,9 @@ import { makeBatch } from '../../runtime/pretrain/batches';
 import type { PretrainConfig } from '../../runtime/pretrain/config';
 import { decodeFrames, encodeFrame } from '../../runtime/pretrain/distributed/frames';
 import { accumulationSteps, sliceOf } from '../../runtime/pretrain/distributed/rank-batches';
+import type { NamedArray } from '../../sdk/state';
+
+const values = (a: NamedArray) => Array.from(a.data as Float32Array);
 
 const volumes = [0, 1, 2].map((seed) => makePhantom({ dims: [20, 20, 20], seed }));
 const cfg = { size: [12, 12, 12], batch: 4, seed: 3, augment: { appearance: true, spatial: true }, officialAugment: false } as unknown as PretrainConfig;
@@ -25,7 +28,7 @@ test('each rank × micro-batch slice holds exactly those samples of the global b
         const part = makeBatch(volumes, cfg, step, [first, end]);
         for (const k of ['img_aug', 'img', 'img2']) {
           expect(part[k].shape).toEqual([micro, 1, 12, 12, 12]);
-          expect(Array.from(part[k].data)).toEqual(Array.from(whole[k].data.subarray(first * m, end * m)));
+          expect(values(part[k])).toEqual(values(whole[k]).slice(first * m, end * m));
         }
         for (let s = first; s < end; s++) seen.push(s);
       }
@@ -34,7 +37,7 @@ test('each rank × micro-batch slice holds exactly those samples of the global b
   }
   // Sample 0 of a batch is what a batch-1 run draws at that step (batch-1 data streams are unchanged).
   const one = makeBatch(volumes, { ...cfg, batch: 1 }, step);
-  expect(Array.from(one.img.data)).toEqual(Array.from(whole.img.data.subarray(0, m)));
+  expect(values(one.img)).toEqual(values(whole.img).slice(0, m));
 });
 
 test('a world size the global batch cannot be split over is refused with the sizes that work', () => {
@@ -50,7 +53,7 @@ test('frames round-trip headers and float32 tensors', () => {
   ]);
   const frames = decodeFrames(buf);
   expect(frames.map((f) => f.header.type)).toEqual(['ready', 'batch']);
-  expect(Array.from(frames[1].tensors[0].data)).toEqual(Array.from(t.data));
+  expect(values(frames[1].tensors[0])).toEqual(Array.from(t.data));
   // 4-byte length + header + 6 floats.
   expect(buf.length).toBe(4 + JSON.stringify({ type: 'ready', volumes: 3 }).length + 4 + JSON.stringify(frames[1].header).length + 24);
 });
