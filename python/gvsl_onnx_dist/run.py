@@ -47,6 +47,7 @@ def parse_args(argv=None):
     p.add_argument("--nodejs", default=os.environ.get("GVSL_ONNX_NODE", "node"), help="Node.js executable for the batch child")
     p.add_argument("--cli", default=os.environ.get("GVSL_ONNX_CLI", ""), help="onnx-train's bin/onnx-train.js (default: the repository's, beside python/)")
     p.add_argument("--timeout", type=float, default=300, help="seconds to wait for the other ranks (init, collectives)")
+    p.add_argument("--tf32", action="store_true", help="--ep cuda: let convolutions and matrix products use TF32 (faster on Ampere and later; ~1e-3 relative rounding)")
     p.add_argument("--quiet", action="store_true", help="no per-step lines on stderr")
     return p.parse_args(argv)
 
@@ -174,12 +175,13 @@ class BatchChild:
 class Device:
     """Where the rank's tensors live: ('cpu', 0) or ('cuda', local_rank)."""
 
-    def __init__(self, ep: str, local_rank: int):
+    def __init__(self, ep: str, local_rank: int, tf32: bool = False):
         import onnxruntime as ort
         import torch
 
         self.ort, self.torch = ort, torch
         self.kind = ep
+        self.tf32 = tf32
         self.index = local_rank if ep == "cuda" else 0
         if ep == "cuda":
             have = ort.get_available_providers()
@@ -199,7 +201,9 @@ class Device:
         if threads:
             so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
-        providers = [("CUDAExecutionProvider", {"device_id": self.index})] if self.kind == "cuda" else []
+        # NOTE: ONNX Runtime's CUDA EP uses TF32 by default on Ampere and later; full float32 unless --tf32.
+        cuda = {"device_id": str(self.index), "use_tf32": "1" if self.tf32 else "0"}
+        providers = [("CUDAExecutionProvider", cuda)] if self.kind == "cuda" else []
         s = ort.InferenceSession(path, so, providers=providers + ["CPUExecutionProvider"])
         if self.kind == "cuda" and "CUDAExecutionProvider" not in s.get_providers():
             raise RunError(f"ONNX Runtime could not start its CUDA execution provider for {path} (CUDA or cuDNN libraries missing?): use --ep cpu or fix the CUDA install")
@@ -272,7 +276,7 @@ def train(args) -> int:
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     run = os.path.abspath(args.run)
     config, manifest, digest = read_run(run)
-    device = Device(args.ep, local_rank)
+    device = Device(args.ep, local_rank, args.tf32)
     dist = init_group("nccl" if args.ep == "cuda" else "gloo", args.timeout)
     try:
         world = dist.get_world_size()
