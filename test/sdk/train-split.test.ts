@@ -104,5 +104,5 @@ test('grads of two batch-1 halves, averaged and applied, equal the batch-2 train
       expect([k, maxDiff(a, b) <= 1e-4 * scale + 1e-9]).toEqual([k, true]);
     }
   }
-  checkRecordedModels();
+  expect(checkRecordedModels()).toEqual([]);
 });
