@@ -228,13 +228,25 @@ def free_port() -> int:
 
 
 def init_group(backend: str, timeout: float):
+    """The process group, on a store of its own per torchrun attempt.
+
+    NOTE: after `--max-restarts` restarts the workers, torchrun's agent keeps the same store; keys the failed
+    attempt wrote (each rank's gloo address) would still be there and a restarted rank could read a dead peer's
+    address ("Connection refused"). Prefixing the store with the restart count keeps attempts apart.
+    """
     import torch.distributed as dist
 
     if "WORLD_SIZE" not in os.environ:  # started without torchrun: a world of one
         os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()))
     addr, port = os.environ.get("MASTER_ADDR", "?"), os.environ.get("MASTER_PORT", "?")
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+    # Under torchrun's agent the agent hosts the store; started by hand, rank 0 does.
+    agent_store = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "").lower() == "true"
+    wait = datetime.timedelta(seconds=timeout)
     try:
-        dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout))
+        store = dist.TCPStore(addr, int(port), world, is_master=rank == 0 and not agent_store, timeout=wait)
+        dist.init_process_group(backend, store=dist.PrefixStore(f"gvsl_onnx_dist/attempt{attempt}", store), rank=rank, world_size=world, timeout=wait)
     except Exception as e:  # noqa: BLE001 - torch raises RuntimeError/DistStoreError/DistNetworkError
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         if "address already in use" in str(e).lower() or "EADDRINUSE" in str(e):
@@ -243,13 +255,22 @@ def init_group(backend: str, timeout: float):
     return dist
 
 
+def collective(what: str, fn, *args):
+    """A collective; a peer that failed or stopped becomes one line (torchrun then stops or restarts the ranks)."""
+    try:
+        return fn(*args)
+    except RuntimeError as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise RunError(f"{what} failed: another rank stopped or cannot be reached ({first[:200]})") from None
+
+
 def check_agreement(dist, digest: bytes, device, run: str, rank: int, world: int, steps: int):
     """Every rank must run the same prepared run (config, manifest, graphs) to the same step count."""
     import torch
 
     mine = torch.tensor(list(digest) + list(steps.to_bytes(8, "little")), dtype=torch.uint8, device=device)
     every = [torch.zeros_like(mine) for _ in range(world)]
-    dist.all_gather(every, mine)
+    collective("the agreement check", dist.all_gather, every, mine)
     bad = [r for r in range(world) if not torch.equal(every[r], every[0])]
     if bad:
         raise RunError(f"rank(s) {', '.join(map(str, bad))} run a different prepared run or --steps than rank 0 (this rank {rank}: {run}): "
@@ -313,8 +334,8 @@ def train_rank(args, dist, device, run, config, manifest, rank, world, steps) ->
         start, state, meta = load_checkpoint(run, manifest)
         head[0] = start
         flat_state.copy_(torch.from_numpy(np.concatenate([state[k].ravel() for k in names])))
-    dist.broadcast(head, 0)
-    dist.broadcast(flat_state, 0)
+    collective("broadcasting the checkpoint", dist.broadcast, head, 0)
+    collective("broadcasting the checkpoint", dist.broadcast, flat_state, 0)
     start = int(head.item())
     if start >= steps:
         raise RunError(f"the checkpoint is at step {start} and --steps is {steps}: nothing to do (raise --steps)")
@@ -368,8 +389,8 @@ def train_rank(args, dist, device, run, config, manifest, rank, world, steps) ->
                     acc.add_(micro_buf) if j else acc.copy_(micro_buf)
             tc = time.perf_counter()
             term_buf.copy_(torch.from_numpy(term_sum))
-            dist.all_reduce(acc)
-            dist.all_reduce(term_buf)
+            collective(f"step {step}: the gradient all-reduce", dist.all_reduce, acc)
+            collective(f"step {step}: the gradient all-reduce", dist.all_reduce, term_buf)
             if device.kind == "cuda":
                 torch.cuda.synchronize(device.torch_device)
             comm = time.perf_counter() - tc
