@@ -1,7 +1,7 @@
 import { ParameterError } from '../sdk/errors';
 import { Graph } from '../sdk/graph';
 import type { OptimizerSpec } from '../sdk/optim';
-import { buildTrainStep, type TrainStep } from '../sdk/train';
+import { buildApplyStep, buildGradientsStep, buildTrainStep, type FlatSlot, type GradientsStep, type TrainStep } from '../sdk/train';
 import { GEOMETRIES, type Geometry, GVSL, gvslLosses, type GvslOptions, type LossWeights } from './gvsl';
 import { UNetBase, type Widths } from './unet';
 
@@ -79,6 +79,28 @@ export function buildGvslTrainGraph(model: GVSL, shape: VolumeShape, opts: GvslT
     clipGradNorm: opts.clipGradNorm,
     stateCheck: true,
   });
+  return { graph: g, step };
+}
+
+/**
+ * Data-parallel gradients graph `gvsl-grads`: the batch inputs of gvsl-train and every parameter → loss,
+ * loss_ncc, loss_mse, loss_smooth and `grads`, one flat buffer of every parameter's gradient (sdk/train.ts
+ * buildGradientsStep; the order and offsets are the returned layout).
+ */
+export function buildGvslGradsGraph(model: GVSL, shape: VolumeShape, opts: Pick<GvslTrainOptions, 'weights'> = {}): { graph: Graph; step: GradientsStep } {
+  const g = new Graph('gvsl_grads');
+  const imgAug = g.input('img_aug', 'float32', shape);
+  const img = g.input('img', 'float32', shape);
+  const img2 = g.input('img2', 'float32', shape);
+  const l = gvslLosses(model, imgAug, img, img2, opts.weights);
+  const step = buildGradientsStep(g, l.loss, { loss_ncc: l.ncc, loss_mse: l.mse, loss_smooth: l.smooth });
+  return { graph: g, step };
+}
+
+/** Data-parallel update graph `gvsl-apply`: parameters, optimizer state, averaged `grads`, lr, step → new.* (sdk/train.ts buildApplyStep). */
+export function buildGvslApplyGraph(layout: readonly FlatSlot[], opts: Pick<GvslTrainOptions, 'optimizer' | 'clipGradNorm'> = {}): { graph: Graph; step: TrainStep } {
+  const g = new Graph('gvsl_apply');
+  const step = buildApplyStep(g, layout, { optimizer: opts.optimizer ?? { kind: 'adam' }, clipGradNorm: opts.clipGradNorm });
   return { graph: g, step };
 }
 

@@ -5,6 +5,10 @@
 #   1. parity: scripts/gpu-parity.ts (against the PyTorch fixture when shared/fixtures is there, else vs the CPU EP)
 #   2. `onnx-train bench` of gvsl-train and gvsl at 64³ and 128³ (official widths)
 #   3. the PyTorch reference, shared/reference/bench_torch.py --device cuda, same modes and sizes
+#   and, after the parity step, the distributed rank runner (python/gvsl_onnx_dist, docs/distributed.md): one
+#   prepared run (16³ tiny widths, global batch 2 in 2 micro-batches, 5 steps) on the CPU EP with gloo and with
+#   torchrun at world size 1 on the CUDA EP with NCCL and IO binding, compared (gvsl_onnx_dist.compare); then 5
+#   steps at official widths 64³ on CUDA for the step and all-reduce times (dist-*.log, dist.jsonl)
 # and prints one table. Every step has its own timeout and the whole check stays inside GPU_CHECK_BUDGET
 # seconds (default 540); a step that does not fit is skipped and says so.
 #
@@ -141,6 +145,38 @@ for ep in $EPS; do
   echo "$ep: exit $rc $( [ $rc = 124 ] && echo '(timed out) ')$(grep -v XDG_RUNTIME "$RES/parity-$ep.err" | tail -1 | cut -c1-300)"
 done
 cat "$RES/parity.jsonl"
+
+say "1b. distributed runner: world size 1, NCCL + CUDA IO binding vs CPU + gloo"
+: >"$RES/dist.jsonl"
+# The runner from the checkout (no install needed): python/ on PYTHONPATH; torch and onnxruntime(-gpu) from $PY.
+if [ -z "$NODE" ] || [ -z "$PY" ] || ! "$PY" -c 'import torch, onnxruntime' 2>/dev/null; then
+  echo "skipped: needs Node.js and a python3 with torch and onnxruntime"
+else
+  export PYTHONPATH=$ROOT/python${PYTHONPATH:+:$PYTHONPATH}
+  DD=$RES/dist; rm -rf "$DD"; mkdir -p "$DD"
+  DPORT=$(( 29500 + RANDOM % 2000 ))
+  if [ "$CPU_MODE" = 1 ]; then DEP=cpu; else DEP=cuda; fi
+  if step 90 node bin/onnx-train.js distributed prepare --size 16 --chan 8,8,8,8,16,8,8,8,16 --batch 2 --micro-batch 1 --steps 5 --save-every 5 --lr 1e-3 --quiet --out "$DD/cpu" >"$RES/dist-prepare.log" 2>&1; then
+    cp -r "$DD/cpu" "$DD/$DEP-nccl"
+    step 120 env OMP_NUM_THREADS=2 "$PY" -m gvsl_onnx_dist.run "$DD/cpu" --ep cpu --threads 2 --nodejs "$(command -v node)" --cli "$ROOT/bin/onnx-train.js" >"$RES/dist-cpu.log" 2>&1
+    echo "cpu + gloo: exit $? $(grep -E '^summary|gvsl_onnx_dist:' "$RES/dist-cpu.log" | tail -1 | cut -c1-300)"
+    step 150 "$PY" -m torch.distributed.run --nnodes 1 --nproc-per-node 1 --master-addr 127.0.0.1 --master-port "$DPORT" \
+      -m gvsl_onnx_dist.run "$DD/$DEP-nccl" --ep "$DEP" --nodejs "$(command -v node)" --cli "$ROOT/bin/onnx-train.js" >"$RES/dist-$DEP.log" 2>&1
+    echo "$DEP + $( [ "$DEP" = cuda ] && echo nccl || echo gloo ) (torchrun, world 1): exit $? $(grep -E '^summary|gvsl_onnx_dist:' "$RES/dist-$DEP.log" | tail -1 | cut -c1-300)"
+    "$PY" -m gvsl_onnx_dist.compare "$DD/$DEP-nccl" "$DD/cpu" | tee -a "$RES/dist.jsonl"
+    if [ "$DEP" = cuda ]; then
+      # Official widths at 64³, batch 1: the GPU step time that docs/distributed.md's scaling estimate needs.
+      if step 120 node bin/onnx-train.js distributed prepare --size 64 --batch 1 --micro-batch 1 --steps 6 --save-every 100 --quiet --out "$DD/official" >>"$RES/dist-prepare.log" 2>&1; then
+        step 150 "$PY" -m torch.distributed.run --nnodes 1 --nproc-per-node 1 --master-addr 127.0.0.1 --master-port "$((DPORT + 1))" \
+          -m gvsl_onnx_dist.run "$DD/official" --ep cuda --nodejs "$(command -v node)" --cli "$ROOT/bin/onnx-train.js" >"$RES/dist-official.log" 2>&1
+        echo "official widths 64³ on cuda: exit $? $(grep -E '^summary|gvsl_onnx_dist:' "$RES/dist-official.log" | tail -1 | cut -c1-300)"
+        grep -h '"step"' "$DD/official/metrics.jsonl" 2>/dev/null | tail -5 | tee -a "$RES/dist.jsonl"
+      fi
+    fi
+  else
+    echo "distributed prepare failed: $(tail -1 "$RES/dist-prepare.log")"
+  fi
+fi
 
 : >"$RES/ours.jsonl"
 : >"$RES/torch.jsonl"

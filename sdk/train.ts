@@ -1,9 +1,9 @@
 import { grad } from './autodiff';
 import { BuildError } from './errors';
 import type { Graph } from './graph';
-import { add, clip, div, mul, reduceSum, sqrt } from './ops';
+import { add, clip, concat, div, mul, reduceSum, reshape, slice, sqrt } from './ops';
 import { zeroAfter } from './remat';
-import { type OptimizerSpec, optimizerUpdate, stateSlots } from './optim';
+import { type OptimizerSpec, optimizerUpdate, type StepInputs, stateSlots } from './optim';
 import type { Tensor } from './tensor';
 
 export interface TrainStepOptions {
@@ -47,49 +47,17 @@ export interface TrainStep {
  *            with `withGrads` `grad.P`, and with `stateCheck` the scalar `state_check` (0, or NaN when
  *            some new value is not finite). Buffers get no gradient and no optimizer state (docs/nn.md).
  * `loss` is the loss at the parameters BEFORE the update. Export it with `params: 'inputs'`.
+ * The same pieces, split in two, make the data-parallel graphs: buildGradientsStep + buildApplyStep.
  */
 export function buildTrainStep(g: Graph, loss: Tensor, terms: Record<string, Tensor>, opts: TrainStepOptions): TrainStep {
-  if (loss.size !== 1) throw new BuildError('train', g.scope, `the loss must be a scalar, got ${loss.type}`);
-  const lr = g.input('lr', 'float32', []);
-  const step = g.input('step', 'float32', []);
-  const names = [...g.params.keys()].filter((n) => !g.buffers.has(n));
-  const isFrozen = opts.frozen ?? (() => false);
-  const trained = names.filter((n) => !isFrozen(n));
-  const frozen = names.filter((n) => isFrozen(n));
-  const params = trained.map((n) => g.params.get(n)!);
-
-  g.output('loss', loss);
-  for (const [k, t] of Object.entries(terms)) g.output(k, t);
-
+  checkScalarLoss(g, loss);
+  const inputs = stepInputs(g);
+  const { trained, frozen, params } = trainedParams(g, opts.frozen);
+  outputLosses(g, loss, terms);
   let grads = g.withScope('backward', () => grad(loss, params));
-  if (opts.clipGradNorm !== undefined) {
-    const maxNorm = opts.clipGradNorm;
-    grads = g.withScope('clip_grad_norm', () => {
-      const sq = grads.map((gr) => reduceSum(mul(gr, gr), gr.shape.map((_, i) => i)));
-      const norm = sqrt(sq.length ? sq.reduce((a, b) => add(a, b)) : g.scalar(0));
-      g.output('grad_norm', norm);
-      // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), at most 1; reports the norm before clipping.
-      const coef = clip(div(g.scalar(maxNorm), add(norm, 1e-6)), { max: 1 });
-      return grads.map((gr) => mul(gr, coef));
-    });
-  }
-
+  if (opts.clipGradNorm !== undefined) grads = clipGradNorm(g, grads, opts.clipGradNorm);
   grads = g.withScope('backward', () => afterAllGradients(grads));
-
-  const slots = stateSlots(opts.optimizer);
-  const stateNames = new Map<string, string[]>();
-  const updated: Tensor[] = [];
-  trained.forEach((name, i) => {
-    const p = params[i];
-    const sNames = slots.map((s) => s + name);
-    stateNames.set(name, sNames);
-    const state = sNames.map((s) => g.input(s, p.dtype, p.shape));
-    const upd = g.withScope(`optimizer.${name}`, () => optimizerUpdate(opts.optimizer, p, grads[i], state, { lr, step }));
-    g.output(`new.${name}`, upd.p);
-    upd.state.forEach((t, k) => g.output(`new.${sNames[k]}`, t));
-    updated.push(upd.p, ...upd.state);
-    if (opts.withGrads) g.output(`grad.${name}`, grads[i]);
-  });
+  const { stateNames, updated } = optimizerUpdates(g, trained, params, grads, opts.optimizer, inputs, opts.withGrads ?? false);
   if (opts.stateCheck) {
     g.withScope('state_check', () => {
       // 0·x is 0 for finite x and NaN for ±Inf and NaN; no overflow, unlike a sum of squares.
@@ -101,6 +69,115 @@ export function buildTrainStep(g: Graph, loss: Tensor, terms: Record<string, Ten
   for (const b of buffers) g.output(`new.${b}`, g.bufferUpdates.get(b)!);
   const seedInput = g.inputs.find((t) => t.name === 'dropout_seed')?.name;
   return { trained, frozen, stateNames, buffers, ...(seedInput ? { seedInput } : {}) };
+}
+
+/** Where one trained parameter's gradient lies in the flat gradient buffer (elements, not bytes). */
+export interface FlatSlot {
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
+export interface GradientsStep {
+  /** Trained parameters in buffer order (the graph's parameter order), with their offsets. */
+  layout: FlatSlot[];
+  /** Elements in the flat gradient buffer. */
+  total: number;
+  frozen: string[];
+}
+
+/**
+ * The first half of a data-parallel step: inputs the batch and every parameter P; outputs `loss`, each named
+ * term and `grads`, ONE flat float32 buffer holding every trained parameter's gradient (flattened row-major,
+ * one after another in `layout` order), so that one all-reduce covers them all. No clipping: the global norm
+ * belongs after averaging, in buildApplyStep.
+ */
+export function buildGradientsStep(g: Graph, loss: Tensor, terms: Record<string, Tensor>, opts: { frozen?: (name: string) => boolean } = {}): GradientsStep {
+  checkScalarLoss(g, loss);
+  const { trained, frozen, params } = trainedParams(g, opts.frozen);
+  outputLosses(g, loss, terms);
+  const grads = g.withScope('backward', () => grad(loss, params));
+  const layout: FlatSlot[] = [];
+  let total = 0;
+  trained.forEach((name, i) => {
+    const size = params[i].size;
+    layout.push({ name, shape: [...params[i].shape], offset: total, size });
+    total += size;
+  });
+  const flat = g.withScope('flatten', () => concat(grads.map((gr) => reshape(gr, [gr.size])), 0));
+  g.output('grads', flat);
+  return { layout, total, frozen };
+}
+
+/**
+ * The second half: inputs `lr`, `step`, every parameter of `layout`, its optimizer state and `grads` (the
+ * averaged flat buffer of buildGradientsStep); outputs `new.P` and `new.<state>.P` (and `grad_norm` when
+ * clipping), exactly the updates of buildTrainStep.
+ */
+export function buildApplyStep(g: Graph, layout: readonly FlatSlot[], opts: Omit<TrainStepOptions, 'withGrads' | 'frozen'>): TrainStep {
+  const inputs = stepInputs(g);
+  const params = layout.map((s) => g.param(s.name, 'float32', s.shape));
+  const total = layout.reduce((n, s) => n + s.size, 0);
+  const flat = g.input('grads', 'float32', [total]);
+  let grads = g.withScope('unflatten', () => layout.map((s) => reshape(slice(flat, { axes: [0], starts: [s.offset], ends: [s.offset + s.size] }), s.shape)));
+  if (opts.clipGradNorm !== undefined) grads = clipGradNorm(g, grads, opts.clipGradNorm);
+  const trained = layout.map((s) => s.name);
+  const { stateNames } = optimizerUpdates(g, trained, params, grads, opts.optimizer, inputs, false);
+  return { trained, frozen: [], stateNames, buffers: [] };
+}
+
+function checkScalarLoss(g: Graph, loss: Tensor): void {
+  if (loss.size !== 1) throw new BuildError('train', g.scope, `the loss must be a scalar, got ${loss.type}`);
+}
+
+function stepInputs(g: Graph): StepInputs {
+  const lr = g.input('lr', 'float32', []);
+  const step = g.input('step', 'float32', []);
+  return { lr, step };
+}
+
+function trainedParams(g: Graph, isFrozen: (name: string) => boolean = () => false): { trained: string[]; frozen: string[]; params: Tensor[] } {
+  const names = [...g.params.keys()].filter((n) => !g.buffers.has(n));
+  const trained = names.filter((n) => !isFrozen(n));
+  const frozen = names.filter((n) => isFrozen(n));
+  return { trained, frozen, params: trained.map((n) => g.params.get(n)!) };
+}
+
+function outputLosses(g: Graph, loss: Tensor, terms: Record<string, Tensor>): void {
+  g.output('loss', loss);
+  for (const [k, t] of Object.entries(terms)) g.output(k, t);
+}
+
+/** torch.nn.utils.clip_grad_norm_ over all gradients; outputs `grad_norm` (the norm before clipping). */
+function clipGradNorm(g: Graph, grads: Tensor[], maxNorm: number): Tensor[] {
+  return g.withScope('clip_grad_norm', () => {
+    const sq = grads.map((gr) => reduceSum(mul(gr, gr), gr.shape.map((_, i) => i)));
+    const norm = sqrt(sq.length ? sq.reduce((a, b) => add(a, b)) : g.scalar(0));
+    g.output('grad_norm', norm);
+    // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), at most 1; reports the norm before clipping.
+    const coef = clip(div(g.scalar(maxNorm), add(norm, 1e-6)), { max: 1 });
+    return grads.map((gr) => mul(gr, coef));
+  });
+}
+
+/** One optimizer update per trained parameter: state inputs `<slot>P`, outputs `new.P`, `new.<slot>P` (and `grad.P`). */
+function optimizerUpdates(g: Graph, trained: string[], params: Tensor[], grads: Tensor[], optimizer: OptimizerSpec, inputs: StepInputs, withGrads: boolean): { stateNames: Map<string, string[]>; updated: Tensor[] } {
+  const slots = stateSlots(optimizer);
+  const stateNames = new Map<string, string[]>();
+  const updated: Tensor[] = [];
+  trained.forEach((name, i) => {
+    const p = params[i];
+    const sNames = slots.map((s) => s + name);
+    stateNames.set(name, sNames);
+    const state = sNames.map((s) => g.input(s, p.dtype, p.shape));
+    const upd = g.withScope(`optimizer.${name}`, () => optimizerUpdate(optimizer, p, grads[i], state, inputs));
+    g.output(`new.${name}`, upd.p);
+    upd.state.forEach((t, k) => g.output(`new.${sNames[k]}`, t));
+    updated.push(upd.p, ...upd.state);
+    if (withGrads) g.output(`grad.${name}`, grads[i]);
+  });
+  return { stateNames, updated };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { benchCommand } from './commands/bench';
+import { batchesCommand, distributedCommand } from './commands/distributed';
 import { exportCommand } from './commands/export';
 import { finetuneCommand } from './commands/finetune';
 import { main, registerCommands } from './main';
@@ -10,6 +11,7 @@ import { segmentCommand } from './commands/segment';
 registerCommands(pretrainCommand, exportCommand, benchCommand);
 registerCommands(finetuneCommand, segmentCommand);
 registerCommands(registerCommand);
+registerCommands(distributedCommand, batchesCommand);
 
 export function run(argv: string[]): Promise<number> {
   return main(argv);

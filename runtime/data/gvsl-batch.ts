@@ -15,6 +15,8 @@ export interface GvslBatchOptions {
   appearance?: AppearanceOptions | false;
   /** The shared spatial augmentation; false turns it off. */
   spatial?: SpatialOptions | false;
+  /** Index of the first sample drawn when `rng` gives one stream per sample (a slice of a larger batch). */
+  first?: number;
   /** Called with a message when a volume is smaller than the crop and gets zero-padded. */
   warn?: (message: string) => void;
 }
@@ -39,9 +41,11 @@ export interface GvslBatch {
  * loader draws them independently, so it can pair a volume with itself; we never do), a
  * random crop of each, A damaged in appearance (Models Genesis), then ONE random spatial transform applied
  * to A, damaged A and B alike. Volumes must already be normalised to [0, 1] (see normalize.ts). All
- * randomness comes from `rng`, in a fixed order, so a restored Rng state reproduces the batch.
+ * randomness comes from `rng`, in a fixed order, so a restored Rng state reproduces the batch. When `rng` is
+ * a function, sample `first + s` draws from its own stream `rng(first + s)`: then any slice of a batch can be
+ * drawn alone (data-parallel ranks each draw their own samples).
  */
-export function sampleGvslBatch(volumes: readonly Volume[], rng: Rng, opts: GvslBatchOptions): GvslBatch {
+export function sampleGvslBatch(volumes: readonly Volume[], rngs: Rng | ((sample: number) => Rng), opts: GvslBatchOptions): GvslBatch {
   const n = opts.batch ?? 1;
   if (!(Number.isInteger(n) && n >= 1)) throw new DataError(`batch size must be a positive integer, got ${n}`);
   const size = opts.crop;
@@ -52,6 +56,7 @@ export function sampleGvslBatch(volumes: readonly Volume[], rng: Rng, opts: Gvsl
   const pairs: Array<[number, number]> = [];
   let padded = false;
   for (let s = 0; s < n; s++) {
+    const rng = typeof rngs === 'function' ? rngs((opts.first ?? 0) + s) : rngs;
     const [ia, ib] = samplePair(volumes.length, rng);
     pairs.push([ia, ib]);
     const ca = randomCrop(volumes[ia], size, rng, opts.warn);

@@ -28,7 +28,15 @@ export interface BatchTask {
  * so a resumed run sees exactly the data and augmentations of an uninterrupted one.
  */
 export function stepRng(seed: number, step: number): Rng {
-  return new Rng((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(step, 0xc2b2ae35)) >>> 0);
+  return sampleRng(seed, step, 0);
+}
+
+/**
+ * The stream of sample `sample` of step t's batch (sample 0's is stepRng(seed, t), so batch-1 runs draw what
+ * they always drew). One stream per sample lets a data-parallel rank draw its slice of the batch alone.
+ */
+export function sampleRng(seed: number, step: number, sample: number): Rng {
+  return new Rng((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(step, 0xc2b2ae35) + Math.imul(sample, 0x27d4eb2f)) >>> 0);
 }
 
 /** Produces the batch of each step, ahead of the trainer. */

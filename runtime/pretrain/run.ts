@@ -27,6 +27,15 @@ export interface PretrainResult {
 
 const TERMS = ['loss', 'loss_ncc', 'loss_mse', 'loss_smooth'];
 
+/** A new run's starting weights: `cfg.weights` when given, else the seeded initialisation. */
+export function startingWeights(model: GVSL, cfg: PretrainConfig, log: (m: string) => void, warn: (m: string) => void): StateDict {
+  if (!cfg.weights) return model.initStateDict(cfg.seed);
+  const w = loadModelWeights(model, cfg.weights, { allowBackboneOnly: true, seed: cfg.seed });
+  w.notes.forEach(log); // wrapper key, prefix changes, dtype conversions, backbone-only
+  if (w.metadata.geometry && w.metadata.geometry !== model.geometry) warn(`${cfg.weights} was made with geometry '${w.metadata.geometry}'; this run uses '${model.geometry}'`);
+  return w.tensors;
+}
+
 /**
  * GVSL pre-training: the training-step graph (forward + backward + Adam, sdk/train.ts) run by ONNX Runtime,
  * fed with augmented pairs prepared ahead in a worker thread. Writes into `opts.out`: config.json,
@@ -51,14 +60,7 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
 
   const data = await openRunData(opts, path.join(__dirname, 'batches.js'), cfg, batchMaker, startStep + 1, cfg.steps, warn);
 
-  let state: StateDict;
-  if (resume) state = resume.state;
-  else if (cfg.weights) {
-    const w = loadModelWeights(model, cfg.weights, { allowBackboneOnly: true, seed: cfg.seed });
-    w.notes.forEach(log); // wrapper key, prefix changes, dtype conversions, backbone-only
-    if (w.metadata.geometry && w.metadata.geometry !== model.geometry) warn(`${cfg.weights} was made with geometry '${w.metadata.geometry}'; this run uses '${model.geometry}'`);
-    state = w.tensors;
-  } else state = model.initStateDict(cfg.seed);
+  const state = resume ? resume.state : startingWeights(model, cfg, log, warn);
 
   const written = writeRunFiles(dir, cfg, graph, { docString: gvslDocString(model) });
   const program = programFromStepGraph(graph, trainStep, { optimizer, model, train: written.model });

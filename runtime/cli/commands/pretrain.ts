@@ -1,5 +1,7 @@
 import * as path from 'node:path';
-import { GEOMETRIES } from '../../../graphs/gvsl';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import type { StateDict } from '../../../sdk/state';
+import { GEOMETRIES, type Geometry } from '../../../graphs/gvsl';
 import { parseSize } from '../../../graphs/build';
 import { parseWidths } from '../../../graphs/unet';
 import { samplePaths } from '../../data';
@@ -14,71 +16,83 @@ import { type Command, defineCommand } from '../main';
 import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../engine/gpu-limits';
 import { normalizeChoices, parseInput, positiveInt, runOptionsOf, trainingRunOptions } from '../options';
 
+/** The options of a pre-training run (shared by `pretrain` and `distributed prepare`). */
+export const pretrainOptions = (y: Argv) =>
+  trainingRunOptions(y, 'pretrain')
+    .positional('data', { type: 'string', array: true, default: [], describe: '.nii/.nii.gz files, DICOM folders, or folders holding them' })
+    .option('size', { type: 'string', describe: 'crop D,H,W (or one number); default 64 (32 on the samples)' })
+    .option('batch', { type: 'number', default: 1, describe: 'pairs per step' })
+    .option('chan', { type: 'string', describe: 'U-Net widths c0..c8; default the official 32,…,32 (8,16,16,32,32,32,16,16,16 on the samples)' })
+    .option('geometry', { choices: GEOMETRIES, describe: "exact (default): identity warps are exact, one (D,H,W) axis order, one fused sampling, zero-initialised flow; official: the official code's warps (and, unless --no-official-augment, its augmentation)" })
+    .option('lr', { type: 'number', describe: 'Adam learning rate; default 1e-4 as the official code (1e-3 on the samples)' })
+    .option('steps', { type: 'number', describe: 'total optimizer steps; default 1000 (150 on the samples)' })
+    .option('seed', { type: 'number', default: 0 })
+    .option('w-ncc', { type: 'number', default: 1, describe: 'weight of the NCC registration loss' })
+    .option('w-mse', { type: 'number', default: 1, describe: 'weight of the MSE restoration loss' })
+    .option('w-smooth', { type: 'number', default: 1, describe: 'weight of the flow smoothness loss' })
+    .option('normalize', { choices: normalizeChoices, default: 'mr-percentile' as const, describe: 'intensity preset: ct-official = clip [0,2048]/2048 (official GVSL), ct-hu = HU window, mr-percentile = 0.5–99.5 %' })
+    .option('spacing', { type: 'number', describe: 'resample to this isotropic spacing in mm (default: keep; 3 on the samples)' })
+    .option('weights', { type: 'string', describe: 'start from these weights (.safetensors or PyTorch .pth; full GVSL or backbone-only)' })
+    .option('max-buffer-mib', MAX_BUFFER_OPTION)
+    .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })
+    .option('official-augment', { type: 'boolean', describe: "reproduce the official code's augmentation quirks (default: on with --geometry official, off otherwise)" });
+
+/** The arguments yargs infers from pretrainOptions. */
+export type PretrainArgs = ArgumentsCamelCase<ReturnType<typeof pretrainOptions> extends Argv<infer T> ? T : never>;
+
+/** The run configuration the options ask for, or the resumed run's (with its checkpoint). */
+export function pretrainConfig(a: PretrainArgs): { cfg: PretrainConfig; resume?: { state: StateDict; step: number } } {
+  let cfg: PretrainConfig;
+  let resume;
+  if (a.resume) {
+    const ck = resumeCheckpoint<PretrainConfig>(a.resume);
+    // A resumed run keeps its geometry (the trained weights follow its conventions).
+    const geometry = configGeometry(ck.meta.config);
+    if (a.geometry && a.geometry !== geometry) {
+      throw new UserError(`--resume ${a.resume}: the run was trained with --geometry ${geometry}; it cannot resume as ${a.geometry} (leave --geometry out)`);
+    }
+    cfg = applyResumeOverrides({ ...ck.meta.config, geometry }, a, givenFlags(), a.data.length ? ['data'] : []);
+    resume = { state: ck.state, step: ck.meta.step };
+  } else {
+    const samples = a.data.length === 0;
+    const volumes = samples ? samplePaths() : discoverVolumes(a.data);
+    const chan = a.chan ?? (samples ? SAMPLE_DEFAULTS.chan.join(',') : '32,64,128,256,512,256,128,64,32');
+    parseInput(() => parseWidths(chan));
+    const steps = a.steps ?? (samples ? SAMPLE_DEFAULTS.steps : 1000);
+    positiveInt('steps', steps);
+    positiveInt('batch', a.batch);
+    positiveInt('save-every', a.saveEvery);
+    const geometry = a.geometry ?? 'exact';
+    cfg = {
+      volumes,
+      samples,
+      size: a.size ? parseInput(() => parseSize(a.size!)) : samples ? SAMPLE_DEFAULTS.size : [64, 64, 64],
+      batch: a.batch,
+      chan: chan.split(',').map(Number),
+      geometry,
+      lr: a.lr ?? (samples ? SAMPLE_DEFAULTS.lr : 1e-4),
+      steps,
+      seed: a.seed,
+      lossWeights: { ncc: a.wNcc, mse: a.wMse, smooth: a.wSmooth },
+      normalize: a.normalize,
+      spacing: a.spacing ?? (samples ? SAMPLE_DEFAULTS.spacing : undefined),
+      saveEvery: a.saveEvery,
+      augment: { appearance: a.augment, spatial: a.augment },
+      // The official geometry preset reproduces the official data too, unless asked otherwise.
+      officialAugment: a.officialAugment ?? geometry === 'official',
+      weights: a.weights ? path.resolve(a.weights) : undefined,
+    };
+  }
+  return { cfg, resume };
+}
+
 export const pretrainCommand: Command = defineCommand({
   command: 'pretrain [data..]',
   describe: 'GVSL self-supervised pre-training on unlabelled volumes (default: the bundled brain MR samples)',
-  builder: (y) =>
-    trainingRunOptions(y, 'pretrain')
-      .positional('data', { type: 'string', array: true, default: [], describe: '.nii/.nii.gz files, DICOM folders, or folders holding them' })
-      .option('size', { type: 'string', describe: 'crop D,H,W (or one number); default 64 (32 on the samples)' })
-      .option('batch', { type: 'number', default: 1, describe: 'pairs per step' })
-      .option('chan', { type: 'string', describe: 'U-Net widths c0..c8; default the official 32,…,32 (8,16,16,32,32,32,16,16,16 on the samples)' })
-      .option('geometry', { choices: GEOMETRIES, describe: "exact (default): identity warps are exact, one (D,H,W) axis order, one fused sampling, zero-initialised flow; official: the official code's warps (and, unless --no-official-augment, its augmentation)" })
-      .option('lr', { type: 'number', describe: 'Adam learning rate; default 1e-4 as the official code (1e-3 on the samples)' })
-      .option('steps', { type: 'number', describe: 'total optimizer steps; default 1000 (150 on the samples)' })
-      .option('seed', { type: 'number', default: 0 })
-      .option('w-ncc', { type: 'number', default: 1, describe: 'weight of the NCC registration loss' })
-      .option('w-mse', { type: 'number', default: 1, describe: 'weight of the MSE restoration loss' })
-      .option('w-smooth', { type: 'number', default: 1, describe: 'weight of the flow smoothness loss' })
-      .option('normalize', { choices: normalizeChoices, default: 'mr-percentile' as const, describe: 'intensity preset: ct-official = clip [0,2048]/2048 (official GVSL), ct-hu = HU window, mr-percentile = 0.5–99.5 %' })
-      .option('spacing', { type: 'number', describe: 'resample to this isotropic spacing in mm (default: keep; 3 on the samples)' })
-      .option('weights', { type: 'string', describe: 'start from these weights (.safetensors or PyTorch .pth; full GVSL or backbone-only)' })
-      .option('max-buffer-mib', MAX_BUFFER_OPTION)
-      .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })
-      .option('official-augment', { type: 'boolean', describe: "reproduce the official code's augmentation quirks (default: on with --geometry official, off otherwise)" }),
+  builder: pretrainOptions,
   async handler(a) {
     setMaxBufferMiB(a.maxBufferMib);
-    let cfg: PretrainConfig;
-    let resume;
-    if (a.resume) {
-      const ck = resumeCheckpoint<PretrainConfig>(a.resume);
-      // A resumed run keeps its geometry (the trained weights follow its conventions).
-      const geometry = configGeometry(ck.meta.config);
-      if (a.geometry && a.geometry !== geometry) {
-        throw new UserError(`--resume ${a.resume}: the run was trained with --geometry ${geometry}; it cannot resume as ${a.geometry} (leave --geometry out)`);
-      }
-      cfg = applyResumeOverrides({ ...ck.meta.config, geometry }, a, givenFlags(), a.data.length ? ['data'] : []);
-      resume = { state: ck.state, step: ck.meta.step };
-    } else {
-      const samples = a.data.length === 0;
-      const volumes = samples ? samplePaths() : discoverVolumes(a.data);
-      const chan = a.chan ?? (samples ? SAMPLE_DEFAULTS.chan.join(',') : '32,64,128,256,512,256,128,64,32');
-      parseInput(() => parseWidths(chan));
-      const steps = a.steps ?? (samples ? SAMPLE_DEFAULTS.steps : 1000);
-      positiveInt('steps', steps);
-      positiveInt('batch', a.batch);
-      positiveInt('save-every', a.saveEvery);
-      const geometry = a.geometry ?? 'exact';
-      cfg = {
-        volumes,
-        samples,
-        size: a.size ? parseInput(() => parseSize(a.size!)) : samples ? SAMPLE_DEFAULTS.size : [64, 64, 64],
-        batch: a.batch,
-        chan: chan.split(',').map(Number),
-        geometry,
-        lr: a.lr ?? (samples ? SAMPLE_DEFAULTS.lr : 1e-4),
-        steps,
-        seed: a.seed,
-        lossWeights: { ncc: a.wNcc, mse: a.wMse, smooth: a.wSmooth },
-        normalize: a.normalize,
-        spacing: a.spacing ?? (samples ? SAMPLE_DEFAULTS.spacing : undefined),
-        saveEvery: a.saveEvery,
-        augment: { appearance: a.augment, spatial: a.augment },
-        // The official geometry preset reproduces the official data too, unless asked otherwise.
-        officialAugment: a.officialAugment ?? geometry === 'official',
-        weights: a.weights ? path.resolve(a.weights) : undefined,
-      };
-    }
+    const { cfg, resume } = pretrainConfig(a);
     const r = await pretrain(cfg, runOptionsOf(a, 'pretrain'), resume);
     const lines = [
       `${r.status === 'done' ? 'finished' : 'interrupted'} at step ${r.step}/${cfg.steps} in ${formatDuration(r.seconds)} (trainer waited ${r.dataWait.toFixed(1)} s for data)`,
