@@ -8,7 +8,7 @@ import { exportModel } from '../../sdk/export';
 import { Graph } from '../../sdk/graph';
 import * as nn from '../../sdk/nn';
 import { mean, mul, sub } from '../../sdk/ops';
-import type { NamedArray, StateDict } from '../../sdk/state';
+import type { NamedArray } from '../../sdk/state';
 import type { Tensor } from '../../sdk/tensor';
 import { buildApplyStep, buildGradientsStep, buildTrainStep, type FlatSlot } from '../../sdk/train';
 import { checkRecordedModels, recordModel } from '../helpers/onnx-checker';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import type { StateDict } from '../../../sdk/state';
-import { GEOMETRIES, type Geometry } from '../../../graphs/gvsl';
+import { GEOMETRIES } from '../../../graphs/gvsl';
 import { parseSize } from '../../../graphs/build';
 import { parseWidths } from '../../../graphs/unet';
 import { samplePaths } from '../../data';
