@@ -2,6 +2,7 @@ import { benchCommand } from './commands/bench';
 import { exportCommand } from './commands/export';
 import { finetuneCommand } from './commands/finetune';
 import { main, registerCommands } from './main';
+import { plotCommand } from './commands/plot';
 import { pretrainCommand } from './commands/pretrain';
 import { registerCommand } from './commands/register';
 import { segmentCommand } from './commands/segment';
@@ -9,7 +10,7 @@ import { segmentCommand } from './commands/segment';
 // Subcommands, each in its own file under ./commands.
 registerCommands(pretrainCommand, exportCommand, benchCommand);
 registerCommands(finetuneCommand, segmentCommand);
-registerCommands(registerCommand);
+registerCommands(registerCommand, plotCommand);
 
 export function run(argv: string[]): Promise<number> {
   return main(argv);

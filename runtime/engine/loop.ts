@@ -1,10 +1,10 @@
 import * as path from 'node:path';
-import { writeFileAtomic } from '../../sdk/bytes';
 import type { StateDict } from '../../sdk/state';
 import { UserError } from './errors';
 import type { BatchSource } from './batches';
 import { CHECKPOINT_FILE } from './checkpoint';
-import { lossPlotSvg, type MetricsLine, MetricsLog, Progress, readMetrics } from './progress';
+import { writeRunPlots } from './plot';
+import { type MetricsLine, MetricsLog, Progress } from './progress';
 import type { TrainerHost } from './trainer-host';
 
 export interface TrainLoopOptions {
@@ -28,8 +28,8 @@ export interface TrainLoopOptions {
   save(state: StateDict, step: number): string;
   /** Runs after every step (e.g. validation); the numbers it returns join the step's metrics line. */
   afterStep?(step: number, trainer: TrainerHost): Promise<Record<string, number> | undefined>;
-  /** Extra plots, written with loss.svg at each checkpoint. */
-  plot?(lines: MetricsLine[]): void;
+  /** Extra plots, written with loss.svg/png at each checkpoint (from metrics.jsonl in `dir`). */
+  plot?(): void;
 }
 
 export interface TrainLoopResult {
@@ -59,9 +59,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   let lastSaved = o.startStep;
   const checkpoint = async () => {
     const file = o.save(await o.trainer.state(), step);
-    const lines = readMetrics(metricsFile);
-    writeFileAtomic(path.join(o.dir, 'loss.svg'), lossPlotSvg(lines, o.terms));
-    o.plot?.(lines);
+    writeRunPlots(o.dir, 'loss');
+    o.plot?.();
     lastSaved = step;
     return file;
   };
