@@ -45,7 +45,7 @@ export class Conv3d extends Module {
     const w = this.p(g, 'weight');
     const bias = this.hasParam('bias') ? this.p(g, 'bias') : null;
     if (parts.length === 1) return conv(parts[0], w, bias, attrs);
-    const channels = parts.map((t) => t.shape[1]);
+    const channels = parts.map((t) => t.dims[1] as number);
     const total = channels.reduce((a, b) => a + b, 0);
     if (groups !== 1 || total !== this.inChannels) {
       throw new Error(`${this.path}: inputs with ${channels.join(' + ')} channels cannot stand for the ${this.inChannels}-channel input of Conv3d(${this.inChannels}, ${this.outChannels}${groups === 1 ? '' : `, groups=${groups}`})`);

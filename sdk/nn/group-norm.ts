@@ -1,3 +1,5 @@
+import { mulDims } from '../dim';
+import { BuildError } from '../errors';
 import { add, mul, reshape, standardize } from '../ops';
 import { recomputable } from '../remat';
 import type { Tensor } from '../tensor';
@@ -18,11 +20,14 @@ export class GroupNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const [n, c, ...sp] = x.shape;
+    const [n, c, ...sp] = x.dims;
+    if (c !== this.channels) {
+      throw new BuildError('GroupNorm', x.graph.scope, `expects ${this.channels} channels (GroupNorm(${this.groups}, ${this.channels})) but the input is ${x.type}`);
+    }
     // Spatial axes as [D, H·W] so that each mean is reduced in stages of at most a few thousand elements.
-    const inner = sp.length > 1 ? sp.slice(1).reduce((a, b) => a * b, 1) : 1;
+    const inner = mulDims(...sp.slice(1));
     const [xn] = standardize(reshape(x, [n, this.groups, c / this.groups, sp[0] ?? 1, inner]), { eps: this.eps });
-    const xr = reshape(xn, x.shape);
+    const xr = reshape(xn, x.dims);
     const bshape = [1, c, ...sp.map(() => 1)];
     const g = x.graph;
     const [w, b] = [reshape(this.p(g, 'weight'), bshape), reshape(this.p(g, 'bias'), bshape)];

@@ -1,3 +1,4 @@
+import { scaleDim } from '../dim';
 import { leakyRelu, maxPool, resize } from '../ops';
 import type { Tensor } from '../tensor';
 import { isRecomputable, recomputable } from '../remat';
@@ -36,9 +37,9 @@ export class Upsample extends Module {
     super();
   }
   forward(x: Tensor): Tensor {
-    const [n, c, ...sp] = x.shape;
+    const [n, c, ...sp] = x.dims;
     return resize(x, {
-      sizes: [n, c, ...sp.map((s) => Math.floor(s * this.scale))],
+      sizes: [n, c, ...sp.map((s) => scaleDim(s, this.scale))],
       mode: this.mode === 'nearest' ? 'nearest' : 'linear',
       coordinateTransformationMode: this.mode === 'nearest' ? 'asymmetric' : this.alignCorners ? 'align_corners' : 'half_pixel',
     });
