@@ -114,7 +114,7 @@ export function checkExecutionProvider(ep: string): void {
   if (ep === 'cpu') return;
   if (!have.includes(ep)) {
     const fix = ep === 'cuda'
-      ? 'install the CUDA 12 build of onnxruntime-node: npm install --onnxruntime-node-install=cuda12 (needs CUDA 12 and cuDNN 9 on the machine)'
+      ? 'install the CUDA 12 build of onnxruntime-node: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install (needs CUDA 12 and cuDNN 9 on the machine)'
       : `this onnxruntime-node build offers: ${have.join(', ')}`;
     throw new UserError(`the '${ep}' execution provider is not available: ${fix}`);
   }
@@ -127,7 +127,7 @@ export function explainSessionError(ep: string, message: string): string {
     return `${first}. No WebGPU adapter was found: install a GPU driver with Vulkan support (on Linux: the vendor's Vulkan driver and libvulkan1; for a software adapter, Debian's chromium ships SwiftShader: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json), or use --ep cpu`;
   }
   if (ep === 'cuda' && /shared library|libcudart|libcudnn|cublas/i.test(message)) {
-    return `${first}. The CUDA provider's libraries could not be loaded: install CUDA 12 and cuDNN 9 and the CUDA build of onnxruntime-node (npm install --onnxruntime-node-install=cuda12), or use --ep cpu`;
+    return `${first}. The CUDA provider's libraries could not be loaded: install CUDA 12 and cuDNN 9 and the CUDA build of onnxruntime-node (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install), or use --ep cpu`;
   }
   return first;
 }

@@ -51,7 +51,7 @@ const built = fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'engine', 'ort.js
   expect(msg).toMatch(/Failed to load shared library/);
   const explained = explainSessionError('cuda', msg);
   expect(explained).not.toContain('\n');
-  expect(explained).toMatch(/npm install --onnxruntime-node-install=cuda12\), or use --ep cpu$/);
+  expect(explained).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\), or use --ep cpu$/);
 });
 
 test('keepOnDevice is refused on CUDA (and on the CPU) before any session is created on it', async () => {
