@@ -5,6 +5,7 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   {
     ignores: [
+      'python/.venv/**',
       'dist/**',
       'node_modules/**',
       'sdk/onnx/generated/**',

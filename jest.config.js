@@ -22,12 +22,12 @@ const project = (displayName, testMatch) => ({
 
 /**
  * Tests run from the TypeScript sources, transpiled by SWC (type checking is `tsc`, run first by `npm test`).
- * Two tiers: `fast` (test/sdk, test/graphs, test/runtime, test/cli: `npm test`) and `integration` (test/e2e: CLI
+ * Two tiers: `fast` (test/sdk, test/graphs, test/runtime, test/cli, test/examples: `npm test`) and `integration` (test/e2e: CLI
  * runs end to end, serving, WebGPU, the study: `npm run test:integration`).
  */
 module.exports = {
   projects: [
-    project('fast', ['<rootDir>/test/{sdk,graphs,runtime,cli}/**/*.test.ts']),
+    project('fast', ['<rootDir>/test/{sdk,graphs,runtime,cli,examples}/**/*.test.ts']),
     project('integration', ['<rootDir>/test/e2e/**/*.test.ts']),
   ],
   testTimeout: 180000,

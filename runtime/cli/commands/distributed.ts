@@ -27,7 +27,7 @@ const prepareCommand: Command = {
   builder: (y) =>
     pretrainOptions(y).option('micro-batch', { type: 'number', default: 1, describe: 'samples per gradients-graph run on a rank (--batch, the global batch, must be a multiple of it)' }),
   handler(a: PretrainArgs & { microBatch: number }) {
-    const { cfg, resume } = pretrainConfig(a);
+    const { cfg, resume } = pretrainConfig(a, ['micro-batch', 'out']);
     const out = a.out ?? a.resume;
     if (!out) throw new UserError('distributed prepare needs --out (the run folder to write)');
     const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);

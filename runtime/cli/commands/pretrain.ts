@@ -40,8 +40,12 @@ export const pretrainOptions = (y: Argv) =>
 /** The arguments yargs infers from pretrainOptions. */
 export type PretrainArgs = ArgumentsCamelCase<ReturnType<typeof pretrainOptions> extends Argv<infer T> ? T : never>;
 
-/** The run configuration the options ask for, or the resumed run's (with its checkpoint). */
-export function pretrainConfig(a: PretrainArgs): { cfg: PretrainConfig; resume?: { state: StateDict; step: number } } {
+/**
+ * The run configuration the options ask for, or the resumed run's (with its checkpoint). `ownFlags` are flags
+ * the caller handles itself, exempt from the resume rules (`distributed prepare --resume` writes a new run
+ * folder and chooses its micro-batches).
+ */
+export function pretrainConfig(a: PretrainArgs, ownFlags: readonly string[] = []): { cfg: PretrainConfig; resume?: { state: StateDict; step: number } } {
   let cfg: PretrainConfig;
   let resume;
   if (a.resume) {
@@ -51,7 +55,8 @@ export function pretrainConfig(a: PretrainArgs): { cfg: PretrainConfig; resume?:
     if (a.geometry && a.geometry !== geometry) {
       throw new UserError(`--resume ${a.resume}: the run was trained with --geometry ${geometry}; it cannot resume as ${a.geometry} (leave --geometry out)`);
     }
-    cfg = applyResumeOverrides({ ...ck.meta.config, geometry }, a, givenFlags(), a.data.length ? ['data'] : []);
+    const given = new Set([...givenFlags()].filter((f) => !ownFlags.includes(f)));
+    cfg = applyResumeOverrides({ ...ck.meta.config, geometry }, a, given, a.data.length ? ['data'] : []);
     resume = { state: ck.state, step: ck.meta.step };
   } else {
     const samples = a.data.length === 0;
