@@ -7,3 +7,8 @@ export const readFileSync = unavailable;
 export const writeFileSync = unavailable;
 export const existsSync = (): boolean => false;
 export const statSync = unavailable;
+// readNifti streams the file in chunks (bounded memory); the app never calls it either.
+export const openSync = unavailable;
+export const closeSync = unavailable;
+export const fstatSync = unavailable;
+export const readSync = unavailable;
