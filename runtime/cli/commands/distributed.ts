@@ -7,7 +7,7 @@ import { prepareDistributed, readPreparedRun } from '../../pretrain/distributed/
 import { accumulationSteps, streamRankBatches } from '../../pretrain/distributed/rank-batches';
 import { DataError } from '../../data/errors';
 import { UserError } from '../../engine/errors';
-import type { Command } from '../main';
+import { type Command, defineCommand } from '../main';
 import { type PretrainArgs, pretrainConfig, pretrainOptions } from './pretrain';
 
 /** The package's root folder (where package.json, bin/ and python/ are). */
@@ -38,24 +38,10 @@ const prepareCommand: Command = {
   },
 };
 
-interface LaunchArgs {
-  run: string;
-  nnodes: number;
-  nprocPerNode: number;
-  host: string;
-  port: number;
-  ep: 'cpu' | 'cuda';
-  threads?: number;
-  maxRestarts: number;
-  steps?: number;
-  torchrun?: string;
-  launch: boolean;
-}
-
-const launchCommand: Command = {
+const launchCommand: Command = defineCommand({
   command: 'launch <run>',
   describe: 'Print (or, with --launch, run) the torchrun command line that trains a prepared run folder',
-  builder: (y: Argv) =>
+  builder: (y) =>
     y
       .positional('run', { type: 'string', describe: 'run folder written by distributed prepare' })
       .option('nnodes', { type: 'number', default: 1, describe: 'machines' })
@@ -68,8 +54,8 @@ const launchCommand: Command = {
       .option('steps', { type: 'number', describe: 'total steps (default: the config\'s)' })
       .option('torchrun', { type: 'string', describe: 'torchrun executable (default: python/.venv/bin/torchrun when scripts/setup-python.sh made it, else torchrun on PATH)' })
       .option('launch', { type: 'boolean', default: false, describe: 'run it (default: print it)' }),
-  async handler(a: LaunchArgs) {
-    const dir = path.resolve(a.run);
+  async handler(a) {
+    const dir = path.resolve(a.run!);
     const { cfg, manifest } = readPreparedRun(dir);
     const world = a.nnodes * a.nprocPerNode;
     try {
@@ -104,7 +90,7 @@ const launchCommand: Command = {
     const code = await new Promise<number>((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1))));
     process.exitCode = code;
   },
-};
+});
 
 export const distributedCommand: Command = {
   command: 'distributed <command>',
