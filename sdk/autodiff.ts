@@ -17,10 +17,10 @@ export interface GradOptions {
  */
 export function grad(y: Tensor, wrt: readonly Tensor[], { seed }: GradOptions = {}): Tensor[] {
   const g = y.graph;
-  if (!seed && y.size !== 1) {
+  if (!seed && !y.dims.every((d) => d === 1)) {
     throw new BuildError('grad', g.scope, `y must be a scalar (got ${y.type}) or a seed cotangent must be given`);
   }
-  if (seed && seed.shape.join() !== y.shape.join()) {
+  if (seed && seed.dims.join() !== y.dims.join()) {
     throw new BuildError('grad', g.scope, `seed ${seed.type} does not match y ${y.type}`);
   }
   // Nodes that depend on some `wrt` and contribute to `y`.
@@ -33,7 +33,7 @@ export function grad(y: Tensor, wrt: readonly Tensor[], { seed }: GradOptions = 
 
   const cot = new Map<number, Tensor>();
   const remat = new Rematerializer();
-  cot.set(y.id, seed ?? g.withScope('grad', () => expandTo(g.scalar(1, y.dtype), y.shape)));
+  cot.set(y.id, seed ?? g.withScope('grad', () => expandTo(g.scalar(1, y.dtype), y.dims)));
   for (const node of nodes.reverse()) {
     const dys = node.outputs.map((o) => cot.get(o.id) ?? null);
     if (dys.every((d) => d === null)) continue;
@@ -56,12 +56,12 @@ export function grad(y: Tensor, wrt: readonly Tensor[], { seed }: GradOptions = 
     node.inputs.forEach((x, i) => {
       const dx = dxs[i];
       if (!x || !wanted[i] || !dx) return;
-      if (dx.shape.join() !== x.shape.join() || dx.dtype !== x.dtype) {
+      if (dx.dims.join() !== x.dims.join() || dx.dtype !== x.dtype) {
         throw new BuildError(node.prim, node.path, `VJP returned ${dx.type} for input ${node.op.inputs[i] ?? i} of type ${x.type}`);
       }
       const old = cot.get(x.id);
       cot.set(x.id, old ? g.withScope(`grad.${x.name}`, () => add(old, dx)) : dx);
     });
   }
-  return wrt.map((w) => cot.get(w.id) ?? g.withScope('grad', () => expandTo(g.scalar(0, w.dtype), w.shape)));
+  return wrt.map((w) => cot.get(w.id) ?? g.withScope('grad', () => expandTo(g.scalar(0, w.dtype), w.dims)));
 }

@@ -1,13 +1,15 @@
 import * as path from 'node:path';
 import { type DType, numel, ONNX_ELEM_TYPE, type TypedArray } from './dtype';
 import { bytesOf, writeFileAtomic } from './bytes';
-import { BuildError } from './errors';
+import type { Dim } from './dim';
+import { DimLowering } from './dim-lower';
+import { BuildError, ShapeError } from './errors';
 import { type Graph, liveNodes } from './graph';
 import { ExternalData } from './onnx/external-data';
 import { onnx } from './onnx/generated/onnx';
 import type { AttrValue, LowerCtx } from './primitive';
 import type { StateDict } from './state';
-import type { Node } from './tensor';
+import type { Node, Tensor } from './tensor';
 
 export const DEFAULT_OPSET = 17;
 export const MIN_OPSET = 13;
@@ -48,10 +50,16 @@ export function irVersionFor(opset: number): number {
   return 10;
 }
 
-function valueInfo(name: string, dtype: DType, shape: readonly number[]): onnx.ValueInfoProto.$Properties {
+/** A value's type; symbolic dims are written as dim_param. */
+function valueInfo(name: string, dtype: DType, shape: readonly Dim[]): onnx.ValueInfoProto.$Properties {
   return {
     name,
-    type: { tensorType: { elemType: ONNX_ELEM_TYPE[dtype], shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
+    type: {
+      tensorType: {
+        elemType: ONNX_ELEM_TYPE[dtype],
+        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
   };
 }
 
@@ -91,6 +99,10 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
 
   let current: Node | null = null;
   let emitted = 0;
+  // Tensors whose values exist at the current point of the lowering (symbolic dims are read from them).
+  const computed = new Set<number>();
+  const available = (t: Tensor): boolean => t.source.kind !== 'op' || computed.has(t.id);
+  let dims: DimLowering;
   const ctx: LowerCtx = {
     opset,
     name(t) {
@@ -127,7 +139,11 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
       addInitializer(name, dtype, shape, data);
       return name;
     },
+    shape(d, prefer) {
+      return dims.shape(d, prefer ?? current?.inputs ?? []);
+    },
   };
+  dims = new DimLowering(g, ctx, available);
 
   for (const node of nodes) {
     const need = node.op.minOpset?.(node.attrs) ?? MIN_OPSET;
@@ -136,7 +152,13 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
     }
     current = node;
     emitted = 0;
-    node.op.lower(ctx, node);
+    try {
+      node.op.lower(ctx, node);
+    } catch (e) {
+      if (e instanceof ShapeError) throw new BuildError(node.prim, node.path, `while lowering: ${e.message}`);
+      throw e;
+    }
+    for (const o of node.outputs) computed.add(o.id);
   }
   current = null;
 
@@ -151,10 +173,10 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
       usedNames.add(name);
       ctx.emit('Identity', [src], [name]);
     }
-    outputs.push(valueInfo(name, t.dtype, t.shape));
+    outputs.push(valueInfo(name, t.dtype, t.dims));
   }
 
-  const inputs: onnx.ValueInfoProto.$Properties[] = g.inputs.map((t) => valueInfo(t.name, t.dtype, t.shape));
+  const inputs: onnx.ValueInfoProto.$Properties[] = g.inputs.map((t) => valueInfo(t.name, t.dtype, t.dims));
   const liveParams = new Set<string>();
   for (const n of nodes) for (const x of n.inputs) if (x && x.source.kind === 'param') liveParams.add(x.name);
   for (const t of g.outputs.values()) if (t.source.kind === 'param') liveParams.add(t.name);
@@ -174,7 +196,7 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
 
   const info: onnx.ValueInfoProto.$Properties[] = [];
   if (opts.valueInfo ?? true) {
-    for (const n of nodes) for (const t of n.outputs) if (!g.outputs.has(t.name)) info.push(valueInfo(t.name, t.dtype, t.shape));
+    for (const n of nodes) for (const t of n.outputs) if (!g.outputs.has(t.name)) info.push(valueInfo(t.name, t.dtype, t.dims));
   }
 
   const model: onnx.ModelProto.$Properties = {

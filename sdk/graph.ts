@@ -1,3 +1,4 @@
+import { type Dim, fmtDims, SYMBOL_RE } from './dim';
 import { allocate, type DType, fromNumbers, numel, type TypedArray } from './dtype';
 import { BuildError, ShapeError } from './errors';
 import type { Primitive } from './primitive';
@@ -23,6 +24,8 @@ export class Graph {
   private path = '';
   private readonly usedNames = new Set<string>();
   private readonly nameCounts = new Map<string, number>();
+  /** For each symbolic dim, the tensors holding it and where (in build order): how the lowering finds its value. */
+  readonly dimSources = new Map<string, { t: Tensor; axis: number }[]>();
 
   constructor(readonly name = 'graph') {}
 
@@ -47,9 +50,17 @@ export class Graph {
     return this.withScope(this.path ? `${this.path}.${name}` : name, fn);
   }
 
-  /** A graph input with a static shape. */
-  input(name: string, dtype: DType, shape: readonly number[]): Tensor {
-    this.checkShape('input', name, shape);
+  /**
+   * A graph input. Dims are numbers or named symbols (`g.input('x', 'float32', ['N', 3, 'H', 'W'])`): one name
+   * is one run-time value wherever it appears; shape rules carry symbols through (sdk/dim.ts).
+   */
+  input(name: string, dtype: DType, shape: readonly Dim[]): Tensor {
+    for (const d of shape) {
+      if (typeof d === 'string' && !SYMBOL_RE.test(d)) {
+        throw new BuildError('input', this.path, `'${name}': symbolic dim '${d}' must be an identifier (letters, digits, _), got ${fmtDims(shape)}`);
+      }
+    }
+    this.checkShape('input', name, shape.filter((d): d is number => typeof d === 'number'));
     const t = this.make(dtype, shape, { kind: 'input' }, this.claim(name, 'input'));
     this.inputs.push(t);
     return t;
@@ -163,7 +174,7 @@ export class Graph {
     };
     types.forEach((ty, i) => {
       for (const s of ty.shape) {
-        if (!Number.isInteger(s) || s < 0) {
+        if (typeof s === 'number' && (!Number.isInteger(s) || s < 0)) {
           throw new BuildError(op.name, this.path, `shape rule produced an invalid shape [${ty.shape}]`);
         }
       }
@@ -175,8 +186,15 @@ export class Graph {
     return node.outputs;
   }
 
-  private make(dtype: DType, shape: readonly number[], source: Tensor['source'], name: string): Tensor {
-    return new Tensor(this, this.nextId++, dtype, Object.freeze([...shape]), source, name);
+  private make(dtype: DType, shape: readonly Dim[], source: Tensor['source'], name: string): Tensor {
+    const t = new Tensor(this, this.nextId++, dtype, Object.freeze([...shape]), source, name);
+    shape.forEach((d, axis) => {
+      if (typeof d !== 'string') return;
+      const list = this.dimSources.get(d);
+      if (list) list.push({ t, axis });
+      else this.dimSources.set(d, [{ t, axis }]);
+    });
+    return t;
   }
 
   private prefixed(label: string): string {

@@ -1,3 +1,4 @@
+import type { Dim } from './dim';
 import type { DType, TypedArray } from './dtype';
 import type { PrimName } from './ops/names';
 import type { Node, Tensor } from './tensor';
@@ -5,7 +6,7 @@ import type { Node, Tensor } from './tensor';
 /** The type of one output, as a shape rule returns it. */
 export interface OutputType {
   dtype: DType;
-  shape: number[];
+  shape: Dim[];
 }
 
 /** A typed ONNX attribute value. */
@@ -34,6 +35,11 @@ export interface LowerCtx {
   emit(opType: string, inputs: readonly string[], outputs: readonly string[], attrs?: Record<string, AttrValue>): void;
   /** An int64 initializer (shape [n], or [] for a scalar when `scalar` is set); returns its value name. */
   i64(values: readonly number[], scalar?: boolean): string;
+  /**
+   * A 1-D int64 value holding `dims`: the same initializer as `i64(dims)` when every dim is static; otherwise
+   * symbolic dims are computed at run time from the Shape of a tensor that has them (`prefer` first).
+   */
+  shape(dims: readonly Dim[], prefer?: readonly (Tensor | null)[]): string;
   /** A constant initializer of any dtype; returns its value name. */
   constant(dtype: DType, shape: readonly number[], data: TypedArray): string;
 }

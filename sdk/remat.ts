@@ -52,7 +52,7 @@ export class Rematerializer {
       let zero = this.zeros.get(d.id);
       if (!zero) this.zeros.set(d.id, (zero = zeroAfter(d)));
       c = spec.build(spec.inputs.map((i) => this.use(i, dy)), zero);
-      if (c.shape.join() !== t.shape.join() || c.dtype !== t.dtype) {
+      if (c.dims.join() !== t.dims.join() || c.dtype !== t.dtype) {
         throw new Error(`recomputed ${c.type} for ${t.name} ${t.type}`);
       }
       this.copies.set(t.id, c);

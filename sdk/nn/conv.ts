@@ -56,10 +56,10 @@ abstract class ConvNd extends Module {
 
   private check(parts: readonly Tensor[]): void {
     const bad = parts.find((t) => t.rank !== this.dims + 2);
-    const channels = parts.reduce((s, t) => s + (t.shape[1] ?? 0), 0);
+    const channels = parts.reduce((s, t) => s + ((t.dims[1] as number) ?? 0), 0);
     if (parts.length > 1 && !bad && channels !== this.inChannels) {
       const groups = this.opts.groups ?? 1;
-      throw new Error(`${this.path}: inputs with ${parts.map((t) => t.shape[1]).join(' + ')} channels cannot stand for the ${this.inChannels}-channel input of Conv${this.dims}d(${this.inChannels}, ${this.outChannels}${groups === 1 ? '' : `, groups=${groups}`})`);
+      throw new Error(`${this.path}: inputs with ${parts.map((t) => (t.dims[1] as number)).join(' + ')} channels cannot stand for the ${this.inChannels}-channel input of Conv${this.dims}d(${this.inChannels}, ${this.outChannels}${groups === 1 ? '' : `, groups=${groups}`})`);
     }
     if (bad || channels !== this.inChannels) {
       const got = parts.map((t) => t.type).join(' + ');
@@ -93,7 +93,7 @@ abstract class ConvNd extends Module {
     const w = this.param(g, 'weight');
     const bias = this.hasParam('bias') ? this.param(g, 'bias') : null;
     if (ins.length === 1) return conv(ins[0], w, bias, attrs);
-    const channels = parts.map((t) => t.shape[1]);
+    const channels = parts.map((t) => (t.dims[1] as number));
     if (groups !== 1) throw new BuildError(`Conv${s}d`, this.path, `a list of inputs (${channels.join(' + ')} channels) needs groups=1, not ${groups}`);
     let start = 0;
     return ins.map((t, i) => {
@@ -156,7 +156,7 @@ abstract class ConvTransposeNd extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (x.rank !== this.dims + 2 || x.shape[1] !== this.inChannels) {
+    if (x.rank !== this.dims + 2 || x.dims[1] !== this.inChannels) {
       throw new BuildError(`ConvTranspose${this.dims}d`, this.path,
         `ConvTranspose${this.dims}d(${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize})) expects input (N, ${this.inChannels}, ${DIMS[this.dims - 1]}), got ${x.type}`);
     }

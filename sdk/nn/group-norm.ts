@@ -1,3 +1,4 @@
+import { mulDims } from '../dim';
 import { BuildError } from '../errors';
 import { groupNorm } from '../functional/normalization';
 import { add, mul, reshape, standardize } from '../ops';
@@ -22,16 +23,16 @@ export class GroupNorm extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (x.rank < 2 || x.shape[1] !== this.channels) {
+    if (x.rank < 2 || x.dims[1] !== this.channels) {
       throw new BuildError('GroupNorm', this.path, `GroupNorm(${this.groups}, ${this.channels}) expects input (N, ${this.channels}, *), got ${x.type}`);
     }
     if (!this.affine) return groupNorm(x, this.groups, { eps: this.eps });
     if (x.rank === 2) return groupNorm(x, this.groups, { eps: this.eps, weight: this.param(x.graph, 'weight'), bias: this.param(x.graph, 'bias') });
-    const [n, c, ...sp] = x.shape;
+    const [n, c, ...sp] = x.dims;
     // Spatial axes as [D, H·W] so that each mean is reduced in stages of at most a few thousand elements.
-    const inner = sp.length > 1 ? sp.slice(1).reduce((a, b) => a * b, 1) : 1;
-    const [xn] = standardize(reshape(x, [n, this.groups, c / this.groups, sp[0] ?? 1, inner]), { eps: this.eps });
-    const xr = reshape(xn, x.shape);
+    const inner = mulDims(...sp.slice(1));
+    const [xn] = standardize(reshape(x, [n, this.groups, this.channels / this.groups, sp[0] ?? 1, inner]), { eps: this.eps });
+    const xr = reshape(xn, x.dims);
     const bshape = [1, c, ...sp.map(() => 1)];
     const g = x.graph;
     const [w, b] = [reshape(this.param(g, 'weight'), bshape), reshape(this.param(g, 'bias'), bshape)];

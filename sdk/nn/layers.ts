@@ -1,3 +1,4 @@
+import { scaleDim } from '../dim';
 import { interpolate, type InterpolateMode } from '../functional/interpolate';
 import { leakyRelu, resize } from '../ops';
 import type { Tensor } from '../tensor';
@@ -45,9 +46,9 @@ export class Upsample extends Module {
   }
   forward(x: Tensor): Tensor {
     if (this.opts) return interpolate(x, this.opts);
-    const [n, c, ...sp] = x.shape;
+    const [n, c, ...sp] = x.dims;
     return resize(x, {
-      sizes: [n, c, ...sp.map((s) => Math.floor(s * this.scale))],
+      sizes: [n, c, ...sp.map((s) => scaleDim(s, this.scale))],
       mode: this.mode === 'nearest' ? 'nearest' : 'linear',
       coordinateTransformationMode: this.mode === 'nearest' ? 'asymmetric' : this.alignCorners ? 'align_corners' : 'half_pixel',
     });

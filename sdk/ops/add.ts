@@ -3,7 +3,7 @@ import { binaryPrim, lift2, NUMERIC, type TensorLike } from './kit';
 import { unbroadcast } from './unbroadcast';
 
 /** ONNX Add (opset 14). VJP: (dy, dy), each summed back to its input's shape. */
-export const Add = binaryPrim('Add', ([dy], { inputs: [a, b] }) => [unbroadcast(dy!, a!.shape), unbroadcast(dy!, b!.shape)], {
+export const Add = binaryPrim('Add', ([dy], { inputs: [a, b] }) => [unbroadcast(dy!, a!.dims), unbroadcast(dy!, b!.dims)], {
   dtypes: NUMERIC,
 });
 

@@ -19,8 +19,8 @@ export const ArgMax: Primitive<ArgMaxAttrs> = {
     check(x, 'missing input');
     check(NUMERIC.includes(x.dtype), () => `dtype ${x.dtype} is not numeric`);
     check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
-    check(x.shape[axis] > 0, () => `axis ${axis} is empty: there is no maximum`);
-    const shape = keepdims ? x.shape.map((s, i) => (i === axis ? 1 : s)) : x.shape.filter((_, i) => i !== axis);
+    check(x.dims[axis] !== 0, () => `axis ${axis} is empty: there is no maximum`);
+    const shape = keepdims ? x.dims.map((s, i) => (i === axis ? 1 : s)) : x.dims.filter((_, i) => i !== axis);
     return [{ dtype: 'int64', shape }];
   },
   lower(ctx, node) {

@@ -1,3 +1,4 @@
+import { requireStatic } from '../dim';
 import { allocate } from '../dtype';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
@@ -45,8 +46,9 @@ export const AveragePool: Primitive<AveragePoolAttrs> = {
       return [w.restore(expandTo(reshape(mul(d, 1 / windowSize), w.outView), w.viewShape))];
     }
     const g = x!.graph;
-    const [, c, ...sp] = x!.shape;
-    const out = d.shape.slice(2);
+    const c = x!.dims[1] as number;
+    const sp = requireStatic(x!.dims.slice(2), 'the AveragePool gradient (spatial axes)');
+    const out = requireStatic(d.dims.slice(2), 'the AveragePool gradient (spatial axes)');
     const s = sp.length;
     let scaled: Tensor;
     if (countIncludePad || pads.every((p) => p === 0)) {
@@ -66,7 +68,7 @@ export const AveragePool: Primitive<AveragePoolAttrs> = {
       scaled = mul(d, g.constant(inv, x!.dtype, [1, 1, ...out]));
     }
     const ones = g.full([c, 1, ...kernel], 1, x!.dtype);
-    return [convInputGrad(scaled, ones, { pads, strides, dilations: kernel.map(() => 1), group: c }, x!.shape)];
+    return [convInputGrad(scaled, ones, { pads, strides, dilations: kernel.map(() => 1), group: c }, x!.dims)];
   },
 };
 

@@ -13,7 +13,7 @@ export const Cast: Primitive<CastAttrs> = {
   inputs: ['input'],
   infer([x], { to }) {
     check(x, 'missing input');
-    return [{ dtype: to, shape: [...x.shape] }];
+    return [{ dtype: to, shape: [...x.dims] }];
   },
   lower(ctx, node) {
     ctx.emit('Cast', [ctx.name(node.inputs[0])], [ctx.name(node.outputs[0])], { to: { int: ONNX_ELEM_TYPE[node.attrs.to] } });

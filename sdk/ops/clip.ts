@@ -35,7 +35,7 @@ export const Clip: Primitive<ClipAttrs> = {
       check(!isInt(x.dtype) || Number.isInteger(v), () => `bound ${v} is not an integer but x is ${x.dtype}`);
     }
     check(min === undefined || max === undefined || min <= max, () => `min ${min} is greater than max ${max}`);
-    return [{ dtype: x.dtype, shape: [...x.shape] }];
+    return [{ dtype: x.dtype, shape: [...x.dims] }];
   },
   lower(ctx, node) {
     const x = node.inputs[0]!;

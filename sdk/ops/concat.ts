@@ -1,3 +1,4 @@
+import { addDims, type Dim, fmtDims, requireStatic } from '../dim';
 import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
@@ -16,14 +17,14 @@ export const Concat: Primitive<ConcatAttrs> = {
     check(xs.length > 0 && xs.every((x) => x), 'needs at least one input');
     const [a] = xs as Tensor[];
     check(axis >= 0 && axis < a.rank, () => `axis ${axis} is out of range for rank ${a.rank}`);
-    let total = 0;
+    let total: Dim = 0;
     for (const x of xs as Tensor[]) {
       check(x.dtype === a.dtype, () => `dtypes differ: ${a.dtype} vs ${x.dtype}`);
-      check(x.rank === a.rank && x.shape.every((s, i) => i === axis || s === a.shape[i]),
-        () => `shapes [${a.shape}] and [${x.shape}] differ outside axis ${axis}`);
-      total += x.shape[axis];
+      check(x.rank === a.rank && x.dims.every((s, i) => i === axis || s === a.dims[i]),
+        () => `shapes ${fmtDims(a.dims)} and ${fmtDims(x.dims)} differ outside axis ${axis}`);
+      total = addDims(total, x.dims[axis]);
     }
-    const shape = [...a.shape];
+    const shape = [...a.dims];
     shape[axis] = total;
     return [{ dtype: a.dtype, shape }];
   },
@@ -33,7 +34,7 @@ export const Concat: Primitive<ConcatAttrs> = {
   vjp([dy], { inputs, attrs: { axis } }) {
     let off = 0;
     return inputs.map((x) => {
-      const n = x!.shape[axis];
+      const [n] = requireStatic([x!.dims[axis]], `the gradient of a Concat along axis ${axis}`);
       const part = slice(dy!, { axes: [axis], starts: [off], ends: [off + n] });
       off += n;
       return part;

@@ -3,6 +3,7 @@
  * ConvTranspose is 8× slower on ORT's CPU EP and fails on WebGPU, and the training contrib ops are absent
  * (in onnxruntime-node 1.30). Shared by Conv and by AveragePool's general-case VJP.
  */
+import { type Dim, requireStatic } from '../dim';
 import type { Tensor } from '../tensor';
 import { concat } from './concat';
 import { type ConvAttrs, conv } from './conv';
@@ -37,7 +38,8 @@ export function flipWeights(w: Tensor, group: number): Tensor {
 /** Puts stride−1 zeros after every element of each spatial axis: [N, C, ...O] → [N, C, ...O·stride]. */
 export function interleaveZeros(t: Tensor, strides: readonly number[]): Tensor {
   if (strides.every((s) => s === 1)) return t;
-  const [n, c, ...o] = t.shape;
+  const [n, c, ...od] = t.dims;
+  const o = requireStatic(od, 'a strided convolution gradient (spatial axes)');
   const split = reshape(t, [n, c, ...o.flatMap((v) => [v, 1])]);
   const ends = [0, 0, ...strides.flatMap((s) => [0, s - 1])];
   const padded = pad(split, [...ends.map(() => 0), ...ends]);
@@ -49,8 +51,10 @@ export function interleaveZeros(t: Tensor, strides: readonly number[]): Tensor {
  * swapped weights and pads dilation·(k−1) − pad; the end pad also covers the input rows the forward
  * stride skipped. Negative pads (pad > dilation·(k−1)) become a crop of dy, as ONNX Conv pads are ≥ 0.
  */
-export function convInputGrad(dy: Tensor, w: Tensor, { pads, strides, dilations, group }: ConvAttrs, xShape: readonly number[]): Tensor {
-  const s = xShape.length - 2;
+export function convInputGrad(dy: Tensor, w: Tensor, { pads, strides, dilations, group }: ConvAttrs, xDims: readonly Dim[]): Tensor {
+  const s = xDims.length - 2;
+  // The batch may be symbolic; the pads below depend on the spatial lengths.
+  const xShape = [0, 0, ...requireStatic(xDims.slice(2), 'the convolution input gradient (spatial axes)')];
   const k = w.shape.slice(2);
   const begin: number[] = [];
   const end: number[] = [];
@@ -69,13 +73,14 @@ export function convInputGrad(dy: Tensor, w: Tensor, { pads, strides, dilations,
 
 /** [N, C, ...] → [C, N, ...] (a free reshape when N = 1). */
 function channelsFirst(t: Tensor): Tensor {
-  const [n, c, ...rest] = t.shape;
+  const [n, c, ...rest] = t.dims;
   return n === 1 ? reshape(t, [c, 1, ...rest]) : transpose(t, [1, 0, ...range(t.rank - 2, 2)]);
 }
 
 /** [C, N, ...] → [C, N·S], or [g, C/g, N·S] with groups. */
 function flat(t: Tensor, group: number): Tensor {
-  return reshape(t, group === 1 ? [t.shape[0], -1] : [group, t.shape[0] / group, -1]);
+  const c = t.dims[0] as number;
+  return reshape(t, group === 1 ? [c, -1] : [group, c / group, -1]);
 }
 
 /**
@@ -91,9 +96,11 @@ function flat(t: Tensor, group: number): Tensor {
  * Groups: one batched MatMul per offset against the shared operand, channels-first and transposed once.
  */
 export function convWeightGrad(dy: Tensor, x: Tensor, { pads, strides, dilations, group }: ConvAttrs, wShape: readonly number[]): Tensor {
-  const [n, ci, ...sp] = x.shape;
+  const n = x.dims[0];
+  const ci = x.dims[1] as number;
+  const sp = requireStatic(x.dims.slice(2), 'the convolution weight gradient (spatial axes)');
   const [co, , ...k] = wShape;
-  const out = dy.shape.slice(2);
+  const out = requireStatic(dy.dims.slice(2), 'the convolution weight gradient (spatial axes)');
   const s = sp.length;
   const axes = range(s, 2);
   const span = k.map((v, i) => dilations[i] * (v - 1));
@@ -112,7 +119,7 @@ export function convWeightGrad(dy: Tensor, x: Tensor, { pads, strides, dilations
     const ends = starts.map((v, i) => v + (cutDy ? sp[i] : (out[i] - 1) * strides[i] + 1));
     return slice(from, { axes, starts, ends, steps: cutDy ? undefined : strides });
   };
-  const stack = (parts: Tensor[]): Tensor => concat(parts.map((p) => reshape(p, [...p.shape, 1])), parts[0].rank);
+  const stack = (parts: Tensor[]): Tensor => concat(parts.map((p) => reshape(p, [...p.dims, 1])), parts[0].rank);
 
   if (group === 1) {
     const shared = reshape(cutDy ? x : dy, [n, cutDy ? ci : co, -1]);

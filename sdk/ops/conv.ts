@@ -1,3 +1,4 @@
+import { fmtDims, windowDim } from '../dim';
 import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
@@ -41,23 +42,23 @@ export const Conv: Primitive<ConvAttrs> = {
     check(x && w, 'missing input');
     const { pads, strides, dilations, group } = attrs;
     check(FLOATS.includes(x.dtype) && w.dtype === x.dtype, () => `X and W must be float tensors of one dtype, got ${x.dtype} and ${w.dtype}`);
-    check(x.rank >= 3 && x.rank <= 5, () => `X must be [N, C, ...spatial] with 1 to 3 spatial axes, got X [${x.shape}]`);
-    check(w.rank === x.rank, () => `W [${w.shape}] must have the rank of X [${x.shape}]`);
+    check(x.rank >= 3 && x.rank <= 5, () => `X must be [N, C, ...spatial] with 1 to 3 spatial axes, got X ${fmtDims(x.dims)}`);
+    check(w.rank === x.rank, () => `W [${w.shape}] must have the rank of X ${fmtDims(x.dims)}`);
     const s = x.rank - 2;
     checkWindowAttrs(s, attrs);
     check(Number.isInteger(group) && group >= 1, () => `group ${group} must be a positive integer`);
-    const [n, cin, ...sp] = x.shape;
+    const [n, cin, ...sp] = x.dims;
     const [cout, cig, ...k] = w.shape;
-    check(cin === cig * group, () => `X [${x.shape}] has ${cin} channels but W [${w.shape}] with group ${group} expects ${cig * group}`);
+    check(cin === cig * group, () => `X ${fmtDims(x.dims)} has ${cin} channels but W [${w.shape}] with group ${group} expects ${cig * group}${typeof cin === 'string' ? ' (the channel axis must be static)' : ''}`);
     check(cout % group === 0 && cout > 0, () => `W [${w.shape}]: ${cout} output channels are not divisible by group ${group}`);
     if (b) {
       check(b.dtype === x.dtype && b.rank === 1 && b.shape[0] === cout, () => `B ${b.type} must be ${x.dtype}[${cout}] for W [${w.shape}]`);
     }
     const out = sp.map((size, i) => {
       const span = dilations[i] * (k[i] - 1) + 1;
-      check(k[i] >= 1 && span <= size + pads[i] + pads[i + s],
-        () => `kernel [${k}] (dilations [${dilations}]) is larger than the padded input: X [${x.shape}], W [${w.shape}], pads [${pads}]`);
-      return convOutLength(size, k[i], pads[i], pads[i + s], strides[i], dilations[i]);
+      check(k[i] >= 1 && (typeof size === 'string' || span <= size + pads[i] + pads[i + s]),
+        () => `kernel [${k}] (dilations [${dilations}]) is larger than the padded input: X ${fmtDims(x.dims)}, W [${w.shape}], pads [${pads}]`);
+      return windowDim(size, k[i], pads[i], pads[i + s], strides[i], dilations[i]);
     });
     return [{ dtype: x.dtype, shape: [n, cout, ...out] }];
   },
@@ -72,9 +73,9 @@ export const Conv: Primitive<ConvAttrs> = {
   vjp([dy], { inputs: [x, w, b], attrs }) {
     const d = dy!;
     return [
-      convInputGrad(d, w!, attrs, x!.shape),
+      convInputGrad(d, w!, attrs, x!.dims),
       convWeightGrad(d, x!, attrs, w!.shape),
-      b ? reduceSum(d, d.shape.map((_, i) => i).filter((i) => i !== 1)) : null,
+      b ? reduceSum(d, d.dims.map((_, i) => i).filter((i) => i !== 1)) : null,
     ];
   },
 };

@@ -23,7 +23,7 @@ export const CumSum: Primitive<CumSumAttrs> = {
     check(x, 'missing input');
     check(['float32', 'float64', 'int32', 'int64'].includes(x.dtype), () => `dtype ${x.dtype} is not supported (float32|float64|int32|int64)`);
     check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
-    return [{ dtype: x.dtype, shape: [...x.shape] }];
+    return [{ dtype: x.dtype, shape: [...x.dims] }];
   },
   lower(ctx, node) {
     const { axis, exclusive, reverse } = node.attrs;

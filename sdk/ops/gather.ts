@@ -27,7 +27,7 @@ export const Gather: Primitive<GatherAttrs> = {
     checkIndices(idx);
     check(x.rank >= 1, 'data must have rank >= 1');
     check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
-    return [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)] }];
+    return [{ dtype: x.dtype, shape: [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)] }];
   },
   lower(ctx, node) {
     ctx.emit('Gather', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])], { axis: { int: node.attrs.axis } });

@@ -23,15 +23,15 @@ export const Gemm: Primitive<GemmAttrs> = {
   infer([a, b, c], { alpha, beta, transA, transB }) {
     check(a && b, 'missing input');
     check(a.dtype === b.dtype && FLOATS.includes(a.dtype), () => `needs float A and B of one dtype, got ${a.dtype} and ${b.dtype}`);
-    check(a.rank === 2 && b.rank === 2, () => `A and B must be matrices, got [${a.shape}] and [${b.shape}]`);
+    check(a.rank === 2 && b.rank === 2, () => `A and B must be matrices, got [${a.dims}] and [${b.dims}]`);
     check(Number.isFinite(alpha) && Number.isFinite(beta), () => `alpha ${alpha} and beta ${beta} must be finite`);
-    const [m, k] = transA ? [a.shape[1], a.shape[0]] : a.shape;
-    const [k2, n] = transB ? [b.shape[1], b.shape[0]] : b.shape;
-    check(k === k2, () => `inner dimensions differ: A'=[${m},${k}] (A [${a.shape}], transA ${transA}) vs B'=[${k2},${n}] (B [${b.shape}], transB ${transB})`);
+    const [m, k] = transA ? [a.dims[1], a.dims[0]] : a.dims;
+    const [k2, n] = transB ? [b.dims[1], b.dims[0]] : b.dims;
+    check(k === k2, () => `inner dimensions differ: A'=[${m},${k}] (A [${a.dims}], transA ${transA}) vs B'=[${k2},${n}] (B [${b.dims}], transB ${transB})`);
     if (c) {
       check(c.dtype === a.dtype, () => `C has dtype ${c.dtype}, A has ${a.dtype}`);
-      check(c.rank <= 2 && broadcastShapes(c.shape, [m, n]).join() === `${m},${n}`,
-        () => `C [${c.shape}] does not broadcast to the output [${m},${n}]`);
+      check(c.rank <= 2 && broadcastShapes(c.dims, [m, n]).join() === `${m},${n}`,
+        () => `C [${c.dims}] does not broadcast to the output [${m},${n}]`);
     }
     return [{ dtype: a.dtype, shape: [m, n] }];
   },
@@ -49,7 +49,7 @@ export const Gemm: Primitive<GemmAttrs> = {
     const da = transA ? gemm(b!, d, null, { alpha, transA: transB, transB: true }) : gemm(d, b!, null, { alpha, transB: !transB });
     // dB' = alpha·A'ᵀ·dy; when transB, dB = (dB')ᵀ = alpha·dyᵀ·A'.
     const db = transB ? gemm(d, a!, null, { alpha, transA: true, transB: transA }) : gemm(a!, d, null, { alpha, transA: !transA });
-    const dc = c ? unbroadcast(beta === 1 ? d : mul(d, beta), c.shape) : null;
+    const dc = c ? unbroadcast(beta === 1 ? d : mul(d, beta), c.dims) : null;
     return [da, db, dc];
   },
 };

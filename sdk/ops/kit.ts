@@ -1,4 +1,5 @@
 /** Shared pieces for writing primitives: scalar promotion, axis handling, elementwise factories. */
+import { broadcastDims, type Dim } from '../dim';
 import type { DType } from '../dtype';
 import { check } from '../errors';
 import type { Graph } from '../graph';
@@ -25,17 +26,9 @@ export function lift2(a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   return [lift(a, dt, g), lift(b, dt, g)];
 }
 
-/** Numpy broadcasting of two shapes; throws ShapeError when they do not broadcast. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
-    check(x === y || x === 1 || y === 1, () => `shapes [${a}] and [${b}] do not broadcast`);
-    out.push(x === 1 ? y : x);
-  }
-  return out;
+/** Numpy broadcasting of two shapes (symbolic dims: see `broadcastDims`); throws ShapeError when they do not broadcast. */
+export function broadcastShapes(a: readonly Dim[], b: readonly Dim[]): Dim[] {
+  return broadcastDims(a, b);
 }
 
 /** Normalises a possibly negative axis against `rank`. */
@@ -83,7 +76,7 @@ export function unaryPrim<A = {}>(
     infer([x]): OutputType[] {
       check(x, 'missing input');
       if (opts.dtypes) check(opts.dtypes.includes(x.dtype), () => `dtype ${x.dtype} not supported (expects ${opts.dtypes!.join('|')})`);
-      return [{ dtype: opts.out ? opts.out(x) : x.dtype, shape: [...x.shape] }];
+      return [{ dtype: opts.out ? opts.out(x) : x.dtype, shape: [...x.dims] }];
     },
     lower(ctx, node) {
       emitSame(ctx, node, opts.onnx ?? name, opts.attrs ? opts.attrs(node.attrs) : undefined);
@@ -105,7 +98,7 @@ export function binaryPrim(
       check(a && b, 'missing input');
       sameDtype(a, b);
       if (opts.dtypes) check(opts.dtypes.includes(a.dtype), () => `dtype ${a.dtype} not supported (expects ${opts.dtypes!.join('|')})`);
-      return [{ dtype: opts.out ?? a.dtype, shape: broadcastShapes(a.shape, b.shape) }];
+      return [{ dtype: opts.out ?? a.dtype, shape: broadcastShapes(a.dims, b.dims) }];
     },
     lower(ctx, node) {
       emitSame(ctx, node, name);

@@ -1,3 +1,4 @@
+import { mulDims, requireStatic } from '../dim';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { logicalAnd } from './and';
@@ -38,20 +39,21 @@ export const MaxPool: Primitive<PoolAttrs> = {
     if (!nonOverlapping(attrs)) return [maxPoolGradGeneral(dy!, x!, y, attrs)];
     const { kernel } = attrs;
     const s = kernel.length;
-    const [n, c, ...out] = dy!.shape;
+    const nc = mulDims(dy!.dims[0], dy!.dims[1]);
+    const out = requireStatic(dy!.dims.slice(2), 'the MaxPool gradient (spatial axes)');
     const windowSize = kernel.reduce((a, b) => a * b, 1);
     const w = windowViews(x!, kernel);
     // [N·C, O1, k1, O2, k2, ...] → [N·C, O1, O2, ..., k1, k2, ...]
     const perm = [0, ...kernel.map((_, i) => 1 + 2 * i), ...kernel.map((_, i) => 2 + 2 * i)];
-    const windows = reshape(transpose(w.view(x!), perm), [n * c, ...out, windowSize]);
+    const windows = reshape(transpose(w.view(x!), perm), [nc, ...out, windowSize]);
     // The first maximum in scan order: equal to the window's max with no earlier equal element. Built in
     // float/bool (an exclusive CumSum of the mask) rather than with ArgMax, whose int64 output has no WebGPU
     // Cast/Equal kernels.
     const mask = equal(windows, reduceMax(windows, [s + 1], { keepdims: true }));
     const before = cumsum(cast(mask, windows.dtype), s + 1, { exclusive: true });
     const first = logicalAnd(mask, equal(before, 0));
-    const dw = where(first, reshape(dy!, [n * c, ...out, 1]), 0);
-    return [w.restore(transpose(reshape(dw, [n * c, ...out, ...kernel]), inversePerm(perm)))];
+    const dw = where(first, reshape(dy!, [nc, ...out, 1]), 0);
+    return [w.restore(transpose(reshape(dw, [nc, ...out, ...kernel]), inversePerm(perm)))];
   },
 };
 

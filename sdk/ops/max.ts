@@ -14,7 +14,7 @@ import { where } from './where';
 export function selectVjp(aWins: (a: Tensor, b: Tensor) => Tensor): VjpRule<{}> {
   return ([dy], { inputs: [a, b] }) => {
     const tie = where(equal(a!, b!), mul(dy!, 0.5), 0);
-    return [unbroadcast(where(aWins(a!, b!), dy!, tie), a!.shape), unbroadcast(where(aWins(b!, a!), dy!, tie), b!.shape)];
+    return [unbroadcast(where(aWins(a!, b!), dy!, tie), a!.dims), unbroadcast(where(aWins(b!, a!), dy!, tie), b!.dims)];
   };
 }
 

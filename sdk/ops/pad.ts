@@ -1,3 +1,4 @@
+import { addDims } from '../dim';
 import { fromNumbers } from '../dtype';
 import { check } from '../errors';
 import { toHalfBits } from '../half';
@@ -21,10 +22,10 @@ export const Pad: Primitive<PadAttrs> = {
   infer([x], { pads, mode, value }) {
     check(x, 'missing input');
     check(pads.length === 2 * x.rank, () => `needs ${2 * x.rank} pads (begins then ends) for rank ${x.rank}, got ${pads.length}`);
-    const shape = x.shape.map((s, i) => s + pads[i] + pads[i + x.rank]);
-    check(shape.every((s) => s >= 0), () => `pads [${pads}] crop more than the input has`);
+    const shape = x.dims.map((s, i) => addDims(s, pads[i] + pads[i + x.rank]));
+    check(shape.every((s) => typeof s === 'string' || s >= 0), () => `pads [${pads}] crop more than the input has`);
     check(mode !== 'constant' || x.dtype !== 'bool' || value === 0 || value === 1, () => `pad value ${value} is not a bool`);
-    if (mode === 'reflect') check(x.shape.every((s, i) => pads[i] < s && pads[i + x.rank] < s), 'reflect pads must be smaller than the input');
+    if (mode === 'reflect') check(x.dims.every((s, i) => typeof s === 'string' || (pads[i] < s && pads[i + x.rank] < s)), 'reflect pads must be smaller than the input');
     return [{ dtype: x.dtype, shape }];
   },
   lower(ctx, node) {

@@ -1,8 +1,9 @@
 /** Shared pieces of MaxPool and AveragePool: attributes, shape rule, and the non-overlapping window view. */
+import { fmtDims, mulDims, requireStatic, windowDim } from '../dim';
 import { check } from '../errors';
 import type { OutputType } from '../primitive';
 import type { Tensor } from '../tensor';
-import { checkWindowAttrs, convOutLength } from './conv';
+import { checkWindowAttrs } from './conv';
 import { FLOATS } from './kit';
 import { pad } from './pad';
 import { reshape } from './reshape';
@@ -45,16 +46,16 @@ export function poolInfer([x]: readonly (Tensor | null)[], attrs: PoolAttrs): Ou
   const dil = poolDilations(attrs);
   check(x, 'missing input');
   check(FLOATS.includes(x.dtype), () => `X must be a float tensor, got ${x.dtype}`);
-  check(x.rank >= 3 && x.rank <= 5, () => `X must be [N, C, ...spatial] with 1 to 3 spatial axes, got [${x.shape}]`);
+  check(x.rank >= 3 && x.rank <= 5, () => `X must be [N, C, ...spatial] with 1 to 3 spatial axes, got ${fmtDims(x.dims)}`);
   const s = x.rank - 2;
-  check(kernel.length === s && kernel.every((k) => Number.isInteger(k) && k >= 1), () => `kernel [${kernel}] must be ${s} positive integers for X [${x.shape}]`);
+  check(kernel.length === s && kernel.every((k) => Number.isInteger(k) && k >= 1), () => `kernel [${kernel}] must be ${s} positive integers for X ${fmtDims(x.dims)}`);
   checkWindowAttrs(s, { pads, strides, dilations: dil });
-  const out = x.shape.slice(2).map((size, i) => {
+  const out = x.dims.slice(2).map((size, i) => {
     check(pads[i] < kernel[i] && pads[i + s] < kernel[i], () => `pads [${pads}] must be smaller than the kernel [${kernel}]`);
-    check(dil[i] * (kernel[i] - 1) + 1 <= size + pads[i] + pads[i + s], () => `kernel [${kernel}] (dilations [${dil}]) is larger than the padded input [${x.shape}] (pads [${pads}])`);
-    return convOutLength(size, kernel[i], pads[i], pads[i + s], strides[i], dil[i]);
+    check(typeof size === 'string' || dil[i] * (kernel[i] - 1) + 1 <= size + pads[i] + pads[i + s], () => `kernel [${kernel}] (dilations [${dil}]) is larger than the padded input ${fmtDims(x.dims)} (pads [${pads}])`);
+    return windowDim(size, kernel[i], pads[i], pads[i + s], strides[i], dil[i]);
   });
-  return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...out] }];
+  return [{ dtype: x.dtype, shape: [x.dims[0], x.dims[1], ...out] }];
 }
 
 /** True when windows tile the input without overlap or padding (trailing rows the forward drops are allowed). */
@@ -69,14 +70,16 @@ export function nonOverlapping({ kernel, strides, pads, dilations }: PoolAttrs):
  * to keep a 3-D view at rank 7 (the highest Transpose rank checked on ORT 1.30's WebGPU EP).
  */
 export function windowViews(x: Tensor, kernel: readonly number[]) {
-  const [n, c, ...sp] = x.shape;
+  const [n, c] = x.dims;
+  const sp = requireStatic(x.dims.slice(2), 'a pooling gradient (spatial axes)');
   const out = sp.map((v, i) => Math.floor(v / kernel[i]));
   const covered = out.map((o, i) => o * kernel[i]);
   const axes = sp.map((_, i) => i + 2);
-  const viewShape = [n * c, ...out.flatMap((o, i) => [o, kernel[i]])];
+  const nc = mulDims(n, c);
+  const viewShape = [nc, ...out.flatMap((o, i) => [o, kernel[i]])];
   return {
     viewShape,
-    outView: [n * c, ...out.flatMap((o) => [o, 1])],
+    outView: [nc, ...out.flatMap((o) => [o, 1])],
     view: (t: Tensor) => reshape(slice(t, { axes, starts: axes.map(() => 0), ends: covered }), viewShape),
     restore: (t: Tensor) => pad(reshape(t, [n, c, ...covered]), [0, 0, ...axes.map(() => 0), 0, 0, ...sp.map((v, i) => v - covered[i])]),
   };

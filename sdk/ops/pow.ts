@@ -23,10 +23,10 @@ export const Pow = binaryPrim('Pow', ([dy], { inputs: [a, b], outputs: [y] }) =>
   // NOTE: 0·0^(−1) is 0·inf = NaN; torch masks the b == 0 terms to 0.
   if (!nonzeroConst(b!)) da = where(equal(b!, 0), 0, da);
   // Constants never get gradients: skip building db for the common pow(x, 2).
-  if (b!.source.kind === 'const') return [unbroadcast(da, a!.shape), null];
+  if (b!.source.kind === 'const') return [unbroadcast(da, a!.dims), null];
   const pos = greater(a!, 0);
   const db = where(pos, mul(dy!, mul(y, log(where(pos, a!, 1)))), 0);
-  return [unbroadcast(da, a!.shape), unbroadcast(db, b!.shape)];
+  return [unbroadcast(da, a!.dims), unbroadcast(db, b!.dims)];
 }, { dtypes: NUMERIC });
 
 /** `a^b` elementwise with numpy broadcasting: `pow(x, 3)`, `pow(g.scalar(0.9), step)`. */

@@ -14,7 +14,7 @@ import { reshape } from './reshape';
  * Keeps the input and the output.
  */
 export const extremumVjp: VjpRule<ReduceAttrs> = ([dy], { inputs: [x], outputs: [y], attrs: { axes } }) => {
-  const kept = x!.shape.map((s, i) => (axes.includes(i) ? 1 : s));
+  const kept = x!.dims.map((s, i) => (axes.includes(i) ? 1 : s));
   const mask = cast(equal(x!, reshape(y, kept)), x!.dtype);
   const count = reduceSum(mask, axes, { keepdims: true });
   return [mul(mask, div(reshape(dy!, kept), count))];

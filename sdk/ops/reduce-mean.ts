@@ -2,7 +2,7 @@ import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { div } from './div';
 import { wrapAxes } from './kit';
-import { type ReduceAttrs, reduceInfer, reduceLower, unreduce } from './reduce-sum';
+import { countOver, type ReduceAttrs, reduceInfer, reduceLower, unreduce } from './reduce-sum';
 
 /** ONNX ReduceMean (opset 13; axes become an input at 18). VJP: dx = broadcast(dy) / count of reduced elements. */
 export const ReduceMean: Primitive<ReduceAttrs> = {
@@ -11,8 +11,7 @@ export const ReduceMean: Primitive<ReduceAttrs> = {
   infer: reduceInfer,
   lower: reduceLower('ReduceMean', 18),
   vjp([dy], { inputs: [x], attrs }) {
-    const count = attrs.axes.reduce((n, a) => n * x!.shape[a], 1);
-    return [unreduce(div(dy!, count), x!, attrs)];
+    return [unreduce(div(dy!, countOver(x!, attrs.axes, dy!.dtype)), x!, attrs)];
   },
 };
 
@@ -24,5 +23,5 @@ export function reduceMean(x: Tensor, axes: readonly number[], { keepdims = fals
 
 /** Mean of every element, as a scalar (shape []). */
 export function mean(x: Tensor): Tensor {
-  return reduceMean(x, x.shape.map((_, i) => i));
+  return reduceMean(x, x.dims.map((_, i) => i));
 }

@@ -4,6 +4,7 @@
  * NOTE: dense matrices waste the zeros, yet on ORT's CPU EP the adjoint of a ×2 trilinear [1,32,32³] → 64³
  * took ~10 ms (kernel time, 1 thread), and the forward by MatMul ~12 ms against ~25–30 ms for ONNX Resize.
  */
+import { type Dim, mulDims, requireStatic } from '../dim';
 import { fromNumbers } from '../dtype';
 import type { Tensor } from '../tensor';
 import { matmul } from './matmul';
@@ -54,9 +55,9 @@ export function interpolationMatrix(inLen: number, outLen: number, a: Omit<Resiz
 /** Replaces axis `axis` of `t` (length `cols`) by A·(that axis), A a constant [rows, cols]; no transposes. */
 function mapAxis(t: Tensor, axis: number, a: Float64Array, rows: number, cols: number): Tensor {
   const g = t.graph;
-  const before = t.shape.slice(0, axis).reduce((p, v) => p * v, 1);
-  const after = t.shape.slice(axis + 1).reduce((p, v) => p * v, 1);
-  const outShape = t.shape.map((v, i) => (i === axis ? rows : v));
+  const before = mulDims(...t.dims.slice(0, axis));
+  const after = mulDims(...t.dims.slice(axis + 1));
+  const outShape = t.dims.map((v, i) => (i === axis ? rows : v));
   if (after === 1) {
     const at = Array.from({ length: cols * rows }, (_, k) => a[(k % rows) * cols + Math.floor(k / rows)]);
     return reshape(matmul(reshape(t, [before, cols]), g.constant(fromNumbers(t.dtype, at), t.dtype, [cols, rows])), outShape);
@@ -69,12 +70,13 @@ function mapAxis(t: Tensor, axis: number, a: Float64Array, rows: number, cols: n
  * Applies the separable resize (or, with `transposed`, its adjoint) as one MatMul per resized axis, last axis
  * first. The adjoint is Resize's VJP; the forward form lets tests check ONNX Resize against our matrices.
  */
-export function resizeByMatMul(x: Tensor, outShape: readonly number[], a: Omit<ResizeAttrs, 'sizes'>, transposed = false): Tensor {
+export function resizeByMatMul(x: Tensor, outShape: readonly Dim[], a: Omit<ResizeAttrs, 'sizes'>, transposed = false): Tensor {
   let t = x;
   for (let axis = x.rank - 1; axis >= 0; axis--) {
     // The forward resize of this axis maps inLen → outLen; the adjoint maps back.
-    const [inLen, outLen] = transposed ? [outShape[axis], x.shape[axis]] : [x.shape[axis], outShape[axis]];
-    if (inLen === outLen) continue;
+    const lens = transposed ? [outShape[axis], x.dims[axis]] : [x.dims[axis], outShape[axis]];
+    if (lens[0] === lens[1]) continue;
+    const [inLen, outLen] = requireStatic(lens, `the matrix form of Resize on axis ${axis}`);
     const m = interpolationMatrix(inLen, outLen, a);
     if (!transposed) {
       t = mapAxis(t, axis, m, outLen, inLen);

@@ -1,3 +1,4 @@
+import { addDims, type Dim, DIM_DEFS } from '../dim';
 import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
@@ -6,11 +7,34 @@ import { pad } from './pad';
 import { reshape } from './reshape';
 
 export interface SliceAttrs {
-  /** Resolved per sliced axis: first index taken, step (non-zero) and number of elements taken. */
+  /**
+   * Resolved per sliced axis: first index taken, step (non-zero) and number of elements taken. On a symbolic
+   * axis the count is symbolic (`N-2`) with step 1, or the axis is reversed whole (step −1, start −1).
+   */
   axes: number[];
   starts: number[];
   steps: number[];
-  counts: number[];
+  counts: Dim[];
+}
+
+const INT64_MIN = -(2 ** 63);
+const INT64_MAX = 2 ** 63 - 1;
+
+/** How many elements a step-1 slice of symbolic length `count` leaves after it on an axis of length `dim`. */
+function tailOf(dim: Dim, start: number, count: Dim): number {
+  if (count === dim) return -start;
+  const def = DIM_DEFS.get(count as string);
+  if (def?.kind !== 'add' || def.terms.length !== 1 || def.terms[0] !== dim) throw new Error(`slice count ${count} is not of the form ${dim}-k`);
+  return -def.offset - start;
+}
+
+/** Resolves a slice of a symbolic axis: step 1 from a start >= 0 to the end or a negative end, or a whole reversal. */
+function resolveSymbolic(dim: string, start: number | undefined, end: number | undefined, step: number): { start: number; count: Dim } {
+  if (step === -1 && start === undefined && end === undefined) return { start: -1, count: dim };
+  check(step === 1 && (start ?? 0) >= 0 && (end ?? 0) <= 0,
+    () => `axis of symbolic length ${dim} can be sliced only with step 1 from a start >= 0 to the end or to a negative end, or reversed whole (start ${start}, end ${end}, step ${step})`);
+  const s = start ?? 0;
+  return { start: s, count: addDims(dim, -s + (end ?? 0)) };
 }
 
 /**
@@ -38,16 +62,24 @@ export const Slice: Primitive<SliceAttrs> = {
   inputs: ['data'],
   infer([x], { axes, starts, steps, counts }) {
     check(x, 'missing input');
-    const shape = [...x.shape];
+    const shape = [...x.dims];
     check(new Set(axes).size === axes.length, () => `repeated axes [${axes}]`);
     check(starts.length === axes.length && steps.length === axes.length && counts.length === axes.length,
       'axes, starts, steps and counts must have the same length');
     axes.forEach((a, i) => {
       check(a >= 0 && a < x.rank, () => `axis ${a} is out of range for rank ${x.rank}`);
       check(steps[i] !== 0, 'step 0 is not allowed');
-      const last = starts[i] + (counts[i] - 1) * steps[i];
-      check(counts[i] === 0 || (starts[i] >= 0 && starts[i] < x.shape[a] && last >= 0 && last < x.shape[a]),
-        () => `range start ${starts[i]}, step ${steps[i]}, count ${counts[i]} leaves axis ${a} of length ${x.shape[a]}`);
+      const n = x.dims[a];
+      const count = counts[i];
+      if (typeof n === 'string' || typeof count === 'string') {
+        check(typeof n === 'string' && (steps[i] === 1 ? tailOf(n, starts[i], count) >= 0 : steps[i] === -1 && starts[i] === -1 && count === n),
+          () => `slice of axis ${a} (length ${n}) with start ${starts[i]}, step ${steps[i]}, count ${count} is not supported`);
+        shape[a] = count;
+        return;
+      }
+      const last = starts[i] + (count - 1) * steps[i];
+      check(count === 0 || (starts[i] >= 0 && starts[i] < n && last >= 0 && last < n),
+        () => `range start ${starts[i]}, step ${steps[i]}, count ${count} leaves axis ${a} of length ${n}`);
       shape[a] = counts[i];
     });
     return [{ dtype: x.dtype, shape }];
@@ -55,40 +87,69 @@ export const Slice: Primitive<SliceAttrs> = {
   lower(ctx, node) {
     const { axes, starts, steps, counts } = node.attrs;
     const x = node.inputs[0]!;
+    if (axes.some((a) => typeof x.dims[a] === 'string')) {
+      // Symbolic axes: a reversal is start -1 to INT64_MIN, a step-1 slice ends at -tail (or INT64_MAX).
+      const b = axes.map((a, i) => (typeof x.dims[a] === 'string' ? starts[i] : counts[i] === 0 ? 0 : starts[i]));
+      const e = axes.map((a, i) => {
+        const n = x.dims[a];
+        if (typeof n === 'string') {
+          if (steps[i] < 0) return INT64_MIN;
+          const tail = tailOf(n, starts[i], counts[i]);
+          return tail === 0 ? INT64_MAX : -tail;
+        }
+        if (counts[i] === 0) return 0;
+        const end = starts[i] + (counts[i] as number) * steps[i];
+        return end < 0 ? -(n + 1) : end;
+      });
+      ctx.emit('Slice', [ctx.name(x), ctx.i64(b), ctx.i64(e), ctx.i64(axes), ctx.i64(steps)], [ctx.name(node.outputs[0])]);
+      return;
+    }
     // NOTE: an exclusive end of -1 (before index 0, for negative steps) must be written as -(dim+1):
     // ONNX would read -1 as "the last element". An empty range is written as 0:0 for the same reason.
     const begin = axes.map((_, i) => (counts[i] === 0 ? 0 : starts[i]));
     const ends = axes.map((a, i) => {
       if (counts[i] === 0) return 0;
-      const e = starts[i] + counts[i] * steps[i];
-      return e < 0 ? -(x.shape[a] + 1) : e;
+      const e = starts[i] + (counts[i] as number) * steps[i];
+      return e < 0 ? -((x.dims[a] as number) + 1) : e;
     });
     ctx.emit('Slice', [ctx.name(x), ctx.i64(begin), ctx.i64(ends), ctx.i64(axes), ctx.i64(steps)], [ctx.name(node.outputs[0])]);
   },
   vjp([dy], { inputs: [x], attrs: { axes, starts, steps, counts } }) {
     let d = dy!;
     axes.forEach((a, i) => {
-      const n = x!.shape[a];
-      let first = counts[i] === 0 ? 0 : starts[i];
-      let step = counts[i] === 0 ? 1 : steps[i];
+      const n = x!.dims[a];
+      if (typeof n === 'string') {
+        // A symbolic axis: reversed whole, or a step-1 slice padded back with its head and tail.
+        if (steps[i] < 0) d = slice(d, { axes: [a], steps: [-1] });
+        else {
+          const p = new Array(2 * d.rank).fill(0);
+          p[a] = starts[i];
+          p[a + d.rank] = tailOf(n, starts[i], counts[i]);
+          d = pad(d, p);
+        }
+        return;
+      }
+      const count = counts[i] as number;
+      let first = count === 0 ? 0 : starts[i];
+      let step = count === 0 ? 1 : steps[i];
       if (step < 0) {
         // Reverse the axis so the step is positive; the taken elements then start at the lowest index.
         d = slice(d, { axes: [a], steps: [-1] });
-        first = starts[i] + (counts[i] - 1) * step;
+        first = starts[i] + (count - 1) * step;
         step = -step;
       }
-      if (step > 1 && counts[i] > 0) {
+      if (step > 1 && count > 0) {
         // Interleave step−1 zeros after each element: [.., c, ..] → [.., c, step, ..] → [.., c·step, ..].
-        const s = [...d.shape];
+        const s = [...d.dims];
         d = reshape(d, [...s.slice(0, a + 1), 1, ...s.slice(a + 1)]);
         const p = new Array(2 * d.rank).fill(0);
         p[a + 1 + d.rank] = step - 1;
         d = pad(d, p);
-        d = reshape(d, [...s.slice(0, a), counts[i] * step, ...s.slice(a + 1)]);
+        d = reshape(d, [...s.slice(0, a), count * step, ...s.slice(a + 1)]);
       }
       const p = new Array(2 * d.rank).fill(0);
       p[a] = first;
-      p[a + d.rank] = n - first - d.shape[a];
+      p[a + d.rank] = n - first - (d.dims[a] as number);
       d = pad(d, p);
     });
     return [d];
@@ -107,10 +168,13 @@ export interface SliceSpec {
  * `slice(x, { axes: [4], steps: [-1] })` flips the last axis.
  */
 export function slice(x: Tensor, { axes, starts = [], ends = [], steps = [] }: SliceSpec): Tensor {
-  const ax = wrapAxes(axes ?? x.shape.map((_, i) => i), x.rank);
-  const r = ax.map((a, i) => resolveRange(x.shape[a] ?? 0, starts[i], ends[i], steps[i] ?? 1));
+  const ax = wrapAxes(axes ?? x.dims.map((_, i) => i), x.rank);
+  const r = ax.map((a, i) => {
+    const n = x.dims[a] ?? 0;
+    return typeof n === 'string' ? resolveSymbolic(n, starts[i], ends[i], steps[i] ?? 1) : resolveRange(n, starts[i], ends[i], steps[i] ?? 1);
+  });
   const attrs: SliceAttrs = { axes: ax, starts: r.map((v) => v.start), steps: ax.map((_, i) => steps[i] ?? 1), counts: r.map((v) => v.count) };
-  const keep = ax.every((a, i) => attrs.steps[i] === 1 && attrs.starts[i] === 0 && attrs.counts[i] === x.shape[a]);
+  const keep = ax.every((a, i) => attrs.steps[i] === 1 && attrs.starts[i] === 0 && attrs.counts[i] === x.dims[a]);
   if (keep) return x;
   return x.graph.apply(Slice, [x], attrs)[0];
 }

@@ -6,6 +6,7 @@ import { add } from './add';
 import { div } from './div';
 import { mul } from './mul';
 import { reduceMean } from './reduce-mean';
+import { countOver } from './reduce-sum';
 import { sub } from './sub';
 
 export interface StandardizeAttrs {
@@ -35,7 +36,7 @@ export const Standardize: Primitive<StandardizeAttrs> = {
     check(x!.rank >= 3, () => `needs rank >= 3 ([N, groups, ...]), got ${x!.type}`);
     check(x!.dtype === 'float32' || x!.dtype === 'float64', () => `needs a float32 or float64 tensor, got ${x!.dtype}`);
     check(Number.isFinite(eps) && eps >= 0, () => `eps must be a finite number >= 0, got ${eps}`);
-    return [{ dtype: x!.dtype, shape: [...x!.shape] }, { dtype: x!.dtype, shape: x!.shape.map((s, i) => (i < 2 ? s : 1)) }];
+    return [{ dtype: x!.dtype, shape: [...x!.dims] }, { dtype: x!.dtype, shape: x!.dims.map((s, i) => (i < 2 ? s : 1)) }];
   },
   lower(ctx: LowerCtx, node) {
     const x = node.inputs[0]!;
@@ -65,7 +66,7 @@ export const Standardize: Primitive<StandardizeAttrs> = {
     let dx: Tensor | null = null;
     if (dxn) dx = div(sub(sub(dxn, stagedMean(dxn)), mul(xn, stagedMean(mul(dxn, xn)))), std);
     if (dstd) {
-      const count = xn.shape.slice(2).reduce((a, b) => a * b, 1);
+      const count = countOver(xn, range(2, xn.rank));
       const fromStd = mul(xn, div(dstd, count));
       dx = dx ? add(dx, fromStd) : fromStd;
     }

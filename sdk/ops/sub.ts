@@ -4,7 +4,7 @@ import { neg } from './neg';
 import { unbroadcast } from './unbroadcast';
 
 /** ONNX Sub (opset 14). VJP: (dy, −dy), each summed back to its input's shape. */
-export const Sub = binaryPrim('Sub', ([dy], { inputs: [a, b] }) => [unbroadcast(dy!, a!.shape), unbroadcast(neg(dy!), b!.shape)], {
+export const Sub = binaryPrim('Sub', ([dy], { inputs: [a, b] }) => [unbroadcast(dy!, a!.dims), unbroadcast(neg(dy!), b!.dims)], {
   dtypes: NUMERIC,
 });
 

@@ -6,7 +6,7 @@ export interface TransposeAttrs {
   perm: number[];
 }
 
-/** ONNX Transpose (opset 13): out.shape[i] = x.shape[perm[i]]. VJP: transpose by the inverse permutation. */
+/** ONNX Transpose (opset 13): out.dims[i] = x.dims[perm[i]]. VJP: transpose by the inverse permutation. */
 export const Transpose: Primitive<TransposeAttrs> = {
   name: 'Transpose',
   inputs: ['data'],
@@ -14,7 +14,7 @@ export const Transpose: Primitive<TransposeAttrs> = {
     check(x, 'missing input');
     check(perm.length === x.rank && [...perm].sort((a, b) => a - b).every((p, i) => p === i),
       () => `perm [${perm}] is not a permutation of 0..${x.rank - 1}`);
-    return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }];
+    return [{ dtype: x.dtype, shape: perm.map((p) => x.dims[p]) }];
   },
   lower(ctx, node) {
     ctx.emit('Transpose', [ctx.name(node.inputs[0])], [ctx.name(node.outputs[0])], { perm: { ints: node.attrs.perm } });
@@ -30,7 +30,7 @@ export function inversePerm(perm: readonly number[]): number[] {
 
 /** Permutes axes (`perm` defaults to reversing them). Identity permutations return x. */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
-  const p = perm ? [...perm] : x.shape.map((_, i) => x.rank - 1 - i);
+  const p = perm ? [...perm] : x.dims.map((_, i) => x.rank - 1 - i);
   if (p.every((v, i) => v === i) && p.length === x.rank) return x;
   return x.graph.apply(Transpose, [x], { perm: p })[0];
 }

@@ -18,13 +18,13 @@ export const Unsqueeze: Primitive<UnsqueezeAttrs> = {
     check(axes.length > 0, 'needs at least one axis');
     const rank = x.rank + axes.length;
     checkAxes(axes, rank);
-    const rest = [...x.shape];
+    const rest = [...x.dims];
     return [{ dtype: x.dtype, shape: Array.from({ length: rank }, (_, i) => (axes.includes(i) ? 1 : rest.shift()!)) }];
   },
   lower(ctx, node) {
     ctx.emit('Unsqueeze', [ctx.name(node.inputs[0]), ctx.i64(node.attrs.axes)], [ctx.name(node.outputs[0])]);
   },
-  vjp: ([dy], { inputs: [x] }) => [reshape(dy!, x!.shape)],
+  vjp: ([dy], { inputs: [x] }) => [reshape(dy!, x!.dims)],
 };
 
 /** Inserts length-1 axes at `axes`, positions in the output (negative count from its end). */

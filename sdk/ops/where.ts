@@ -13,14 +13,14 @@ export const Where: Primitive<{}> = {
     check(c && a && b, 'missing input');
     check(c.dtype === 'bool', () => `condition must be bool, got ${c.dtype}`);
     check(a.dtype === b.dtype, () => `X and Y dtypes differ: ${a.dtype} vs ${b.dtype}`);
-    return [{ dtype: a.dtype, shape: broadcastShapes(broadcastShapes(c.shape, a.shape), b.shape) }];
+    return [{ dtype: a.dtype, shape: broadcastShapes(broadcastShapes(c.dims, a.dims), b.dims) }];
   },
   lower(ctx, node) {
     ctx.emit('Where', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])]);
   },
   vjp([dy], { inputs: [c, a, b] }) {
     const zero = dy!.graph.scalar(0, dy!.dtype);
-    return [null, unbroadcast(where(c!, dy!, zero), a!.shape), unbroadcast(where(c!, zero, dy!), b!.shape)];
+    return [null, unbroadcast(where(c!, dy!, zero), a!.dims), unbroadcast(where(c!, zero, dy!), b!.dims)];
   },
 };
 
