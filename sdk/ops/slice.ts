@@ -3,6 +3,8 @@ import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { wrapAxes } from './kit';
+import { concat } from './concat';
+import { expandTo } from './expand';
 import { pad } from './pad';
 import { reshape } from './reshape';
 
@@ -28,12 +30,16 @@ function tailOf(dim: Dim, start: number, count: Dim): number {
   return -def.offset - start;
 }
 
-/** Resolves a slice of a symbolic axis: step 1 from a start >= 0 to the end or a negative end, or a whole reversal. */
+/**
+ * Resolves a slice of a symbolic axis: step 1 from a start >= 0 to the end, to a negative end, or to a
+ * positive end (a static count; the axis must be at least that long at run time), or a whole reversal.
+ */
 function resolveSymbolic(dim: string, start: number | undefined, end: number | undefined, step: number): { start: number; count: Dim } {
   if (step === -1 && start === undefined && end === undefined) return { start: -1, count: dim };
-  check(step === 1 && (start ?? 0) >= 0 && (end ?? 0) <= 0,
-    () => `axis of symbolic length ${dim} can be sliced only with step 1 from a start >= 0 to the end or to a negative end, or reversed whole (start ${start}, end ${end}, step ${step})`);
+  check(step === 1 && (start ?? 0) >= 0,
+    () => `axis of symbolic length ${dim} can be sliced only with step 1 from a start >= 0, or reversed whole (start ${start}, end ${end}, step ${step})`);
   const s = start ?? 0;
+  if (end !== undefined && end > 0) return { start: s, count: Math.max(0, end - s) };
   return { start: s, count: addDims(dim, -s + (end ?? 0)) };
 }
 
@@ -72,7 +78,7 @@ export const Slice: Primitive<SliceAttrs> = {
       const n = x.dims[a];
       const count = counts[i];
       if (typeof n === 'string' || typeof count === 'string') {
-        check(typeof n === 'string' && (steps[i] === 1 ? tailOf(n, starts[i], count) >= 0 : steps[i] === -1 && starts[i] === -1 && count === n),
+        check(typeof n === 'string' && (steps[i] === 1 ? typeof count === 'number' || tailOf(n, starts[i], count) >= 0 : steps[i] === -1 && starts[i] === -1 && count === n),
           () => `slice of axis ${a} (length ${n}) with start ${starts[i]}, step ${steps[i]}, count ${count} is not supported`);
         shape[a] = count;
         return;
@@ -94,6 +100,7 @@ export const Slice: Primitive<SliceAttrs> = {
         const n = x.dims[a];
         if (typeof n === 'string') {
           if (steps[i] < 0) return INT64_MIN;
+          if (typeof counts[i] === 'number') return starts[i] + (counts[i] as number);
           const tail = tailOf(n, starts[i], counts[i]);
           return tail === 0 ? INT64_MAX : -tail;
         }
@@ -121,7 +128,12 @@ export const Slice: Primitive<SliceAttrs> = {
       if (typeof n === 'string') {
         // A symbolic axis: reversed whole, or a step-1 slice padded back with its head and tail.
         if (steps[i] < 0) d = slice(d, { axes: [a], steps: [-1] });
-        else {
+        else if (typeof counts[i] === 'number') {
+          // A static part of a symbolic axis: zeros before and after it (the tail symbolic, by Expand).
+          const zerosOf = (len: Dim) => expandTo(d.graph.scalar(0, d.dtype), d.dims.map((v, j) => (j === a ? len : v)));
+          const tail = addDims(n, -(starts[i] + (counts[i] as number)));
+          d = concat([...(starts[i] > 0 ? [zerosOf(starts[i])] : []), d, zerosOf(tail)], a);
+        } else {
           const p = new Array(2 * d.rank).fill(0);
           p[a] = starts[i];
           p[a + d.rank] = tailOf(n, starts[i], counts[i]);
