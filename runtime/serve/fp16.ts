@@ -11,17 +11,62 @@ const KEEP_FLOAT32: Record<string, number[]> = { Resize: [1, 2] };
 /** Ops whose float inputs are not data (or whose attributes name a type): never converted. */
 const NEVER = new Set(['Cast', 'CastLike', 'ConstantOfShape', 'Constant', 'Shape', 'Size', 'Range', 'EyeLike', 'RandomNormal', 'RandomUniform']);
 
+/**
+ * Op types computed in float16 by the `ops` policy: convolutions and products, elementwise arithmetic and
+ * activations, pooling, resampling and layout. Everything else stays float32, in particular reductions
+ * (ReduceMean/ReduceSum: sums of many float16 terms lose digits and overflow past 65504), Softmax and
+ * LogSoftmax, Exp/Log/Pow/Sqrt/Reciprocal (range), the ONNX normalisation ops and comparisons.
+ */
+export const FLOAT16_OPS: ReadonlySet<string> = new Set([
+  'Conv', 'ConvTranspose', 'MatMul', 'Gemm',
+  'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Abs', 'Clip', 'Max', 'Min', 'Where',
+  'Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Erf', 'Gelu',
+  'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Resize',
+  'Concat', 'Split', 'Slice', 'Pad', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Expand', 'Tile',
+  'Identity', 'Gather', 'Dropout',
+]);
+
 export interface Float16Options {
   /**
-   * Which nodes compute in float16. `network` (default): every node inside a named module of the GVSL
-   * graphs (the U-Net and the convolutional heads: `unet.`, `f_conv.`, `sp_conv.`, `res_conv.`, `out_flow`,
-   * `head.`); `conv`: only Conv nodes; or a predicate on the node.
+   * Which nodes compute in float16. `ops` (default): nodes whose op type is in FLOAT16_OPS (any model);
+   * `network`: every node inside a named module of the GVSL graphs (FLOAT16_MODULES); `conv`: only Conv
+   * nodes; or a predicate on the node.
    */
-  policy?: 'network' | 'conv' | ((node: OnnxNode) => boolean);
+  policy?: 'ops' | 'network' | 'conv' | ((node: OnnxNode) => boolean);
+  /**
+   * Restricts the policy to nodes whose names start with one of these module paths (node names are
+   * `module.path/Op`); default: the whole graph. GVSL's export passes FLOAT16_MODULES, keeping its warps
+   * and affine arithmetic in float32.
+   */
+  scope?: readonly string[];
+}
+
+/** What a conversion did: converted nodes by op type, and the float nodes kept in float32 with the reason. */
+export interface Float16Report {
+  converted: Record<string, number>;
+  kept: { name: string; opType: string; reason: 'op type' | 'outside scope' | 'untyped intermediate' }[];
+  /** Initializers now stored as float16. */
+  halfInitializers: number;
+}
+
+/** One line: `float16: 12 nodes (Conv 4, Add 4, …), 8 weights; float32 kept: 6 nodes (ReduceMean 4 [op type], …)`. */
+export function formatFloat16Report(r: Float16Report): string {
+  const byType = (counts: Record<string, number>) => Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+  const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+  const kept: Record<string, number> = {};
+  for (const k of r.kept) kept[`${k.opType} [${k.reason}]`] = (kept[`${k.opType} [${k.reason}]`] ?? 0) + 1;
+  return `float16: ${total(r.converted)} nodes (${byType(r.converted) || 'none'}), ${r.halfInitializers} weights; `
+    + `float32 kept: ${r.kept.length} nodes${r.kept.length ? ` (${byType(kept)})` : ''}`;
 }
 
 /** Module prefixes whose nodes are plain convolutional network (conv, GroupNorm, activation, pool, resize, concat). */
 export const FLOAT16_MODULES = ['unet.', 'f_conv.', 'sp_conv.', 'res_conv.', 'out_flow', 'head.', 'seg_head.'];
+
+/**
+ * The GVSL and segmentation graphs' policy: the op-type policy inside the network modules only (the same
+ * nodes as the module policy, measured node for node), so warps and the affine matrix stay float32.
+ */
+export const GVSL_FLOAT16: Float16Options = { policy: 'ops', scope: FLOAT16_MODULES };
 
 /**
  * A mixed-precision copy of a float32 model: the chosen nodes compute in float16 and their float32
@@ -33,12 +78,19 @@ export const FLOAT16_MODULES = ['unet.', 'f_conv.', 'sp_conv.', 'res_conv.', 'ou
  * coordinate arithmetic also need float32's 24-bit mantissa for sub-voxel accuracy.
  */
 export function convertToFloat16(src: OnnxModel, opts: Float16Options = {}): OnnxModel {
+  return toFloat16(src, opts).model;
+}
+
+/** `convertToFloat16` with a report of what was converted and what stayed float32 (`formatFloat16Report`). */
+export function toFloat16(src: OnnxModel, opts: Float16Options = {}): { model: OnnxModel; report: Float16Report } {
   const model = cloneOnnx(src);
   const g = model.graph;
-  const policy = opts.policy ?? 'network';
-  const pick = typeof policy === 'function' ? policy
+  const policy = opts.policy ?? 'ops';
+  const byPolicy = typeof policy === 'function' ? policy
     : policy === 'conv' ? (n: OnnxNode) => n.opType === 'Conv'
-    : (n: OnnxNode) => FLOAT16_MODULES.some((p) => n.name.startsWith(p));
+    : policy === 'network' ? (n: OnnxNode) => FLOAT16_MODULES.some((p) => n.name.startsWith(p))
+    : (n: OnnxNode) => FLOAT16_OPS.has(n.opType);
+  const inScope = (n: OnnxNode) => !opts.scope || opts.scope.some((p) => n.name.startsWith(p));
 
   // Element types and value infos of every named value.
   const type = new Map<string, number>();
@@ -52,13 +104,24 @@ export function convertToFloat16(src: OnnxModel, opts: Float16Options = {}): Onn
 
   const isF32 = (name: string) => name !== '' && type.get(name) === FLOAT;
   const convert = new Set<OnnxNode>();
+  const report: Float16Report = { converted: {}, kept: [], halfInitializers: 0 };
   for (const n of g.node) {
-    if (n.domain || NEVER.has(n.opType) || !pick(n)) continue;
+    if (n.domain || NEVER.has(n.opType)) continue;
+    const values = n.output.concat(n.input);
+    const untyped = values.some((v) => v !== '' && !type.has(v));
+    const float = values.some(isF32);
+    if (!float && !untyped) continue;
+    const kept = (reason: Float16Report['kept'][number]['reason']) => report.kept.push({ name: n.name, opType: n.opType, reason });
+    if (!inScope(n)) kept('outside scope');
+    else if (!byPolicy(n)) kept('op type');
     // Only nodes whose values all have known types, some float32: a value without type information (an
     // intermediate inside one primitive's lowering, e.g. Standardize's variance) keeps its node in float32,
     // which is also where normalisation statistics belong.
-    if (n.output.concat(n.input).some((v) => v !== '' && !type.has(v)) || !n.output.concat(n.input).some(isF32)) continue;
-    convert.add(n);
+    else if (untyped || !float) kept('untyped intermediate');
+    else {
+      convert.add(n);
+      report.converted[n.opType] = (report.converted[n.opType] ?? 0) + 1;
+    }
   }
   const keep = (n: OnnxNode, i: number) => (KEEP_FLOAT32[n.opType] ?? []).includes(i);
 
@@ -82,6 +145,7 @@ export function convertToFloat16(src: OnnxModel, opts: Float16Options = {}): Onn
     t.dataType = FLOAT16;
     type.set(name, FLOAT16);
   }
+  report.halfInitializers = halfInit.size;
 
   const nodes: OnnxNode[] = [];
   const newInfo: OnnxValueInfo[] = [];
@@ -127,5 +191,5 @@ export function convertToFloat16(src: OnnxModel, opts: Float16Options = {}): Onn
   const produced = new Set(g.node.flatMap((n) => n.output));
   g.valueInfo = [...g.valueInfo.filter((v) => produced.has(v.name)), ...newInfo];
   model.producerName = `${model.producerName || 'unknown'} + gvsl-onnx fp16`;
-  return model;
+  return { model, report };
 }

@@ -4,7 +4,7 @@
  * same pipeline (pipeline.ts, grid.ts, mapping.ts: no Node imports) with onnxruntime-web.
  */
 export { centredGrid, fitSpacing, resampleOnto, type GridFit, type VectorVolume } from './grid';
-export { convertToFloat16, FLOAT16_MODULES, type Float16Options } from './fp16';
+export { convertToFloat16, FLOAT16_MODULES, FLOAT16_OPS, GVSL_FLOAT16, type Float16Options, type Float16Report, formatFloat16Report, toFloat16 } from './fp16';
 export { affineVoxelMap, displacementField, type Geometry, warpThroughField, worldAffine } from './mapping';
 export { GvslModel, loadModel, type FeaturesResult, type LoadOptions, type RegisterOptions, type Timings } from './model';
 export { encodeOnnx, initializerArrays, ioInfo, readOnnx, saveOnnx, type OnnxModel } from '../engine/onnx-file';

@@ -14,7 +14,7 @@ import { parseWidths } from '../../graphs/unet';
 import { saveSafetensors } from '../../runtime/checkpoint/safetensors';
 import { makePhantom, readNifti, writeNifti, type Volume } from '../../runtime/data';
 import { saveCheckpoint } from '../../runtime/engine/checkpoint';
-import { convertToFloat16 } from '../../runtime/serve/fp16';
+import { convertToFloat16, GVSL_FLOAT16 } from '../../runtime/serve/fp16';
 import { loadModel } from '../../runtime/serve/model';
 import { decodeOnnx, encodeModel, readOnnx } from '../../runtime/engine/onnx-file';
 import { writeRegistration } from '../../runtime/serve/write';
@@ -71,7 +71,7 @@ beforeAll(() => {
   // One file with everything inside, its float16 conversion, and a graph whose parameters are not GVSL's.
   const full = exportModel(buildGvslGraph(model, GRID), { weights: sd, docString: gvslDocString(model) }).model;
   fs.writeFileSync(f('static.onnx'), full);
-  fs.writeFileSync(f('gvsl-fp16.onnx'), encodeModel(convertToFloat16(decodeOnnx(full))));
+  fs.writeFileSync(f('gvsl-fp16.onnx'), encodeModel(convertToFloat16(decodeOnnx(full), GVSL_FLOAT16)));
   const other = decodeOnnx(full);
   const params = new Set(other.graph.initializer.map((t) => t.name).filter((k) => k.startsWith('unet.')));
   for (const t of other.graph.initializer) if (params.has(t.name)) t.name = `backbone.${t.name}`;

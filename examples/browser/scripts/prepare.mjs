@@ -24,7 +24,7 @@ if (!fs.existsSync(dist('runtime/cli/index.js'))) {
   process.exit(1);
 }
 const { readOnnx, saveOnnx, ioInfo } = require(dist('runtime/engine/onnx-file.js'));
-const { convertToFloat16 } = require(dist('runtime/serve/fp16.js'));
+const { convertToFloat16, GVSL_FLOAT16 } = require(dist('runtime/serve/fp16.js'));
 const { docGeometry } = require(dist('runtime/serve/source.js'));
 
 for (const d of ['model', 'samples', 'ort']) fs.mkdirSync(path.join(pub, d), { recursive: true });
@@ -69,7 +69,7 @@ const { inputs } = ioInfo(model);
 const A = inputs.find((i) => i.name === 'A');
 if (!A) throw new Error(`${onnxFile}: not a GVSL registration model (no input A)`);
 saveOnnx(model, path.join(pub, 'model', 'gvsl.onnx'));
-saveOnnx(convertToFloat16(model), path.join(pub, 'model', 'gvsl-fp16.onnx'));
+saveOnnx(convertToFloat16(model, GVSL_FLOAT16), path.join(pub, 'model', 'gvsl-fp16.onnx'));
 if (onnxFile.endsWith('untrained.onnx')) fs.rmSync(onnxFile);
 const info = {
   description,

@@ -5,7 +5,7 @@ import { parseWidths } from '../../../graphs/unet';
 import { exportModel, saveModel } from '../../../sdk/export';
 import type { StateDict } from '../../../sdk/state';
 import { saveSafetensors } from '../../checkpoint/safetensors';
-import { convertToFloat16 } from '../../serve/fp16';
+import { formatFloat16Report, GVSL_FLOAT16, toFloat16 } from '../../serve/fp16';
 import { decodeOnnx, saveOnnx } from '../../engine/onnx-file';
 import { loadModelWeights } from '../../checkpoint/weights';
 import { UserError } from '../../engine/errors';
@@ -68,8 +68,10 @@ export const exportCommand: Command = defineCommand({
     const g = a.model === 'gvsl' ? buildGvslGraph(model, shape) : buildUnetGraph(model.unet, shape);
     if (a.fp16) {
       const full = exportModel(g, { weights, opset: a.opset, docString: a.model === 'gvsl' ? gvslDocString(model) : undefined });
-      const half = saveOnnx(convertToFloat16(decodeOnnx(full.model)), a.out, { externalData: a.externalData });
+      const { model: halfModel, report } = toFloat16(decodeOnnx(full.model), GVSL_FLOAT16);
+      const half = saveOnnx(halfModel, a.out, { externalData: a.externalData });
       console.log(`wrote ${a.out} (float16 network, ${(half.model.byteLength + (half.external?.data.byteLength ?? 0)).toLocaleString('en')} bytes${a.externalData ? `, weights in ${path.basename(a.out)}.data` : ''})`);
+      console.log(formatFloat16Report(report));
       return;
     }
     const m = saveModel(g, a.out, { weights, opset: a.opset, externalData: a.externalData, docString: a.model === 'gvsl' ? gvslDocString(model) : undefined });
