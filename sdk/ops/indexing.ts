@@ -1,4 +1,5 @@
 /** Shared pieces of the index primitives (Gather, GatherElements, GatherND, ScatterND, ScatterElements). */
+import type { Dim } from '../dim';
 import { allocate, type DType } from '../dtype';
 import { check } from '../errors';
 import type { Graph } from '../graph';
@@ -26,7 +27,7 @@ export function checkReduction(r: Reduction): void {
 export const reductionOpset = (r: Reduction): number => (r === 'none' ? 13 : 16);
 
 /** Zeros of `shape`, as an Expand of one scalar (a full-size initializer would bloat the model). */
-export function zeros(g: Graph, dtype: DType, shape: readonly number[]): Tensor {
+export function zeros(g: Graph, dtype: DType, shape: readonly Dim[]): Tensor {
   return expandTo(g.constant(allocate(dtype, 1), dtype, []), shape);
 }
 
