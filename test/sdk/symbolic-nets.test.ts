@@ -15,7 +15,7 @@ import { onnx } from '../../sdk/onnx/generated/onnx';
 import { add, concat, conv, gather, matmul, mean, mul, reduceMean, reshape, scatterElements } from '../../sdk/ops';
 import type { NamedArray, StateDict } from '../../sdk/state';
 import type { Tensor } from '../../sdk/tensor';
-import { createSession, runSession } from '../../runtime/ort';
+import { createSession, runSession } from '../../runtime/engine/ort';
 import { checkRecordedModels, haveOnnxChecker, recordModel } from '../helpers/onnx-checker';
 import { Rng } from '../helpers/rng';
 

@@ -14,7 +14,7 @@ import { mul, reduceSum } from '../../sdk/ops';
 import { ALL_PRIMS, NN_PRIMS, type NnPrim, type PrimName } from '../../sdk/ops/names';
 import type { NamedArray } from '../../sdk/state';
 import type { Tensor } from '../../sdk/tensor';
-import { createSession, runSession } from '../../runtime/ort';
+import { createSession, runSession } from '../../runtime/engine/ort';
 import { ALL_GRAD_CASES, ALL_PRIM_CASES } from '../cases/all';
 import { type InputSpec, makeInput } from '../helpers/gradcheck';
 import { checkRecordedModels, haveOnnxChecker, recordModel } from '../helpers/onnx-checker';
