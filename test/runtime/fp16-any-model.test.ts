@@ -32,8 +32,8 @@ class SmallNet extends nn.Module {
   }
   forward(x: Tensor): Tensor {
     const g = x.graph;
-    let h = relu(this.gn.call(conv(x, this.p(g, 'conv1_weight'), null, { pads: [1, 1, 1, 1] })));
-    h = relu(conv(maxPool(h, { kernel: [2, 2] }), this.p(g, 'conv2_weight'), null, { pads: [1, 1, 1, 1], strides: [2, 2] }));
+    let h = relu(this.gn.call(conv(x, this.param(g, 'conv1_weight'), null, { pads: [1, 1, 1, 1] })));
+    h = relu(conv(maxPool(h, { kernel: [2, 2] }), this.param(g, 'conv2_weight'), null, { pads: [1, 1, 1, 1], strides: [2, 2] }));
     const flat = reshape(h, [h.dims[0], -1]);
     const logits = this.fc2.call(relu(this.fc1.call(flat)));
     return softmax(add(logits, mul0(reduceMean(logits, [1], { keepdims: true }))), { axis: 1 });
