@@ -34,7 +34,7 @@ export const HashUniform: Primitive<HashUniformAttrs> = {
     check(seed.dtype === 'int32' && seed.rank === 0, () => `seed must be an int32 scalar, got ${seed.type}`);
     check(Number.isInteger(salt) && salt >= 0 && salt < M31, () => `salt must be an integer in [0, 2^31), got ${salt}`);
     check(Number.isInteger(keepAxes) && keepAxes >= 0 && keepAxes <= x.rank, () => `keepAxes ${keepAxes} out of range for rank ${x.rank}`);
-    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < keepAxes ? d : 1)) }];
+    return [{ dtype: x.dtype, shape: x.dims.map((d, i) => (i < keepAxes ? d : 1)) }];
   },
   lower(ctx: LowerCtx, node) {
     const [x, seed] = node.inputs;

@@ -22,7 +22,7 @@ export const LogSoftmax: Primitive<SoftmaxAttrs> = {
     check(x, 'missing input');
     check(FLOATS.includes(x.dtype), () => `dtype ${x.dtype} is not a float type`);
     check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
-    return [{ dtype: x.dtype, shape: [...x.shape] }];
+    return [{ dtype: x.dtype, shape: [...x.dims] }];
   },
   lower(ctx, node) {
     ctx.emit('LogSoftmax', [ctx.name(node.inputs[0])], [ctx.name(node.outputs[0])], { axis: { int: node.attrs.axis } });

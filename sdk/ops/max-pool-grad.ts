@@ -8,6 +8,7 @@
  * - dX: the one-hot Conv's input gradient (conv-grad.ts) applied to dy placed at each window's first max.
  * The conv's batch axis stays free (reshapes keep N as −1); the padding mask is a constant over space only.
  */
+import { requireStatic } from '../dim';
 import { allocate } from '../dtype';
 import type { Tensor } from '../tensor';
 import { logicalAnd } from './and';
@@ -36,8 +37,10 @@ export function maxPoolGradGeneral(dy: Tensor, x: Tensor, y: Tensor, attrs: Pool
   const { kernel, strides, pads } = attrs;
   const dilations = poolDilations(attrs);
   const g = x.graph;
-  const [, c, ...sp] = x.shape;
-  const out = dy.shape.slice(2);
+  // The batch may be symbolic (reshapes keep it as -1); channels and space are read as numbers.
+  const c = requireStatic(x.dims.slice(1, 2), 'the max-pool gradient (channels)')[0];
+  const sp = requireStatic(x.dims.slice(2), 'the max-pool gradient (spatial axes)');
+  const out = requireStatic(dy.dims.slice(2), 'the max-pool gradient (spatial axes)');
   const K = prod(kernel);
   // One-hot kernels [C·K, 1, ...k]: output channel c·K + j copies offset j of channel c.
   const oneHot = allocate(x.dtype, c * K * K) as Float32Array;
@@ -63,5 +66,5 @@ export function maxPoolGradGeneral(dy: Tensor, x: Tensor, y: Tensor, attrs: Pool
   const before = cumsum(cast(isMax, x.dtype), 2, { exclusive: true });
   const first = logicalAnd(isMax, equal(before, 0));
   const dPatches = reshape(where(first, reshape(dy, [-1, c, 1, ...out]), 0), [-1, c * K, ...out]);
-  return convInputGrad(dPatches, w, convAttrs, x.shape);
+  return convInputGrad(dPatches, w, convAttrs, x.dims);
 }
