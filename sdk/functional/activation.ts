@@ -25,10 +25,10 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
  */
 export function prelu(x: Tensor, weight: Tensor): Tensor {
   const c = weight.shape[0];
-  if (weight.rank !== 1 || (c !== 1 && (x.rank < 2 || x.shape[1] !== c))) {
-    throw new BuildError('PReLU', x.graph.scope, `PReLU(num_parameters=${c}) got input of shape [${x.shape.join(', ')}]: num_parameters must be 1 or the channel count (axis 1)`);
+  if (weight.rank !== 1 || (c !== 1 && (x.rank < 2 || x.dims[1] !== c))) {
+    throw new BuildError('PReLU', x.graph.scope, `PReLU(num_parameters=${c}) got input of shape [${x.dims.join(', ')}]: num_parameters must be 1 or the channel count (axis 1)`);
   }
-  const w = c === 1 ? weight : reshape(weight, [c, ...x.shape.slice(2).map(() => 1)]);
+  const w = c === 1 ? weight : reshape(weight, [c, ...x.dims.slice(2).map(() => 1)]);
   return add(reluOp(x), mul(w, minimum(x, 0)));
 }
 

@@ -1,3 +1,4 @@
+import { type Dim, mulDims } from '../dim';
 import { BuildError } from '../errors';
 import { add, div, matmul, mT, reduceMean, reshape, slice, softmax, split, squeeze, transpose, unsqueeze, where } from '../ops';
 import type { Tensor } from '../tensor';
@@ -47,21 +48,22 @@ export function multiHeadAttentionForward(
   const batched = query.rank === 3;
   const layout = batched ? (batchFirst ? '(N, L, E)' : '(L, N, E)') : '(L, E)';
   for (const [name, t] of [['query', query], ['key', key], ['value', value]] as const) {
-    if (t.rank !== query.rank || (t.rank !== 2 && t.rank !== 3) || t.shape[t.rank - 1] !== E) {
-      fail(`${name} of shape [${t.shape.join(', ')}] does not fit: query, key and value must all be ${batched ? layout : '(L, E) or batched'} with E = ${E}`);
+    if (t.rank !== query.rank || (t.rank !== 2 && t.rank !== 3) || t.dims[t.rank - 1] !== E) {
+      fail(`${name} of shape [${t.dims.join(', ')}] does not fit: query, key and value must all be ${batched ? layout : '(L, E) or batched'} with E = ${E}`);
     }
   }
-  if (key.shape.join() !== value.shape.join()) fail(`key [${key.shape.join(', ')}] and value [${value.shape.join(', ')}] must have one shape`);
+  if (key.dims.join() !== value.dims.join()) fail(`key [${key.dims.join(', ')}] and value [${value.dims.join(', ')}] must have one shape`);
   for (const [what, m] of [['attn_mask', a.attnMask], ['key_padding_mask', a.keyPaddingMask]] as const) {
     if (m && m.dtype !== 'bool' && m.dtype !== query.dtype) fail(`${what} must be bool or ${query.dtype}, got ${m.type}`);
   }
   // Internally batched, (N, L, E) or (L, N, E) as given.
   const bAxis = batchFirst ? 0 : 1;
   const [q3, k3, v3] = [query, key, value].map((t) => (batched ? t : unsqueeze(t, [bAxis])));
-  if (q3.shape[bAxis] !== k3.shape[bAxis]) fail(`query [${query.shape.join(', ')}] and key [${key.shape.join(', ')}] have different batch sizes`);
-  const N = q3.shape[bAxis];
-  const L = q3.shape[1 - bAxis];
-  const S = k3.shape[1 - bAxis];
+  // N, L and S may be symbolic (one name for one run-time value): the reshapes below write them as symbols.
+  if (q3.dims[bAxis] !== k3.dims[bAxis]) fail(`query [${query.dims.join(', ')}] and key [${key.dims.join(', ')}] have different batch sizes`);
+  const N = q3.dims[bAxis];
+  const L = q3.dims[1 - bAxis];
+  const S = k3.dims[1 - bAxis];
 
   const w = a.inProjWeight;
   const b = a.inProjBias ?? null;
@@ -76,7 +78,7 @@ export function multiHeadAttentionForward(
     [q, k, v] = [q3, k3, v3].map((t, i) => linear(t, part(w, i)!, part(b, i)));
   }
   // (·, ·, E) → (N, H, len, head_dim).
-  const heads = (t: Tensor, len: number) => {
+  const heads = (t: Tensor, len: Dim) => {
     const split4 = reshape(t, batchFirst ? [N, len, numHeads, headDim] : [len, N, numHeads, headDim]);
     return transpose(split4, batchFirst ? [0, 2, 1, 3] : [1, 2, 0, 3]);
   };
@@ -84,14 +86,15 @@ export function multiHeadAttentionForward(
   const additive = (m: Tensor) => (m.dtype === 'bool' ? where(m, g.scalar(-Infinity, q.dtype), g.scalar(0, q.dtype)) : m);
   if (a.attnMask) {
     const m = a.attnMask;
-    if (m.rank === 2 && m.shape.join() === [L, S].join()) scores = add(scores, additive(m));
-    else if (m.rank === 3 && m.shape.join() === [N * numHeads, L, S].join()) scores = add(scores, additive(reshape(m, [N, numHeads, L, S])));
-    else fail(`attn_mask of shape [${m.shape.join(', ')}] must be (L, S) = [${L}, ${S}] or (N·num_heads, L, S) = [${N * numHeads}, ${L}, ${S}]`);
+    const nh = mulDims(N, numHeads);
+    if (m.rank === 2 && m.dims.join() === [L, S].join()) scores = add(scores, additive(m));
+    else if (m.rank === 3 && m.dims.join() === [nh, L, S].join()) scores = add(scores, additive(reshape(m, [N, numHeads, L, S])));
+    else fail(`attn_mask of shape [${m.dims.join(', ')}] must be (L, S) = [${L}, ${S}] or (N·num_heads, L, S) = [${nh}, ${L}, ${S}]`);
   }
   if (a.keyPaddingMask) {
     const m = a.keyPaddingMask;
     const want = batched ? [N, S] : [S];
-    if (m.shape.join() !== want.join()) fail(`key_padding_mask of shape [${m.shape.join(', ')}] must be [${want.join(', ')}] (${batched ? '(N, S)' : '(S)'})`);
+    if (m.dims.join() !== want.join()) fail(`key_padding_mask of shape [${m.dims.join(', ')}] must be [${want.join(', ')}] (${batched ? '(N, S)' : '(S)'})`);
     scores = add(scores, additive(batched ? unsqueeze(m, [1, 2]) : reshape(m, [1, 1, 1, S])));
   }
   const attn = dropout(softmax(scores, { axis: -1 }), a.dropoutP ?? 0, a.training ?? true);

@@ -1,3 +1,4 @@
+import { isStatic } from '../dim';
 import { BuildError } from '../errors';
 import { add, conv, reshape } from '../ops';
 import { convInputGrad } from '../ops/conv-grad';
@@ -64,14 +65,16 @@ function convTransposeNd(s: number, op: string, x: Tensor, weight: Tensor, bias:
   const [cin, coutG, ...k] = weight.shape;
   const fail = (msg: string) => new BuildError(op, x.graph.scope, msg);
   if (weight.rank !== s + 2) throw fail(`weight must be (C_in, C_out/groups, ${s} kernel dims), got ${weight.type}`);
-  if (x.shape[1] !== cin) throw fail(`input ${x.type} has ${x.shape[1]} channels, weight ${weight.type} expects ${cin}`);
+  if (x.dims[1] !== cin) throw fail(`input ${x.type} has ${x.dims[1]} channels, weight ${weight.type} expects ${cin}`);
+  const sp = x.dims.slice(2);
+  if (!isStatic(sp)) throw fail(`needs static spatial dims, got input ${x.type} (only the batch may be symbolic)`);
   if (cin % groups) throw fail(`${cin} input channels are not divisible by groups=${groups}`);
   outPad.forEach((p, i) => {
     if (p < 0 || p >= stride[i]) throw fail(`output_padding [${outPad}] must be smaller than the stride [${stride}]`);
   });
-  const outSize = x.shape.slice(2).map((l, i) => (l - 1) * stride[i] - 2 * padding[i] + dilation[i] * (k[i] - 1) + outPad[i] + 1);
+  const outSize = (sp as number[]).map((l, i) => (l - 1) * stride[i] - 2 * padding[i] + dilation[i] * (k[i] - 1) + outPad[i] + 1);
   if (outSize.some((v) => v < 1)) throw fail(`output size [${outSize}] is not positive for input ${x.type}, kernel [${k}], padding [${padding}]`);
-  const y = convInputGrad(x, weight, { pads: [...padding, ...padding], strides: stride, dilations: dilation, group: groups }, [x.shape[0], coutG * groups, ...outSize]);
+  const y = convInputGrad(x, weight, { pads: [...padding, ...padding], strides: stride, dilations: dilation, group: groups }, [x.dims[0], coutG * groups, ...outSize]);
   if (!bias) return y;
   if (bias.rank !== 1 || bias.shape[0] !== coutG * groups) throw fail(`bias ${bias.type} must be [${coutG * groups}]`);
   return add(y, reshape(bias, [coutG * groups, ...k.map(() => 1)]));

@@ -24,20 +24,26 @@ const classDim = (x: Tensor) => (x.rank === 1 ? 0 : 1);
 
 /** Shape [1, …, C, …, 1] with C on the class axis: a [C] vector broadcast along the class axis of `x`. */
 function alongClasses(x: Tensor, v: Tensor): Tensor {
-  const shape = x.shape.map((_, i) => (i === classDim(x) ? x.shape[i] : 1));
-  return reshape(v, shape);
+  return reshape(v, x.dims.map((_, i) => (i === classDim(x) ? numClasses('', x) : 1)));
+}
+
+/** The number of classes: the class axis must be static (the batch and spatial axes may be symbolic). */
+function numClasses(op: string, x: Tensor): number {
+  const c = x.dims[classDim(x)];
+  if (typeof c !== 'number') throw new BuildError(op || 'class loss', x.graph.scope, `the class axis ${classDim(x)} of input ${x.type} must be static (only the batch and spatial axes may be symbolic)`);
+  return c;
 }
 
 function checkIndexTarget(op: string, input: Tensor, target: Tensor): void {
-  const want = input.shape.filter((_, i) => i !== classDim(input));
-  if (!isIndex(target) || target.shape.join() !== want.join()) {
+  const want = input.dims.filter((_, i) => i !== classDim(input));
+  if (!isIndex(target) || target.dims.join() !== want.join()) {
     throw new BuildError(op, input.graph.scope,
-      `input of shape [${input.shape.join(', ')}] (classes on axis ${classDim(input)}) needs class indices (int64) of shape [${want.join(', ')}], got ${target.type}`);
+      `input of shape [${input.dims.join(', ')}] (classes on axis ${classDim(input)}) needs class indices (int64) of shape [${want.join(', ')}], got ${target.type}`);
   }
 }
 
 function checkWeight(op: string, input: Tensor, weight: Tensor | null): void {
-  const c = input.shape[classDim(input)];
+  const c = numClasses(op, input);
   if (weight && (weight.rank !== 1 || weight.shape[0] !== c)) {
     throw new BuildError(op, input.graph.scope, `weight must have shape [${c}] (one per class), got ${weight.type}`);
   }
@@ -46,8 +52,8 @@ function checkWeight(op: string, input: Tensor, weight: Tensor | null): void {
 /** One-hot float encoding of integer class indices, classes on the class axis of an input shaped like `like`. */
 function oneHotLike(target: Tensor, like: Tensor): Tensor {
   const cd = classDim(like);
-  const c = like.shape[cd];
-  const ids = target.graph.constant(Array.from({ length: c }, (_, i) => i), target.dtype, like.shape.map((_, i) => (i === cd ? c : 1)));
+  const c = numClasses('', like);
+  const ids = target.graph.constant(Array.from({ length: c }, (_, i) => i), target.dtype, like.dims.map((_, i) => (i === cd ? c : 1)));
   return cast(equal(unsqueeze(target, [cd]), ids), like.dtype);
 }
 
@@ -58,7 +64,7 @@ function oneHotLike(target: Tensor, like: Tensor): Tensor {
  */
 function indexLoss(op: string, logp: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, reduction: Reduction, eps: number): Tensor {
   const cd = classDim(logp);
-  const c = logp.shape[cd];
+  const c = numClasses(op, logp);
   const oneHot = oneHotLike(target, logp);
   const keep = cast(logicalNot(equal(target, target.graph.scalar(ignoreIndex, target.dtype))), logp.dtype);
   const wl = weight ? mul(logp, alongClasses(logp, weight)) : logp;
@@ -98,12 +104,12 @@ export function crossEntropy(
     checkIndexTarget('cross_entropy', input, target);
     return indexLoss('cross_entropy', logp, target, weight, ignoreIndex ?? -100, reduction, labelSmoothing);
   }
-  if (target.shape.join() !== input.shape.join() || target.dtype !== input.dtype) {
+  if (target.dims.join() !== input.dims.join() || target.dtype !== input.dtype) {
     throw new BuildError('cross_entropy', g.scope,
-      `input of shape [${input.shape.join(', ')}] needs class indices (int64, shape [${input.shape.filter((_, i) => i !== cd).join(', ')}]) or class probabilities (${input.dtype}, shape [${input.shape.join(', ')}]), got ${target.type}`);
+      `input of shape [${input.dims.join(', ')}] needs class indices (int64, shape [${input.dims.filter((_, i) => i !== cd).join(', ')}]) or class probabilities (${input.dtype}, shape [${input.dims.join(', ')}]), got ${target.type}`);
   }
   if (ignoreIndex !== undefined) throw new BuildError('cross_entropy', g.scope, 'ignore_index applies to class-index targets only, not to class probabilities');
-  const c = input.shape[cd];
+  const c = numClasses('cross_entropy', input);
   const p = labelSmoothing > 0 ? add(mul(target, 1 - labelSmoothing), labelSmoothing / c) : target;
   const wl = weight ? mul(logp, alongClasses(input, weight)) : logp;
   return reduce(mul(reduceSum(mul(p, wl), [cd]), -1), reduction, 'cross_entropy');
@@ -134,15 +140,15 @@ export function diceLoss(
   input: Tensor, target: Tensor, { smooth = 1, squared = true, reduction = 'mean' }: { smooth?: number; squared?: boolean; reduction?: Reduction } = {},
 ): Tensor {
   const g = input.graph;
-  if (input.rank < 3) throw new BuildError('dice_loss', g.scope, `input must be (N, C, d1, …), got [${input.shape.join(', ')}]`);
+  if (input.rank < 3) throw new BuildError('dice_loss', g.scope, `input must be (N, C, d1, …), got [${input.dims.join(', ')}]`);
   let t = target;
   if (isIndex(target)) {
     checkIndexTarget('dice_loss', input, target);
     t = oneHotLike(target, input);
-  } else if (target.shape.join() !== input.shape.join()) {
-    throw new BuildError('dice_loss', g.scope, `target of shape [${target.shape.join(', ')}] must be one-hot of the input's shape [${input.shape.join(', ')}] or class indices`);
+  } else if (target.dims.join() !== input.dims.join()) {
+    throw new BuildError('dice_loss', g.scope, `target of shape [${target.dims.join(', ')}] must be one-hot of the input's shape [${input.dims.join(', ')}] or class indices`);
   }
-  const sp = input.shape.slice(2).map((_, i) => i + 2);
+  const sp = input.dims.slice(2).map((_, i) => i + 2);
   const inter = reduceSum(mul(input, t), sp);
   const sq = (x: Tensor) => (squared ? mul(x, x) : x);
   const denom = add(add(reduceSum(sq(t), sp), reduceSum(sq(input), sp)), smooth);

@@ -1,3 +1,4 @@
+import { type Dim, scaleDim } from '../dim';
 import { BuildError } from '../errors';
 import { resize } from '../ops';
 import type { Tensor } from '../tensor';
@@ -30,12 +31,12 @@ export function interpolate(x: Tensor, a: InterpolateArgs): Tensor {
   if (mode !== 'nearest' && LINEAR_RANK[mode] !== x.rank) throw fail(`mode '${mode}' needs a ${LINEAR_RANK[mode]}-D input, got ${x.type}`);
   if (mode === 'nearest' && a.alignCorners !== undefined) throw fail(`align_corners applies to the linear modes only, not '${mode}'`);
   if ((a.size === undefined) === (a.scaleFactor === undefined)) throw fail('give exactly one of size and scale_factor');
-  const sp = x.shape.slice(2);
+  const sp = x.dims.slice(2);
   const per = (v: number | readonly number[]) => (typeof v === 'number' ? sp.map(() => v) : [...v]);
-  const size = a.size !== undefined ? per(a.size) : per(a.scaleFactor!).map((f, i) => Math.floor(sp[i] * f));
-  if (size.length !== s || size.some((v) => !Number.isInteger(v) || v < 1)) throw fail(`output size [${size}] must be ${s} positive integers`);
+  const size: Dim[] = a.size !== undefined ? per(a.size) : per(a.scaleFactor!).map((f, i) => scaleDim(sp[i], f));
+  if (size.length !== s || size.some((v) => typeof v === 'number' && (!Number.isInteger(v) || v < 1))) throw fail(`output size [${size}] must be ${s} positive integers`);
   return resize(x, {
-    sizes: [x.shape[0], x.shape[1], ...size],
+    sizes: [x.dims[0], x.dims[1], ...size],
     mode: mode === 'nearest' ? 'nearest' : 'linear',
     coordinateTransformationMode: mode === 'nearest' ? 'asymmetric' : a.alignCorners ? 'align_corners' : 'half_pixel',
     nearestMode: 'floor',

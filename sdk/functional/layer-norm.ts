@@ -10,8 +10,8 @@ export function layerNorm(
   x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5,
 ): Tensor {
   const k = normalizedShape.length;
-  if (k === 0 || x.rank < k || x.shape.slice(x.rank - k).join() !== normalizedShape.join()) {
-    throw new BuildError('LayerNorm', x.graph.scope, `LayerNorm(normalized_shape=[${normalizedShape.join(', ')}]) got input of shape [${x.shape.join(', ')}]; its last ${k} axes must be [${normalizedShape.join(', ')}]`);
+  if (k === 0 || x.rank < k || x.dims.slice(x.rank - k).join() !== normalizedShape.join()) {
+    throw new BuildError('LayerNorm', x.graph.scope, `LayerNorm(normalized_shape=[${normalizedShape.join(', ')}]) got input of shape [${x.dims.join(', ')}]; its last ${k} axes must be [${normalizedShape.join(', ')}]`);
   }
   const axes = normalizedShape.map((_, i) => x.rank - k + i);
   const xc = sub(x, reduceMean(x, axes, { keepdims: true }));

@@ -4,11 +4,11 @@
  */
 import { BuildError } from '../errors';
 import {
-  abs, add, div, exp, greater, less, log, maximum, mean, mul, reduceSum, sqrt, sub, where,
+  abs, add, countOver, div, exp, greater, less, log, maximum, mean, mul, reduceSum, sqrt, sub, where,
 } from '../ops';
 import type { Tensor } from '../tensor';
 import { softplus } from './activation';
-import { type Reduction, reduce, sameShape, sumAll } from './reduction';
+import { allAxes, type Reduction, reduce, sameShape, sumAll } from './reduction';
 
 export interface LossOptions {
   reduction?: Reduction;
@@ -90,7 +90,7 @@ export function klDiv(
     ? mul(exp(target), sub(target, input))
     : mul(target, sub(log(where(greater(target, 0), target, 1)), input));
   // sum / N as mean(l)·(numel / N): only the non-batch axes are written into the graph, so it holds for any batch.
-  if (reduction === 'batchmean') return input.rank === 0 ? sumAll(l) : mul(mean(l), input.shape.slice(1).reduce((a, b) => a * b, 1));
+  if (reduction === 'batchmean') return input.rank === 0 ? sumAll(l) : mul(mean(l), countOver(input, allAxes(input).slice(1)));
   return reduce(l, reduction, 'kl_div');
 }
 

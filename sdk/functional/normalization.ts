@@ -1,5 +1,6 @@
+import { mulDims } from '../dim';
 import { BuildError } from '../errors';
-import { add, div, mul, reduceMean, reshape, sqrt, standardize, sub } from '../ops';
+import { add, countOver, div, mul, reduceMean, reshape, sqrt, standardize, sub } from '../ops';
 import type { Tensor } from '../tensor';
 import { range } from './util';
 
@@ -17,28 +18,32 @@ export interface BatchNormArgs {
 export interface BatchStats {
   mean: Tensor;
   variance: Tensor;
-  /** Elements per channel (N · spatial size): the unbiased variance is variance · n/(n−1). */
-  count: number;
+  /**
+   * Elements per channel (N · spatial size): the unbiased variance is variance · n/(n−1). A number for static
+   * dims, else a scalar tensor counted at run time.
+   */
+  count: number | Tensor;
 }
 
 /**
  * Mean and biased variance per channel, each reduced one axis at a time (spatial axes last first, then the
  * batch): one long float32 reduction loses precision (ORT-NOTES.md).
- * NOTE: `count` is N · spatial size from the static shape (the unbiased correction of the running variance).
+ * NOTE: `count` is N · spatial size (the unbiased correction of the running variance): a number when those dims
+ * are static, else counted at run time.
  */
 export function batchStats(x: Tensor): BatchStats {
   const staged = (t: Tensor) => [...range(x.rank - 2, 2).reverse(), 0].reduce((m, a) => reduceMean(m, [a], { keepdims: true }), t);
   const mean = staged(x);
   const xc = sub(x, mean);
-  return { mean, variance: staged(mul(xc, xc)), count: x.shape[0] * x.shape.slice(2).reduce((a, b) => a * b, 1) };
+  return { mean, variance: staged(mul(xc, xc)), count: countOver(x, [0, ...range(x.rank - 2, 2)]) };
 }
 
 /** A [C] vector as [C, 1, …] so that it broadcasts over (N, C, ...spatial) of rank `rank` (no batch constant). */
 export const perChannel = (v: Tensor, rank: number): Tensor => reshape(v, [v.shape[0], ...new Array(rank - 2).fill(1)]);
 
 function checkChannels(op: string, x: Tensor, what: string, t: Tensor | null | undefined): void {
-  if (t && (t.rank !== 1 || t.shape[0] !== x.shape[1])) {
-    throw new BuildError(op, x.graph.scope, `${what} ${t.type} does not match the ${x.shape[1]} channels of input ${x.type}`);
+  if (t && (t.rank !== 1 || t.dims[0] !== x.dims[1])) {
+    throw new BuildError(op, x.graph.scope, `${what} ${t.type} does not match the ${x.dims[1]} channels of input ${x.type}`);
   }
 }
 
@@ -61,7 +66,7 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   for (const [w, t] of [['running_mean', runningMean], ['running_var', runningVar], ['weight', a.weight], ['bias', a.bias]] as const) checkChannels('batch_norm', x, w, t);
   if (a.training || !runningMean || !runningVar) {
     const st = batchStats(x);
-    if (st.count <= 1) throw new BuildError('batch_norm', x.graph.scope, `expected more than 1 value per channel when training, got input ${x.type}`);
+    if (typeof st.count === 'number' && st.count <= 1) throw new BuildError('batch_norm', x.graph.scope, `expected more than 1 value per channel when training, got input ${x.type}`);
     return normalize(x, st.mean, st.variance, eps, a.weight, a.bias);
   }
   return normalize(x, perChannel(runningMean, x.rank), perChannel(runningVar, x.rank), eps, a.weight, a.bias);
@@ -79,9 +84,9 @@ export interface InstanceNormArgs {
 
 /** x as [N, groups, C/groups, first spatial, rest] (Standardize's layout; staged means; batch left free). */
 export function groupView(x: Tensor, groups: number): Tensor {
-  const [, c, ...sp] = x.shape;
-  const inner = sp.length > 1 ? sp.slice(1).reduce((a, b) => a * b, 1) : 1;
-  return reshape(x, [-1, groups, c / groups, sp[0] ?? 1, inner]);
+  const [, c, ...sp] = x.dims;
+  if (typeof c !== 'number') throw new BuildError('group_norm', x.graph.scope, `the channel axis of input ${x.type} must be static`);
+  return reshape(x, [-1, groups, c / groups, sp[0] ?? 1, mulDims(...sp.slice(1))]);
 }
 
 /** torch.nn.functional.instance_norm on (N, C, ...spatial): the Standardize primitive per (n, c). */
@@ -93,11 +98,13 @@ export function instanceNorm(x: Tensor, a: InstanceNormArgs = {}): Tensor {
     if (!a.runningMean || !a.runningVar) throw new BuildError('instance_norm', x.graph.scope, 'use_input_stats=False needs running_mean and running_var');
     return normalize(x, perChannel(a.runningMean, x.rank), perChannel(a.runningVar, x.rank), eps, a.weight, a.bias);
   }
-  if (x.shape.slice(2).reduce((p, q) => p * q, 1) <= 1) {
+  const spatial = mulDims(...x.dims.slice(2));
+  if (typeof spatial === 'number' && spatial <= 1) {
     throw new BuildError('instance_norm', x.graph.scope, `expected more than 1 spatial element when training, got input ${x.type}`);
   }
-  const [xn] = standardize(groupView(x, x.shape[1]), { eps });
-  let y = reshape(xn, [-1, ...x.shape.slice(1)]);
+  if (typeof x.dims[1] !== 'number') throw new BuildError('instance_norm', x.graph.scope, `the channel axis of input ${x.type} must be static`);
+  const [xn] = standardize(groupView(x, x.dims[1]), { eps });
+  let y = reshape(xn, [-1, ...x.dims.slice(1)]);
   if (a.weight) y = mul(y, perChannel(a.weight, x.rank));
   return a.bias ? add(y, perChannel(a.bias, x.rank)) : y;
 }
@@ -110,12 +117,13 @@ export interface GroupNormArgs {
 
 /** torch.nn.functional.group_norm on (N, C, ...): the Standardize primitive on C split into `numGroups`. */
 export function groupNorm(x: Tensor, numGroups: number, a: GroupNormArgs = {}): Tensor {
-  if (x.rank < 2 || x.shape[1] % numGroups) {
-    throw new BuildError('group_norm', x.graph.scope, `input ${x.type} has ${x.shape[1] ?? 0} channels, which do not split into ${numGroups} groups`);
+  const c = x.dims[1];
+  if (x.rank < 2 || typeof c !== 'number' || c % numGroups) {
+    throw new BuildError('group_norm', x.graph.scope, `input ${x.type} has ${c ?? 0} channels, which do not split into ${numGroups} groups${typeof c === 'string' ? ' (the channel axis must be static)' : ''}`);
   }
   for (const [w, t] of [['weight', a.weight], ['bias', a.bias]] as const) checkChannels('group_norm', x, w, t);
   const [xn] = standardize(groupView(x, numGroups), { eps: a.eps ?? 1e-5 });
-  let y = reshape(xn, [-1, ...x.shape.slice(1)]);
+  let y = reshape(xn, [-1, ...x.dims.slice(1)]);
   if (a.weight) y = mul(y, perChannel(a.weight, x.rank));
   return a.bias ? add(y, perChannel(a.bias, x.rank)) : y;
 }

@@ -22,7 +22,8 @@ export function pad(x: Tensor, padding: readonly number[], mode: PadMode = 'cons
   if (value !== 0) throw fail(`a fill value applies to mode 'constant' only, not '${mode}'`);
   let y = x;
   for (const { axis, begin, end } of pairs) {
-    const n = y.shape[axis];
+    const n = y.dims[axis];
+    if (typeof n !== 'number') throw fail(`mode '${mode}' needs a static size along axis ${axis}, got input ${x.type} (mode 'constant' takes symbolic dims)`);
     if (begin < 0 || end < 0) throw fail(`mode '${mode}' needs non-negative padding, got [${padding}]`);
     if (mode === 'reflect' && (begin >= n || end >= n)) throw fail(`reflect padding [${begin}, ${end}] must be smaller than the input's size ${n} along axis ${axis} (input ${x.type})`);
     if (mode === 'circular' && (begin > n || end > n)) throw fail(`circular padding [${begin}, ${end}] must be at most the input's size ${n} along axis ${axis} (input ${x.type})`);

@@ -1,3 +1,4 @@
+import { isStatic } from '../dim';
 import { allocate } from '../dtype';
 import { BuildError } from '../errors';
 import { avgPool, concat, maxPool, mul, pad, reduceMax, reduceMean, slice } from '../ops';
@@ -32,15 +33,35 @@ interface Window {
   out: number[];
 }
 
-/** Kernel, stride, padding, dilation and output size per axis, checked as PyTorch checks them. */
-function window(op: string, x: Tensor, sdim: number, kernel: number | readonly number[], a: MaxPoolArgs): Window {
+/** The spatial dims as numbers, or a one-line error saying which option needs them static. */
+function staticSpatial(op: string, x: Tensor, why: string): number[] {
+  const sp = x.dims.slice(2);
+  if (!isStatic(sp)) throw new BuildError(op, x.graph.scope, `${why} needs static spatial dims, got input ${x.type} (only the batch may be symbolic here)`);
+  return [...sp];
+}
+
+/** Kernel, stride, padding and dilation per axis (output sizes need static spatial dims: see `window`). */
+function windowAttrs(op: string, x: Tensor, sdim: number, kernel: number | readonly number[], a: MaxPoolArgs) {
   expectSpatial(x, sdim, op);
   const k = ntuple(kernel, sdim, `${op} kernel_size`);
   const s = ntuple(a.stride ?? k, sdim, `${op} stride`);
   const p = ntuple(a.padding ?? 0, sdim, `${op} padding`);
   const d = ntuple(a.dilation ?? 1, sdim, `${op} dilation`);
+  if (p.some((v, i) => v > Math.floor(k[i] / 2))) throw new BuildError(op, x.graph.scope, `padding [${p}] should be at most half of the kernel size [${k}]`);
+  return { k, s, p, d };
+}
+
+/**
+ * Symbolic spatial dims in floor mode (no ceil_mode, no divisor_override): the pool primitive's own shape rule
+ * derives the output lengths, so one file serves every size.
+ */
+const symbolicFloor = (x: Tensor, a: AvgPoolArgs & MaxPoolArgs): boolean => !isStatic(x.dims.slice(2)) && !a.ceilMode && a.divisorOverride === undefined;
+
+/** Kernel, stride, padding, dilation and output size per axis, checked as PyTorch checks them. */
+function window(op: string, x: Tensor, sdim: number, kernel: number | readonly number[], a: MaxPoolArgs): Window {
+  const { k, s, p, d } = windowAttrs(op, x, sdim, kernel, a);
   const fail = (m: string) => new BuildError(op, x.graph.scope, m);
-  const sp = x.shape.slice(2);
+  const sp = staticSpatial(op, x, a.ceilMode ? 'ceil_mode' : 'divisor_override');
   const out: number[] = [];
   const extra: number[] = [];
   sp.forEach((l, i) => {
@@ -57,6 +78,10 @@ function window(op: string, x: Tensor, sdim: number, kernel: number | readonly n
 }
 
 function maxPoolNd(sdim: number, op: string, x: Tensor, kernel: number | readonly number[], a: MaxPoolArgs): Tensor {
+  if (symbolicFloor(x, a)) {
+    const { k, s, p, d } = windowAttrs(op, x, sdim, kernel, a);
+    return maxPool(x, { kernel: k, strides: s, pads: [...p, ...p], dilations: d });
+  }
   const w = window(op, x, sdim, kernel, a);
   const ends = w.p.map((v, i) => v + w.extra[i]);
   if (ends.every((v, i) => v < w.k[i])) return maxPool(x, { kernel: w.k, strides: w.s, pads: [...w.p, ...ends], dilations: w.d });
@@ -80,15 +105,19 @@ function clipped(o: number, w: Window, i: number, lo: number, hi: number): numbe
 }
 
 function avgPoolNd(sdim: number, op: string, x: Tensor, kernel: number | readonly number[], a: AvgPoolArgs): Tensor {
-  const w = window(op, x, sdim, kernel, a);
   const include = a.countIncludePad ?? true;
+  if (symbolicFloor(x, a)) {
+    const { k, s, p } = windowAttrs(op, x, sdim, kernel, a);
+    return avgPool(x, { kernel: k, strides: s, pads: [...p, ...p], countIncludePad: include });
+  }
+  const w = window(op, x, sdim, kernel, a);
   const d = a.divisorOverride;
   if (d !== undefined && !(Number.isInteger(d) && d > 0)) throw new BuildError(op, x.graph.scope, `divisor_override must be a positive integer, got ${d}`);
   if (d === undefined && w.extra.every((e) => e === 0)) return avgPool(x, { kernel: w.k, strides: w.s, pads: [...w.p, ...w.p], countIncludePad: include });
   // divisor_override, or ceil_mode with an overhanging last window: PyTorch divides by the window clipped to the padded input
   // (count_include_pad) or to the input; ONNX would count the overhang. Sum-pool the explicitly padded x and
   // divide by that count (a constant over space only, so any batch size works).
-  const sp = x.shape.slice(2);
+  const sp = staticSpatial(op, x, 'ceil_mode or divisor_override');
   const xp = pad(x, [0, 0, ...w.p, 0, 0, ...w.p.map((v, i) => v + w.extra[i])]);
   const sum = mul(avgPool(xp, { kernel: w.k, strides: w.s }), prod(w.k));
   if (d !== undefined) return mul(sum, 1 / d);
@@ -122,8 +151,19 @@ export const avgPool3d = (x: Tensor, kernelSize: number | readonly number[], a: 
  */
 function adaptiveNd(sdim: number, op: string, kind: 'avg' | 'max', x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
   expectSpatial(x, sdim, op);
-  const sp = x.shape.slice(2);
-  const out = (typeof outputSize === 'number' ? new Array(sdim).fill(outputSize) : [...outputSize]).map((o, i) => o ?? sp[i]);
+  const want = typeof outputSize === 'number' ? new Array(sdim).fill(outputSize) : [...outputSize];
+  if (!isStatic(x.dims.slice(2))) {
+    // Symbolic spatial dims: output size 1 (a global pool, as a ResNet head's) is a reduction over that axis;
+    // None keeps the axis; other sizes have windows that depend on the length.
+    if (want.length !== sdim || !want.every((o) => o === 1 || o === null)) {
+      throw new BuildError(op, x.graph.scope, `output_size [${outputSize}] needs static spatial dims, got input ${x.type} (with symbolic ones only 1 or None per axis)`);
+    }
+    const axes = want.flatMap((o, i) => (o === 1 ? [i + 2] : []));
+    if (axes.length === 0) return x;
+    return kind === 'avg' ? reduceMean(x, axes, { keepdims: true }) : reduceMax(x, axes, { keepdims: true });
+  }
+  const sp = x.dims.slice(2) as number[];
+  const out = want.map((o, i) => o ?? sp[i]);
   if (out.length !== sdim || out.some((o) => !Number.isInteger(o) || o < 1)) {
     throw new BuildError(op, x.graph.scope, `output_size [${outputSize}] must be ${sdim} positive integers (or None)`);
   }

@@ -5,7 +5,7 @@ import type { Tensor } from '../tensor';
 /** How a loss combines its per-element values, as PyTorch's `reduction` argument. */
 export type Reduction = 'none' | 'mean' | 'sum';
 
-export const allAxes = (t: Tensor): number[] => t.shape.map((_, i) => i);
+export const allAxes = (t: Tensor): number[] => t.dims.map((_, i) => i);
 
 /** Sum of every element (a scalar). */
 export function sumAll(t: Tensor): Tensor {
@@ -22,7 +22,7 @@ export function reduce(loss: Tensor, reduction: Reduction, op: string): Tensor {
 
 /** Input and target of an elementwise loss must have one shape (PyTorch only warns, then broadcasts). */
 export function sameShape(op: string, input: Tensor, target: Tensor): void {
-  if (input.shape.join() !== target.shape.join()) {
-    throw new BuildError(op, input.graph.scope, `input of shape [${input.shape.join(', ')}] and target of shape [${target.shape.join(', ')}] differ; reshape the target to the input's shape`);
+  if (input.dims.join() !== target.dims.join()) {
+    throw new BuildError(op, input.graph.scope, `input of shape [${input.dims.join(', ')}] and target of shape [${target.dims.join(', ')}] differ; reshape the target to the input's shape`);
   }
 }

@@ -1,6 +1,6 @@
 import { BuildError } from '../errors';
 import { batchNorm, batchStats, normalize } from '../functional/normalization';
-import { add, cast, div, mul, reshape } from '../ops';
+import { add, cast, div, mul, reshape, sub } from '../ops';
 import type { Tensor } from '../tensor';
 import type { Graph } from '../graph';
 import { ones, zeros } from './init';
@@ -65,7 +65,7 @@ abstract class BatchNormNd extends Module {
   protected abstract get label(): string;
 
   forward(x: Tensor): Tensor {
-    if (!this.ranks.includes(x.rank) || x.shape[1] !== this.numFeatures) {
+    if (!this.ranks.includes(x.rank) || x.dims[1] !== this.numFeatures) {
       const want = this.ranks.map((r) => (r === 2 ? '(N, C)' : r === 3 ? '(N, C, L)' : r === 4 ? '(N, C, H, W)' : '(N, C, D, H, W)')).join(' or ');
       throw new BuildError(this.label, this.path, `${this.label}(${this.numFeatures}) expects input ${want} with C = ${this.numFeatures}, got ${x.type}`);
     }
@@ -77,12 +77,12 @@ abstract class BatchNormNd extends Module {
       return batchNorm(x, this.buf(g, 'running_mean'), this.buf(g, 'running_var'), { weight, bias, eps: this.eps });
     }
     const st = batchStats(x);
-    if (st.count <= 1) throw new BuildError(this.label, this.path, `expected more than 1 value per channel when training, got input ${x.type}`);
+    if (typeof st.count === 'number' && st.count <= 1) throw new BuildError(this.label, this.path, `expected more than 1 value per channel when training, got input ${x.type}`);
     if (this.training && this.trackRunningStats) {
       const c = this.numFeatures;
       // Declared in state_dict order, so that graph inputs and TrainStep.buffers list them that way.
       for (const b of ['running_mean', 'running_var', 'num_batches_tracked']) this.buf(g, b);
-      updateRunning(this, g, { mean: reshape(st.mean, [c]), unbiasedVar: reshape(mul(st.variance, st.count / (st.count - 1)), [c]) },
+      updateRunning(this, g, { mean: reshape(st.mean, [c]), unbiasedVar: reshape(mul(st.variance, unbiasedFactor(st.count)), [c]) },
         (name, t) => this.setBuf(g, name, t), (name) => this.buf(g, name));
     }
     return normalize(x, st.mean, st.variance, this.eps, weight, bias);
@@ -117,4 +117,9 @@ export class BatchNorm3d extends BatchNormNd {
   protected get label(): string {
     return 'BatchNorm3d';
   }
+}
+
+/** n/(n−1), the unbiased correction of a variance over n elements (a tensor when n is counted at run time). */
+export function unbiasedFactor(n: number | Tensor): number | Tensor {
+  return typeof n === 'number' ? n / (n - 1) : div(n, sub(n, 1));
 }

@@ -1,8 +1,8 @@
 import { BuildError } from '../errors';
 import { instanceNorm } from '../functional/normalization';
-import { mul, reduceMean, reshape, sub } from '../ops';
+import { countOver, mul, reduceMean, reshape, sub } from '../ops';
 import type { Tensor } from '../tensor';
-import { type BatchNormOptions, updateRunning } from './batchnorm';
+import { type BatchNormOptions, unbiasedFactor, updateRunning } from './batchnorm';
 import { ones, zeros } from './init';
 import { Module } from './module';
 
@@ -39,7 +39,7 @@ abstract class InstanceNormNd extends Module {
 
   forward(x: Tensor): Tensor {
     const label = `InstanceNorm${this.dims}d`;
-    if (x.rank !== this.dims + 2 || x.shape[1] !== this.numFeatures) {
+    if (x.rank !== this.dims + 2 || x.dims[1] !== this.numFeatures) {
       throw new BuildError(label, this.path, `${label}(${this.numFeatures}) expects input (N, ${this.numFeatures}, ${['L', 'H, W', 'D, H, W'][this.dims - 1]}), got ${x.type}`);
     }
     const g = x.graph;
@@ -49,12 +49,11 @@ abstract class InstanceNormNd extends Module {
       return instanceNorm(x, { runningMean: this.buf(g, 'running_mean'), runningVar: this.buf(g, 'running_var'), weight, bias, useInputStats: false, eps: this.eps });
     }
     if (this.trackRunningStats) {
-      const axes = x.shape.map((_, i) => i).slice(2).reverse();
+      const axes = x.dims.map((_, i) => i).slice(2).reverse();
       const staged = (t: Tensor) => axes.reduce((m, a) => reduceMean(m, [a], { keepdims: true }), t);
       const mean = staged(x);
       const xc = sub(x, mean);
-      const count = x.shape.slice(2).reduce((a, b) => a * b, 1);
-      const unbiased = mul(staged(mul(xc, xc)), count / (count - 1));
+      const unbiased = mul(staged(mul(xc, xc)), unbiasedFactor(countOver(x, axes)));
       const c = this.numFeatures;
       // Declared in state_dict order, so that graph inputs and TrainStep.buffers list them that way.
       for (const b of ['running_mean', 'running_var', 'num_batches_tracked']) this.buf(g, b);

@@ -40,7 +40,7 @@ export { pow, square } from './pow';
 export { reduceMax } from './reduce-max';
 export { mean, reduceMean } from './reduce-mean';
 export { reduceMin } from './reduce-min';
-export { reduceSum } from './reduce-sum';
+export { countOver, reduceSum } from './reduce-sum';
 export { REGISTRY } from './registry';
 export { relu } from './relu';
 export { reshape } from './reshape';
