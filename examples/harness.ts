@@ -1,6 +1,7 @@
 /**
  * The part every example shares: train a program with the public Trainer, evaluate it, write a checkpoint, export the
- * model's inference graph (built in eval mode, weights inside) and run that file with ONNX Runtime.
+ * model's inference graph (built in eval mode, weights inside, a symbolic batch axis 'N') and run that one file with
+ * ONNX Runtime at two batch sizes.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,7 +23,7 @@ export interface ExampleSpec {
   batch(step: number): Batch;
   /** A held-out batch for `evaluate` and for running the exported graph. */
   evalBatch: Batch;
-  /** The inference graph's input (fed from `evalBatch`) and the eval output it must reproduce. */
+  /** The inference graph's input (fed from `evalBatch`; its batch axis is exported as 'N') and the eval output it must reproduce. */
   input: { name: string; dtype: DType; shape: number[] };
   output: string;
   out?: string;
@@ -37,6 +38,28 @@ export interface ExampleResult {
   /** The eval graph's `output` and the exported inference graph's, on `evalBatch`. */
   evalOutput: Float32Array;
   exportedOutput: Float32Array;
+  /** The same exported file run on the first sample of `evalBatch` alone (batch 1). */
+  exportedFirstOutput: Float32Array;
+}
+
+/** The first sample of a batch (axis 0), as a batch of one. */
+export function firstSample(a: NamedArray): NamedArray {
+  const n = a.data.length / a.shape[0];
+  return { dtype: a.dtype, shape: [1, ...a.shape.slice(1)], data: a.data.slice(0, n) };
+}
+
+/**
+ * Runs one exported file on the whole batch and on its first sample alone: a file exported with a symbolic batch
+ * takes both. Returns the outputs of each run.
+ */
+export async function runAtTwoBatchSizes(file: string, feeds: Batch): Promise<[Batch, Batch]> {
+  const session = await createSession(file);
+  try {
+    const first = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, firstSample(v)]));
+    return [await runSession(session, feeds), await runSession(session, first)];
+  } finally {
+    await session.release();
+  }
 }
 
 export async function trainAndExport(s: ExampleSpec): Promise<ExampleResult> {
@@ -60,19 +83,18 @@ export async function trainAndExport(s: ExampleSpec): Promise<ExampleResult> {
     const g = new Graph(s.name);
     s.model.eval();
     try {
-      g.output(s.output, s.model.call(g.input(s.input.name, s.input.dtype, s.input.shape)));
+      g.output(s.output, s.model.call(g.input(s.input.name, s.input.dtype, ['N', ...s.input.shape.slice(1)])));
     } finally {
       s.model.train();
     }
     const onnxFile = path.join(out, `${s.name}.onnx`);
     saveModel(g, onnxFile, { weights: await trainer.stateDict() });
-    const session = await createSession(onnxFile);
-    const r = await runSession(session, { [s.input.name]: s.evalBatch[s.input.name] });
-    await session.release();
-    log(`wrote ${checkpoint} and ${onnxFile}`);
+    const [r, r1] = await runAtTwoBatchSizes(onnxFile, { [s.input.name]: s.evalBatch[s.input.name] });
+    log(`wrote ${checkpoint} and ${onnxFile} (symbolic batch N)`);
     return {
       losses, evalMetrics: ev.metrics, onnxFile, checkpoint,
       evalOutput: ev.outputs[s.output].data as Float32Array, exportedOutput: r[s.output].data as Float32Array,
+      exportedFirstOutput: r1[s.output].data as Float32Array,
     };
   } finally {
     await trainer.release();

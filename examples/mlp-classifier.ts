@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createSession, runSession } from '../runtime/engine/ort';
+import { runAtTwoBatchSizes } from './harness';
 import { buildTraining, schedules, Trainer } from '../runtime/engine';
 import { Graph, nn, ops, saveModel, type Tensor } from '../sdk';
 import type { NamedArray } from '../sdk/state';
@@ -85,6 +85,8 @@ export interface MlpExampleResult {
   /** Logits of the eval set from `Trainer.evaluate` and from ONNX Runtime running `onnxFile`. */
   evalLogits: Float32Array;
   exportedLogits: Float32Array;
+  /** The same file run on the first eval sample alone (batch 1). */
+  exportedFirstLogits: Float32Array;
 }
 
 /** Trains, evaluates, checkpoints and exports the MLP classifier. */
@@ -120,18 +122,17 @@ export async function runMlpExample(o: MlpExampleOptions = {}): Promise<MlpExamp
     log(`eval: loss ${ev.metrics.loss.toFixed(4)}, accuracy ${ev.metrics.accuracy.toFixed(3)}`);
     const checkpoint = await trainer.save(path.join(out, 'checkpoint.safetensors'));
 
-    // The inference graph: the model alone, weights inside.
+    // The inference graph: the model alone, weights inside, any batch size (symbolic batch N).
     const g = new Graph('mlp');
-    g.output('logits', model.call(g.input('x', 'float32', [batch, 2])));
+    g.output('logits', model.call(g.input('x', 'float32', ['N', 2])));
     const onnxFile = path.join(out, 'mlp.onnx');
     saveModel(g, onnxFile, { weights: await trainer.stateDict() });
-    const session = await createSession(onnxFile);
-    const r = await runSession(session, { x: evalSet.x });
-    await session.release();
-    log(`wrote ${checkpoint} and ${onnxFile}`);
+    const [r, r1] = await runAtTwoBatchSizes(onnxFile, { x: evalSet.x });
+    log(`wrote ${checkpoint} and ${onnxFile} (symbolic batch N)`);
     return {
       losses, evalLoss: ev.metrics.loss, evalAccuracy: ev.metrics.accuracy, onnxFile, checkpoint,
       evalLogits: ev.outputs.logits.data as Float32Array, exportedLogits: r.logits.data as Float32Array,
+      exportedFirstLogits: r1.logits.data as Float32Array,
     };
   } finally {
     await trainer.release();

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runMlpExample } from '../../examples/mlp-classifier';
 import { checkModelFiles, haveOnnxChecker } from '../helpers/onnx-checker';
+import { expectSymbolicBatch } from './check-example';
 
 test('the MLP classifier example trains, evaluates, checkpoints and exports a checked, runnable graph', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-example-test-'));
@@ -16,6 +17,10 @@ test('the MLP classifier example trains, evaluates, checkpoints and exports a ch
   expect(r.evalAccuracy).toBeGreaterThan(0.85);
   expect(fs.existsSync(r.checkpoint)).toBe(true);
   r.exportedLogits.forEach((v, i) => expect(Math.abs(v - r.evalLogits[i])).toBeLessThan(1e-5 * (1 + Math.abs(v))));
+  // One file, two batch sizes: the first sample alone gives the first row of logits.
+  expectSymbolicBatch(r.onnxFile);
+  expect(r.exportedFirstLogits.length).toBe(3);
+  r.exportedFirstLogits.forEach((v, i) => expect(Math.abs(v - r.evalLogits[i])).toBeLessThan(1e-5 * (1 + Math.abs(v))));
   if (haveOnnxChecker()) expect(checkModelFiles([r.onnxFile])).toEqual([]);
   fs.rmSync(out, { recursive: true });
 });
