@@ -8,6 +8,28 @@ const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
 /** Inputs that ONNX requires to stay float32 whatever the data type (Resize's roi and scales). */
 const KEEP_FLOAT32: Record<string, number[]> = { Resize: [1, 2] };
 
+const INT64 = onnx.TensorProto.DataType.INT64;
+const BOOL = onnx.TensorProto.DataType.BOOL;
+const INTEGER_TYPES = new Set([INT64, onnx.TensorProto.DataType.INT32, BOOL, onnx.TensorProto.DataType.UINT8]);
+/** Ops whose output has the type of their first input (shape arithmetic of symbolic dims uses these on int64). */
+const SAME_TYPE = new Set(['Gather', 'Concat', 'Mul', 'Add', 'Sub', 'Div', 'Mod', 'Slice', 'Squeeze', 'Unsqueeze', 'Reshape', 'ReduceProd', 'Range', 'Identity', 'Max', 'Min', 'Neg', 'Abs', 'Expand']);
+const COMPARISONS = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor']);
+
+/**
+ * The integer or bool type of a node's untyped output, when the node's op says so (Shape, a Cast to an integer, a
+ * comparison, shape arithmetic on integers); null otherwise. Float intermediates stay untyped on purpose (see below).
+ */
+function integerOutputType(n: OnnxNode, type: ReadonlyMap<string, number>): number | null {
+  if (n.opType === 'Shape' || n.opType === 'Size') return INT64;
+  if (COMPARISONS.has(n.opType)) return BOOL;
+  if (n.opType === 'Cast') {
+    const to = Number(n.attribute.find((a) => a.name === 'to')?.i ?? 0);
+    return INTEGER_TYPES.has(to) ? to : null;
+  }
+  const first = type.get(n.input[0] ?? '');
+  return SAME_TYPE.has(n.opType) && first !== undefined && INTEGER_TYPES.has(first) ? first : null;
+}
+
 /** Ops whose float inputs are not data (or whose attributes name a type): never converted. */
 const NEVER = new Set(['Cast', 'CastLike', 'ConstantOfShape', 'Constant', 'Shape', 'Size', 'Range', 'EyeLike', 'RandomNormal', 'RandomUniform']);
 
@@ -47,7 +69,12 @@ export interface Float16Report {
   kept: { name: string; opType: string; reason: 'op type' | 'outside scope' | 'untyped intermediate' }[];
   /** Initializers now stored as float16. */
   halfInitializers: number;
+  /** What a user should know: nothing converted, or convolutions/products (most of the compute) left float32. */
+  warnings: string[];
 }
+
+/** The op types that hold most of a network's compute: left in float32, the conversion gains little. */
+const COMPUTE_OPS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 
 /** One line: `float16: 12 nodes (Conv 4, Add 4, …), 8 weights; float32 kept: 6 nodes (ReduceMean 4 [op type], …)`. */
 export function formatFloat16Report(r: Float16Report): string {
@@ -56,7 +83,8 @@ export function formatFloat16Report(r: Float16Report): string {
   const kept: Record<string, number> = {};
   for (const k of r.kept) kept[`${k.opType} [${k.reason}]`] = (kept[`${k.opType} [${k.reason}]`] ?? 0) + 1;
   return `float16: ${total(r.converted)} nodes (${byType(r.converted) || 'none'}), ${r.halfInitializers} weights; `
-    + `float32 kept: ${r.kept.length} nodes${r.kept.length ? ` (${byType(kept)})` : ''}`;
+    + `float32 kept: ${r.kept.length} nodes${r.kept.length ? ` (${byType(kept)})` : ''}`
+    + r.warnings.map((w) => `; warning: ${w}`).join('');
 }
 
 /** Module prefixes whose nodes are plain convolutional network (conv, GroupNorm, activation, pool, resize, concat). */
@@ -101,10 +129,19 @@ export function toFloat16(src: OnnxModel, opts: Float16Options = {}): { model: O
   }
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
   for (const t of g.initializer) type.set(t.name, t.dataType);
+  // Integer values computed in the graph (the Shape → Gather → Concat of symbolic dims, index arithmetic) get their
+  // type, so that a Reshape or Resize fed by a run-time shape is not mistaken for an untyped float computation.
+  for (const n of g.node) {
+    for (const o of n.output) {
+      if (o === '' || type.has(o)) continue;
+      const t = integerOutputType(n, type);
+      if (t !== null) type.set(o, t);
+    }
+  }
 
   const isF32 = (name: string) => name !== '' && type.get(name) === FLOAT;
   const convert = new Set<OnnxNode>();
-  const report: Float16Report = { converted: {}, kept: [], halfInitializers: 0 };
+  const report: Float16Report = { converted: {}, kept: [], halfInitializers: 0, warnings: [] };
   for (const n of g.node) {
     if (n.domain || NEVER.has(n.opType)) continue;
     const values = n.output.concat(n.input);
@@ -122,6 +159,12 @@ export function toFloat16(src: OnnxModel, opts: Float16Options = {}): { model: O
       convert.add(n);
       report.converted[n.opType] = (report.converted[n.opType] ?? 0) + 1;
     }
+  }
+  if (Object.keys(report.converted).length === 0) report.warnings.push('no node matched the policy: the model still computes in float32');
+  const heavy = report.kept.filter((k) => COMPUTE_OPS.has(k.opType) && k.reason !== 'outside scope');
+  if (heavy.length && report.warnings.length === 0) {
+    const what = [...new Set(heavy.map((k) => `${k.opType} [${k.reason}]`))].join(', ');
+    report.warnings.push(`${heavy.length} compute node(s) stay float32 (${what}): add their op types to the policy or the gain is small`);
   }
   const keep = (n: OnnxNode, i: number) => (KEEP_FLOAT32[n.opType] ?? []).includes(i);
 
