@@ -1,3 +1,4 @@
+import { fmtDims, numelDims } from '../dim';
 import { BuildError, check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
@@ -63,14 +64,16 @@ export function scatterAdd(updates: Tensor, indices: Tensor, shape: readonly num
   const g = updates.graph;
   const a = axis < 0 ? axis + shape.length : axis;
   const [pre, n, post] = [shape.slice(0, a), shape[a], shape.slice(a + 1)];
-  const want = [...pre, ...indices.shape, ...post];
-  if (!(a >= 0 && a < shape.length) || want.join() !== updates.shape.join()) {
-    throw new BuildError('scatterAdd', g.scope, `updates ${updates.type} do not fit indices [${indices.shape}] into [${shape}] along axis ${axis} (expects [${want}])`);
+  // The indices may have symbolic dims (an embedding's (N, L) tokens): their count is a symbolic product then.
+  const want = [...pre, ...indices.dims, ...post];
+  if (!(a >= 0 && a < shape.length) || want.join() !== updates.dims.join()) {
+    throw new BuildError('scatterAdd', g.scope, `updates ${updates.type} do not fit indices ${fmtDims(indices.dims)} into [${shape}] along axis ${axis} (expects ${fmtDims(want)})`);
   }
   const q = indices.rank;
-  const rows = reshape(transpose(updates, [...range(a, a + q), ...range(0, a), ...range(a + q, updates.rank)]), [indices.size, ...pre, ...post]);
+  const count = numelDims(indices.dims);
+  const rows = reshape(transpose(updates, [...range(a, a + q), ...range(0, a), ...range(a + q, updates.rank)]), [count, ...pre, ...post]);
   const i64 = cast(indices, 'int64');
-  const idx = reshape(nonNegative ? i64 : wrapIndices(i64, n), [indices.size, 1]);
+  const idx = reshape(nonNegative ? i64 : wrapIndices(i64, n), [count, 1]);
   const sums = scatterND(zeros(g, updates.dtype, [n, ...pre, ...post]), idx, rows, { reduction: 'add' });
   return transpose(sums, [...range(1, a + 1), 0, ...range(a + 1, shape.length)]);
 }

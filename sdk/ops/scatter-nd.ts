@@ -1,3 +1,4 @@
+import { fmtDims } from '../dim';
 import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
@@ -26,12 +27,13 @@ export const ScatterND: Primitive<ScatterNDAttrs> = {
     checkIndices(idx, ['int64']);
     checkReduction(reduction);
     check(u.dtype === x.dtype, () => `updates dtype ${u.dtype} differs from data dtype ${x.dtype}`);
-    check(x.rank >= 1 && idx.rank >= 1, () => `data and indices need rank >= 1, got [${x.shape}] and [${idx.shape}]`);
-    const k = idx.shape[idx.rank - 1];
-    check(k >= 1 && k <= x.rank, () => `index tuples of length ${k} (indices [${idx.shape}]) do not fit data of rank ${x.rank}`);
-    const want = [...idx.shape.slice(0, -1), ...x.shape.slice(k)];
-    check(u.shape.join() === want.join(), () => `updates [${u.shape}] must have shape [${want}] (indices.shape[:-1] + data.shape[${k}:])`);
-    return [{ dtype: x.dtype, shape: [...x.shape] }];
+    check(x.rank >= 1 && idx.rank >= 1, () => `data and indices need rank >= 1, got ${fmtDims(x.dims)} and ${fmtDims(idx.dims)}`);
+    // The index tuples' length must be static; the number of tuples (and data's other dims) may be symbolic.
+    const k = idx.dims[idx.rank - 1];
+    check(typeof k === 'number' && k >= 1 && k <= x.rank, () => `index tuples of length ${k} (indices ${fmtDims(idx.dims)}) do not fit data of rank ${x.rank}`);
+    const want = [...idx.dims.slice(0, -1), ...x.dims.slice(k as number)];
+    check(u.dims.join() === want.join(), () => `updates ${fmtDims(u.dims)} must have shape ${fmtDims(want)} (indices.shape[:-1] + data.shape[${k}:])`);
+    return [{ dtype: x.dtype, shape: [...x.dims] }];
   },
   lower(ctx, node) {
     const r = node.attrs.reduction;
@@ -39,9 +41,9 @@ export const ScatterND: Primitive<ScatterNDAttrs> = {
   },
   minOpset: ({ reduction }) => reductionOpset(reduction),
   vjp([dy], { inputs: [x, idx, u], attrs: { reduction } }) {
-    const k = idx!.shape[idx!.rank - 1];
+    const k = idx!.dims[idx!.rank - 1] as number;
     const i = wrapIndices(idx!, x!.shape.slice(0, k));
-    const dx = reduction === 'add' ? dy! : scatterND(dy!, i, zeros(dy!.graph, u!.dtype, u!.shape));
+    const dx = reduction === 'add' ? dy! : scatterND(dy!, i, zeros(dy!.graph, u!.dtype, u!.dims));
     return [dx, null, gatherND(dy!, i)];
   },
 };

@@ -2,8 +2,12 @@
  * Every torch.nn module with a symbolic batch (and a symbolic sequence length or spatial size where the module
  * allows it): built once with named dims, exported once, and that one ONNX file run in ONNX Runtime at two sizes
  * ({N: 1, …} and {N: 3, …}); each output must equal the static-shape build at that size with the same weights.
+ * In training mode the updated buffers (BatchNorm's running statistics) are compared too; and the gradients of
+ * Σy² with respect to every parameter, from a graph with a symbolic batch (other dims static: the conv, pool and
+ * resize gradients read spatial sizes as numbers), equal the static ones at batch 1 and 3.
  * Modules that need a static dim refuse a symbolic one with a one-line error naming the module or op.
  */
+import { grad } from '../../sdk/autodiff';
 import type { Dim } from '../../sdk/dim';
 import { BuildError } from '../../sdk/errors';
 import { exportModel } from '../../sdk/export';
@@ -13,6 +17,7 @@ import { onnx } from '../../sdk/onnx/generated/onnx';
 import type { DType } from '../../sdk/dtype';
 import type { NamedArray, StateDict } from '../../sdk/state';
 import type { Tensor } from '../../sdk/tensor';
+import { mul, reduceSum } from '../../sdk/ops';
 import { createSession, runSession } from '../../runtime/engine/ort';
 import { checkRecordedModels, haveOnnxChecker, recordModel } from '../helpers/onnx-checker';
 import { Rng } from '../helpers/rng';
@@ -153,10 +158,19 @@ function randomState(m: nn.Module, seed: number): StateDict {
 
 const at = (dims: readonly Dim[], size: Record<string, number>): number[] => dims.map((d) => (typeof d === 'number' ? d : size[d]));
 
-function build(c: Case, m: nn.Module, size: Record<string, number> | null): Graph {
+/** The case's graph: output y, the updated buffers (train mode), and with `withGrads` d(Σy²)/d(each parameter). */
+function build(c: Case, m: nn.Module, size: Record<string, number> | null, withGrads = false): Graph {
   const g = new Graph(c.name.replace(/[^A-Za-z0-9]+/g, '_'));
-  const xs = c.inputs.map((inp, i) => g.input(`x${i}`, inp.dtype ?? 'float32', size ? at(inp.dims, size) : inp.dims));
-  g.output('y', c.call ? c.call(m, xs) : (m.call as (...a: Tensor[]) => Tensor)(...xs));
+  // Gradient graphs: only the batch symbolic.
+  const symbolic = (dims: readonly Dim[]) => (withGrads ? dims.map((d) => (d === 'N' || typeof d === 'number' ? d : SIZES[0][d])) : dims);
+  const xs = c.inputs.map((inp, i) => g.input(`x${i}`, inp.dtype ?? 'float32', size ? at(inp.dims, size) : symbolic(inp.dims)));
+  const y = c.call ? c.call(m, xs) : (m.call as (...a: Tensor[]) => Tensor)(...xs);
+  g.output('y', y);
+  for (const [k, t] of g.bufferUpdates) g.output(`new.${k}`, t);
+  if (withGrads) {
+    const params = [...g.params.values()].filter((p) => p.dtype === 'float32' && !g.buffers.has(p.name));
+    if (params.length) grad(reduceSum(mul(y, y), y.dims.map((_, i) => i)), params).forEach((d, i) => g.output(`d.${params[i].name}`, d));
+  }
   return g;
 }
 
@@ -176,10 +190,10 @@ function feed(c: Case, size: Record<string, number>, seed: number): Record<strin
   return feeds;
 }
 
-async function run(model: Uint8Array, feeds: Record<string, NamedArray>): Promise<NamedArray> {
+async function run(model: Uint8Array, feeds: Record<string, NamedArray>): Promise<Record<string, NamedArray>> {
   const s = await createSession(model, { threads: 1, graphOptimizationLevel: 'basic' });
   try {
-    return (await runSession(s, feeds)).y;
+    return await runSession(s, feeds);
   } finally {
     await s.release();
   }
@@ -208,8 +222,31 @@ describe.each(CASES)('$name', (c) => {
       if (hasSeed) feeds.dropout_seed = { dtype: 'int32', shape: [], data: Int32Array.of(12345) };
       const got = await run(model, feeds);
       const want = await run(exportModel(build(c, m, size), { weights }).model, feeds);
-      expect(got.shape).toEqual(want.shape);
-      expect(maxErr(got, want)).toBeLessThan(1e-5);
+      expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+      for (const k of Object.keys(want)) {
+        expect(got[k].shape).toEqual(want[k].shape);
+        expect(maxErr(got[k], want[k])).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  test('gradients from the symbolic graph equal the static ones at both sizes', async () => {
+    const m = c.make();
+    if (!c.train) m.eval();
+    const weights = randomState(m, 5);
+    const sym = build(c, m, null, true);
+    const model = exportModel(sym, { params: 'inputs' }).model;
+    const params = Object.fromEntries([...sym.params.keys()].map((k) => [k, weights.get(k)!]));
+    const hasSeed = sym.inputs.some((t) => t.name === 'dropout_seed');
+    for (const [i, size] of [SIZES[0], { ...SIZES[0], N: 3 }].entries()) {
+      const feeds = { ...feed(c, size, 40 + i), ...params };
+      if (hasSeed) feeds.dropout_seed = { dtype: 'int32', shape: [], data: Int32Array.of(777) };
+      const got = await run(model, feeds);
+      const want = await run(exportModel(build(c, m, size, true), { params: 'inputs' }).model, feeds);
+      for (const k of Object.keys(want)) {
+        expect(got[k].shape).toEqual(want[k].shape);
+        expect(maxErr(got[k], want[k])).toBeLessThan(1e-4);
+      }
     }
   });
 });

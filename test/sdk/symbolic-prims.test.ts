@@ -21,7 +21,7 @@ import { checkRecordedModels, haveOnnxChecker, recordModel } from '../helpers/on
 import { Rng } from '../helpers/rng';
 
 /** Primitives whose shape rules still need every dim static (indexing by data-dependent positions). */
-const STATIC_ONLY: readonly PrimName[] = ['GatherElements', 'GatherND', 'ScatterND', 'ScatterElements', 'WeightedGather'];
+const STATIC_ONLY: readonly PrimName[] = ['GatherElements', 'GatherND', 'ScatterElements', 'WeightedGather'];
 
 interface Case {
   inputs: InputSpec[];
