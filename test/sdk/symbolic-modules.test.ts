@@ -12,6 +12,7 @@ import type { Dim } from '../../sdk/dim';
 import { BuildError } from '../../sdk/errors';
 import { exportModel } from '../../sdk/export';
 import { Graph } from '../../sdk/graph';
+import * as F from '../../sdk/functional';
 import * as nn from '../../sdk/nn';
 import { onnx } from '../../sdk/onnx/generated/onnx';
 import type { DType } from '../../sdk/dtype';
@@ -140,6 +141,20 @@ const CASES: Case[] = [
   { name: 'NLLLoss weight', make: () => new nn.NLLLoss({ weight: [1, 2, 0.5] }), inputs: [{ dims: ['N', 3] }, { dims: ['N'], dtype: 'int64', high: 3 }] },
   { name: 'MSELoss', make: () => new nn.MSELoss(), inputs: [{ dims: ['N', 4] }, { dims: ['N', 4] }] },
   { name: 'KLDivLoss batchmean', make: () => new nn.KLDivLoss({ reduction: 'batchmean', logTarget: true }), inputs: [{ dims: ['N', 4] }, { dims: ['N', 4] }] },
+  { name: 'BCEWithLogitsLoss pos_weight', make: () => new nn.BCEWithLogitsLoss({ posWeight: [1, 2, 3, 0.5] }), inputs: [{ dims: ['N', 4] }, { dims: ['N', 4] }], call: (m, [x, t]) => (m.call as (a: Tensor, b: Tensor) => Tensor)(x, F.sigmoid(t)) },
+  { name: 'BCELoss', make: () => new nn.BCELoss(), inputs: [{ dims: ['N', 'L'] }, { dims: ['N', 'L'] }], call: (m, [x, t]) => (m.call as (a: Tensor, b: Tensor) => Tensor)(F.sigmoid(x), F.sigmoid(t)) },
+  { name: 'L1Loss sum', make: () => new nn.L1Loss({ reduction: 'sum' }), inputs: [{ dims: ['N', 'L'] }, { dims: ['N', 'L'] }] },
+  { name: 'SmoothL1Loss', make: () => new nn.SmoothL1Loss({ beta: 0.5 }), inputs: [{ dims: ['N', 'L'] }, { dims: ['N', 'L'] }] },
+  { name: 'HuberLoss none', make: () => new nn.HuberLoss({ reduction: 'none', delta: 0.5 }), inputs: [{ dims: ['N', 'L'] }, { dims: ['N', 'L'] }] },
+  { name: 'CosineSimilarity', make: () => new nn.CosineSimilarity(2), inputs: [{ dims: ['N', 'L', 4] }, { dims: ['N', 'L', 4] }] },
+  // F functions that no module above calls.
+  { name: 'F.pad constant', make: () => new nn.Identity(), inputs: x4(2), call: (_, [x]) => F.pad(x, [1, 2, 0, 1], 'constant', 0.5) },
+  { name: 'F.oneHot', make: () => new nn.Identity(), inputs: [{ dims: ['N', 'L'], dtype: 'int64', high: 4 }], call: (_, [i]) => F.oneHot(i, 4) },
+  { name: 'F.flatten all', make: () => new nn.Identity(), inputs: x4(2), call: (_, [x]) => F.flatten(x) },
+  { name: 'F.batchNorm training', make: () => new nn.Identity(), inputs: x3(3), call: (_, [x]) => F.batchNorm(x, null, null, { training: true }) },
+  { name: 'F.groupNorm', make: () => new nn.Identity(), inputs: x3(4), call: (_, [x]) => F.groupNorm(x, 2) },
+  { name: 'F.interpolate size', make: () => new nn.Identity(), inputs: x4(2), call: (_, [x]) => F.interpolate(x, { size: [5, 3], mode: 'bilinear', alignCorners: true }) },
+  { name: 'F.softplus', make: () => new nn.Identity(), inputs: seq(3), call: (_, [x]) => F.softplus(x) },
   { name: 'DiceLoss', make: () => new nn.DiceLoss(), inputs: [x4(3)[0], { dims: ['N', 'H', 'W'], dtype: 'int64', high: 3 }] },
 ];
 
