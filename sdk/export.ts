@@ -102,7 +102,6 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
   // Tensors whose values exist at the current point of the lowering (symbolic dims are read from them).
   const computed = new Set<number>();
   const available = (t: Tensor): boolean => t.source.kind !== 'op' || computed.has(t.id);
-  let dims: DimLowering;
   const ctx: LowerCtx = {
     opset,
     name(t) {
@@ -143,7 +142,8 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
       return dims.shape(d, prefer ?? current?.inputs ?? []);
     },
   };
-  dims = new DimLowering(g, ctx, available);
+  // Declared after ctx, which reads it only when a node is lowered.
+  const dims = new DimLowering(g, ctx, available);
 
   for (const node of nodes) {
     const need = node.op.minOpset?.(node.attrs) ?? MIN_OPSET;
