@@ -1,5 +1,6 @@
 // gvsl-onnx SDK: a typed graph-builder DSL that lowers to ONNX, with reverse-mode autodiff and in-graph optimizers.
 export { grad, type GradOptions } from './autodiff';
+export type { Dim } from './dim';
 export { type DType, isFloat, numel } from './dtype';
 export { BuildError, ParameterError, ShapeError } from './errors';
 export { DEFAULT_OPSET, exportModel, type ExportedModel, type ExportOptions, saveModel } from './export';
