@@ -56,10 +56,11 @@ abstract class ConvNd extends Module {
 
   private check(parts: readonly Tensor[]): void {
     const bad = parts.find((t) => t.rank !== this.dims + 2);
-    const channels = parts.reduce((s, t) => s + ((t.dims[1] as number) ?? 0), 0);
-    if (parts.length > 1 && !bad && channels !== this.inChannels) {
+    // null when a channel axis is symbolic (refused below with the expected input layout).
+    const channels = parts.reduce<number | null>((s, t) => (s === null || typeof t.dims[1] !== 'number' ? null : s + t.dims[1]), 0);
+    if (parts.length > 1 && !bad && channels !== null && channels !== this.inChannels) {
       const groups = this.opts.groups ?? 1;
-      throw new Error(`${this.path}: inputs with ${parts.map((t) => (t.dims[1] as number)).join(' + ')} channels cannot stand for the ${this.inChannels}-channel input of Conv${this.dims}d(${this.inChannels}, ${this.outChannels}${groups === 1 ? '' : `, groups=${groups}`})`);
+      throw new Error(`${this.path}: inputs with ${parts.map((t) => t.dims[1]).join(' + ')} channels cannot stand for the ${this.inChannels}-channel input of Conv${this.dims}d(${this.inChannels}, ${this.outChannels}${groups === 1 ? '' : `, groups=${groups}`})`);
     }
     if (bad || channels !== this.inChannels) {
       const got = parts.map((t) => t.type).join(' + ');

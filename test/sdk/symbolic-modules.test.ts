@@ -284,6 +284,7 @@ test('modules that need a static dim refuse a symbolic one in one line, naming t
     [refuse(() => new nn.MaxPool2d(2, { ceilMode: true }).call(x4s)), /^max_pool2d at '.*': ceil_mode needs static spatial dims/],
     [refuse(() => new nn.AdaptiveAvgPool2d([2, 2]).call(x4s)), /^adaptive_avg_pool2d at '.*': output_size \[2,2\] needs static spatial dims/],
     [refuse(() => new nn.Conv2d(3, 4, 3, { padding: 1, paddingMode: 'reflect' }).call(x4s)), /^pad at '.*': mode 'reflect' needs a static size along axis 3/],
+    [refuse(() => new nn.Conv2d(3, 4, 3).call(g.input('cc', 'float32', ['N', 'C', 5, 5]))), /^Conv2d at '.*': Conv2d\(3, 4, kernel_size=\(3,3\)\) expects input \(N, 3, H, W\), got float32\[N,C,5,5\]$/],
     [refuse(() => new nn.GroupNorm(1, 3).call(g.input('c', 'float32', ['N', 'C', 4]))), /^GroupNorm at '.*': GroupNorm\(1, 3\) expects input \(N, 3, \*\), got float32\[N,C,4\]/],
     [refuse(() => new nn.CrossEntropyLoss().call(g.input('logits', 'float32', ['N', 'K']), g.input('t', 'int64', ['N']))), /^cross_entropy at '.*': the class axis 1 of input float32\[N,K\] must be static/],
   ] as const;
