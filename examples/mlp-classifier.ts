@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runAtTwoBatchSizes } from './harness';
 import { buildTraining, schedules, Trainer } from '../runtime/engine';
-import { Graph, nn, ops, saveModel, type Tensor } from '../sdk';
+import { F, Graph, nn, ops, saveModel, type Tensor } from '../sdk';
 import type { NamedArray } from '../sdk/state';
 
 /** Linear → ReLU → Linear → ReLU → Linear; state_dict keys as PyTorch's `nn.Sequential` of the same layers. */
@@ -31,19 +31,6 @@ export class MLP extends nn.Module {
     const [a, b, c] = this.layers;
     return c.call(ops.relu(b.call(ops.relu(a.call(x)))));
   }
-}
-
-/**
- * Mean cross-entropy of logits (N, C) against class indices (N,) int64, from primitives:
- * logsumexp(x) − x[label], with the row maximum subtracted for stability.
- * NOTE: written here because `F.crossEntropy` is not merged yet (issue 17, point 2).
- */
-export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
-  const m = ops.reduceMax(logits, [1], { keepdims: true });
-  const shifted = ops.sub(logits, m);
-  const lse = ops.log(ops.reduceSum(ops.exp(shifted), [1], { keepdims: true }));
-  const picked = ops.gatherElements(shifted, ops.unsqueeze(labels, [1]), { axis: 1 });
-  return ops.reduceMean(ops.sub(lse, picked), [0, 1]);
 }
 
 /** Fraction of rows whose largest logit is the label. */
@@ -102,7 +89,7 @@ export async function runMlpExample(o: MlpExampleOptions = {}): Promise<MlpExamp
     inputs: { x: { dtype: 'float32', shape: [batch, 2] }, y: { dtype: 'int64', shape: [batch] } },
     loss: ({ x, y }) => {
       const logits = model.call(x);
-      return { loss: crossEntropy(logits, y), metrics: { accuracy: accuracy(logits, y) }, outputs: { logits } };
+      return { loss: F.crossEntropy(logits, y), metrics: { accuracy: accuracy(logits, y) }, outputs: { logits } };
     },
     optimizer: { kind: 'adamw', weightDecay: 0.01 },
     clipGradNorm: 1.0,

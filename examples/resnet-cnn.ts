@@ -9,8 +9,6 @@
 import { buildTraining, schedules } from '../runtime/engine';
 import { F, nn, ops, type Tensor } from '../sdk';
 import { arg, type Batch, type ExampleResult, trainAndExport } from './harness';
-// NOTE: F.crossEntropy (branch sdk-seq) is not merged here yet: the MLP example's, written from primitives.
-import { crossEntropy } from './mlp-classifier';
 
 /** torchvision.models.resnet.BasicBlock. */
 export class BasicBlock extends nn.Module {
@@ -90,7 +88,7 @@ export async function runResnetExample(o: { steps?: number; batch?: number; size
     inputs: { x: { dtype: 'float32', shape: [batch, 3, size, size] }, y: { dtype: 'int64', shape: [batch] } },
     loss: ({ x, y }) => {
       const logits = model.call(x);
-      return { loss: crossEntropy(logits, y), outputs: { logits } };
+      return { loss: F.crossEntropy(logits, y), outputs: { logits } };
     },
     optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
   });

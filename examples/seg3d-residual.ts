@@ -44,6 +44,13 @@ export class ResSegNet3d extends nn.Module {
   }
 }
 
+/** The training loss: voxel-wise cross-entropy + soft Dice on the softmax, both terms also reported. */
+export function segLoss(logits: Tensor, y: Tensor): { loss: Tensor; metrics: { ce: Tensor; dice: Tensor } } {
+  const ce = F.crossEntropy(logits, y);
+  const dice = F.diceLoss(F.softmax(logits, 1), y);
+  return { loss: ops.add(ce, dice), metrics: { ce, dice } };
+}
+
 /** `n` volumes of `size`³: a ball of random centre and radius, brighter than the noisy background; its mask. */
 export function balls(n: number, size: number, rng: nn.Rng): Batch {
   const v = size ** 3;
@@ -70,9 +77,7 @@ export async function runSeg3dExample(o: { steps?: number; batch?: number; size?
     inputs: { x: { dtype: 'float32', shape: [batch, 1, size, size, size] }, y: { dtype: 'int64', shape: [batch, size, size, size] } },
     loss: ({ x, y }) => {
       const logits = model.call(x);
-      const ce = F.crossEntropy(logits, y);
-      const dice = F.diceLoss(F.softmax(logits, 1), y);
-      return { loss: ops.add(ce, dice), metrics: { ce, dice }, outputs: { logits } };
+      return { ...segLoss(logits, y), outputs: { logits } };
     },
     optimizer: { kind: 'adamw', weightDecay: 1e-4 },
   });

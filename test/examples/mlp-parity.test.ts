@@ -5,9 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { crossEntropy, MLP } from '../../examples/mlp-classifier';
+import { MLP } from '../../examples/mlp-classifier';
 import { buildTraining, type OptimizerSpec, Trainer } from '../../runtime/engine';
 import { loadWeights, matchStateDict } from '../../runtime/checkpoint';
+import { F } from '../../sdk';
 import type { NamedArray } from '../../sdk/state';
 
 const dir = path.join(__dirname, 'fixtures');
@@ -28,7 +29,7 @@ function setup(optimizer: OptimizerSpec, clipGradNorm?: number) {
     inputs: { x: { dtype: 'float32', shape: [8, 2] }, y: { dtype: 'int64', shape: [8] } },
     loss: ({ x, y }) => {
       const logits = model.call(x);
-      return { loss: crossEntropy(logits, y), outputs: { logits } };
+      return { loss: F.crossEntropy(logits, y), outputs: { logits } };
     },
     optimizer,
     clipGradNorm,
