@@ -2,7 +2,8 @@
  * A 2-D ResNet-style image classifier (torchvision's resnet layout at toy width: 7×7 stride-2 stem, BatchNorm,
  * 3/2/1 max-pool, BasicBlocks with a projection shortcut, adaptive average pool, Linear), trained with the public
  * API (SGD + Nesterov momentum, weight decay, step decay) on a toy task: horizontal, vertical or diagonal stripes
- * under noise. Its state_dict keys are torchvision's (conv1, bn1, layer1.0.conv1, layer2.0.downsample.0, fc).
+ * under noise. Its state_dict keys and initialisation are torchvision's (conv1, bn1, layer1.0.conv1,
+ * layer2.0.downsample.0, fc).
  *
  *   npm run build && node dist/examples/resnet-cnn.js [--steps 60] [--out DIR]
  */
@@ -52,6 +53,9 @@ export class TinyResNet extends nn.Module {
     this.layer2 = this.addModule('layer2', new nn.Sequential(new BasicBlock(width, 2 * width, 2)));
     this.addModule('avgpool', this.avgpool);
     this.fc = this.addModule('fc', new nn.Linear(2 * width, classes));
+    // torchvision's ResNet initialisation: kaiming_normal_(mode='fan_out', relu) for every conv (BatchNorm 1/0 and
+    // the fc's default are the modules' own).
+    for (const m of this.modules()) if (m instanceof nn.Conv2d) m.setInit('weight', nn.init.kaimingNormal(0, 'fan_out'));
   }
   forward(x: Tensor): Tensor {
     const h = this.maxpool.call(ops.relu(this.bn1.call(this.conv1.call(x))));

@@ -53,6 +53,9 @@ class TinyResNet(nn.Module):
         self.layer2 = nn.Sequential(BasicBlock(width, 2 * width, 2))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(2 * width, classes)
+        for m in self.modules():  # torchvision.models.ResNet's initialisation
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
 
     def forward(self, x):
         h = self.maxpool(F.relu(self.bn1(self.conv1(x))))

@@ -32,9 +32,15 @@ export function leakyReluGain(a: number): number {
   return Math.sqrt(2 / (1 + a * a));
 }
 
-/** torch.nn.init.kaiming_normal_(w, a, mode='fan_in'): N(0, gain/√fan_in). */
-export function kaimingNormal(a = 0): Initializer {
-  return (rng, shape) => normal(leakyReluGain(a) / Math.sqrt(fanIn(shape)))(rng, shape);
+/** fan_out of a Linear/Conv weight (out, in, k…): out·prod(k). */
+export function fanOut(shape: readonly number[]): number {
+  if (shape.length < 2) throw new Error(`fan_out needs a weight of rank >= 2, got [${shape}]`);
+  return shape[0] * shape.slice(2).reduce((a, b) => a * b, 1);
+}
+
+/** torch.nn.init.kaiming_normal_(w, a, mode): N(0, gain/√fan), fan = fan_in (default) or fan_out. */
+export function kaimingNormal(a = 0, mode: 'fan_in' | 'fan_out' = 'fan_in'): Initializer {
+  return (rng, shape) => normal(leakyReluGain(a) / Math.sqrt(mode === 'fan_in' ? fanIn(shape) : fanOut(shape)))(rng, shape);
 }
 
 /** torch.nn.init.kaiming_uniform_(w, a, mode='fan_in'): U(±gain·√(3/fan_in)). */
@@ -57,8 +63,7 @@ export function torchDefaultBias(weightShape: readonly number[]): Initializer {
 /** torch.nn.init.xavier_uniform_(w, gain): U(±gain·√(6/(fan_in + fan_out))), fan_out = shape[0]·prod(shape[2:]). */
 export function xavierUniform(gain = 1): Initializer {
   return (rng, shape) => {
-    const fanOut = shape[0] * shape.slice(2).reduce((a, b) => a * b, 1);
-    const bound = gain * Math.sqrt(6 / (fanIn(shape) + fanOut));
+    const bound = gain * Math.sqrt(6 / (fanIn(shape) + fanOut(shape)));
     return uniform(-bound, bound)(rng, shape);
   };
 }
