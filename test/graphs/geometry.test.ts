@@ -11,10 +11,10 @@ import { buildGvslGraph, buildGvslTrainGraph, type Geometry, GVSL, type VolumeSh
 import { parseWidths } from '../../graphs/unet';
 import { affineMatrix, composedWarp, flowWarp, affineWarp } from '../../graphs/warp';
 import { applySpatial, gvslMatrix, spatialParams, type SpatialValues } from '../../runtime/data/augment';
-import { makePhantom, sampleGvslBatch, writeNifti } from '../../runtime/data';
+import { makePhantom, sampleGvslBatch } from '../../runtime/data';
 import { Rng as DataRng } from '../../sdk/nn/rng';
 import { createSession, runSession } from '../../runtime/engine/ort';
-import { loadCheckpoint } from '../../runtime/engine/checkpoint';
+import { saveCheckpoint } from '../../runtime/engine/checkpoint';
 import { exportModel } from '../../sdk/export';
 import { Graph } from '../../sdk/graph';
 import type { NamedArray, StateDict } from '../../sdk/state';
@@ -246,7 +246,9 @@ describe('the model in both geometries', () => {
   async function gradients(geometry: Geometry, variants: Array<(w: StateDict) => StateDict>) {
     const m = model(geometry);
     const { graph, step } = buildGvslTrainGraph(m, shape, { withGrads: true });
-    const s = await createSession(exportModel(graph, { params: 'inputs' }).model, { threads: 1 });
+    // What is asserted is which gradients are zero, which no graph optimisation changes; at level 'all' creating
+    // the session of this ~12k-node training graph costs ~3× longer than the runs and the build together.
+    const s = await createSession(exportModel(graph, { params: 'inputs' }).model, { threads: 1, graphOptimizationLevel: 'disabled' });
     const results = [];
     try {
       for (const v of variants) {
@@ -321,26 +323,14 @@ describe('the CLI carries the geometry', () => {
   const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'geometry-'));
   const have = fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js'));
 
-  (have ? test : test.skip)('pretrain --geometry official: stored in the config and checkpoint, implies --official-augment, kept on --resume', () => {
-    const data = tmp();
-    for (let i = 0; i < 2; i++) writeNifti(path.join(data, `p${i}.nii.gz`), makePhantom({ dims: [20, 20, 20], seed: i }));
+  // The full round trip (a run with --geometry official, its config and checkpoint, --resume) trains three
+  // times through the CLI: test/e2e/cli-geometry.test.ts. Here the refusal alone, from a checkpoint written directly.
+  (have ? test : test.skip)('pretrain --resume of an official-geometry run refuses --geometry exact in one line', () => {
     const out = tmp();
-    const tiny = ['--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--quiet'];
-    const r = cli(['pretrain', data, ...tiny, '--geometry', 'official', '--steps', '1', '--out', out]);
-    expect(r.stderr).toMatch(/finished at step 1\/1/);
-    expect(r.code).toBe(0);
-    const cfg = loadCheckpoint<{ geometry: string; officialAugment: boolean }>(out).meta.config;
-    expect([cfg.geometry, cfg.officialAugment]).toEqual(['official', true]);
-    expect(fs.readFileSync(path.join(out, 'gvsl.onnx')).includes("geometry 'official'")).toBe(true);
+    saveCheckpoint(out, new Map([['w', f32([1], [0])]]), { config: { geometry: 'official' }, step: 1 });
     const refused = cli(['pretrain', '--resume', out, '--geometry', 'exact', '--steps', '2']);
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim()).toMatch(/^onnx-train: --resume .*: the run was trained with --geometry official; it cannot resume as exact \(leave --geometry out\)$/);
-    const resumed = cli(['pretrain', '--resume', out, '--steps', '2', '--quiet']);
-    expect(resumed.code).toBe(0);
-    expect(loadCheckpoint<{ geometry: string }>(out).meta).toMatchObject({ step: 2, config: { geometry: 'official' } });
-    const exact = tmp();
-    expect(cli(['pretrain', data, ...tiny, '--steps', '1', '--out', exact]).code).toBe(0);
-    expect(loadCheckpoint<{ geometry: string; officialAugment: boolean }>(exact).meta.config).toMatchObject({ geometry: 'exact', officialAugment: false });
   });
 
   (have ? test : test.skip)('export --geometry: a bad value is one line; the model names its geometry', () => {

@@ -7,7 +7,6 @@ import * as path from 'node:path';
 import { buildGvslGraph, buildGvslTrainGraph, GVSL } from '../../graphs/build';
 import { parseWidths } from '../../graphs/unet';
 import { loadSafetensors } from '../../runtime/checkpoint/safetensors';
-import { TrainingSession } from '../../runtime/engine/session';
 import { exportModel } from '../../sdk/export';
 import type { NamedArray, StateDict } from '../../sdk/state';
 import { createSession, runSession } from '../../runtime/engine/ort';
@@ -20,6 +19,7 @@ const maybe = have ? describe : describe.skip;
 
 
 const scalar = (a: NamedArray) => Number(a.data[0]);
+const f32 = (v: number): NamedArray => ({ dtype: 'float32', shape: [], data: Float32Array.of(v) });
 
 maybe('GVSL parity with the PyTorch fixture gvsl-half-24x32x40', () => {
   let weights: StateDict;
@@ -55,17 +55,23 @@ maybe('GVSL parity with the PyTorch fixture gvsl-half-24x32x40', () => {
   });
 
   test('the training graph reproduces losses, gradients and two Adam steps', async () => {
-    const { graph } = buildGvslTrainGraph(model, shape, { withGrads: true });
-    const m = exportModel(graph, { params: 'inputs' });
-    const t = await TrainingSession.create(m.model, weights);
-    const batch = { img_aug: c.get('img_aug')!, img: c.get('img')!, img2: c.get('img2')! };
-    const feedsBefore = t.getState();
+    const { graph, step } = buildGvslTrainGraph(model, shape, { withGrads: true });
+    // One session for all three steps: creating one for this graph costs seconds (it is the bulk of the test).
+    const s = await createSession(exportModel(graph, { params: 'inputs' }).model);
+    // The training-step contract (sdk/train.ts, as TrainingSession runs it): parameters and zero Adam moments in,
+    // `new.X` out and fed back as X; `step` counts from 1.
+    const feeds: Record<string, NamedArray> = { img_aug: c.get('img_aug')!, img: c.get('img')!, img2: c.get('img2')!, lr: f32(1e-4) };
+    for (const [name, w] of weights) {
+      feeds[name] = w;
+      for (const st of step.stateNames.get(name) ?? []) feeds[st] = { dtype: 'float32', shape: [...w.shape], data: new Float32Array(w.data.length) };
+    }
+    const runStep = async (t: number) => {
+      const out = await runSession(s, { ...feeds, step: f32(t) });
+      for (const [k, v] of Object.entries(out)) if (k.startsWith('new.')) feeds[k.slice(4)] = v;
+      return out;
+    };
     // Step 1 (from the fixture weights): losses and gradients.
-    const s = await createSession(m.model);
-    const feeds: Record<string, NamedArray> = { ...batch, lr: { dtype: 'float32', shape: [], data: Float32Array.of(1e-4) }, step: { dtype: 'float32', shape: [], data: Float32Array.of(1) } };
-    for (const [k, v] of feedsBefore) feeds[k] = v;
-    const out = await runSession(s, feeds);
-    await s.release();
+    const out = await runStep(1);
     for (const [ours, theirs] of [['loss', 'loss'], ['loss_ncc', 'ncc'], ['loss_mse', 'mse'], ['loss_smooth', 'smooth']]) {
       const want = scalar(c.get(theirs)!);
       expect(Math.abs(scalar(out[ours]) - want) / Math.abs(want)).toBeLessThan(1e-4);
@@ -90,9 +96,9 @@ maybe('GVSL parity with the PyTorch fixture gvsl-half-24x32x40', () => {
     }
     expect(failures).toEqual([]);
     // loss_after_adam.k is the loss at the parameters after k Adam steps: the `loss` output of step k+1.
-    const losses: number[] = [];
-    for (let k = 0; k < 3; k++) losses.push((await t.step(batch, 1e-4)).loss);
-    await t.release();
+    const losses = [scalar(out.loss)];
+    for (const t of [2, 3]) losses.push(scalar((await runStep(t)).loss));
+    await s.release();
     for (const k of [1, 2]) {
       const want = scalar(c.get(`loss_after_adam.${k}`)!);
       expect(Math.abs(losses[k] - want) / Math.abs(want)).toBeLessThan(1e-3);
