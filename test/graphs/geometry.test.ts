@@ -11,7 +11,8 @@ import { buildGvslGraph, buildGvslTrainGraph, type Geometry, GVSL, type VolumeSh
 import { parseWidths } from '../../graphs/unet';
 import { affineMatrix, composedWarp, flowWarp, affineWarp } from '../../graphs/warp';
 import { applySpatial, gvslMatrix, spatialParams, type SpatialValues } from '../../runtime/data/augment';
-import { makePhantom, sampleGvslBatch } from '../../runtime/data';
+import { makePhantom, sampleGvslBatch, writeNifti } from '../../runtime/data';
+import { type PretrainArgs, pretrainConfig } from '../../runtime/cli/commands/pretrain';
 import { Rng as DataRng } from '../../sdk/nn/rng';
 import { createSession, runSession } from '../../runtime/engine/ort';
 import { saveCheckpoint } from '../../runtime/engine/checkpoint';
@@ -324,7 +325,19 @@ describe('the CLI carries the geometry', () => {
   const have = fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js'));
 
   // The full round trip (a run with --geometry official, its config and checkpoint, --resume) trains three
-  // times through the CLI: test/e2e/cli-geometry.test.ts. Here the refusal alone, from a checkpoint written directly.
+  // times through the CLI: test/e2e/cli-geometry.test.ts. Here the rules alone: the run configuration the options
+  // make, and the refusal from a checkpoint written directly.
+  test('pretrain --geometry official implies --official-augment unless told otherwise; exact does not', () => {
+    const data = tmp();
+    for (let i = 0; i < 2; i++) writeNifti(path.join(data, `p${i}.nii.gz`), makePhantom({ dims: [8, 8, 8], seed: i }));
+    const args = (extra: Partial<PretrainArgs>) =>
+      ({ _: [], $0: 'onnx-train', data: [data], batch: 1, saveEvery: 100, steps: 1, seed: 0, augment: true, wNcc: 1, wMse: 1, wSmooth: 1, normalize: 'mr-percentile', ...extra }) as PretrainArgs;
+    const cfg = (extra: Partial<PretrainArgs>) => pretrainConfig(args(extra)).cfg;
+    expect([cfg({ geometry: 'official' }).geometry, cfg({ geometry: 'official' }).officialAugment]).toEqual(['official', true]);
+    expect(cfg({ geometry: 'official', officialAugment: false }).officialAugment).toBe(false);
+    expect([cfg({}).geometry, cfg({}).officialAugment]).toEqual(['exact', false]);
+  });
+
   (have ? test : test.skip)('pretrain --resume of an official-geometry run refuses --geometry exact in one line', () => {
     const out = tmp();
     saveCheckpoint(out, new Map([['w', f32([1], [0])]]), { config: { geometry: 'official' }, step: 1 });
