@@ -7,6 +7,8 @@ import { Dropout } from './dropout';
 import { LayerNorm } from './layer-norm';
 import { Linear } from './linear';
 import { Module } from './module';
+import type { Rng } from './rng';
+import type { TypedArray } from '../dtype';
 
 export interface TransformerEncoderLayerOptions {
   /** Width of the feed-forward block (default 2048, as PyTorch). */
@@ -84,7 +86,8 @@ export class TransformerEncoderLayer extends Module {
  * torch.nn.TransformerEncoder(encoder_layer, num_layers, norm=None): `num_layers` copies of the layer
  * (`layers.0.self_attn.in_proj_weight`, …) then the optional `norm`. The copies are built with the layer's
  * own constructor arguments (it must be a TransformerEncoderLayer that no other module owns; it becomes layer 0).
- * NOTE: each copy is initialised independently; PyTorch deep-copies the layer, so its layers start equal.
+ * As PyTorch's deep copies, every copy starts with the values layer 0 draws in the same `initStateDict` (a later
+ * `setInit` on layer 0 unties them: the copies then draw on their own).
  */
 export class TransformerEncoder extends Module {
   readonly layers: ModuleList<TransformerEncoderLayer>;
@@ -96,6 +99,7 @@ export class TransformerEncoder extends Module {
     const { dModel, nhead, options } = encoderLayer;
     const items = [encoderLayer, ...Array.from({ length: numLayers - 1 }, () => new TransformerEncoderLayer(dModel, nhead, options).train(encoderLayer.training))];
     this.layers = this.addModule('layers', new ModuleList(items));
+    tieInit(items[0], items.slice(1));
     this.norm = norm ? this.addModule('norm', norm) : null;
   }
 
@@ -105,3 +109,24 @@ export class TransformerEncoder extends Module {
     return this.norm ? this.norm.call(x) : x;
   }
 }
+
+/**
+ * Makes each copy's parameters initialise to `first`'s values. `first` comes first in state_dict order, so within one
+ * `initStateDict` (one Rng) it draws before its copies; each copy reads that draw (keyed by the Rng) instead of
+ * drawing, and draws on its own only without one.
+ */
+function tieInit(first: Module, copies: Module[]): void {
+  const specs = [...first.namedParameters()].map(([, spec]) => spec);
+  const copySpecs = copies.map((c) => [...c.namedParameters()].map(([, spec]) => spec));
+  specs.forEach((spec, i) => {
+    const own = spec.init;
+    const drawn = new WeakMap<Rng, TypedArray>();
+    spec.init = (rng, shape) => {
+      const v = own(rng, shape);
+      drawn.set(rng, v);
+      return v;
+    };
+    for (const cs of copySpecs) cs[i].init = (rng, shape) => drawn.get(rng)?.slice() ?? own(rng, shape);
+  });
+}
+

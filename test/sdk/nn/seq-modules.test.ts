@@ -88,6 +88,19 @@ describe('default initialisation (PyTorch reset_parameters)', () => {
     // bias=false (PyTorch >= 2.1) drops every bias.
     expect([...new nn.TransformerEncoderLayer(8, 2, { bias: false }).paramSpecs().keys()].filter((k) => k.endsWith('bias'))).toEqual([]);
   });
+
+  test('TransformerEncoder: the layers start equal, as PyTorch\'s deep copies (layer 0 still draws as a layer would)', () => {
+    const enc = new nn.TransformerEncoder(new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16 }), 3, new nn.LayerNorm(8));
+    const sd = enc.initStateDict(4);
+    const layer0 = [...sd.keys()].filter((k) => k.startsWith('layers.0.'));
+    expect(layer0.length).toBe(12);
+    for (const k of layer0) for (const i of [1, 2]) expect(sd.get(k.replace('layers.0.', `layers.${i}.`))!.data).toEqual(sd.get(k)!.data);
+    // Copies, not shared arrays; another seed gives other values.
+    expect(sd.get('layers.1.linear1.weight')!.data).not.toBe(sd.get('layers.0.linear1.weight')!.data);
+    expect(enc.initStateDict(5).get('layers.0.linear1.weight')!.data).not.toEqual(sd.get('layers.0.linear1.weight')!.data);
+    // Layer 0 draws what a lone layer draws from the same seed.
+    expect(sd.get('layers.0.self_attn.in_proj_weight')!.data).toEqual(new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16 }).initStateDict(4).get('self_attn.in_proj_weight')!.data);
+  });
 });
 
 describe('build-time errors name the module path, the module and the shapes in PyTorch terms', () => {
