@@ -43,14 +43,18 @@ export class TrainingSession {
     // NOTE: onnxruntime-node 1.30 binds 'gpu-buffer' outputs with its WebGPU memory info only, and hands back
     // as GPU tensors only WebGPU buffers; a CUDA session's outputs always come back to the CPU.
     if (keep && opts.ep !== 'webgpu') throw new Error(`keepOnDevice needs the WebGPU execution provider (onnxruntime-node 1.30 keeps outputs on the device only for WebGPU), not '${opts.ep ?? 'cpu'}'`);
-    // Only for the names and types: no profile of its own (it would write a second, empty trace).
-    const probe = await createSession(model, { ...opts, ep: 'cpu', graphOptimizationLevel: 'disabled', profilePrefix: undefined });
-    const outputs = new Set(probe.outputNames);
-    const inputs = probe.inputMetadata;
-    await probe.release();
-    const location: Record<string, ort.Tensor.DataLocation> = {};
-    if (keep) for (const o of outputs) if (o.startsWith('new.')) location[o] = 'gpu-buffer';
-    const session = await createSession(model, { ...opts, preferredOutputLocation: keep ? location : undefined });
+    // Device-resident outputs must be named when the session is created; only then is a cheap probe session
+    // (no optimisation, no profile) needed for the names. Otherwise the session's own metadata is enough: a probe
+    // of the GVSL training graph costs a third of a real session.
+    let location: Record<string, ort.Tensor.DataLocation> | undefined;
+    if (keep) {
+      const probe = await createSession(model, { ...opts, ep: 'cpu', graphOptimizationLevel: 'disabled', profilePrefix: undefined });
+      location = Object.fromEntries(probe.outputNames.filter((o) => o.startsWith('new.')).map((o) => [o, 'gpu-buffer' as const]));
+      await probe.release();
+    }
+    const session = await createSession(model, { ...opts, preferredOutputLocation: location });
+    const outputs = new Set(session.outputNames);
+    const inputs = session.inputMetadata;
     const state = new Map<string, ort.Tensor>();
     const batch: string[] = [];
     for (const meta of inputs) {
