@@ -3,6 +3,7 @@ import { Graph } from '../sdk/graph';
 import type { OptimizerSpec } from '../sdk/optim';
 import { buildApplyStep, buildGradientsStep, buildTrainStep, type FlatSlot, type GradientsStep, type TrainStep } from '../sdk/train';
 import { GEOMETRIES, type Geometry, GVSL, gvslLosses, type GvslOptions, type LossWeights } from './gvsl';
+import { similarityTerm, type SimilaritySpec } from './similarity';
 import { UNetBase, type Widths } from './unet';
 
 /** Batch shape (N, C, D, H, W) of the volumes a graph is built for. */
@@ -61,19 +62,22 @@ export interface GvslTrainOptions {
   weights?: LossWeights;
   withGrads?: boolean;
   clipGradNorm?: number;
+  /** The registration similarity loss (default the official local NCC); its output is named by similarityTerm. */
+  similarity?: SimilaritySpec;
 }
 
 /**
  * Training-step graph `gvsl-train`: batch inputs img_aug (damaged A), img (A), img2 (B); outputs loss,
- * loss_ncc, loss_mse, loss_smooth and the parameter/optimizer updates (sdk/train.ts contract).
+ * the similarity term (loss_ncc by default, see similarityTerm), loss_mse, loss_smooth and the
+ * parameter/optimizer updates (sdk/train.ts contract).
  */
 export function buildGvslTrainGraph(model: GVSL, shape: VolumeShape, opts: GvslTrainOptions = {}): { graph: Graph; step: TrainStep } {
   const g = new Graph('gvsl_train');
   const imgAug = g.input('img_aug', 'float32', shape);
   const img = g.input('img', 'float32', shape);
   const img2 = g.input('img2', 'float32', shape);
-  const l = gvslLosses(model, imgAug, img, img2, opts.weights);
-  const step = buildTrainStep(g, l.loss, { loss_ncc: l.ncc, loss_mse: l.mse, loss_smooth: l.smooth }, {
+  const l = gvslLosses(model, imgAug, img, img2, opts.weights, opts.similarity);
+  const step = buildTrainStep(g, l.loss, { [similarityTerm(opts.similarity)]: l.sim, loss_mse: l.mse, loss_smooth: l.smooth }, {
     optimizer: opts.optimizer ?? { kind: 'adam' },
     withGrads: opts.withGrads,
     clipGradNorm: opts.clipGradNorm,
@@ -84,16 +88,16 @@ export function buildGvslTrainGraph(model: GVSL, shape: VolumeShape, opts: GvslT
 
 /**
  * Data-parallel gradients graph `gvsl-grads`: the batch inputs of gvsl-train and every parameter → loss,
- * loss_ncc, loss_mse, loss_smooth and `grads`, one flat buffer of every parameter's gradient (sdk/train.ts
+ * the similarity term, loss_mse, loss_smooth and `grads`, one flat buffer of every parameter's gradient (sdk/train.ts
  * buildGradientsStep; the order and offsets are the returned layout).
  */
-export function buildGvslGradsGraph(model: GVSL, shape: VolumeShape, opts: Pick<GvslTrainOptions, 'weights'> = {}): { graph: Graph; step: GradientsStep } {
+export function buildGvslGradsGraph(model: GVSL, shape: VolumeShape, opts: Pick<GvslTrainOptions, 'weights' | 'similarity'> = {}): { graph: Graph; step: GradientsStep } {
   const g = new Graph('gvsl_grads');
   const imgAug = g.input('img_aug', 'float32', shape);
   const img = g.input('img', 'float32', shape);
   const img2 = g.input('img2', 'float32', shape);
-  const l = gvslLosses(model, imgAug, img, img2, opts.weights);
-  const step = buildGradientsStep(g, l.loss, { loss_ncc: l.ncc, loss_mse: l.mse, loss_smooth: l.smooth });
+  const l = gvslLosses(model, imgAug, img, img2, opts.weights, opts.similarity);
+  const step = buildGradientsStep(g, l.loss, { [similarityTerm(opts.similarity)]: l.sim, loss_mse: l.mse, loss_smooth: l.smooth });
   return { graph: g, step };
 }
 

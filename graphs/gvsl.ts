@@ -1,7 +1,8 @@
 import { nn } from '../sdk';
 import { add, clip, concat, mul, reduceMean, split } from '../sdk/ops';
 import type { Tensor } from '../sdk/tensor';
-import { mseLoss, nccLoss, smoothLoss } from './losses';
+import { mseLoss, smoothLoss } from './losses';
+import { DEFAULT_SIMILARITY, similarityLoss, type SimilaritySpec } from './similarity';
 import { DoubleConv, OFFICIAL_WIDTHS, parseWidths, UNetBase, type Widths } from './unet';
 import { affineMatrix, affineWarp, affineWarpOfficial, composedWarp, flowWarpOfficial } from './warp';
 
@@ -132,19 +133,21 @@ export class GVSL extends nn.Module {
 }
 
 export interface LossWeights {
+  /** Weight of the registration similarity term (named for the default NCC; it weights any `similarity`). */
   ncc?: number;
   mse?: number;
   smooth?: number;
 }
 
 /**
- * The GVSL objective: model(damaged A, B); loss = w_ncc·NCC(warp, A) + w_mse·MSE(res, A) + w_smooth·smooth(flow).
+ * The GVSL objective: model(damaged A, B); loss = w_ncc·sim(warp, A) + w_mse·MSE(res, A) + w_smooth·smooth(flow),
+ * sim the registration similarity loss (graphs/similarity; default the official local NCC, window 9).
  */
-export function gvslLosses(model: GVSL, imgAug: Tensor, img: Tensor, img2: Tensor, w: LossWeights = {}) {
+export function gvslLosses(model: GVSL, imgAug: Tensor, img: Tensor, img2: Tensor, w: LossWeights = {}, similarity: SimilaritySpec = DEFAULT_SIMILARITY) {
   const out = model.call(imgAug, img2);
-  const ncc = nccLoss(out.warp, img);
+  const sim = similarityLoss(similarity, out.warp, img);
   const mse = mseLoss(img, out.res);
   const smooth = smoothLoss(out.flow);
-  const loss = add(add(mul(ncc, w.ncc ?? 1), mul(mse, w.mse ?? 1)), mul(smooth, w.smooth ?? 1));
-  return { loss, ncc, mse, smooth, ...out };
+  const loss = add(add(mul(sim, w.ncc ?? 1), mul(mse, w.mse ?? 1)), mul(smooth, w.smooth ?? 1));
+  return { loss, sim, mse, smooth, ...out };
 }

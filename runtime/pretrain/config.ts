@@ -1,4 +1,5 @@
 import type { Geometry } from '../../graphs/gvsl';
+import { DEFAULT_SIMILARITY, similarityTerm, type SimilaritySpec } from '../../graphs/similarity';
 import type { NormalizePreset } from '../data/normalize';
 import { OFFICIAL_WIDTHS } from '../../graphs/unet';
 
@@ -19,7 +20,13 @@ export interface PretrainConfig {
   lr: number;
   steps: number;
   seed: number;
+  /** Weights of the loss terms; `ncc` weights the registration similarity term, whatever `similarity` is. */
   lossWeights: { ncc: number; mse: number; smooth: number };
+  /**
+   * The registration similarity loss (graphs/similarity); configs written before the option have none and
+   * mean the official local NCC.
+   */
+  similarity?: SimilaritySpec;
   normalize: NormalizePreset['preset'];
   /** Target spacing in mm (omitted: keep each volume's). */
   spacing?: number;
@@ -45,3 +52,13 @@ export const SAMPLE_DEFAULTS = {
   lr: 1e-3,
   spacing: 3,
 };
+
+/** The similarity loss of a stored run config (none: the official local NCC). */
+export function configSimilarity(cfg: { similarity?: SimilaritySpec }): SimilaritySpec {
+  return cfg.similarity ?? DEFAULT_SIMILARITY;
+}
+
+/** The metric names of a pre-training run: loss, the similarity term (loss_ncc by default), loss_mse, loss_smooth. */
+export function pretrainTerms(cfg: { similarity?: SimilaritySpec }): string[] {
+  return ['loss', similarityTerm(configSimilarity(cfg)), 'loss_mse', 'loss_smooth'];
+}

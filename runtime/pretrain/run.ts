@@ -11,7 +11,8 @@ import { trainLoop } from '../engine/loop';
 import { programFromStepGraph } from '../engine/program';
 import { inRun, openRunData, type RunOptions, withRunTrainer, writeRunFiles } from '../engine/run';
 import { batchMaker } from './batches';
-import type { PretrainConfig } from './config';
+import { describeSimilarity } from '../../graphs/similarity';
+import { configSimilarity, type PretrainConfig, pretrainTerms } from './config';
 
 export interface PretrainResult {
   dir: string;
@@ -24,8 +25,6 @@ export interface PretrainResult {
   dataWait: number;
   seconds: number;
 }
-
-const TERMS = ['loss', 'loss_ncc', 'loss_mse', 'loss_smooth'];
 
 /** A new run's starting weights: `cfg.weights` when given, else the seeded initialisation. */
 export function startingWeights(model: GVSL, cfg: PretrainConfig, log: (m: string) => void, warn: (m: string) => void): StateDict {
@@ -51,10 +50,11 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
 
   const geometry = configGeometry(cfg);
   const optimizer = { kind: 'adam' } as const;
-  const { graph, step: trainStep } = buildGvslTrainGraph(model, shape, { weights: cfg.lossWeights, optimizer });
+  const similarity = configSimilarity(cfg);
+  const { graph, step: trainStep } = buildGvslTrainGraph(model, shape, { weights: cfg.lossWeights, optimizer, similarity });
   if (opts.ep === 'webgpu') {
     const rebuild = (size: number[], c?: readonly number[]) =>
-      buildGvslTrainGraph(new GVSL(1, parseWidths(c ?? chan), { geometry }), [cfg.batch, 1, size[0], size[1], size[2]], { weights: cfg.lossWeights }).graph;
+      buildGvslTrainGraph(new GVSL(1, parseWidths(c ?? chan), { geometry }), [cfg.batch, 1, size[0], size[1], size[2]], { weights: cfg.lossWeights, similarity }).graph;
     checkWebGpuGraph(graph, { size: cfg.size, chan }, rebuild);
   }
 
@@ -64,12 +64,12 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
 
   const written = writeRunFiles(dir, cfg, graph, { docString: gvslDocString(model) });
   const program = programFromStepGraph(graph, trainStep, { optimizer, model, train: written.model });
-  log(`GVSL ${model.numParameters().toLocaleString('en')} parameters, widths ${chan.join(',')}, geometry ${model.geometry}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.volumes.length} volumes, ep ${opts.ep}`);
+  log(`GVSL ${model.numParameters().toLocaleString('en')} parameters, widths ${chan.join(',')}, geometry ${model.geometry}, similarity ${describeSimilarity(similarity)}, crop ${cfg.size.join('x')}, batch ${cfg.batch}, ${cfg.volumes.length} volumes, ep ${opts.ep}`);
 
   // The WebGPU buffer sizes were checked on the DSL graph above, with a better hint than the ONNX file allows.
   return withRunTrainer(program, state, cfg.lr, opts, startStep, data, { buffersChecked: true }, async (trainer) => {
     const r = await trainLoop({
-      dir, trainer, source: data.source, startStep, steps: cfg.steps, terms: TERMS, saveEvery: cfg.saveEvery,
+      dir, trainer, source: data.source, startStep, steps: cfg.steps, terms: pretrainTerms(cfg), saveEvery: cfg.saveEvery,
       quiet: opts.quiet, json: opts.json, resumed: !!resume, t0,
       save: (state, step) => saveCheckpoint(dir, state, { config: cfg, step }),
     });

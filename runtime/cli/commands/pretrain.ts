@@ -15,10 +15,11 @@ import { applyResumeOverrides, givenFlags, resumeCheckpoint } from '../resume';
 import { type Command, defineCommand } from '../main';
 import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../engine/gpu-limits';
 import { normalizeChoices, parseInput, positiveInt, runOptionsOf, trainingRunOptions } from '../options';
+import { similarityOf, similarityOptions } from '../similarity';
 
 /** The options of a pre-training run (shared by `pretrain` and `distributed prepare`). */
 export const pretrainOptions = (y: Argv) =>
-  trainingRunOptions(y, 'pretrain')
+  similarityOptions(trainingRunOptions(y, 'pretrain'))
     .positional('data', { type: 'string', array: true, default: [], describe: '.nii/.nii.gz files, DICOM folders, or folders holding them' })
     .option('size', { type: 'string', describe: 'crop D,H,W (or one number); default 64 (32 on the samples)' })
     .option('batch', { type: 'number', default: 1, describe: 'pairs per step' })
@@ -27,7 +28,7 @@ export const pretrainOptions = (y: Argv) =>
     .option('lr', { type: 'number', describe: 'Adam learning rate; default 1e-4 as the official code (1e-3 on the samples)' })
     .option('steps', { type: 'number', describe: 'total optimizer steps; default 1000 (150 on the samples)' })
     .option('seed', { type: 'number', default: 0 })
-    .option('w-ncc', { type: 'number', default: 1, describe: 'weight of the NCC registration loss' })
+    .option('w-ncc', { type: 'number', default: 1, describe: 'weight of the registration similarity loss (NCC unless --similarity says otherwise)' })
     .option('w-mse', { type: 'number', default: 1, describe: 'weight of the MSE restoration loss' })
     .option('w-smooth', { type: 'number', default: 1, describe: 'weight of the flow smoothness loss' })
     .option('normalize', { choices: normalizeChoices, default: 'mr-percentile' as const, describe: 'intensity preset: ct-official = clip [0,2048]/2048 (official GVSL), ct-hu = HU window, mr-percentile = 0.5–99.5 %' })
@@ -79,6 +80,7 @@ export function pretrainConfig(a: PretrainArgs, ownFlags: readonly string[] = []
       steps,
       seed: a.seed,
       lossWeights: { ncc: a.wNcc, mse: a.wMse, smooth: a.wSmooth },
+      similarity: similarityOf(a),
       normalize: a.normalize,
       spacing: a.spacing ?? (samples ? SAMPLE_DEFAULTS.spacing : undefined),
       saveEvery: a.saveEvery,

@@ -11,7 +11,7 @@ import type { StateDict } from '../../../sdk/state';
 import { UserError } from '../../engine/errors';
 import { CHECKPOINT_FILE, saveCheckpoint } from '../../engine/checkpoint';
 import { configGeometry } from '../../../graphs/gvsl';
-import type { PretrainConfig } from '../config';
+import { configSimilarity, type PretrainConfig, pretrainTerms } from '../config';
 import { ensureWritable } from '../../engine/run';
 import { startingWeights } from '../run';
 
@@ -43,8 +43,6 @@ export interface DistributedManifest {
   save_every: number;
 }
 
-const TERMS = ['loss', 'loss_ncc', 'loss_mse', 'loss_smooth'];
-
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 /**
@@ -65,7 +63,7 @@ export function prepareDistributed(cfg: PretrainConfig, o: { out: string; microB
   const chan = parseWidths(cfg.chan);
   const model = new GVSL(1, chan, { geometry: configGeometry(cfg) });
   const shape = [m, 1, ...cfg.size] as [number, number, number, number, number];
-  const grads = buildGvslGradsGraph(model, shape, { weights: cfg.lossWeights });
+  const grads = buildGvslGradsGraph(model, shape, { weights: cfg.lossWeights, similarity: configSimilarity(cfg) });
   const optimizer = { kind: 'adam' as const };
   const apply = buildGvslApplyGraph(grads.step.layout, { optimizer });
   const gradsFile = path.join(dir, 'grads.onnx');
@@ -87,7 +85,7 @@ export function prepareDistributed(cfg: PretrainConfig, o: { out: string; microB
     global_batch: cfg.batch,
     micro_batch: m,
     batch_inputs: ['img_aug', 'img', 'img2'].map((name) => ({ name, shape: [...shape] })),
-    terms: TERMS,
+    terms: pretrainTerms(cfg),
     grads: { file: 'grads.onnx', sha256: sha256(gradsFile), output: 'grads', elements: grads.step.total },
     apply: { file: 'apply.onnx', sha256: sha256(applyFile) },
     params: grads.step.layout,
