@@ -4,7 +4,7 @@ Run with Debian's python3-torch (1.13):
 Each formula is written here from its published PyTorch form, independently of the TypeScript: local NCC as
 VoxelMorph's torch NCC (plus GVSL's 1 - mean), SSIM as pytorch-ssim's 3-D version (full 3-D Gaussian window, not
 separable), MI as TransMorph's MutualInformation (the torch port of VoxelMorph's Parzen-window MI), global NCC
-and MSE by their definitions. Everything in float64: the loss and its gradient with respect to I (the warped
+and MSE by their definitions, MIND-SSC as Heinrich's MINDSSC (Learn2Reg baselines). Everything in float64: the loss and its gradient with respect to I (the warped
 moving image, the first argument) for one pair of (N, 1, D, H, W) volumes stored in the JSON."""
 import json
 import math
@@ -75,6 +75,42 @@ def mutual_information(I, J, num_bin=32, sigma_ratio=1.0, minval=0.0, maxval=1.0
     return -mi.mean()
 
 
+def pdist_squared(x):
+    xx = (x ** 2).sum(dim=1).unsqueeze(2)
+    yy = xx.permute(0, 2, 1)
+    dist = xx + yy - 2.0 * torch.bmm(x.permute(0, 2, 1), x)
+    dist[dist != dist] = 0
+    return torch.clamp(dist, 0.0, float("inf"))
+
+
+def mindssc(img, radius=2, dilation=2):
+    """Heinrich's MINDSSC (as in the Learn2Reg baselines), on the CPU and in img's dtype."""
+    kernel_size = radius * 2 + 1
+    six = torch.Tensor([[0, 1, 1], [1, 1, 0], [1, 0, 1], [1, 1, 2], [2, 1, 1], [1, 2, 1]]).long()
+    dist = pdist_squared(six.t().unsqueeze(0).float()).squeeze(0)
+    x, y = torch.meshgrid(torch.arange(6), torch.arange(6), indexing="ij")
+    mask = (x > y).view(-1) & (dist == 2).view(-1)
+    idx_shift1 = six.unsqueeze(1).repeat(1, 6, 1).view(-1, 3)[mask, :]
+    idx_shift2 = six.unsqueeze(0).repeat(6, 1, 1).view(-1, 3)[mask, :]
+    mshift1 = torch.zeros(12, 1, 3, 3, 3, dtype=img.dtype)
+    mshift1.view(-1)[torch.arange(12) * 27 + idx_shift1[:, 0] * 9 + idx_shift1[:, 1] * 3 + idx_shift1[:, 2]] = 1
+    mshift2 = torch.zeros(12, 1, 3, 3, 3, dtype=img.dtype)
+    mshift2.view(-1)[torch.arange(12) * 27 + idx_shift2[:, 0] * 9 + idx_shift2[:, 1] * 3 + idx_shift2[:, 2]] = 1
+    rpad1 = torch.nn.ReplicationPad3d(dilation)
+    rpad2 = torch.nn.ReplicationPad3d(radius)
+    ssd = F.avg_pool3d(rpad2((F.conv3d(rpad1(img), mshift1, dilation=dilation) - F.conv3d(rpad1(img), mshift2, dilation=dilation)) ** 2), kernel_size, stride=1)
+    mind = ssd - torch.min(ssd, 1, keepdim=True)[0]
+    mind_var = torch.mean(mind, 1, keepdim=True)
+    mind_var = torch.clamp(mind_var, mind_var.mean().item() * 0.001, mind_var.mean().item() * 1000)
+    mind = mind / mind_var
+    mind = torch.exp(-mind)
+    return mind[:, torch.Tensor([6, 8, 1, 11, 2, 10, 0, 7, 9, 4, 5, 3]).long(), :, :, :]
+
+
+def mind_loss(I, J):
+    return torch.mean((mindssc(I) - mindssc(J)) ** 2)
+
+
 def mse(I, J):
     return F.mse_loss(I, J)
 
@@ -98,6 +134,7 @@ CASES = {
     "ssim_w11": (lambda a, b: ssim3d(a, b, 11, 1.5), {"kind": "ssim"}),
     "ssim_w5_s1": (lambda a, b: ssim3d(a, b, 5, 1.0), {"kind": "ssim", "window": 5, "sigma": 1.0}),
     "mse": (mse, {"kind": "mse"}),
+    "mind": (mind_loss, {"kind": "mind"}),
 }
 
 out = {"torch": torch.__version__, "shape": list(SHAPE), "I": I.flatten().tolist(), "J": J.flatten().tolist(), "cases": {}}

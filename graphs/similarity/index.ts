@@ -1,13 +1,14 @@
 import { ParameterError } from '../../sdk/errors';
 import type { Tensor } from '../../sdk/tensor';
 import { mutualInformationLoss } from './mi';
+import { mindLoss } from './mind';
 import { localNccLoss } from './ncc';
 import { globalNccLoss } from './ncc-global';
 import { mseSimilarityLoss } from './mse';
 import { ssimLoss } from './ssim';
 
 /** The registration similarity losses GVSL's Z-matching term can use (all minimised). */
-export const SIMILARITIES = ['ncc', 'ncc-global', 'mi', 'ssim', 'mse'] as const;
+export const SIMILARITIES = ['ncc', 'ncc-global', 'mi', 'ssim', 'mse', 'mind'] as const;
 export type SimilarityKind = (typeof SIMILARITIES)[number];
 
 /**
@@ -77,6 +78,8 @@ export function similarityLoss(spec: SimilaritySpec, warped: Tensor, fixed: Tens
       return ssimLoss(warped, fixed, { window: spec.window, sigma: spec.sigma });
     case 'mse':
       return mseSimilarityLoss(warped, fixed);
+    case 'mind':
+      return mindLoss(warped, fixed);
   }
 }
 
@@ -98,11 +101,14 @@ export function describeSimilarity(s: SimilaritySpec): string {
       return `ssim (Gaussian window ${s.window ?? 11}, sigma ${s.sigma ?? 1.5})`;
     case 'mi':
       return `mi (${s.bins ?? 32} bins, Parzen kernel ${s.sigmaRatio ?? 1} bin, ${s.sampling ? `${s.sampling * 100}% of` : 'all'} voxels)`;
+    case 'mind':
+      return 'mind (MIND-SSC, radius 2, dilation 2)';
     default:
       return s.kind;
   }
 }
 
-export { globalNccLoss, localNccLoss, mseSimilarityLoss, mutualInformationLoss, ssimLoss };
+export { globalNccLoss, localNccLoss, mindLoss, mseSimilarityLoss, mutualInformationLoss, ssimLoss };
+export { type MindOptions, mindPairs, mindSsc } from './mind';
 export { type MutualInformationOptions, sampleVoxels } from './mi';
 export { gaussianFilter3d, gaussianWindow, type SsimOptions } from './ssim';

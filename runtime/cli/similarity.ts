@@ -6,7 +6,7 @@ import { UserError } from '../engine/errors';
 /** The --similarity options of `pretrain` (graphs/similarity). */
 export function similarityOptions<T>(y: Argv<T>) {
   return y
-    .option('similarity', { choices: SIMILARITIES, describe: 'registration similarity loss: ncc (local, the official default), ncc-global, mi (Parzen mutual information), ssim (3-D Gaussian), mse' })
+    .option('similarity', { choices: SIMILARITIES, describe: 'registration similarity loss: ncc (local, the official default), ncc-global, mi (Parzen mutual information), ssim (3-D Gaussian), mse, mind (MIND-SSC descriptors)' })
     .option('similarity-window', { type: 'number', describe: 'ncc: box window in voxels (default 9); ssim: Gaussian window (default 11); odd' })
     .option('similarity-sigma', { type: 'number', describe: 'ssim: Gaussian sigma in voxels (default 1.5)' })
     .option('similarity-bins', { type: 'number', describe: 'mi: histogram bins (default 32)' })

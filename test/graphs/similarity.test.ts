@@ -50,7 +50,7 @@ describe('PyTorch references (float64 in torch; float32 here where the graph has
       const r = await lossAndGrad(c.spec, FIX.shape, FIX.I, FIX.J);
       const tol = usesConv(c.spec) ? 2e-5 : 1e-9;
       expect(Math.abs(r.loss - c.loss)).toBeLessThan(tol * Math.max(1, Math.abs(c.loss)));
-      expect(relErr(r.dI, { data: c.grad })).toBeLessThan(usesConv(c.spec) ? 1e-4 : 1e-6);
+      expect(relErr(r.dI, { data: Float64Array.from(c.grad) })).toBeLessThan(usesConv(c.spec) ? 1e-4 : 1e-6);
     });
   }
 });
@@ -59,7 +59,7 @@ describe('gradients against central differences (one random direction)', () => {
   const shape = [2, 1, 6, 7, 5];
   const specs: SimilaritySpec[] = [
     { kind: 'ncc' }, { kind: 'ncc', window: 3 }, { kind: 'ncc-global' }, { kind: 'mi' }, { kind: 'mi', bins: 8, sigmaRatio: 0.7 },
-    { kind: 'mi', bins: 12, sampling: 0.5 }, { kind: 'ssim' }, { kind: 'ssim', window: 5, sigma: 1 }, { kind: 'mse' },
+    { kind: 'mi', bins: 12, sampling: 0.5 }, { kind: 'ssim' }, { kind: 'ssim', window: 5, sigma: 1 }, { kind: 'mse' }, { kind: 'mind' },
   ];
   for (const spec of specs) {
     test(JSON.stringify(spec), async () => {
@@ -118,6 +118,12 @@ describe('known cases', () => {
     expect(Math.abs(half - self) / self).toBeLessThan(0.1);
   });
 
+  test('MIND-SSC is invariant to an affine intensity map (loss(x, a·x + b) = 0, also a < 0); a shuffled copy is far', async () => {
+    expect(await loss({ kind: 'mind' }, x, x.map((v) => 2 * v + 0.3))).toBeLessThan(1e-6);
+    expect(await loss({ kind: 'mind' }, x, x.map((v) => 1 - v))).toBeLessThan(1e-6);
+    expect(await loss({ kind: 'mind' }, x, shuffled)).toBeGreaterThan(0.01);
+  });
+
   test('SSIM(x, x) = 1 (loss 0); noise lowers it; MSE(x, x) = 0 and MSE(x, x + 0.1) = 0.01', async () => {
     expect(Math.abs(await loss({ kind: 'ssim' }, x, x))).toBeLessThan(1e-6);
     expect(Math.abs(await loss({ kind: 'ssim', window: 5, sigma: 1 }, x, x))).toBeLessThan(1e-6);
@@ -147,7 +153,7 @@ test('specs: fields of other kinds and default sampling are dropped, bad values 
   expect(() => normalizeSimilarity({ kind: 'ncc', window: 4 })).toThrow('similarity window must be an odd integer >= 1 (similarity ncc), got 4');
   expect(() => normalizeSimilarity({ kind: 'mi', bins: 1 })).toThrow(/bins must be an integer from 2 to 256/);
   expect(() => normalizeSimilarity({ kind: 'mi', sampling: 0 })).toThrow(/sampling must be a fraction/);
-  expect(() => normalizeSimilarity({ kind: 'nmi' as never })).toThrow(/similarity must be one of ncc, ncc-global, mi, ssim, mse/);
-  expect(SIMILARITIES.map((kind) => similarityTerm({ kind }))).toEqual(['loss_ncc', 'loss_sim_ncc_global', 'loss_sim_mi', 'loss_sim_ssim', 'loss_sim_mse']);
+  expect(() => normalizeSimilarity({ kind: 'nmi' as never })).toThrow(/similarity must be one of ncc, ncc-global, mi, ssim, mse, mind/);
+  expect(SIMILARITIES.map((kind) => similarityTerm({ kind }))).toEqual(['loss_ncc', 'loss_sim_ncc_global', 'loss_sim_mi', 'loss_sim_ssim', 'loss_sim_mse', 'loss_sim_mind']);
   expect(similarityTerm({ kind: 'ncc', window: 5 })).toBe('loss_ncc');
 });
