@@ -60,6 +60,7 @@ export function pretrainConfig(a: PretrainArgs, ownFlags: readonly string[] = []
     cfg = applyResumeOverrides({ ...ck.meta.config, geometry }, a, given, a.data.length ? ['data'] : []);
     resume = { state: ck.state, step: ck.meta.step };
   } else {
+    const similarity = similarityOf(a); // checked before any data is read
     const samples = a.data.length === 0;
     const volumes = samples ? samplePaths() : discoverVolumes(a.data);
     const chan = a.chan ?? (samples ? SAMPLE_DEFAULTS.chan.join(',') : '32,64,128,256,512,256,128,64,32');
@@ -80,7 +81,7 @@ export function pretrainConfig(a: PretrainArgs, ownFlags: readonly string[] = []
       steps,
       seed: a.seed,
       lossWeights: { ncc: a.wNcc, mse: a.wMse, smooth: a.wSmooth },
-      similarity: similarityOf(a),
+      similarity,
       normalize: a.normalize,
       spacing: a.spacing ?? (samples ? SAMPLE_DEFAULTS.spacing : undefined),
       saveEvery: a.saveEvery,
