@@ -1,5 +1,5 @@
 import { Rng } from '../../sdk/nn/rng';
-import { add, clip, div, exp, gather, log, matmul, mean, mT, mul, neg, reduceMean, reduceSum, reshape, square, sub } from '../../sdk/ops';
+import { add, clip, div, exp, gather, log, matmul, mean, mT, mul, reduceMean, reduceSum, reshape, square, sub } from '../../sdk/ops';
 import type { Tensor } from '../../sdk/tensor';
 
 export interface MutualInformationOptions {
@@ -32,7 +32,9 @@ export function sampleVoxels(n: number, count: number, seed: number): number[] {
  * Negative mutual information with differentiable Parzen-window histograms (the formula of VoxelMorph's
  * MutualInformation and its PyTorch port in TransMorph): each voxel's soft bin weights are
  * exp(−(x − c_k)² / 2σ²), normalised over the bins, σ = sigmaRatio · bin spacing; p_ab = W_aᵀW_b / V,
- * p_a, p_b their marginals, MI = Σ p_ab · log(p_ab / (p_a p_bᵀ + 1e-6) + 1e-6), per sample; loss −mean(MI).
+ * p_a, p_b their marginals, MI = Σ p_ab · log(p_ab / (p_a p_bᵀ + 1e-6) + 1e-6), per sample. The loss is
+ * ln(bins) − mean(MI): VoxelMorph's −MI shifted by a constant (same gradient) so that it stays >= 0, as
+ * MI <= ln(bins), and the run's log-scale loss plot can show it.
  * Modality-independent: MI only asks that one image's intensities predict the other's.
  */
 export function mutualInformationLoss(I: Tensor, J: Tensor, opts: MutualInformationOptions = {}): Tensor {
@@ -59,5 +61,5 @@ export function mutualInformationLoss(I: Tensor, J: Tensor, opts: MutualInformat
   const pb = reduceMean(wb, [1], { keepdims: true });
   const papb = add(matmul(mT(pa), pb), 1e-6);
   const mi = reduceSum(mul(pab, log(add(div(pab, papb), 1e-6))), [1, 2]);
-  return neg(mean(mi));
+  return sub(Math.log(bins), mean(mi));
 }

@@ -41,7 +41,8 @@ test('--similarity mi --similarity-bins 16: logged as loss_sim_mi, recorded, kep
   const m = metrics(out);
   expect(Object.keys(m[0])).toEqual(expect.arrayContaining(['loss', 'loss_sim_mi', 'loss_mse', 'loss_smooth']));
   expect(m[0].loss_ncc).toBeUndefined();
-  expect(m[0].loss_sim_mi).toBeLessThan(0); // −MI
+  expect(m[0].loss_sim_mi).toBeGreaterThan(0); // ln(16) − MI
+  expect(m[0].loss_sim_mi).toBeLessThan(Math.log(16));
   const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
   expect(cfg.similarity).toEqual({ kind: 'mi', bins: 16 });
   expect((loadCheckpoint(out).meta.config as { similarity: unknown }).similarity).toEqual({ kind: 'mi', bins: 16 });
