@@ -68,7 +68,10 @@ export interface PlotOptions {
   scale?: 'log' | 'linear';
 }
 
-/** A plot (SVG) of the given terms over steps: log-scale y for losses, linear 0–1 for scores. */
+/**
+ * A plot (SVG) of the given terms over steps: log-scale y for losses (from 20 steps on, with a trailing mean over
+ * a tenth of the steps drawn over the faint per-step values), linear 0–1 for scores.
+ */
 export function lossPlotSvg(lines: MetricsLine[], terms: string[], opts: PlotOptions = {}): string {
   const W = 720;
   const H = 360;
@@ -94,11 +97,25 @@ export function lossPlotSvg(lines: MetricsLine[], terms: string[], opts: PlotOpt
   }
   out.push(`<text x="${(W - m.r + m.l) / 2}" y="${H - 8}" text-anchor="middle">step</text>`,
     `<text x="${m.l}" y="${H - m.b + 16}" text-anchor="middle">${x0}</text>`, `<text x="${W - m.r}" y="${H - m.b + 16}" text-anchor="middle">${x1}</text>`);
+  // Per-step losses of random pairs are noisy: with enough steps each term is drawn faint, with its trailing
+  // mean over a tenth of the steps on top, so the trend reads at a glance.
+  const window = !linear && pts.length >= 20 ? Math.round(pts.length / 10) : 1;
+  const path = (ys: number[]) => ys.map((v, k) => `${k ? 'L' : 'M'}${sx(pts[k].step).toFixed(1)},${sy(v).toFixed(1)}`).join('');
   terms.forEach((t, i) => {
-    const d = pts.map((l, k) => `${k ? 'L' : 'M'}${sx(l.step).toFixed(1)},${sy(l[t]).toFixed(1)}`).join('');
-    out.push(`<path d="${d}" fill="none" stroke="${colors[i % colors.length]}" stroke-width="1.5"/>`,
-      `<text x="${W - m.r + 10}" y="${m.t + 16 * (i + 1)}" fill="${colors[i % colors.length]}">${t}</text>`);
+    const c = colors[i % colors.length];
+    const raw = pts.map((l) => l[t]);
+    if (window > 1) {
+      const avg = raw.map((_, k) => {
+        const part = raw.slice(Math.max(0, k - window + 1), k + 1);
+        return part.reduce((a, b) => a + b, 0) / part.length;
+      });
+      out.push(`<path d="${path(raw)}" fill="none" stroke="${c}" stroke-width="1" stroke-opacity="0.3"/>`, `<path d="${path(avg)}" fill="none" stroke="${c}" stroke-width="2"/>`);
+    } else {
+      out.push(`<path d="${path(raw)}" fill="none" stroke="${c}" stroke-width="1.5"/>`);
+    }
+    out.push(`<text x="${W - m.r + 10}" y="${m.t + 16 * (i + 1)}" fill="${c}">${t}</text>`);
   });
+  if (window > 1) out.push(`<text x="${W - m.r + 10}" y="${m.t + 16 * (terms.length + 2)}" fill="#555">bold: mean of ${window} steps</text>`);
   out.push('</svg>');
   return out.join('\n');
 }
