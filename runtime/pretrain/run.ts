@@ -11,6 +11,8 @@ import { trainLoop } from '../engine/loop';
 import { programFromStepGraph } from '../engine/program';
 import { inRun, openRunData, type RunOptions, withRunTrainer, writeRunFiles } from '../engine/run';
 import { batchMaker } from './batches';
+import { type PairRegistration, registerPair } from './sample-pair';
+import { loadVolumes } from './volumes';
 import { describeSimilarity } from '../../graphs/similarity';
 import { configSimilarity, type PretrainConfig, pretrainTerms } from './config';
 
@@ -24,6 +26,11 @@ export interface PretrainResult {
   /** Seconds the trainer spent waiting for data. */
   dataWait: number;
   seconds: number;
+  /**
+   * On the bundled samples, once finished: the trained model registering the second sample to the first
+   * (centre crops) against the identity.
+   */
+  samplePair?: PairRegistration;
 }
 
 /** A new run's starting weights: `cfg.weights` when given, else the seeded initialisation. */
@@ -83,7 +90,13 @@ export async function pretrain(cfg: PretrainConfig, opts: RunOptions, resume?: {
       saveModel(buildGvslGraph(model, inferShape), gvslOnnx, { weights: params, docString: gvslDocString(model) });
       saveModel(buildUnetGraph(model.unet, inferShape), unetOnnx, { weights: params });
     }
-    return { dir, checkpoint: ckpt, gvslOnnx, unetOnnx, step, status: interrupted ? 'interrupted' : 'done', dataWait: data.source.waited, seconds: (performance.now() - t0) / 1000 };
+    const seconds = (performance.now() - t0) / 1000;
+    let samplePair: PairRegistration | undefined;
+    if (!interrupted && cfg.samples) {
+      const [fixed, moving] = loadVolumes(cfg, () => {});
+      samplePair = await registerPair(model, params, fixed, moving, cfg.size, { threads: opts.threads });
+    }
+    return { dir, checkpoint: ckpt, gvslOnnx, unetOnnx, step, status: interrupted ? 'interrupted' : 'done', dataWait: data.source.waited, seconds, samplePair };
   });
   });
 }

@@ -9,6 +9,7 @@ import { configGeometry } from '../../../graphs/gvsl';
 import { type PretrainConfig, SAMPLE_DEFAULTS } from '../../pretrain/config';
 import { formatDuration } from '../../engine/progress';
 import { pretrain } from '../../pretrain/run';
+import type { PairRegistration } from '../../pretrain/sample-pair';
 import { discoverVolumes } from '../../pretrain/volumes';
 import { UserError } from '../../engine/errors';
 import { applyResumeOverrides, givenFlags, resumeCheckpoint } from '../resume';
@@ -94,6 +95,12 @@ export function pretrainConfig(a: PretrainArgs, ownFlags: readonly string[] = []
   return { cfg, resume };
 }
 
+/** The bundled samples registered by the trained model, against the identity. */
+function samplePairLine(p: PairRegistration): string {
+  const f = (x: number) => x.toFixed(4);
+  return `registering ${p.moving} to ${p.fixed} (centre ${p.size.join('x')} crops): local NCC ${f(p.localNcc.identity)} (identity) -> ${f(p.localNcc.registered)} (trained), global NCC ${f(p.globalNcc.identity)} -> ${f(p.globalNcc.registered)}`;
+}
+
 export const pretrainCommand: Command = defineCommand({
   command: 'pretrain [data..]',
   describe: 'GVSL self-supervised pre-training on unlabelled volumes (default: the bundled brain MR samples)',
@@ -107,6 +114,7 @@ export const pretrainCommand: Command = defineCommand({
       `checkpoint: ${r.checkpoint}`,
       ...(r.status === 'done' ? [`ONNX: ${r.gvslOnnx} (GVSL inference), ${r.unetOnnx} (U-Net backbone)`] : [`resume with: onnx-train pretrain --resume ${r.dir}`]),
       `metrics: ${path.join(r.dir, 'metrics.jsonl')}, plot: ${path.join(r.dir, 'loss.svg')}`,
+      ...(r.samplePair ? [samplePairLine(r.samplePair)] : []),
     ];
     process.stderr.write(lines.join('\n') + '\n');
     if (r.status === 'interrupted') process.exitCode = 130;
