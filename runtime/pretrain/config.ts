@@ -44,13 +44,19 @@ export interface PretrainConfig {
 
 export const OFFICIAL_DEFAULTS = { lr: 1e-4, batch: 1, size: [64, 64, 64] as [number, number, number], chan: [...OFFICIAL_WIDTHS] };
 
-/** The embedded default run on the bundled samples: small enough for a laptop CPU, long enough to see the loss fall. */
+/**
+ * The embedded default run on the bundled samples: small enough for a laptop CPU (about a minute on 2 cores), long
+ * enough to see the loss fall and the registration of the two samples improve. 24³ crops at 6 mm cover most of
+ * a head (ch2 is 30×36×30 voxels there), so the random crops of the two subjects overlap in anatomy and the
+ * registration term has something to learn; at 32³ and 3 mm the crops hold unrelated parts and NCC barely moved
+ * (docs/results.md, "The default pre-training run").
+ */
 export const SAMPLE_DEFAULTS = {
-  size: [32, 32, 32] as [number, number, number],
+  size: [24, 24, 24] as [number, number, number],
   chan: [8, 16, 16, 32, 32, 32, 16, 16, 16],
   steps: 150,
   lr: 1e-3,
-  spacing: 3,
+  spacing: 6,
 };
 
 /** The similarity loss of a stored run config (none: the official local NCC). */

@@ -22,7 +22,7 @@ import { similarityOf, similarityOptions } from '../similarity';
 export const pretrainOptions = (y: Argv) =>
   similarityOptions(trainingRunOptions(y, 'pretrain'))
     .positional('data', { type: 'string', array: true, default: [], describe: '.nii/.nii.gz files, DICOM folders, or folders holding them' })
-    .option('size', { type: 'string', describe: 'crop D,H,W (or one number); default 64 (32 on the samples)' })
+    .option('size', { type: 'string', describe: 'crop D,H,W (or one number); default 64 (24 on the samples)' })
     .option('batch', { type: 'number', default: 1, describe: 'pairs per step' })
     .option('chan', { type: 'string', describe: 'U-Net widths c0..c8; default the official 32,…,32 (8,16,16,32,32,32,16,16,16 on the samples)' })
     .option('geometry', { choices: GEOMETRIES, describe: "exact (default): identity warps are exact, one (D,H,W) axis order, one fused sampling, zero-initialised flow; official: the official code's warps (and, unless --no-official-augment, its augmentation)" })
@@ -33,7 +33,7 @@ export const pretrainOptions = (y: Argv) =>
     .option('w-mse', { type: 'number', default: 1, describe: 'weight of the MSE restoration loss' })
     .option('w-smooth', { type: 'number', default: 1, describe: 'weight of the flow smoothness loss' })
     .option('normalize', { choices: normalizeChoices, default: 'mr-percentile' as const, describe: 'intensity preset: ct-official = clip [0,2048]/2048 (official GVSL), ct-hu = HU window, mr-percentile = 0.5–99.5 %' })
-    .option('spacing', { type: 'number', describe: 'resample to this isotropic spacing in mm (default: keep; 3 on the samples)' })
+    .option('spacing', { type: 'number', describe: 'resample to this isotropic spacing in mm (default: keep; 6 on the samples)' })
     .option('weights', { type: 'string', describe: 'start from these weights (.safetensors or PyTorch .pth; full GVSL or backbone-only)' })
     .option('max-buffer-mib', MAX_BUFFER_OPTION)
     .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })
