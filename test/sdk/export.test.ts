@@ -94,3 +94,27 @@ test('BuildError is what shape errors become', () => {
   expect(err).toBeInstanceOf(BuildError);
   expect((err as Error).message).toBe("Add at 'unet.down2': shapes [2,3] and [4] do not broadcast (inputs: A=float32[2,3], B=float32[4])");
 });
+
+test('an output named apart from its value is written by the producing node; inputs and repeats get an Identity', async () => {
+  const g = new Graph('names');
+  const x = g.input('x', 'float32', [3]);
+  const h = mul(x, 2); // also consumed by the next node
+  const y = add(h, 1);
+  g.output('twice', h);
+  g.output('again', h); // the same value under a second name
+  g.output('y', y);
+  g.output('x_out', x); // a graph input
+  const model = onnx.ModelProto.decode(exportModel(g).model);
+  const nodes = model.graph!.node!;
+  const ops = nodes.map((n) => n.opType);
+  expect(ops.filter((o) => o === 'Identity')).toHaveLength(2);
+  expect(nodes.find((n) => n.opType === 'Mul')!.output).toEqual(['twice']);
+  expect(nodes.find((n) => n.opType === 'Add')!.input).toContain('twice');
+  expect(nodes.filter((n) => n.opType === 'Identity').map((n) => [n.input![0], n.output![0]])).toEqual([['twice', 'again'], ['x', 'x_out']]);
+  expect(model.graph!.valueInfo!.map((v) => v.name)).not.toContain(h.name);
+  const r = await runSession(await createSession(exportModel(g).model), { x: { dtype: 'float32', shape: [3], data: Float32Array.of(1, 2, 3) } });
+  expect(Array.from(r.twice.data as Float32Array)).toEqual([2, 4, 6]);
+  expect(Array.from(r.again.data as Float32Array)).toEqual([2, 4, 6]);
+  expect(Array.from(r.y.data as Float32Array)).toEqual([3, 5, 7]);
+  expect(Array.from(r.x_out.data as Float32Array)).toEqual([1, 2, 3]);
+});
