@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { prepareBenchmark } from './prepare';
+import { describeMachine, fp32PeakGflops, loadAverage } from './machine';
 import { findTrace, readTrace } from './profile';
 import { type BenchResult, type BenchSpec, type ChildJob, type ChildReport, isSegModel, type ProfileSummary } from './spec';
 
@@ -47,7 +48,11 @@ export async function runBenchmark(spec: BenchSpec): Promise<{ result: BenchResu
   try {
     const prep = prepareBenchmark(spec, dir);
     const started = Date.now();
+    const loadBefore = loadAverage();
     const { times, maxRssKiB } = await runChild(prep.job, dir);
+    const loadAfter = loadAverage();
+    const machine = describeMachine();
+    const peak = machine.cpu_mhz ? fp32PeakGflops(machine, spec.threads) : null;
     let profile: ProfileSummary | null = null;
     if (prep.job.profilePrefix) {
       const trace = findTrace(prep.job.profilePrefix, started - 1000);
@@ -79,6 +84,10 @@ export async function runBenchmark(spec: BenchSpec): Promise<{ result: BenchResu
       flops: prep.flops,
       gflops_per_s: prep.flops / med / 1e9,
       nodes: prep.nodes,
+      machine,
+      load_avg: [loadBefore, loadAfter],
+      fp32_peak_gflops: peak,
+      peak_fraction: peak ? prep.flops / med / 1e9 / peak : null,
     };
     if (profile) result.profile = { trace: profile.trace, top_ops: profile.ops.slice(0, 10), top_nodes: profile.topNodes };
     return { result, profile };

@@ -1,5 +1,6 @@
 import type { Widths } from '../../graphs/unet';
 import type { ExecutionProvider } from '../engine/ort';
+import type { MachineInfo } from './machine';
 
 /**
  * What `onnx-train bench` can time. gvsl-train: one GVSL training step (forward + loss + backward + Adam);
@@ -10,9 +11,12 @@ import type { ExecutionProvider } from '../engine/ort';
 export const BENCH_MODELS = ['gvsl-train', 'gvsl', 'unet', 'unet-train', 'seg-train', 'seg'] as const;
 export type BenchModel = (typeof BENCH_MODELS)[number];
 
-/** The bench_torch.py `--mode` that times the same thing (none for the segmentation models). */
-export const TORCH_MODE: Record<BenchModel, string | null> = {
-  'gvsl-train': 'train', gvsl: 'forward', unet: 'unet-forward', 'unet-train': 'unet-train', 'seg-train': null, seg: null,
+/**
+ * The PyTorch `--mode` that times the same thing: bench_torch.py's (the shared reference) for the GVSL and
+ * U-Net models, this repository's scripts/bench_torch_seg.py for the segmentation models.
+ */
+export const TORCH_MODE: Record<BenchModel, string> = {
+  'gvsl-train': 'train', gvsl: 'forward', unet: 'unet-forward', 'unet-train': 'unet-train', 'seg-train': 'seg-train', seg: 'seg',
 };
 
 /** Models whose graph is the segmentation network (they take `--classes`). */
@@ -111,5 +115,13 @@ export interface BenchResult {
   flops: number;
   gflops_per_s: number;
   nodes: number;
+  /** The machine: CPU model, logical CPUs, reported clock, fp32 vector lanes (runtime/bench/machine.ts). */
+  machine: MachineInfo;
+  /** 1-minute load average before and after the timed process (the benchmark's own threads included after). */
+  load_avg: [number, number];
+  /** fp32 peak of `threads` cores at the reported clock: threads × 2 FMA × lanes × 2 × GHz (null: clock unknown). */
+  fp32_peak_gflops: number | null;
+  /** gflops_per_s / fp32_peak_gflops. */
+  peak_fraction: number | null;
   profile?: { trace: string; top_ops: OpTime[]; top_nodes: ProfileSummary['topNodes'] };
 }

@@ -28,7 +28,8 @@ function cli(args: string[], cwd = ROOT) {
 const FIELDS: Record<string, string> = {
   impl: 'string', model: 'string', batch: 'number', ep: 'string', threads: 'number', warmup: 'number', runs: 'number', cpu_arena: 'boolean',
   median_s: 'number', min_s: 'number', max_s: 'number', voxels_per_s: 'number', peak_rss_mib: 'number',
-  arena: 'string', flops: 'number', gflops_per_s: 'number', nodes: 'number',
+  arena: 'string', flops: 'number', gflops_per_s: 'number', nodes: 'number', machine: 'object', load_avg: 'object',
+  fp32_peak_gflops: 'number', peak_fraction: 'number',
 };
 
 test.each(['gvsl-train', 'gvsl', 'unet', 'unet-train'])('%s: one JSON line with every field, and a summary on stderr', (model) => {
@@ -48,6 +49,14 @@ test.each(['gvsl-train', 'gvsl', 'unet', 'unet-train'])('%s: one JSON line with 
   expect(j.classes).toBeUndefined();
   expect(r.stderr).toMatch(new RegExp(`^${model} 16×16×16 batch 1`));
   expect(r.stderr).toMatch(/GFLOP per run/);
+  // Where it ran: the CPU, its vector width and clock, the load, and the fraction of the fp32 peak.
+  expect(j.machine).toEqual({ cpu: expect.any(String), logical_cpus: os.cpus().length, cpu_mhz: expect.any(Number), simd_fp32_lanes: expect.any(Number) });
+  expect([4, 8, 16]).toContain(j.machine.simd_fp32_lanes);
+  expect(j.fp32_peak_gflops).toBeCloseTo(1 * 2 * j.machine.simd_fp32_lanes * 2 * (j.machine.cpu_mhz / 1000), 6);
+  expect(j.peak_fraction).toBeCloseTo(j.gflops_per_s / j.fp32_peak_gflops, 9);
+  expect(j.load_avg).toHaveLength(2);
+  expect(r.stderr).toMatch(/% of the fp32 peak of 1 core/);
+  expect(r.stderr).toMatch(/load average [\d.]+ before, [\d.]+ after/);
 });
 
 test.each([['seg-train', 2], ['seg', 3]])('%s with %i classes: the JSON line names the classes; the segmentation graph is what runs', (model, classes) => {
