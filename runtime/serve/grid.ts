@@ -84,7 +84,8 @@ export function linearSampler(vol: Pick<Volume, 'data' | 'dims'>, outside = 0, o
   };
 }
 
-function nearestSampler(vol: Volume, outside: number): (x: number, y: number, z: number) => number {
+/** A nearest-neighbour sampler at continuous index (w, h, d) = (x, y, z) (rounded half up); outside reads `outside`. */
+export function nearestSampler(vol: Pick<Volume, 'data' | 'dims'>, outside = 0): (x: number, y: number, z: number) => number {
   const [D, H, W] = vol.dims;
   return (x, y, z) => {
     const [w, h, d] = [Math.round(x), Math.round(y), Math.round(z)];

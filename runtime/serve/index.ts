@@ -6,8 +6,25 @@
 export { centredGrid, fitSpacing, resampleOnto, type GridFit, type VectorVolume } from './grid';
 export { convertToFloat16, FLOAT16_MODULES, FLOAT16_OPS, GVSL_FLOAT16, type Float16Options, type Float16Report, formatFloat16Report, toFloat16 } from './fp16';
 export { affineVoxelMap, displacementField, type Geometry, warpThroughField, worldAffine } from './mapping';
+export {
+  checkLabelMap,
+  diceScores,
+  globalNcc,
+  jacobianDeterminant,
+  localNcc,
+  metricsLines,
+  modelIdentityField,
+  registrationMetrics,
+  summarizeJacobian,
+  warpLabels,
+  type DiceSummary,
+  type JacobianSummary,
+  type LabelDice,
+  type RegistrationMetrics,
+  type Similarity,
+} from './metrics';
 export { GvslModel, loadModel, type FeaturesResult, type LoadOptions, type RegisterOptions, type Timings } from './model';
 export { encodeOnnx, initializerArrays, ioInfo, readOnnx, saveOnnx, type OnnxModel } from '../engine/onnx-file';
 export { finishRegistration, magnitude, prepareVolumes, type Fit, type GridSpec, type PrepareOptions, type RegistrationResult } from './pipeline';
 export { openSource, widthsFromWeights, type ModelSource } from './source';
-export { writeRegistration, type WrittenFiles } from './write';
+export { writeLabelMap, writeRegistration, type WrittenFiles } from './write';

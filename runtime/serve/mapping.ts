@@ -1,6 +1,6 @@
 import { apply4, invertAffine, mul4, type Mat4 } from '../data/affine';
 import { spacingOf, voxelCount, type Dims3, type Volume } from '../data/volume';
-import { linearSampler, type VectorVolume } from './grid';
+import { linearSampler, nearestSampler, type VectorVolume } from './grid';
 
 /** The spatial conventions of a GVSL model (graphs/gvsl.ts `Geometry`). */
 export type Geometry = 'exact' | 'official';
@@ -72,9 +72,10 @@ export function displacementField(flow: Float32Array, mat: ArrayLike<number>, di
  * `moving` (any grid, its own intensities) resampled onto `target`'s grid through a displacement field:
  * voxel x of the target reads the moving image at world T(X) = X + u(X), u interpolated trilinearly
  * (clamped at the field's border) and the moving image sampled trilinearly (0 outside). This is what a viewer
- * does when it applies `displacement` as a transform.
+ * does when it applies `displacement` as a transform. `mode: 'nearest'` samples the moving volume at the nearest
+ * voxel instead (label maps: values are kept, never blended; the field itself is still interpolated).
  */
-export function warpThroughField(moving: Volume, target: Pick<Volume, 'dims' | 'affine'>, disp: VectorVolume): Volume {
+export function warpThroughField(moving: Volume, target: Pick<Volume, 'dims' | 'affine'>, disp: VectorVolume, opts: { mode?: 'linear' | 'nearest' } = {}): Volume {
   const [D, H, W] = target.dims;
   const A = target.affine;
   const F = mul4(invertAffine(disp.affine), A); // target index → field index
@@ -82,7 +83,7 @@ export function warpThroughField(moving: Volume, target: Pick<Volume, 'dims' | '
   const [fd, fh, fw] = disp.dims;
   const nf = voxelCount(disp.dims);
   const u = [0, 1, 2].map((c) => linearSampler(disp, 0, c * nf));
-  const sample = linearSampler(moving, 0);
+  const sample = opts.mode === 'nearest' ? nearestSampler(moving, 0) : linearSampler(moving, 0);
   const out = new Float32Array(voxelCount(target.dims));
   let o = 0;
   // NOTE: written out (no per-voxel arrays): this runs on every voxel of the full-resolution fixed image.

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeNifti } from '../data/nifti';
+import type { Volume } from '../data/volume';
 import { magnitude, type RegistrationResult } from './pipeline';
 
 export interface WrittenFiles {
@@ -62,4 +63,11 @@ function rows(m: number[], width: number): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < m.length; i += width) out.push(m.slice(i, i + width));
   return out;
+}
+
+/** Writes a label map as integers: uint8 when its labels fit, else int16 (else float32, exact to 2^24). */
+export function writeLabelMap(file: string, labels: Volume, description = 'gvsl-onnx register: labels'): void {
+  let max = 0;
+  for (const v of labels.data) if (v > max) max = v;
+  writeNifti(file, labels, { datatype: max <= 255 ? 'uint8' : max <= 32767 ? 'int16' : 'float32', description });
 }

@@ -1,12 +1,15 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../../../sdk/bytes';
 import { parseSize } from '../../../graphs/build';
 import { GEOMETRIES } from '../../../graphs/gvsl';
-import { loadVolume, presetFromName } from '../../data';
+import { loadVolume, presetFromName, type Volume } from '../../data';
 import { loadModel } from '../../serve/model';
-import { writeRegistration } from '../../serve/write';
+import { checkLabelMap, metricsLines, registrationMetrics } from '../../serve/metrics';
+import { writeLabelMap, writeRegistration } from '../../serve/write';
 import { UserError } from '../../engine/errors';
 import { type Command, defineCommand } from '../main';
-import { checkOutputFolder, epOption, normalizeChoices, parseInput, positiveMm, threadsOption } from '../options';
+import { checkOutputFile, checkOutputFolder, epOption, normalizeChoices, parseInput, positiveMm, threadsOption } from '../options';
 
 const fmt = (v: number) => (Math.abs(v) < 5e-5 ? 0 : v).toFixed(4).padStart(10);
 const matrix = (m: number[], width: number) => Array.from({ length: m.length / width }, (_, r) => `  [${m.slice(r * width, r * width + width).map(fmt).join(' ')} ]`).join('\n');
@@ -27,14 +30,23 @@ export const registerCommand: Command = defineCommand({
       .option('chan', { type: 'string', describe: 'U-Net widths c0..c8 of a weights file (default: read from its tensor shapes)' })
       .option('geometry', { choices: GEOMETRIES, describe: 'spatial conventions of the model, when the source does not say (.pth: official, else exact)' })
       .option('warp-original', { type: 'boolean', default: true, describe: 'resample the original moving image onto the fixed grid (--no-warp-original: model-grid outputs only)' })
+      .option('labels', { type: 'string', describe: 'label map of MOVING (non-negative integers on its voxel grid); with --fixed-labels: prints Dice before and after, writes warped-labels.nii.gz' })
+      .option('fixed-labels', { type: 'string', describe: 'label map of FIXED (on its voxel grid), scored against the warped --labels' })
+      .option('metrics', { type: 'string', describe: 'write the registration metrics (Dice, Jacobian folding, NCC) as JSON to this file' })
       .option('ep', epOption)
-      .option('threads', threadsOption),
+      .option('threads', threadsOption)
+      .check((a) => {
+        if (!a.labels !== !a.fixedLabels) throw new UserError(`${a.labels ? '--labels' : '--fixed-labels'} needs ${a.labels ? '--fixed-labels' : '--labels'}: Dice compares the warped moving labels with the fixed labels; give both label maps`);
+        return true;
+      }),
   async handler(a) {
     const t0 = performance.now();
     positiveMm('spacing', a.spacing);
     checkOutputFolder('--out', a.out); // before the work, not after the inference
+    if (a.metrics) checkOutputFile('--metrics', a.metrics);
     const fixed = loadVolume(a.fixed);
     const moving = loadVolume(a.moving);
+    const labels = a.labels && a.fixedLabels ? { moving: loadLabels('--labels', a.labels, moving, a.moving), fixed: loadLabels('--fixed-labels', a.fixedLabels, fixed, a.fixed) } : undefined;
     const model = await loadModel(a.model, {
       ep: a.ep,
       threads: a.threads,
@@ -61,9 +73,33 @@ export const registerCommand: Command = defineCommand({
       console.log('affine part in world coordinates (fixed RAS mm -> moving RAS mm):');
       console.log(matrix(r.worldAffine.slice(0, 12), 4));
       console.log(`wrote ${[files.warped, files.displacement, files.flowMagnitude, files.model.fixed, files.model.moving, files.model.warped, files.transform].filter(Boolean).join(', ')}`);
+      if (labels || a.metrics) {
+        const { metrics, warpedLabels } = registrationMetrics(r, fixed, labels);
+        const labelFile = warpedLabels ? path.join(a.out, 'warped-labels.nii.gz') : undefined;
+        if (labelFile && warpedLabels) writeLabelMap(labelFile, warpedLabels, 'gvsl-onnx register: moving labels on the fixed grid');
+        for (const line of metricsLines(metrics)) console.log(line);
+        if (labelFile) console.log(`wrote ${labelFile} (the moving labels on the fixed grid, nearest neighbour)`);
+        if (a.metrics) {
+          const json = { model: model.name, fixed: a.fixed, moving: a.moving, labels: a.labels, fixedLabels: a.fixedLabels, fit: r.fit.description, geometry: r.geometry, ...metrics };
+          writeFileAtomic(a.metrics, JSON.stringify(json, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+          console.log(`wrote ${a.metrics}`);
+        }
+      }
       console.log(`displacement: mm, RAS+ components, T(x) = x + u(x) (fixed -> moving); time ${s(performance.now() - t0)} (prepare ${s(r.timings.prepare)}, session ${s(r.timings.session)}, inference ${s(r.timings.inference)}, outputs ${s(r.timings.finish)})`);
     } finally {
       await model.release();
     }
   },
 });
+
+/** A label map read for `flag`, checked against its image (same grid, integer labels); one line otherwise. */
+function loadLabels(flag: string, file: string, image: Volume, imageFile: string): Volume {
+  let v: Volume;
+  try {
+    v = loadVolume(file);
+  } catch (e) {
+    throw new UserError(`${flag} ${(e as Error).message}`);
+  }
+  checkLabelMap(v, image, `${flag} ${file}`, imageFile);
+  return v;
+}
