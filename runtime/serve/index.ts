@@ -8,9 +8,9 @@ export { convertToFloat16, FLOAT16_MODULES, FLOAT16_OPS, GVSL_FLOAT16, type Floa
 export { affineVoxelMap, displacementField, type Geometry, warpThroughField, worldAffine } from './mapping';
 export {
   checkLabelMap,
-  diceScores,
   globalNcc,
   jacobianDeterminant,
+  labelDice,
   localNcc,
   metricsLines,
   modelIdentityField,

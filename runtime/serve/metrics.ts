@@ -34,8 +34,8 @@ export interface DiceSummary {
  * the fixed map (VoxelMorph's convention: a label the moving map lacks scores 0); a listed label absent from both
  * maps has Dice NaN and stays out of the mean.
  */
-export function diceScores(fixed: ArrayLike<number>, warped: ArrayLike<number>, labels?: readonly number[]): DiceSummary {
-  if (fixed.length !== warped.length) throw new Error(`diceScores: ${fixed.length} vs ${warped.length} voxels`);
+export function labelDice(fixed: ArrayLike<number>, warped: ArrayLike<number>, labels?: readonly number[]): DiceSummary {
+  if (fixed.length !== warped.length) throw new Error(`labelDice: ${fixed.length} vs ${warped.length} voxels`);
   const counts = new Map<number, [number, number, number]>(); // label → [fixed, warped, both]
   const at = (l: number) => {
     let c = counts.get(l);
@@ -274,12 +274,12 @@ export function registrationMetrics(r: RegistrationResult, fixed: Pick<Volume, '
   const before = warpLabels(labels.moving, fixed, modelIdentityField(r));
   const zero: VectorVolume = { ...r.displacement, data: new Float32Array(r.displacement.data.length) };
   const scanner = warpLabels(labels.moving, fixed, zero);
-  const scored = diceScores(labels.fixed.data, labels.fixed.data).labels.map((d) => d.label); // the fixed map's labels
+  const scored = labelDice(labels.fixed.data, labels.fixed.data).labels.map((d) => d.label); // the fixed map's labels
   metrics.dice = {
     grid: `fixed image ${dimsText(fixed.dims)}`,
-    before: diceScores(labels.fixed.data, before.data, scored),
-    scanner: diceScores(labels.fixed.data, scanner.data, scored),
-    after: diceScores(labels.fixed.data, after.data, scored),
+    before: labelDice(labels.fixed.data, before.data, scored),
+    scanner: labelDice(labels.fixed.data, scanner.data, scored),
+    after: labelDice(labels.fixed.data, after.data, scored),
   };
   return { metrics, warpedLabels: after };
 }

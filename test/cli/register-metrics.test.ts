@@ -48,7 +48,7 @@ let fixedLabels: Volume;
 beforeAll(() => {
   const model = new GVSL(1, parseWidths('8,8,8,8,16,8,8,8,16'), { geometry: 'exact' });
   const sd = model.initStateDict(1);
-  const set = (k: string, v: (i: number) => number) => (sd.get(k)!.data = sd.get(k)!.data.map((_, i) => v(i)));
+  const set = (k: string, v: (i: number) => number) => (sd.get(k)!.data = Float32Array.from({ length: sd.get(k)!.data.length }, (_, i) => v(i)));
   for (const head of ['fc_rot', 'fc_scl', 'fc_trans', 'fc_shear']) {
     set(`${head}.weight`, () => 0);
     set(`${head}.bias`, (i) => (head === 'fc_trans' ? T[i] : 0));

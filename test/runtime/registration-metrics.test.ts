@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { apply4, det3, mul4 } from '../../runtime/data/affine';
 import { spacingOf, type Dims3, type Volume } from '../../runtime/data/volume';
 import type { VectorVolume } from '../../runtime/serve/grid';
-import { checkLabelMap, diceScores, globalNcc, jacobianDeterminant, localNcc, registrationMetrics, summarizeJacobian, warpLabels } from '../../runtime/serve/metrics';
+import { checkLabelMap, labelDice, globalNcc, jacobianDeterminant, localNcc, registrationMetrics, summarizeJacobian, warpLabels } from '../../runtime/serve/metrics';
 import { finishRegistration, prepareVolumes } from '../../runtime/serve/pipeline';
 
 const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'registration-metrics.json'), 'utf8'));
@@ -28,7 +28,7 @@ describe('against numpy/scipy (fixtures/make_registration_metrics.py)', () => {
     expect(warped.dims).toEqual(fixed.dims);
     expect(warped.affine).toEqual(fixed.affine);
     expect(Array.from(warped.data)).toEqual(fx.warped);
-    const d = diceScores(fixed.data, warped.data);
+    const d = labelDice(fixed.data, warped.data);
     expect(d.labels.map((x) => x.label)).toEqual(Object.keys(fx.dice).map(Number));
     for (const x of d.labels) expect(x.dice).toBeCloseTo(fx.dice[String(x.label)], 12);
     expect(d.mean).toBeGreaterThan(0.1); // a non-trivial overlap, not all-or-nothing
@@ -82,14 +82,14 @@ test('an affine displacement field has det = det(A) everywhere (borders included
 test('Dice: per label of the fixed map, a label the moving map lacks scores 0, listed labels absent from both are NaN', () => {
   const f = [0, 1, 1, 2, 2, 2, 3, 0];
   const w = [1, 1, 0, 2, 2, 0, 0, 4];
-  const d = diceScores(f, w);
+  const d = labelDice(f, w);
   expect(d.labels).toEqual([
     { label: 1, dice: 2 / 4, fixedVoxels: 2, warpedVoxels: 2 },
     { label: 2, dice: 4 / 5, fixedVoxels: 3, warpedVoxels: 2 },
     { label: 3, dice: 0, fixedVoxels: 1, warpedVoxels: 0 },
   ]);
   expect(d.mean).toBeCloseTo((0.5 + 0.8 + 0) / 3, 12);
-  const listed = diceScores(f, w, [2, 7]);
+  const listed = labelDice(f, w, [2, 7]);
   expect(listed.labels[1].dice).toBeNaN();
   expect(listed.mean).toBeCloseTo(0.8, 12);
 });
