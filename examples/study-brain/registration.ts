@@ -3,7 +3,7 @@
  * (runtime/serve/metrics.ts): Dice of the warped moving labels before (the model's identity) and after, the share
  * of folding voxels, NCC of the pair on the model grid.
  *
- *   npx tsc -p . && node dist/examples/study-brain/registration.js --models ncc=RUN0,RUN1,RUN2 [--models mi=…] [--out DIR]
+ *   npx tsc -p . && node dist/examples/study-brain/registration.js --models ncc=RUN0,RUN1,RUN2 [--models mi=…] [--size 64] [--out DIR]
  *
  * Each `--models NAME=RUN,RUN,…` is a group (e.g. one loss, several seeds); results give every run and each group's
  * mean ± standard deviation. Pairs:
@@ -32,6 +32,8 @@ const { values: a } = parseArgs({
     models: { type: 'string', multiple: true },
     out: { type: 'string', default: path.join('runs', `study-registration-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`) },
     threads: { type: 'string' },
+    // The model grid (one number; a graph is built from the run's weights): default the run's own (its crop size).
+    size: { type: 'string' },
   },
 });
 if (!a.models?.length) throw new Error('give --models NAME=RUN[,RUN…] (one or more groups of model folders or files)');
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   const list = pairs();
   const rows: Row[] = [];
   for (const g of groups) for (const run of g.runs) {
-    const model = await loadModel(run, { threads: a.threads ? Number(a.threads) : undefined });
+    const model = await loadModel(run, { threads: a.threads ? Number(a.threads) : undefined, size: a.size ? Number(a.size) : undefined });
     try {
       for (const p of list) {
         const r = await model.register(p.fixed, p.moving, { warpOriginal: false });
