@@ -71,7 +71,7 @@ async function nodeReference() {
   const info = JSON.parse(fs.readFileSync(path.join(pub, 'model', 'model.json'), 'utf8'));
   const m = await loadModel(path.join(pub, 'model', 'gvsl.onnx'), { spacing: info.minSpacing, normalize: presetFromName(info.normalize) });
   const samples = path.join(root, 'data', 'samples');
-  const r = await m.register(readNifti(path.join(samples, 'ch2-2mm.nii.gz')), readNifti(path.join(samples, 'itk-t1-head.nii.gz')), { warpOriginal: false });
+  const r = await m.register(readNifti(path.join(samples, 'ch2-2mm.nii.gz')), readNifti(path.join(samples, 'itk-t1-head.nii.gz')), { warpOriginal: true });
   await m.release();
   return r;
 }
@@ -123,6 +123,33 @@ test('the page registers the samples on WebAssembly and on WebGPU (SwiftShader) 
     assert.ok(maxDiff(f32(r.raw.displacement), ref.displacement.data) / maxAbs(ref.displacement.data) < tol, `${ep}: displacement`);
     console.log(`# ${ep}: ${r.epNote}; ${Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(", ")}`);
   }
+  // Downloads of the last run (WebGPU): warped.nii.gz and the ITK field, the same files as Node's register.
+  const files = await page.evaluate(() => {
+    const b64 = (u) => {
+      let s = '';
+      for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    const f = window.gvsl.last().files;
+    const links = ['save-warped', 'save-field'].map((id) => document.getElementById(id)).map((a) => ({ download: a.download, href: a.href.startsWith('blob:'), hidden: a.hidden }));
+    return { warped: b64(f.warped), displacement: b64(f.displacement), links };
+  });
+  assert.deepEqual(files.links, [{ download: 'warped.nii.gz', href: true, hidden: false }, { download: 'displacement-itk.nii.gz', href: true, hidden: false }]);
+  const { parseNifti } = dist('runtime/data/index.js');
+  const { toLps } = dist('runtime/serve/mapping.js');
+  const warped = parseNifti(Buffer.from(files.warped, 'base64'), 'warped.nii.gz');
+  assert.deepEqual(warped.affine, ref.warped.affine);
+  assert.ok(maxDiff(warped.data, ref.warped.data) < 1e-3 * maxAbs(ref.warped.data), 'downloaded warped.nii.gz = Node register');
+  const itk = toLps(ref.displacementOnFixed);
+  const n = itk.data.length / 3;
+  for (let c = 0; c < 3; c++) {
+    const comp = parseNifti(Buffer.from(files.displacement, 'base64'), 'displacement-itk.nii.gz', { volume: c });
+    assert.ok(maxDiff(comp.data, itk.data.subarray(c * n, (c + 1) * n)) < 1e-4 * maxAbs(itk.data), `downloaded field component ${c} = Node register (LPS)`);
+  }
+  // On a software WebGPU adapter (SwiftShader here), 'auto' prefers WebAssembly and says why.
+  const auto = await page.evaluate(() => window.gvsl.provider('auto'));
+  assert.equal(auto.ep, 'wasm', auto.note);
+  assert.match(auto.note, /software renderer/);
   // The page shows the slices, the provider, the timing.
   for (const id of ['view-fixed-axial', 'view-moving-coronal', 'view-warped-sagittal']) assert.ok(await page.locator(`#${id}`).isVisible());
   assert.match(await page.locator('#timings').textContent(), /^inference \d+\.\d\d s/);

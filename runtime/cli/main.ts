@@ -2,6 +2,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { BuildError, ParameterError } from '../../sdk/errors';
 import { CheckpointError } from '../checkpoint/bytes';
 import { UserError } from '../engine/errors';
+import { configArgument, configFlags } from './config-file';
 import { inputError } from './options';
 import { recordCommandLine } from './resume';
 
@@ -65,8 +66,9 @@ export async function main(argv: string[]): Promise<number> {
   // NOTE: yargs 18 is ESM-only; a dynamic import keeps this package CommonJS.
   const { default: yargs } = await import('yargs');
   const { hideBin } = await import('yargs/helpers');
-  recordCommandLine(hideBin(argv));
-  let y = yargs(hideBin(argv))
+  const args = hideBin(argv);
+  recordCommandLine(args);
+  let y = yargs(args)
     .scriptName('onnx-train')
     .usage('$0 <command> [options]\n\nGVSL pre-training and inference as ONNX graphs, run with ONNX Runtime.')
     .version(version())
@@ -75,16 +77,29 @@ export async function main(argv: string[]): Promise<number> {
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
+      // NOTE: yargs wraps errors thrown by an option's coerce (the parse-time checks of parse.ts) in a YError.
+      if (err && err.name === 'YError') throw new UserError(err.message);
       throw err ?? new UserError(msg);
     });
   for (const c of COMMANDS) y = y.command(c.command, c.describe, c.builder, c.handler);
+  y = y.option('config', { type: 'string', global: true, describe: 'read flags from this JSON or YAML file, or re-run a run folder\'s config.json (flags given here win; see docs/datasets-and-configs.md)' });
+  let configFile: string | undefined;
   try {
+    configFile = configArgument(args);
+    if (configFile) {
+      const words = args.filter((x, i) => !x.startsWith('-') && args[i - 1] !== '--config');
+      // distributed prepare takes pretrain's flags (and a pre-training run's config.json).
+      const command = words[0] === 'distributed' && words[1] === 'prepare' ? 'pretrain' : (words[0] ?? '');
+      y = y.config(configFlags(configFile, command));
+    }
     await y.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     const line = oneLine(e);
     if (line !== null) {
-      process.stderr.write(`onnx-train: ${line}\n`);
+      // A key of the config file that is no flag of the command: say where it came from.
+      const where = configFile && /^Unknown arguments?: /.test(line) ? ` (on the command line or in --config ${configFile})` : '';
+      process.stderr.write(`onnx-train: ${line}${where}\n`);
       return 1;
     }
     throw e;

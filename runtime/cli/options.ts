@@ -6,10 +6,11 @@ import { PRESETS } from '../data/normalize';
 import { UserError } from '../engine/errors';
 import { EXECUTION_PROVIDERS } from '../engine/ort';
 import type { RunOptions } from '../engine/run';
+import { numberOption, RULES } from './parse';
 
 /** yargs options shared by every command that runs ONNX Runtime. */
 export const epOption = { choices: EXECUTION_PROVIDERS, default: 'cpu' as const, describe: 'ONNX Runtime execution provider' };
-export const threadsOption = { type: 'number', describe: 'intra-op threads (default: all cores)' } as const;
+export const threadsOption = numberOption('threads', RULES.positiveInt, { describe: 'intra-op threads (default: all cores)' });
 /** The intensity presets (runtime/data's PRESETS). */
 export const normalizeChoices = PRESETS;
 
@@ -59,26 +60,10 @@ export function checkOutputFolder(flag: string, dir: string, shown = dir): void 
   }
 }
 
-/** A length in mm: finite and positive (0 would make an infinite grid). */
-export function positiveMm(flag: string, v: number | undefined): number | undefined {
-  if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new UserError(`--${flag} must be a positive number of mm, got ${v}`);
-  return v;
-}
-
-export function positiveInt(flag: string, v: number): number {
-  if (!(Number.isInteger(v) && v > 0)) throw new UserError(`--${flag} must be a positive integer, got ${v}`);
-  return v;
-}
-
-export function nonNegativeInt(flag: string, v: number): number {
-  if (!(Number.isInteger(v) && v >= 0)) throw new UserError(`--${flag} must be a non-negative integer, got ${v}`);
-  return v;
-}
-
 /** The options every training run (pretrain, finetune) takes: where it writes, how it resumes, how ONNX Runtime runs. */
 export function trainingRunOptions<T>(y: Argv<T>, kind: 'pretrain' | 'finetune') {
   return y
-    .option('save-every', { type: 'number', default: 100, describe: 'checkpoint every N steps (and at the end, and on Ctrl-C)' })
+    .option('save-every', numberOption('save-every', RULES.positiveInt, { default: 100, describe: 'checkpoint every N steps (and at the end, and on Ctrl-C)' }))
     .option('resume', {
       type: 'string',
       describe: kind === 'pretrain' ? 'continue the run in this folder from its checkpoint (same data order and augmentations)' : 'continue the run in this folder from its checkpoint',

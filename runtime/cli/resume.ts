@@ -1,7 +1,6 @@
 import * as path from 'node:path';
 import { loadCheckpoint } from '../engine/checkpoint';
 import { UserError } from '../engine/errors';
-import { positiveInt } from './options';
 
 /** The checkpoint `--resume DIR` names, or one line saying why it cannot be resumed. */
 export function resumeCheckpoint<C>(dir: string): ReturnType<typeof loadCheckpoint<C>> {
@@ -53,7 +52,9 @@ const WHY: Record<string, string> = {
   weights: 'a resumed run starts from its checkpoint, not from weights',
   images: "the run's data and split are fixed", labels: "the run's data and split are fixed", val: "the run's data and split are fixed", 'val-fraction': "the run's data and split are fixed",
   classes: "the checkpoint's output layer has the run's classes", mode: 'which weights train is part of the run',
-  data: "the run's volumes are fixed",
+  data: "the run's volumes are fixed", channel: "the run's volumes are fixed",
+  dataset: "the run's data and split are fixed", 'base-dir': "the run's data and split are fixed",
+  config: 'a resumed run is defined by its checkpoint, not by a config file; give the overrides (--lr, --steps, …) as flags',
 };
 
 export interface ResumeArgs {
@@ -86,14 +87,12 @@ export function applyResumeOverrides<C extends { lr: number; steps: number; save
     const why = WHY[flag] ?? 'the resumed run is defined by its checkpoint';
     throw new UserError(`--resume ${dir}: --${flag} cannot change when resuming (${why}); leave it out, or start a new run (--weights ${path.join(dir, 'checkpoint.safetensors')} keeps the weights)`);
   }
+  // The values were checked at parse time (runtime/cli/parse.ts).
   const out = { ...cfg };
-  if (given.has('lr') && a.lr !== undefined) {
-    if (!(Number.isFinite(a.lr) && a.lr > 0)) throw new UserError(`--lr must be a positive number, got ${a.lr}`);
-    out.lr = a.lr;
-  }
-  if (given.has('steps') && a.steps !== undefined) out.steps = positiveInt('steps', a.steps);
-  if (given.has('save-every') && a.saveEvery !== undefined) out.saveEvery = positiveInt('save-every', a.saveEvery);
-  if (given.has('val-every') && a.valEvery !== undefined && 'valEvery' in cfg) out.valEvery = positiveInt('val-every', a.valEvery);
+  if (given.has('lr') && a.lr !== undefined) out.lr = a.lr;
+  if (given.has('steps') && a.steps !== undefined) out.steps = a.steps;
+  if (given.has('save-every') && a.saveEvery !== undefined) out.saveEvery = a.saveEvery;
+  if (given.has('val-every') && a.valEvery !== undefined && 'valEvery' in cfg) out.valEvery = a.valEvery;
   if (given.has('overlap') && a.overlap !== undefined && 'overlap' in cfg) out.overlap = a.overlap;
   return out;
 }

@@ -19,6 +19,8 @@ export interface NiftiHeader {
   quatern: number[];
   /** srow_x, srow_y, srow_z (12 numbers). */
   srow: number[];
+  intentCode: number;
+  intentName: string;
 }
 
 /**
@@ -45,6 +47,7 @@ export function parseNiftiHeader(bytes: Uint8Array, name: string): NiftiHeader {
   const f64 = (o: number) => view.getFloat64(o, le);
   const i64 = (o: number) => Number(view.getBigInt64(o, le));
   const seq = (n: number, at: (k: number) => number) => Array.from({ length: n }, (_, k) => at(k));
+  const text = (at: number, n: number) => ascii(at, n).replace(/\0.*$/s, '');
   if (v1) {
     return {
       version: 1, littleEndian: le,
@@ -52,6 +55,7 @@ export function parseNiftiHeader(bytes: Uint8Array, name: string): NiftiHeader {
       voxOffset: Math.round(f32(108)), sclSlope: f32(112), sclInter: f32(116),
       qformCode: i16(252), sformCode: i16(254),
       quatern: seq(6, (k) => f32(256 + 4 * k)), srow: seq(12, (k) => f32(280 + 4 * k)),
+      intentCode: i16(68), intentName: text(328, 16),
     };
   }
   return {
@@ -60,6 +64,7 @@ export function parseNiftiHeader(bytes: Uint8Array, name: string): NiftiHeader {
     voxOffset: i64(168), sclSlope: f64(176), sclInter: f64(184),
     qformCode: i32(344), sformCode: i32(348),
     quatern: seq(6, (k) => f64(352 + 8 * k)), srow: seq(12, (k) => f64(400 + 8 * k)),
+    intentCode: i32(504), intentName: text(508, 16),
   };
 }
 

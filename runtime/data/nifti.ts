@@ -5,7 +5,7 @@ import { DataError } from './errors';
 import { checkAffine, checkVoxelSizes } from './geometry-check';
 import { niftiAffine, type NiftiHeader, parseNiftiHeader } from './nifti-header';
 import { affineToQform } from './quatern';
-import { spacingOf, voxelCount, type Dims3, type Volume } from './volume';
+import { type NiftiSpace, spacingOf, voxelCount, type Dims3, type Volume } from './volume';
 
 export interface ReadNiftiOptions {
   /** For 4-D files: which volume (index along dim[4]) to read. Without it a 4-D file is refused. */
@@ -141,7 +141,12 @@ class NiftiDecoder {
         ? `${this.name}: cannot decompress: truncated or corrupt gzip data (${what}, it holds ${this.pos})`
         : `${this.name}: truncated NIfTI file: ${what}, the file has ${this.pos}`);
     }
-    return { data: this.out!, dims: this.dims, affine: this.affine, spacing: spacingOf(this.affine), name: this.name };
+    const hdr = this.hdr!;
+    const nifti: NiftiSpace = {
+      qformCode: hdr.qformCode, sformCode: hdr.sformCode, quatern: [...hdr.quatern], qfac: hdr.pixdim[0] < 0 ? -1 : 1,
+      pixdim: [hdr.pixdim[1], hdr.pixdim[2], hdr.pixdim[3]], srow: [...hdr.srow], intentCode: hdr.intentCode, intentName: hdr.intentName,
+    };
+    return { data: this.out!, dims: this.dims, affine: this.affine, spacing: spacingOf(this.affine), name: this.name, nifti };
   }
 
   private take(data: Uint8Array): void {
@@ -264,8 +269,13 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
 export interface WriteNiftiOptions {
   /** Stored type: float32 for images, uint8/int16 for label maps (values are rounded and range-checked). */
   datatype?: 'float32' | 'uint8' | 'int16';
-  /** sform_code and qform_code (1 scanner, 2 aligned, 3 Talairach, 4 MNI); default 2. */
+  /** sform_code and qform_code (1 scanner, 2 aligned, 3 Talairach, 4 MNI); default: the volume's `nifti` codes, else 2. */
   xformCode?: number;
+  /**
+   * The spatial header to keep (default: the volume's own `nifti`, from the file it was read from): its codes
+   * and intent are written; on the same grid (equal affine) its qform and sform are copied exactly.
+   */
+  space?: NiftiSpace;
   description?: string;
   /** gzip level when the path ends in .gz (default 6). */
   level?: number;
@@ -305,13 +315,20 @@ export function encodeNifti(vol: Volume | MultiComponentVolume, opts: WriteNifti
   const bpv = bitpix / 8;
   const out = new Uint8Array(352 + n * bpv);
   const v = new DataView(out.buffer);
-  const xform = opts.xformCode ?? 2;
-  const q = affineToQform(vol.affine);
+  const space = opts.space ?? vol.nifti;
+  const [qcode, scode] = opts.xformCode !== undefined || !space ? [opts.xformCode ?? 2, opts.xformCode ?? 2] : [space.qformCode, space.sformCode];
+  // The same grid as the space's file: its own qform and sform, verbatim (a qform unlike the sform survives).
+  const same = space !== undefined && sameAffine(vol.affine, space);
+  const q = same
+    ? { qfac: space.qfac, pixdim: space.pixdim, b: space.quatern[0], c: space.quatern[1], d: space.quatern[2], offset: space.quatern.slice(3, 6) }
+    : affineToQform(vol.affine);
+  const srow = same && space.sformCode > 0 ? space.srow : vol.affine.slice(0, 12);
+  const intent = opts.intent ?? (space && space.intentCode ? { code: space.intentCode, name: space.intentName } : undefined);
   v.setInt32(0, 348, true);
   (comps > 1 ? [5, ni, nj, nk, 1, comps, 1, 1] : [3, ni, nj, nk, 1, 1, 1, 1]).forEach((d, k) => v.setInt16(40 + 2 * k, d, true));
-  if (opts.intent) {
-    v.setInt16(68, opts.intent.code, true);
-    writeAscii(out, 328, 16, opts.intent.name ?? '');
+  if (intent) {
+    v.setInt16(68, intent.code, true);
+    writeAscii(out, 328, 16, intent.name ?? '');
   }
   v.setInt16(70, code, true);
   v.setInt16(72, bitpix, true);
@@ -320,10 +337,10 @@ export function encodeNifti(vol: Volume | MultiComponentVolume, opts: WriteNifti
   v.setFloat32(112, 1, true);
   out[123] = 2; // xyzt_units: mm
   writeAscii(out, 148, 80, opts.description ?? 'gvsl-onnx');
-  v.setInt16(252, xform, true);
-  v.setInt16(254, xform, true);
+  v.setInt16(252, qcode, true);
+  v.setInt16(254, scode, true);
   [q.b, q.c, q.d, ...q.offset].forEach((x, k) => v.setFloat32(256 + 4 * k, x, true));
-  for (let k = 0; k < 12; k++) v.setFloat32(280 + 4 * k, vol.affine[k], true);
+  for (let k = 0; k < 12; k++) v.setFloat32(280 + 4 * k, srow[k], true);
   writeAscii(out, 344, 4, 'n+1');
   const where = vol.name ? ` (${vol.name})` : '';
   if (dt === 'float32') {
@@ -338,6 +355,14 @@ export function encodeNifti(vol: Volume | MultiComponentVolume, opts: WriteNifti
     }
   }
   return out;
+}
+
+/** True when `affine` is the grid `space` describes (its sform, else its qform), to float32 precision. */
+function sameAffine(affine: readonly number[], space: NiftiSpace): boolean {
+  const hdr = { sformCode: space.sformCode, qformCode: space.qformCode, srow: space.srow, quatern: space.quatern, pixdim: [space.qfac, ...space.pixdim] } as Parameters<typeof niftiAffine>[0];
+  const ref = niftiAffine(hdr);
+  for (let k = 0; k < 12; k++) if (Math.abs(ref[k] - affine[k]) > 1e-5 * (1 + Math.abs(ref[k]))) return false;
+  return true;
 }
 
 function writeAscii(out: Uint8Array, at: number, max: number, s: string): void {

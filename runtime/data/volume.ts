@@ -22,6 +22,26 @@ export interface Volume {
   affine: number[];
   spacing: [number, number, number];
   name?: string;
+  /** The NIfTI file's spatial header (codes, qform, sform, intent), when read from one: written back as is for outputs on the same grid. */
+  nifti?: NiftiSpace;
+}
+
+/**
+ * A NIfTI header's spatial fields, so outputs on the input's grid keep its sform/qform codes (e.g. 4 = MNI), its
+ * qform when it differs from the sform, and its intent.
+ */
+export interface NiftiSpace {
+  qformCode: number;
+  sformCode: number;
+  /** quatern_b, _c, _d, qoffset_x, _y, _z. */
+  quatern: number[];
+  /** pixdim[0] (qfac) and pixdim[1..3]. */
+  qfac: number;
+  pixdim: [number, number, number];
+  /** srow_x, srow_y, srow_z. */
+  srow: number[];
+  intentCode: number;
+  intentName: string;
 }
 
 /** Number of voxels. */

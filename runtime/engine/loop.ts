@@ -1,12 +1,12 @@
 import * as path from 'node:path';
-import { writeFileAtomic } from '../../sdk/bytes';
 import type { StateDict } from '../../sdk/state';
 import { STATE_CHECK } from '../../sdk/train';
 import { UserError } from './errors';
 import type { BatchSource } from './batches';
 import { CHECKPOINT_FILE } from './checkpoint';
 import { RunLock } from './run-lock';
-import { lossPlotSvg, type MetricsLine, MetricsLog, Progress, readMetrics } from './progress';
+import { writeRunPlots } from './plot';
+import { type MetricsLine, MetricsLog, Progress } from './progress';
 import type { Trainer } from './trainer';
 
 export interface TrainLoopOptions {
@@ -30,8 +30,8 @@ export interface TrainLoopOptions {
   save(state: StateDict, step: number): string;
   /** Runs after every step (e.g. validation); the numbers it returns join the step's metrics line. */
   afterStep?(step: number, trainer: Trainer): Promise<Record<string, number> | undefined>;
-  /** Extra plots, written with loss.svg at each checkpoint. */
-  plot?(lines: MetricsLine[]): void;
+  /** Extra plots, written with loss.svg/png at each checkpoint (from metrics.jsonl in `dir`). */
+  plot?(): void;
 }
 
 /** What an fs error code means, in words. */
@@ -77,9 +77,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     let file: string;
     try {
       file = o.save(state, step);
-      const lines = readMetrics(metricsFile);
-      writeFileAtomic(path.join(o.dir, 'loss.svg'), lossPlotSvg(lines, o.terms));
-      o.plot?.(lines);
+      writeRunPlots(o.dir, 'loss');
+      o.plot?.();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (!code) throw e;

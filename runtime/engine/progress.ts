@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { writeFileAtomic } from '../../sdk/bytes';
+import { forEachLine } from './plot/series';
 
 /** One line of metrics.jsonl. */
 export interface MetricsLine {
@@ -16,9 +16,19 @@ export function formatDuration(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** A one-line progress bar on stderr: step, loss terms, steps/s and ETA. */
+/**
+ * How a metric is named in the progress bar: loss terms as `<term>_loss` (`loss_dice` → `dice_loss`, so the
+ * Dice *loss* is never read as a Dice score), validation scores as they are.
+ */
+export function progressName(k: string): string {
+  return k.startsWith('loss_') ? `${k.slice(5)}_loss` : k;
+}
+
+/** A one-line progress bar on stderr: step, loss terms, the last validation score, steps/s and ETA. */
 export class Progress {
   private readonly start = performance.now();
+  /** Validation scores arrive every N steps: the bar keeps showing the last one. */
+  private readonly lastVal = new Map<string, [number, number]>();
   private readonly tty = process.stderr.isTTY;
   private last = 0;
   constructor(private readonly first: number, private readonly total: number, private readonly quiet: boolean) {}
@@ -30,7 +40,10 @@ export class Progress {
     const rate = done / ((now - this.start) / 1000);
     const width = 20;
     const fill = Math.round((width * step) / this.total);
-    const terms = Object.entries(metrics).map(([k, v]) => `${k.replace(/^loss_/, '')} ${v.toPrecision(4)}`).join(' ');
+    for (const [k, v] of Object.entries(metrics)) if (k.startsWith('val_') && !/_\d+$/.test(k)) this.lastVal.set(k, [v, step]);
+    const train = Object.entries(metrics).filter(([k]) => !k.startsWith('val_')).map(([k, v]) => `${progressName(k)} ${v.toPrecision(4)}`);
+    const val = [...this.lastVal].map(([k, [v, at]]) => `${k} ${v.toFixed(4)}${at === step ? '' : ` (step ${at})`}`);
+    const terms = [...train, ...(val.length ? [`| ${val.join(' ')}`] : [])].join(' ');
     const line = `step ${step}/${this.total} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${terms} | ${rate.toFixed(2)} step/s | ETA ${formatDuration((this.total - step) / rate)}`;
     // Without a terminal, print a line every 10 % (logs stay readable).
     if (this.tty) process.stderr.write(`\r${line}\x1b[K`);
@@ -50,8 +63,23 @@ export class MetricsLog {
   constructor(private readonly file: string, resumeStep: number | null) {
     if (resumeStep === null) fs.writeFileSync(file, '');
     else if (fs.existsSync(file)) {
-      const kept = readMetrics(file).filter((l) => l.step <= resumeStep);
-      writeFileAtomic(file, kept.map((l) => JSON.stringify(l) + '\n').join(''));
+      // Streamed: a 10⁶-line log is never held in memory.
+      const tmp = `${file}.${process.pid}.tmp`;
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        forEachLine(file, (l) => {
+          let step: number;
+          try {
+            step = (JSON.parse(l) as MetricsLine).step;
+          } catch {
+            return; // a torn last line of a killed run
+          }
+          if (step <= resumeStep) fs.writeSync(fd, l + '\n');
+        });
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, file);
     }
   }
   append(line: MetricsLine): void {
@@ -59,8 +87,11 @@ export class MetricsLog {
   }
 }
 
+/** Every line of a metrics.jsonl (small logs only: plots stream the file, see engine/plot). */
 export function readMetrics(file: string): MetricsLine[] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as MetricsLine);
+  const out: MetricsLine[] = [];
+  forEachLine(file, (l) => out.push(JSON.parse(l) as MetricsLine));
+  return out;
 }
 
 export interface PlotOptions {
@@ -70,7 +101,8 @@ export interface PlotOptions {
 
 /**
  * A plot (SVG) of the given terms over steps: log-scale y for losses (from 20 steps on, with a trailing mean over
- * a tenth of the steps drawn over the faint per-step values), linear 0–1 for scores.
+ * a tenth of the steps drawn over the faint per-step values), linear 0–1 for scores. The study's plots; run
+ * folders use engine/plot (binned, so it scales to 10⁶ steps).
  */
 export function lossPlotSvg(lines: MetricsLine[], terms: string[], opts: PlotOptions = {}): string {
   const W = 720;
@@ -79,11 +111,13 @@ export function lossPlotSvg(lines: MetricsLine[], terms: string[], opts: PlotOpt
   const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f', '#17becf'];
   const pts = lines.filter((l) => terms.every((t) => Number.isFinite(l[t])));
   const steps = pts.map((l) => l.step);
-  const vals = pts.flatMap((l) => terms.map((t) => l[t])).filter((v) => v > 0);
-  const [x0, x1] = [Math.min(...steps, 0), Math.max(...steps, 1)];
+  // NOTE: loops, not Math.min(...values): spreading 10⁵ values overflows the stack.
+  let [x0, x1, vlo, vhi] = [0, 1, 1, 1e-6];
+  for (const s of steps) [x0, x1] = [Math.min(x0, s), Math.max(x1, s)];
+  for (const l of pts) for (const t of terms) if (l[t] > 0) [vlo, vhi] = [Math.min(vlo, l[t]), Math.max(vhi, l[t])];
   const linear = opts.scale === 'linear';
-  const lo = Math.log10(Math.min(...vals, 1));
-  const hi = Math.log10(Math.max(...vals, 1e-6));
+  const lo = Math.log10(vlo);
+  const hi = Math.log10(vhi);
   const [y0, y1] = linear ? [0, 1] : [Math.floor(lo), Math.max(Math.ceil(hi), Math.floor(lo) + 1)];
   const sx = (s: number) => m.l + ((s - x0) / Math.max(1, x1 - x0)) * (W - m.l - m.r);
   const sy = linear

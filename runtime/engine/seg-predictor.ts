@@ -23,7 +23,8 @@ export interface SegModelInfo {
   /** The window (training crop) size. */
   size: [number, number, number];
   normalize: NormalizePreset['preset'];
-  spacing?: number;
+  /** Target spacing in mm: one number or [sd, sh, sw]. */
+  spacing?: number | [number, number, number];
 }
 
 /** What a segmentation run's checkpoint config holds (finetune's FinetuneConfig has these fields). */
@@ -135,7 +136,7 @@ export class SegPredictor {
     const labels = sameGrid(prepared, ras) ? argmaxChannels(probs, this.info.classes) : argmaxOnGrid(probs, this.info.classes, prepared, ras);
     const back = reorient({ ...ras, data: labels }, axisCodes(raw.affine));
     if (back.dims.some((d, i) => d !== raw.dims[i])) throw new Error(`internal: reorientation back gave ${back.dims} for ${raw.dims}`);
-    return { data: back.data, dims: [...raw.dims], affine: [...raw.affine], spacing: [...raw.spacing], name: raw.name };
+    return { data: back.data, dims: [...raw.dims], affine: [...raw.affine], spacing: [...raw.spacing], name: raw.name, nifti: raw.nifti };
   }
 
   async release(): Promise<void> {

@@ -24,8 +24,8 @@ export interface FinetuneConfig {
   /** Weight of cross-entropy added to the Dice loss (0: Dice only, as the official code). */
   ceWeight: number;
   normalize: NormalizePreset['preset'];
-  /** Target spacing in mm (omitted: keep each volume's). */
-  spacing?: number;
+  /** Target spacing in mm, one number (isotropic) or [sd, sh, sw] (omitted: keep each volume's). */
+  spacing?: number | [number, number, number];
   saveEvery: number;
   valEvery: number;
   /** Sliding-window overlap of the validation inference. */

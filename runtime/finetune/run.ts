@@ -1,12 +1,11 @@
 import * as path from 'node:path';
 import { buildSegGraph, buildSegTrainGraph, SegNet } from '../../graphs/seg';
 import { parseWidths } from '../../graphs/unet';
-import { writeFileAtomic } from '../../sdk/bytes';
 import { saveModel } from '../../sdk/export';
 import type { StateDict } from '../../sdk/state';
 import { loadCheckpoint, saveCheckpoint } from '../engine/checkpoint';
 import { trainLoop } from '../engine/loop';
-import { lossPlotSvg } from '../engine/progress';
+import { writeRunPlots } from '../engine/plot';
 import { programFromStepGraph } from '../engine/program';
 import { inRun, openRunData, type RunOptions, withRunTrainer, writeRunFiles } from '../engine/run';
 import { BEST_FILE, SEG_INFO_KEY, SegPredictor } from '../engine/seg-predictor';
@@ -102,9 +101,8 @@ export async function finetune(cfg: FinetuneConfig, opts: RunOptions, resume?: {
         log(`step ${step}: validation Dice ${dice.toFixed(4)}${cfg.classes > 2 ? ` (${perClass.map((d, i) => `${i + 1}: ${d.toFixed(3)}`).join(', ')})` : ''}${better ? ' (best so far)' : ` (best ${best ? best.dice.toFixed(4) : '-'} at step ${best?.step ?? '-'})`}`);
         return Object.fromEntries(valTerms.map((k, i) => [k, i === 0 ? dice : perClass[i - 1]]));
       },
-      plot: (lines) => {
-        const pts = lines.filter((l) => Number.isFinite(l.val_dice));
-        if (pts.length) writeFileAtomic(path.join(dir, 'dice.svg'), lossPlotSvg(pts, valTerms.filter((k) => pts.some((l) => Number.isFinite(l[k]))), { scale: 'linear' }));
+      plot: () => {
+        writeRunPlots(dir, 'dice', (k) => k.startsWith('val_'));
       },
     });
     const final = paramsOf(await trainer.stateDict());

@@ -28,8 +28,8 @@ export interface PretrainConfig {
    */
   similarity?: SimilaritySpec;
   normalize: NormalizePreset['preset'];
-  /** Target spacing in mm (omitted: keep each volume's). */
-  spacing?: number;
+  /** Target spacing in mm, one number (isotropic) or [sd, sh, sw] (omitted: keep each volume's). */
+  spacing?: number | [number, number, number];
   saveEvery: number;
   /** Appearance damage and spatial augmentation (both on, as the official training). */
   augment: { appearance: boolean; spatial: boolean };

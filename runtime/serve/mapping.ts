@@ -69,6 +69,42 @@ export function displacementField(flow: Float32Array, mat: ArrayLike<number>, di
 }
 
 /**
+ * The displacement field resampled onto `target`'s grid (e.g. the full-resolution fixed image), exactly as
+ * warpThroughField samples it (trilinear, clamped to the field's border): moving(x + u(x)) with this field is
+ * the warped image voxel for voxel.
+ */
+export function fieldOnGrid(disp: VectorVolume, target: Pick<Volume, 'dims' | 'affine'>): VectorVolume {
+  const [D, H, W] = target.dims;
+  const F = mul4(invertAffine(disp.affine), target.affine);
+  const [fd, fh, fw] = disp.dims;
+  const nf = voxelCount(disp.dims);
+  const n = voxelCount(target.dims);
+  const u = [0, 1, 2].map((c) => linearSampler(disp, 0, c * nf));
+  const out = new Float32Array(3 * n);
+  let o = 0;
+  for (let d = 0; d < D; d++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, o++) {
+    const px = Math.min(fw - 1, Math.max(0, F[0] * w + F[1] * h + F[2] * d + F[3]));
+    const py = Math.min(fh - 1, Math.max(0, F[4] * w + F[5] * h + F[6] * d + F[7]));
+    const pz = Math.min(fd - 1, Math.max(0, F[8] * w + F[9] * h + F[10] * d + F[11]));
+    out[o] = u[0](px, py, pz);
+    out[n + o] = u[1](px, py, pz);
+    out[2 * n + o] = u[2](px, py, pz);
+  }
+  return { data: out, components: 3, dims: [...target.dims], affine: [...target.affine], spacing: spacingOf(target.affine), name: disp.name };
+}
+
+/** NIfTI intent code NIFTI_INTENT_VECTOR: a vector per voxel (dim[5] components). */
+export const NIFTI_INTENT_VECTOR = 1007;
+
+/** RAS+ displacement components → LPS (ITK's physical frame, ANTs' warp files): x and y negate. */
+export function toLps(v: VectorVolume): VectorVolume {
+  const n = v.data.length / 3;
+  const data = v.data.slice();
+  for (let i = 0; i < 2 * n; i++) data[i] = -data[i];
+  return { ...v, data };
+}
+
+/**
  * `moving` (any grid, its own intensities) resampled onto `target`'s grid through a displacement field:
  * voxel x of the target reads the moving image at world T(X) = X + u(X), u interpolated trilinearly
  * (clamped at the field's border) and the moving image sampled trilinearly (0 outside). This is what a viewer

@@ -3,7 +3,7 @@ import { normalize, type NormalizePreset } from '../data/normalize';
 import { reorient } from '../data/orient';
 import { label, type Dims3, type Volume } from '../data/volume';
 import { centredGrid, dimsText, fitSpacing, resampleOnto, spacingText, type GridFit, type VectorVolume } from './grid';
-import { affineVoxelMap, displacementField, type Geometry, warpThroughField, worldAffine } from './mapping';
+import { affineVoxelMap, displacementField, fieldOnGrid, type Geometry, warpThroughField, worldAffine } from './mapping';
 
 /**
  * The model-independent steps of serving, shared by the Node API and the browser worker (no Node imports):
@@ -88,6 +88,11 @@ export interface RegistrationResult {
   warped: Volume | null;
   /** The full transform as displacements in mm (RAS+ x, y, z) on the fixed model grid: T(x) = x + u(x) maps fixed to moving. */
   displacement: VectorVolume;
+  /**
+   * The same field resampled onto the original fixed image's grid (RAS+ mm), as the warped image used it; null
+   * without the original volumes (`warpOriginal: false`).
+   */
+  displacementOnFixed: VectorVolume | null;
   /** The network's deformable flow in voxels on the model grid, channels (d, h, w) (what the official code calls flow). */
   flow: VectorVolume;
   /** The network's 3x4 affine matrix (row-major; its convention is the model's `geometry`). */
@@ -112,8 +117,9 @@ export function finishRegistration(prep: Prepared, out: Record<string, OutputArr
   const displacement = displacementField(flowData, mat, dims, fixed.affine, moving.affine, geometry);
   const warpedModel: Volume = { data: out.warp_BA.data.slice(0, fixed.data.length), dims: [...dims], affine: [...fixed.affine], spacing: [...fixed.spacing], name: moving.name };
   return {
-    warped: originals ? warpThroughField(originals.moving, originals.fixed, displacement) : null,
+    warped: originals ? { ...warpThroughField(originals.moving, originals.fixed, displacement), nifti: originals.fixed.nifti } : null,
     displacement,
+    displacementOnFixed: originals ? { ...fieldOnGrid(displacement, originals.fixed), nifti: originals.fixed.nifti } : null,
     flow,
     affine: mat,
     worldAffine: worldAffine(mat, dims, fixed.affine, moving.affine, geometry),

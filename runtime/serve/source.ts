@@ -67,7 +67,8 @@ export function openSource(source: string, opts: SourceOptions = {}): ModelSourc
 interface StoredRunConfig {
   chan: number[];
   size: Dims3;
-  spacing?: number;
+  /** One number, or [sd, sh, sw] for a per-axis spacing (serving's grid is isotropic: the coarsest axis counts). */
+  spacing?: number | [number, number, number];
   normalize?: NormalizePreset['preset'];
   geometry?: Geometry;
 }
@@ -85,7 +86,7 @@ function readConfig(dir: string): StoredRunConfig | null {
 
 function fromConfig(c: StoredRunConfig | null): Pick<ModelSource, 'size' | 'spacing' | 'normalize'> {
   if (!c) return {};
-  return { size: [...c.size] as Dims3, spacing: c.spacing, normalize: c.normalize ? presetFromName(c.normalize) : undefined };
+  return { size: [...c.size] as Dims3, spacing: c.spacing === undefined ? undefined : typeof c.spacing === 'number' ? c.spacing : Math.max(...c.spacing), normalize: c.normalize ? presetFromName(c.normalize) : undefined };
 }
 
 function openRunFolder(dir: string, opts: SourceOptions): ModelSource {

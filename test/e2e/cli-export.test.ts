@@ -136,7 +136,7 @@ test('bad input: one line on stderr, exit code 1, no stack trace', async () => {
     cli(['export', ...TINY, '--weights', path.join(DATA, 'make_gvsl_pth.py'), ...out]),
   ]);
   expectOneLineError(chan, /multiples of 8 .*: 12$/m);
-  expectOneLineError(chanCount, /--chan needs nine positive integers/);
+  expectOneLineError(chanCount, /--chan expects nine comma-separated positive integers/);
   expectOneLineError(shape, /--shape needs N,C,D,H,W .* got '1,1,16,16'/);
   expectOneLineError(flat, /flowWarpOfficial .*every spatial size must be at least 2; got 1x16x16$/m);
   expectOneLineError(tooBig, /trilinearSample .*65x64x64x64 voxels exceed/);

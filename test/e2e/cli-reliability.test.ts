@@ -95,7 +95,7 @@ describe('one line before the work', () => {
     expectOneLine(cli(['segment', img, '--model', model, '--out', path.join(folder, 'x.nii.gz', '..')]), /--out .*(is a folder|end the name with \.nii\.gz)/);
     fs.mkdirSync(path.join(folder, 'sub.nii.gz'));
     expectOneLine(cli(['segment', img, '--model', model, '--out', path.join(folder, 'sub.nii.gz')]), /--out .*sub\.nii\.gz: is a folder/);
-    expectOneLine(cli(['segment', img, '--model', model, '--out', path.join(folder, 'a.nii.gz'), '--spacing', '0']), /--spacing must be a positive number of mm, got 0/);
+    expectOneLine(cli(['segment', img, '--model', model, '--out', path.join(folder, 'a.nii.gz'), '--spacing', '0']), /--spacing expects D,H,W or one number \(mm\), each a positive number, got '0'/);
   });
 
   test('register with a singular affine says so instead of crashing', () => {

@@ -246,7 +246,7 @@ describe('onnx-train register (compiled CLI)', () => {
     expect(r.stdout).toMatch(/fit: resampled to the model grid 16x16x16 at [\d.]+ mm isotropic/);
     expect(r.stdout).toMatch(/affine matrix \(aff_mat_BA, geometry exact: rows and columns \(D, H, W\) about the grid centre, translation in voxels\):\n( {2}\[( +-?\d+\.\d{4}){4} \]\n){3}/);
     expect(r.stdout).toMatch(/affine part in world coordinates \(fixed RAS mm -> moving RAS mm\):/);
-    for (const file of ['warped.nii.gz', 'displacement.nii.gz', 'flow-magnitude.nii.gz', 'model/fixed.nii.gz', 'model/moving.nii.gz', 'model/warped.nii.gz', 'transform.json']) {
+    for (const file of ['warped.nii.gz', 'displacement-itk.nii.gz', 'model/displacement-ras.nii.gz', 'flow-magnitude.nii.gz', 'model/fixed.nii.gz', 'model/moving.nii.gz', 'model/warped.nii.gz', 'transform.json']) {
       expect(fs.existsSync(path.join(out, file))).toBe(true);
     }
     expect(readNifti(path.join(out, 'warped.nii.gz')).affine).toEqual(vols.fixed.affine);

@@ -1,5 +1,6 @@
 // The page: picks the volumes, hands them to the inference worker, shows progress, timing and the slices.
 import type { DisplayVolume, EpChoice, ModelInfo, RunRequest, RunResult, WorkerMessage } from './protocol';
+import { chooseProvider } from './provider';
 import { displayWindow, drawSlice, PLANES, type Plane } from './view';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -56,6 +57,12 @@ function show(r: RunResult): void {
   $('ep-note').textContent = `Ran on ${r.epNote}.`;
   $('timings').textContent = `inference ${s(t.inference)} · session ${s(t.session)} · preparation ${s(t.prepare)} · outputs ${s(t.finish)} · reading ${s(t.load)} · model: ${r.model}`;
   $('fit').textContent = `Model grid: ${r.fit}.`;
+  for (const [id, bytes] of [['save-warped', r.files.warped], ['save-field', r.files.displacement]] as const) {
+    const a = $(id) as HTMLAnchorElement;
+    if (a.href) URL.revokeObjectURL(a.href);
+    a.href = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/gzip' }));
+    a.hidden = false;
+  }
   draw();
 }
 
@@ -78,7 +85,8 @@ function draw(): void {
   let max = 0;
   for (const v of flow.data) max = Math.max(max, v);
   $('legend-text').textContent = `|flow| 0 … ${max.toFixed(1)} mm`;
-  const opacity = Number(($('overlay') as HTMLInputElement).value) / 100;
+  // The overlay is off or faint by default (alpha 0.3): the warped image stays readable under it.
+  const opacity = ($('overlay-on') as HTMLInputElement).checked ? Number(($('overlay') as HTMLInputElement).value) / 100 : 0;
   for (const row of ROWS) {
     const vol: DisplayVolume = last.display[row];
     for (const p of PLANES) {
@@ -120,12 +128,17 @@ $('run-files').addEventListener('click', async () => {
   register(await pick('fixed-file'), await pick('moving-file'), ep()).catch(report);
 });
 for (const id of ['fixed-file', 'moving-file']) $(id).addEventListener('change', setButtons);
-for (const id of ['slice-axial', 'slice-coronal', 'slice-sagittal', 'overlay']) $(id).addEventListener('input', draw);
+for (const id of ['slice-axial', 'slice-coronal', 'slice-sagittal', 'overlay', 'overlay-on']) $(id).addEventListener('input', draw);
 
 /** For scripted use (the end-to-end test): register the samples with a chosen provider. */
 declare global {
   interface Window {
-    gvsl: { registerSamples(ep: EpChoice, precision?: RunRequest['precision']): Promise<RunResult>; last(): RunResult | null };
+    gvsl: {
+      registerSamples(ep: EpChoice, precision?: RunRequest['precision']): Promise<RunResult>;
+      last(): RunResult | null;
+      /** The provider `ep` resolves to on this browser, and why. */
+      provider(ep: EpChoice): ReturnType<typeof chooseProvider>;
+    };
   }
 }
 window.gvsl = {
@@ -134,4 +147,5 @@ window.gvsl = {
     return register(f, m, ep, precision);
   },
   last: () => last,
+  provider: (ep) => chooseProvider(ep, 'auto'),
 };

@@ -41,6 +41,8 @@ export interface RunResult {
   fit: string;
   timings: { load: number; prepare: number; session: number; inference: number; finish: number; total: number };
   display: { fixed: DisplayVolume; moving: DisplayVolume; warped: DisplayVolume; flow: DisplayVolume };
+  /** NIfTI downloads (.nii.gz bytes): the warped moving image and the ITK displacement field, both on the fixed image's grid. */
+  files: { warped: Uint8Array; displacement: Uint8Array };
   /** The network's outputs and the derived fields, for comparisons (model grid). */
   raw: { warp: Float32Array; flow: Float32Array; affine: number[]; worldAffine: number[]; displacement: Float32Array; fixed: Float32Array; moving: Float32Array };
 }

@@ -2,37 +2,20 @@
 // Inference off the main thread: NIfTI bytes → the project's serving pipeline (runtime/serve/pipeline.ts, the
 // same code as Node's `register`) → onnxruntime-web (WebGPU EP, or the WebAssembly CPU EP) → results.
 import * as ort from 'onnxruntime-web/webgpu';
+import { encodeNifti } from '../../../runtime/data/nifti';
 import { presetFromName } from '../../../runtime/data/normalize';
 import { reorient } from '../../../runtime/data/orient';
 import type { Volume } from '../../../runtime/data/volume';
 import { resampleOnto } from '../../../runtime/serve/grid';
+import { NIFTI_INTENT_VECTOR, toLps } from '../../../runtime/serve/mapping';
 import { finishRegistration, magnitude, prepareVolumes, type OutputArray } from '../../../runtime/serve/pipeline';
+import { chooseProvider } from './provider';
 import { readNiftiBytes } from './nifti';
 import type { DisplayVolume, EpChoice, ModelInfo, RunRequest, WorkerMessage } from './protocol';
 
 const post = (m: WorkerMessage, transfer: Transferable[] = []) => (self as DedicatedWorkerGlobalScope).postMessage(m, transfer);
 const progress = (stage: string, fraction: number) => post({ type: 'progress', stage, fraction });
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
-
-/** The provider to use and a sentence saying why. */
-async function chooseProvider(want: EpChoice, precision: RunRequest['precision']): Promise<{ ep: 'webgpu' | 'wasm'; fp16: boolean; note: string }> {
-  if (want === 'wasm') return { ep: 'wasm', fp16: false, note: 'WebAssembly (CPU), as chosen' };
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GPUAdapterLike | null> } }).gpu;
-  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
-  if (!adapter) {
-    const why = gpu ? 'WebGPU is present but no GPU adapter was found' : 'this browser has no WebGPU';
-    return { ep: 'wasm', fp16: false, note: `${why}: running on the CPU with WebAssembly` };
-  }
-  const f16 = adapter.features.has('shader-f16');
-  const fp16 = f16 && precision === 'auto';
-  const name = [adapter.info?.vendor, adapter.info?.architecture, adapter.info?.description].filter(Boolean).join(' ') || 'adapter';
-  return { ep: 'webgpu', fp16, note: `WebGPU (${name}), ${fp16 ? 'float16 model (the adapter has shader-f16)' : f16 ? 'float32 model (as chosen)' : 'float32 model (no shader-f16 on this adapter)'}` };
-}
-
-interface GPUAdapterLike {
-  features: Set<string>;
-  info?: { vendor?: string; architecture?: string; description?: string };
-}
 
 /** Fetches a file with byte progress. */
 async function fetchBytes(url: string, onProgress: (f: number) => void): Promise<Uint8Array> {
@@ -112,13 +95,26 @@ async function run(req: RunRequest): Promise<void> {
   const flowMag = resampleOnto(magnitude({ ...r.flow, data: mm }), fixedRas.dims, fixedRas.affine);
   const shown = { fixed: display(fixedRas), moving: display(reorient(moving, 'RAS')), warped: display(reorient(r.warped!, 'RAS')), flow: display(flowMag) };
   const t5 = performance.now();
+  // Downloads: the warped image on the fixed grid (the fixed file's codes) and the ITK displacement field
+  // (fixed grid, LPS mm, intent 1007), the same files as `onnx-train register`.
+  progress('encoding the NIfTI downloads', 0.95);
+  const files = {
+    warped: await gzip(encodeNifti(r.warped!, { description: 'gvsl-onnx browser: moving on the fixed grid', intent: { code: 0 } })),
+    displacement: await gzip(encodeNifti(toLps(r.displacementOnFixed!), { intent: { code: NIFTI_INTENT_VECTOR, name: 'disp mm LPS' }, description: 'gvsl-onnx browser: ITK displacement field, LPS mm' })),
+  };
   const raw = { warp: r.model.warped.data, flow: r.flow.data, affine: r.affine, worldAffine: r.worldAffine, displacement: r.displacement.data, fixed: prep.inputs[0].data, moving: prep.inputs[1].data };
   progress('done', 1);
   post({
     type: 'result', ep, epNote: note, model: `${info.description}${fp16 ? ' [float16]' : ''}`, fit: r.fit.description,
     timings: { load: t1 - t0, session: t2 - t1, prepare: t3 - t2, inference: t4 - t3, finish: t5 - t4, total: t5 - t0 },
-    display: shown, raw,
-  }, [...Object.values(shown).map((v) => v.data.buffer as ArrayBuffer)]);
+    display: shown, raw, files,
+  }, [...Object.values(shown).map((v) => v.data.buffer as ArrayBuffer), files.warped.buffer as ArrayBuffer, files.displacement.buffer as ArrayBuffer]);
+}
+
+/** gzip with the browser's CompressionStream (a .nii.gz that every tool reads). */
+async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 self.onmessage = (e: MessageEvent<RunRequest>) => {

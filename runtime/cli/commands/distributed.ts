@@ -8,6 +8,7 @@ import { accumulationSteps, streamRankBatches } from '../../pretrain/distributed
 import { DataError } from '../../data/errors';
 import { UserError } from '../../engine/errors';
 import { type Command, defineCommand } from '../main';
+import { numberOption, RULES } from '../parse';
 import { type PretrainArgs, pretrainConfig, pretrainOptions } from './pretrain';
 
 /** The package's root folder (where package.json, bin/ and python/ are). */
@@ -25,7 +26,7 @@ const prepareCommand: Command = {
   command: 'prepare [data..]',
   describe: 'Write a run folder for torchrun: grads.onnx, apply.onnx, manifest.json, config.json and the starting checkpoint',
   builder: (y) =>
-    pretrainOptions(y).option('micro-batch', { type: 'number', default: 1, describe: 'samples per gradients-graph run on a rank (--batch, the global batch, must be a multiple of it)' }),
+    pretrainOptions(y).option('micro-batch', numberOption('micro-batch', RULES.positiveInt, { default: 1, describe: 'samples per gradients-graph run on a rank (--batch, the global batch, must be a multiple of it)' })),
   handler(a: PretrainArgs & { microBatch: number }) {
     const { cfg, resume } = pretrainConfig(a, ['micro-batch', 'out']);
     const out = a.out ?? a.resume;
@@ -44,14 +45,14 @@ const launchCommand: Command = defineCommand({
   builder: (y) =>
     y
       .positional('run', { type: 'string', describe: 'run folder written by distributed prepare' })
-      .option('nnodes', { type: 'number', default: 1, describe: 'machines' })
-      .option('nproc-per-node', { type: 'number', default: 1, describe: 'ranks per machine (one per GPU with --ep cuda)' })
+      .option('nnodes', numberOption('nnodes', RULES.positiveInt, { default: 1, describe: 'machines' }))
+      .option('nproc-per-node', numberOption('nproc-per-node', RULES.positiveInt, { default: 1, describe: 'ranks per machine (one per GPU with --ep cuda)' }))
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'rendezvous address (several nodes: the first node, reachable from all)' })
-      .option('port', { type: 'number', default: 29500, describe: 'rendezvous port' })
+      .option('port', numberOption('port', { int: true, min: 1, max: 65535 }, { default: 29500, describe: 'rendezvous port' }))
       .option('ep', { choices: ['cpu', 'cuda'] as const, default: 'cpu' as const, describe: 'ONNX Runtime device per rank (cuda: CUDA EP with IO binding, NCCL)' })
-      .option('threads', { type: 'number', describe: 'intra-op threads per rank' })
-      .option('max-restarts', { type: 'number', default: 0, describe: 'torchrun restarts after a rank fails (the ranks resume from the last checkpoint)' })
-      .option('steps', { type: 'number', describe: 'total steps (default: the config\'s)' })
+      .option('threads', numberOption('threads', RULES.positiveInt, { describe: 'intra-op threads per rank' }))
+      .option('max-restarts', numberOption('max-restarts', RULES.nonNegativeInt, { default: 0, describe: 'torchrun restarts after a rank fails (the ranks resume from the last checkpoint)' }))
+      .option('steps', numberOption('steps', RULES.positiveInt, { describe: 'total steps (default: the config\'s)' }))
       .option('torchrun', { type: 'string', describe: 'torchrun executable (default: python/.venv/bin/torchrun when scripts/setup-python.sh made it, else torchrun on PATH)' })
       .option('launch', { type: 'boolean', default: false, describe: 'run it (default: print it)' }),
   async handler(a) {
@@ -115,10 +116,10 @@ export const batchesCommand: Command = {
   builder: (y: Argv) =>
     y
       .positional('run', { type: 'string', describe: 'run folder written by distributed prepare' })
-      .option('rank', { type: 'number', demandOption: true })
-      .option('world', { type: 'number', demandOption: true })
-      .option('start-step', { type: 'number', default: 1, describe: 'first step (1-based) to stream' })
-      .option('last-step', { type: 'number', describe: "last step (default: the config's steps)" }),
+      .option('rank', numberOption('rank', RULES.nonNegativeInt, { demandOption: true }))
+      .option('world', numberOption('world', RULES.positiveInt, { demandOption: true }))
+      .option('start-step', numberOption('start-step', RULES.positiveInt, { default: 1, describe: 'first step (1-based) to stream' }))
+      .option('last-step', numberOption('last-step', RULES.positiveInt, { describe: "last step (default: the config's steps)" })),
   async handler(a: BatchesArgs) {
     if (process.stdout.isTTY) throw new UserError('batches writes binary frames: pipe its output into a reader (the rank runner starts it)');
     const dir = path.resolve(a.run);

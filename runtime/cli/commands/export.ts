@@ -11,6 +11,7 @@ import { loadModelWeights } from '../../checkpoint/weights';
 import { UserError } from '../../engine/errors';
 import { type Command, defineCommand } from '../main';
 import { parseInput } from '../options';
+import { numberOption, RULES, widthsOption } from '../parse';
 
 export const MODELS = ['gvsl', 'gvsl-train', 'unet'] as const;
 
@@ -20,7 +21,7 @@ export const exportCommand: Command = defineCommand({
   builder: (y) =>
     y
       .option('model', { choices: MODELS, default: 'gvsl' as const, describe: 'gvsl: inputs A, B → res_A, warp_BA, aff_mat_BA, flow_BA; unet: x → global, local; gvsl-train: one training step (forward + backward + Adam)' })
-      .option('chan', { type: 'string', default: '32,64,128,256,512,256,128,64,32', describe: 'U-Net channel widths c0..c8' })
+      .option('chan', widthsOption('chan', { default: '32,64,128,256,512,256,128,64,32', describe: 'U-Net channel widths c0..c8' }))
       .option('geometry', { choices: GEOMETRIES, default: 'exact' as Geometry, describe: "exact: identity warps are exact, one (D,H,W) axis order for matrix and flow, one fused sampling, zero-initialised flow; official: the official code's warps (for its weights and fixtures)" })
       .option('shape', { type: 'string', default: '1,1,64,64,64', describe: 'input shape N,C,D,H,W (static)' })
       .option('weights', { type: 'string', describe: 'weights to embed: .safetensors or PyTorch .pth/.pt (full GVSL or backbone-only state_dict); default: seeded official initialisation' })
@@ -28,8 +29,8 @@ export const exportCommand: Command = defineCommand({
       .option('with-grads', { type: 'boolean', default: false, describe: 'gvsl-train: also output grad.<param>' })
       .option('external-data', { type: 'boolean', default: false, describe: 'store weights in <out>.data beside the model (needed above 2 GB)' })
       .option('fp16', { type: 'boolean', default: false, describe: 'gvsl/unet: float16 weights and compute in the network (U-Net, heads), warps and affine matrix in float32, inputs and outputs float32 (for WebGPU; see the docs/registration-serving.md, "Deployment exports")' })
-      .option('opset', { type: 'number', default: 17, describe: 'target ONNX opset (13..21)' })
-      .option('seed', { type: 'number', default: 0, describe: 'seed of the initialisation when no --weights are given' }),
+      .option('opset', numberOption('opset', { int: true, min: 13, max: 21 }, { default: 17, describe: 'target ONNX opset (13..21)' }))
+      .option('seed', numberOption('seed', RULES.seed, { default: 0, describe: 'seed of the initialisation when no --weights are given' })),
   async handler(a) {
     const chan = parseInput(() => parseWidths(a.chan));
     const shape = parseInput(() => parseShape(a.shape));

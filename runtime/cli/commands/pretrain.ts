@@ -2,8 +2,6 @@ import * as path from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import type { StateDict } from '../../../sdk/state';
 import { GEOMETRIES } from '../../../graphs/gvsl';
-import { parseSize } from '../../../graphs/build';
-import { parseWidths } from '../../../graphs/unet';
 import { samplePaths } from '../../data';
 import { configGeometry } from '../../../graphs/gvsl';
 import { type PretrainConfig, SAMPLE_DEFAULTS } from '../../pretrain/config';
@@ -15,27 +13,29 @@ import { UserError } from '../../engine/errors';
 import { applyResumeOverrides, givenFlags, resumeCheckpoint } from '../resume';
 import { type Command, defineCommand } from '../main';
 import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../engine/gpu-limits';
-import { normalizeChoices, parseInput, positiveInt, runOptionsOf, trainingRunOptions } from '../options';
+import { normalizeChoices, runOptionsOf, trainingRunOptions } from '../options';
+import { compactSpacing, numberOption, RULES, sizeOption, spacingOption, widthsOption } from '../parse';
 import { similarityOf, similarityOptions } from '../similarity';
 
 /** The options of a pre-training run (shared by `pretrain` and `distributed prepare`). */
 export const pretrainOptions = (y: Argv) =>
   similarityOptions(trainingRunOptions(y, 'pretrain'))
-    .positional('data', { type: 'string', array: true, default: [], describe: '.nii/.nii.gz files, DICOM folders, or folders holding them' })
-    .option('size', { type: 'string', describe: 'crop D,H,W (or one number); default 64 (24 on the samples)' })
-    .option('batch', { type: 'number', default: 1, describe: 'pairs per step' })
-    .option('chan', { type: 'string', describe: 'U-Net widths c0..c8; default the official 32,…,32 (8,16,16,32,32,32,16,16,16 on the samples)' })
+    .positional('data', { type: 'string', array: true, default: [], describe: '.nii/.nii.gz files, DICOM folders, folders holding them, nnU-Net raw dataset folders or datalist .json files' })
+    .option('channel', { type: 'string', describe: 'multi-channel data (nnU-Net _0000, _0001…): the channel to train on, by name or index' })
+    .option('size', sizeOption('size', { describe: 'crop D,H,W (or one number); default 64 (24 on the samples)' }))
+    .option('batch', numberOption('batch', RULES.positiveInt, { default: 1, describe: 'pairs per step' }))
+    .option('chan', widthsOption('chan', { describe: 'U-Net widths c0..c8; default the official 32,…,32 (8,16,16,32,32,32,16,16,16 on the samples)' }))
     .option('geometry', { choices: GEOMETRIES, describe: "exact (default): identity warps are exact, one (D,H,W) axis order, one fused sampling, zero-initialised flow; official: the official code's warps (and, unless --no-official-augment, its augmentation)" })
-    .option('lr', { type: 'number', describe: 'Adam learning rate; default 1e-4 as the official code (1e-3 on the samples)' })
-    .option('steps', { type: 'number', describe: 'total optimizer steps; default 1000 (150 on the samples)' })
-    .option('seed', { type: 'number', default: 0 })
-    .option('w-ncc', { type: 'number', default: 1, describe: 'weight of the registration similarity loss (NCC unless --similarity says otherwise)' })
-    .option('w-mse', { type: 'number', default: 1, describe: 'weight of the MSE restoration loss' })
-    .option('w-smooth', { type: 'number', default: 1, describe: 'weight of the flow smoothness loss' })
+    .option('lr', numberOption('lr', RULES.positive, { describe: 'Adam learning rate; default 1e-4 as the official code (1e-3 on the samples)' }))
+    .option('steps', numberOption('steps', RULES.positiveInt, { describe: 'total optimizer steps; default 1000 (150 on the samples)' }))
+    .option('seed', numberOption('seed', RULES.seed, { default: 0 }))
+    .option('w-ncc', numberOption('w-ncc', RULES.nonNegative, { default: 1, describe: 'weight of the registration similarity loss (NCC unless --similarity says otherwise)' }))
+    .option('w-mse', numberOption('w-mse', RULES.nonNegative, { default: 1, describe: 'weight of the MSE restoration loss' }))
+    .option('w-smooth', numberOption('w-smooth', RULES.nonNegative, { default: 1, describe: 'weight of the flow smoothness loss' }))
     .option('normalize', { choices: normalizeChoices, default: 'mr-percentile' as const, describe: 'intensity preset: ct-official = clip [0,2048]/2048 (official GVSL), ct-hu = HU window, mr-percentile = 0.5–99.5 %' })
-    .option('spacing', { type: 'number', describe: 'resample to this isotropic spacing in mm (default: keep; 6 on the samples)' })
+    .option('spacing', spacingOption('spacing', { describe: 'resample to this spacing in mm, D,H,W or one number (default: keep; 6 on the samples)' }))
     .option('weights', { type: 'string', describe: 'start from these weights (.safetensors or PyTorch .pth; full GVSL or backbone-only)' })
-    .option('max-buffer-mib', MAX_BUFFER_OPTION)
+    .option('max-buffer-mib', { ...MAX_BUFFER_OPTION, ...numberOption('max-buffer-mib', RULES.positive) })
     .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })
     .option('official-augment', { type: 'boolean', describe: "reproduce the official code's augmentation quirks (default: on with --geometry official, off otherwise)" });
 
@@ -63,20 +63,16 @@ export function pretrainConfig(a: PretrainArgs, ownFlags: readonly string[] = []
   } else {
     const similarity = similarityOf(a); // checked before any data is read
     const samples = a.data.length === 0;
-    const volumes = samples ? samplePaths() : discoverVolumes(a.data);
-    const chan = a.chan ?? (samples ? SAMPLE_DEFAULTS.chan.join(',') : '32,64,128,256,512,256,128,64,32');
-    parseInput(() => parseWidths(chan));
+    const volumes = samples ? samplePaths() : discoverVolumes(a.data, { channel: a.channel, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const chan = a.chan ?? (samples ? [...SAMPLE_DEFAULTS.chan] : [32, 64, 128, 256, 512, 256, 128, 64, 32]);
     const steps = a.steps ?? (samples ? SAMPLE_DEFAULTS.steps : 1000);
-    positiveInt('steps', steps);
-    positiveInt('batch', a.batch);
-    positiveInt('save-every', a.saveEvery);
     const geometry = a.geometry ?? 'exact';
     cfg = {
       volumes,
       samples,
-      size: a.size ? parseInput(() => parseSize(a.size!)) : samples ? SAMPLE_DEFAULTS.size : [64, 64, 64],
+      size: a.size ?? (samples ? SAMPLE_DEFAULTS.size : [64, 64, 64]),
       batch: a.batch,
-      chan: chan.split(',').map(Number),
+      chan,
       geometry,
       lr: a.lr ?? (samples ? SAMPLE_DEFAULTS.lr : 1e-4),
       steps,
@@ -84,7 +80,7 @@ export function pretrainConfig(a: PretrainArgs, ownFlags: readonly string[] = []
       lossWeights: { ncc: a.wNcc, mse: a.wMse, smooth: a.wSmooth },
       similarity,
       normalize: a.normalize,
-      spacing: a.spacing ?? (samples ? SAMPLE_DEFAULTS.spacing : undefined),
+      spacing: compactSpacing(a.spacing) ?? (samples ? SAMPLE_DEFAULTS.spacing : undefined),
       saveEvery: a.saveEvery,
       augment: { appearance: a.augment, spatial: a.augment },
       // The official geometry preset reproduces the official data too, unless asked otherwise.
@@ -113,7 +109,7 @@ export const pretrainCommand: Command = defineCommand({
       `${r.status === 'done' ? 'finished' : 'interrupted'} at step ${r.step}/${cfg.steps} in ${formatDuration(r.seconds)} (trainer waited ${r.dataWait.toFixed(1)} s for data)`,
       `checkpoint: ${r.checkpoint}`,
       ...(r.status === 'done' ? [`ONNX: ${r.gvslOnnx} (GVSL inference), ${r.unetOnnx} (U-Net backbone)`] : [`resume with: onnx-train pretrain --resume ${r.dir}`]),
-      `metrics: ${path.join(r.dir, 'metrics.jsonl')}, plot: ${path.join(r.dir, 'loss.svg')}`,
+      `metrics: ${path.join(r.dir, 'metrics.jsonl')}, plots: ${path.join(r.dir, 'loss.png')} (and .svg; redraw or compare runs with onnx-train plot)`,
       ...(r.samplePair ? [samplePairLine(r.samplePair)] : []),
     ];
     process.stderr.write(lines.join('\n') + '\n');
