@@ -17,16 +17,6 @@ export function parseShape(s: string): VolumeShape {
   return v as unknown as VolumeShape;
 }
 
-/** A volume size "D,H,W" (or one number for a cube) of integers >= 4. */
-export function parseSize(s: string): [number, number, number] {
-  const v = s.split(',').map(Number);
-  const size = v.length === 1 ? [v[0], v[0], v[0]] : v;
-  if (size.length !== 3 || size.some((x) => !Number.isInteger(x) || x < 4)) {
-    throw new ParameterError('size', `needs D,H,W (or one number for a cube) of integers >= 4, got '${s}'`);
-  }
-  return size as [number, number, number];
-}
-
 /** What an exported GVSL model says about itself (the ONNX doc_string): its geometry and axis conventions. */
 export function gvslDocString(model: GVSL): string {
   return model.geometry === 'exact'
