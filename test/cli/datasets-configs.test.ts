@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { makePhantom, readNifti, type Volume, writeNifti } from '../../runtime/data';
+import { saveCheckpoint } from '../../runtime/engine/checkpoint';
 import { ROOT, runCli as cli, type CliResult } from '../helpers/cli';
 
 const CHAN = '8,8,8,8,16,8,8,8,16';
@@ -136,6 +137,17 @@ test.each([
   [['export', '--opset', '30', '--out', 'x.onnx'], /--opset expects an integer in \[13, 21\], got '30'/],
   [['pretrain', '--threads', '1.5'], /--threads expects a positive integer, got '1.5'/],
   [['plot', '--bins', '3', 'x'], /--bins expects an integer in \[10, 100000\], got '3'/],
+  [['distributed', 'prepare', '--micro-batch', '0'], /--micro-batch expects a positive integer, got '0'/],
+  [['distributed', 'launch', 'run', '--port', '70000'], /--port expects an integer in \[1, 65535\], got '70000'/],
+  [['distributed', 'launch', 'run', '--nproc-per-node', 'two'], /--nproc-per-node expects a positive integer, got 'two'/],
+  [['batches', 'run', '--rank', '-1', '--world', '2'], /--rank expects a non-negative integer, got '-1'/],
 ])('%j is refused at parse time', async (args, re) => {
   oneLine(await cli(args as string[]), re);
+});
+
+test('--resume with --config is refused: a resumed run is defined by its checkpoint', async () => {
+  const dir = tmp();
+  saveCheckpoint(dir, new Map(), { config: { geometry: 'exact', lr: 1e-3, steps: 5, saveEvery: 5, chan: [8], size: [16, 16, 16] }, step: 2 });
+  fs.writeFileSync(path.join(dir, 'more.json'), '{"steps": 9}');
+  oneLine(await cli(['pretrain', '--resume', dir, '--config', path.join(dir, 'more.json')]), /--resume .*: --config cannot change when resuming \(a resumed run is defined by its checkpoint, not by a config file; give the overrides \(--lr, --steps, …\) as flags\)/);
 });
