@@ -82,13 +82,14 @@ test('export --model gvsl | unet | gvsl-train writes models that load in onnxrun
   expect(checkModelFiles(['gvsl', 'unet'].map(out))).toEqual([]);
 });
 
-test('--weights embeds a PyTorch .pth: with --geometry official the exported gvsl model reproduces PyTorch\'s forward', async () => {
+test('--weights embeds a PyTorch .pth (widths read from it): with --geometry official the exported gvsl model reproduces PyTorch\'s forward', async () => {
   const dir = tmp();
   const fwd = loadSafetensors(path.join(DATA, 'gvsl-narrow-forward.safetensors')).tensors;
   const onnxFile = path.join(dir, 'gvsl.onnx');
-  const r = await cli(['export', '--geometry', 'official', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', fwd.get('A')!.shape.join(','), '--weights', path.join(DATA, 'gvsl-narrow.pth'), '--out', onnxFile]);
+  // No --chan: the widths come from the weights' tensor shapes (as register and finetune read them).
+  const r = await cli(['export', '--geometry', 'official', '--shape', fwd.get('A')!.shape.join(','), '--weights', path.join(DATA, 'gvsl-narrow.pth'), '--out', onnxFile]);
   expect(r.code).toBe(0);
-  expect(r.stderr).toMatch(/^note: .*gvsl-narrow\.pth: converted all 104 tensors from float16 to float32\n$/);
+  expect(r.stderr).toMatch(/^note: --chan 8,8,8,8,16,8,8,8,16 read from the tensor shapes of .*gvsl-narrow\.pth\nnote: .*gvsl-narrow\.pth: converted all 104 tensors from float16 to float32\n$/);
   const s = await createSession(onnxFile);
   const out = await runSession(s, { A: fwd.get('A')!, B: fwd.get('B')! });
   await s.release();

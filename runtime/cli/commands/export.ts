@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildGvslGraph, buildGvslTrainGraph, buildUnetGraph, GEOMETRIES, type Geometry, GVSL, gvslDocString, parseShape } from '../../../graphs/build';
-import { parseWidths } from '../../../graphs/unet';
+import { OFFICIAL_WIDTHS, parseWidths } from '../../../graphs/unet';
 import { exportModel, saveModel } from '../../../sdk/export';
 import type { StateDict } from '../../../sdk/state';
 import { saveSafetensors } from '../../checkpoint/safetensors';
 import { formatFloat16Report, GVSL_FLOAT16, toFloat16 } from '../../serve/fp16';
 import { decodeOnnx, saveOnnx } from '../../engine/onnx-file';
 import { loadModelWeights } from '../../checkpoint/weights';
+import { backboneWidths } from '../../finetune/weights';
 import { UserError } from '../../engine/errors';
 import { type Command, defineCommand } from '../main';
 import { parseInput } from '../options';
@@ -21,7 +22,7 @@ export const exportCommand: Command = defineCommand({
   builder: (y) =>
     y
       .option('model', { choices: MODELS, default: 'gvsl' as const, describe: 'gvsl: inputs A, B → res_A, warp_BA, aff_mat_BA, flow_BA; unet: x → global, local; gvsl-train: one training step (forward + backward + Adam)' })
-      .option('chan', widthsOption('chan', { default: '32,64,128,256,512,256,128,64,32', describe: 'U-Net channel widths c0..c8' }))
+      .option('chan', widthsOption('chan', { describe: `U-Net channel widths c0..c8; default those of --weights (read from its tensor shapes), else ${OFFICIAL_WIDTHS.join(',')}` }))
       .option('geometry', { choices: GEOMETRIES, default: 'exact' as Geometry, describe: "exact: identity warps are exact, one (D,H,W) axis order for matrix and flow, one fused sampling, zero-initialised flow; official: the official code's warps (for its weights and fixtures)" })
       .option('shape', { type: 'string', default: '1,1,64,64,64', describe: 'input shape N,C,D,H,W (static)' })
       .option('weights', { type: 'string', describe: 'weights to embed: .safetensors or PyTorch .pth/.pt (full GVSL or backbone-only state_dict); default: seeded official initialisation' })
@@ -32,7 +33,9 @@ export const exportCommand: Command = defineCommand({
       .option('opset', numberOption('opset', { int: true, min: 13, max: 21 }, { default: 17, describe: 'target ONNX opset (13..21)' }))
       .option('seed', numberOption('seed', RULES.seed, { default: 0, describe: 'seed of the initialisation when no --weights are given' })),
   async handler(a) {
-    const chan = parseInput(() => parseWidths(a.chan));
+    // As register and finetune: the widths of --weights unless given.
+    const chan = parseInput(() => parseWidths(a.chan ?? (a.weights ? backboneWidths(a.weights) : OFFICIAL_WIDTHS)));
+    if (!a.chan && a.weights) process.stderr.write(`note: --chan ${chan.join(',')} read from the tensor shapes of ${a.weights}\n`);
     const shape = parseInput(() => parseShape(a.shape));
     const model = new GVSL(shape[1], chan, { geometry: a.geometry });
     let weights: StateDict;
