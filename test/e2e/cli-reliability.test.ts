@@ -55,7 +55,7 @@ describe('--resume', () => {
   saveCheckpoint(ckDir, new Map(), { config: { geometry: 'exact', lr: 1e-3, steps: 5, saveEvery: 5, chan: [8], size: [16, 16, 16] }, step: 5 });
 
   test('refuses flags that define the run, saying which and why', () => {
-    expectOneLine(cli(['pretrain', '--resume', ckDir, '--chan', '4,4,4,4,4,4,4,4,4']), /--resume .*: --chan cannot change when resuming \(the checkpoint's tensors have the run's widths\)/);
+    expectOneLine(cli(['pretrain', '--resume', ckDir, '--chan', '16,16,16,16,32,16,16,16,32']), /--resume .*: --chan cannot change when resuming \(the checkpoint's tensors have the run's widths\)/);
     expectOneLine(cli(['pretrain', '--resume', ckDir, '--batch', '2']), /--batch cannot change when resuming \(the training graph is built for the run's batch size\)/);
     expectOneLine(cli(['pretrain', '--resume', ckDir, '--out', tmp()]), /--out cannot change: a resumed run continues in its own folder/);
   });
