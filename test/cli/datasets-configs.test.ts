@@ -151,3 +151,18 @@ test('--resume with --config is refused: a resumed run is defined by its checkpo
   fs.writeFileSync(path.join(dir, 'more.json'), '{"steps": 9}');
   oneLine(await cli(['pretrain', '--resume', dir, '--config', path.join(dir, 'more.json')]), /--resume .*: --config cannot change when resuming \(a resumed run is defined by its checkpoint, not by a config file; give the overrides \(--lr, --steps, …\) as flags\)/);
 });
+
+test('distributed prepare takes pretrain flags from --config, and a prepared run re-prepares from its config.json', async () => {
+  const dir = tmp();
+  for (const i of [0, 1]) writeNifti(path.join(dir, `v${i}.nii.gz`), makePhantom({ dims: [20, 20, 20], seed: i }));
+  fs.writeFileSync(path.join(dir, 'd.yaml'), ['data: [v0.nii.gz, v1.nii.gz]', 'size: 16', `chan: ${CHAN}`, 'steps: 2', 'batch: 2', 'micro-batch: 1', 'out: a', 'quiet: true'].join('\n'));
+  const r = await cli(['distributed', 'prepare', '--config', path.join(dir, 'd.yaml')]);
+  expect(r.stderr).not.toMatch(/Error|\n\s+at /);
+  expect(r.code).toBe(0);
+  const a = config(path.join(dir, 'a'));
+  expect(a.volumes).toEqual([path.join(dir, 'v0.nii.gz'), path.join(dir, 'v1.nii.gz')]);
+  expect(a.batch).toBe(2);
+  const r2 = await cli(['distributed', 'prepare', '--config', path.join(dir, 'a', 'config.json'), '--out', path.join(dir, 'b'), '--quiet']);
+  expect(r2.code).toBe(0);
+  expect(config(path.join(dir, 'b'))).toEqual(a);
+}, 120_000);
