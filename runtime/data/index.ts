@@ -11,4 +11,4 @@ export { loadVolume, prepareVolume, type PrepareOptions } from './prepare';
 export { resample, type ResampleOptions } from './resample';
 export { SAMPLE_FILES, samplePaths, samplesDir } from './samples';
 export { cropAt, randomCrop, samplePair, type Crop } from './sampling';
-export { makeVolume, spacingOf, voxelCount, type Dims3, type Volume } from './volume';
+export { makeVolume, spacingOf, voxelCount, type Dims3, type NiftiSpace, type Volume } from './volume';
