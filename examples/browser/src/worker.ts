@@ -11,7 +11,7 @@ import { NIFTI_INTENT_VECTOR, toLps } from '../../../runtime/serve/mapping';
 import { finishRegistration, magnitude, prepareVolumes, type OutputArray } from '../../../runtime/serve/pipeline';
 import { chooseProvider } from './provider';
 import { readNiftiBytes } from './nifti';
-import type { DisplayVolume, EpChoice, ModelInfo, RunRequest, WorkerMessage } from './protocol';
+import type { DisplayVolume, ModelInfo, RunRequest, WorkerMessage } from './protocol';
 
 const post = (m: WorkerMessage, transfer: Transferable[] = []) => (self as DedicatedWorkerGlobalScope).postMessage(m, transfer);
 const progress = (stage: string, fraction: number) => post({ type: 'progress', stage, fraction });
