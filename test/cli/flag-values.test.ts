@@ -31,6 +31,7 @@ test.each([
   [['bench', '--chan', '8,8'], /--chan expects nine comma-separated positive integers/],
   [['bench', '--chan', '8,8,8,8,8,8,8,8,8'], /--chan: .*c4 and c8 must be multiples of 16/],
   [['export', '--opset', '30', '--out', 'x.onnx'], /--opset expects an integer in \[13, 21\], got '30'/],
+  [['export', '--shape', '1,1,16,16', '--out', 'x.onnx'], /^onnx-train: --shape needs N,C,D,H,W as five positive integers \(e\.g\. 1,1,64,64,64\), got '1,1,16,16'$/m],
   [['pretrain', '--threads', '1.5'], /--threads expects a positive integer, got '1.5'/],
   [['plot', '--bins', '3', 'x'], /--bins expects an integer in \[10, 100000\], got '3'/],
   [['distributed', 'prepare', '--micro-batch', '0'], /--micro-batch expects a positive integer, got '0'/],

@@ -24,7 +24,13 @@ export const exportCommand: Command = defineCommand({
       .option('model', { choices: MODELS, default: 'gvsl' as const, describe: 'gvsl: inputs A, B → res_A, warp_BA, aff_mat_BA, flow_BA; unet: x → global, local; gvsl-train: one training step (forward + backward + Adam)' })
       .option('chan', widthsOption('chan', { describe: `U-Net channel widths c0..c8; default those of --weights (read from its tensor shapes), else ${OFFICIAL_WIDTHS.join(',')}` }))
       .option('geometry', { choices: GEOMETRIES, default: 'exact' as Geometry, describe: "exact: identity warps are exact, one (D,H,W) axis order for matrix and flow, one fused sampling, zero-initialised flow; official: the official code's warps (for its weights and fixtures)" })
-      .option('shape', { type: 'string', default: '1,1,64,64,64', describe: 'input shape N,C,D,H,W (static)' })
+      .option('shape', {
+        type: 'string',
+        default: '1,1,64,64,64',
+        describe: 'input shape N,C,D,H,W (static)',
+        // Checked at parse time as the other numbers (a flag given twice: the last wins; a config file may give a list).
+        coerce: (v: unknown) => parseInput(() => parseShape(Array.isArray(v) && v.every((x) => typeof x === 'string') ? v[v.length - 1] : String(v))),
+      })
       .option('weights', { type: 'string', describe: 'weights to embed: .safetensors or PyTorch .pth/.pt (full GVSL or backbone-only state_dict); default: seeded official initialisation' })
       .option('out', { type: 'string', demandOption: true, describe: 'output .onnx file' })
       .option('with-grads', { type: 'boolean', default: false, describe: 'gvsl-train: also output grad.<param>' })
@@ -36,7 +42,7 @@ export const exportCommand: Command = defineCommand({
     // As register and finetune: the widths of --weights unless given.
     const chan = parseInput(() => parseWidths(a.chan ?? (a.weights ? backboneWidths(a.weights) : OFFICIAL_WIDTHS)));
     if (!a.chan && a.weights) process.stderr.write(`note: --chan ${chan.join(',')} read from the tensor shapes of ${a.weights}\n`);
-    const shape = parseInput(() => parseShape(a.shape));
+    const shape = a.shape;
     const model = new GVSL(shape[1], chan, { geometry: a.geometry });
     let weights: StateDict;
     if (a.weights) {
