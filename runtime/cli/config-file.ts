@@ -59,6 +59,12 @@ function fromPretrainRun(c: Record<string, unknown>): Record<string, unknown> {
     augment: aug.appearance === undefined && aug.spatial === undefined ? undefined : aug.appearance !== false || aug.spatial !== false,
     'official-augment': c.officialAugment, weights: c.weights,
   };
+  // The similarity loss (graphs/similarity's stored SimilaritySpec) as its --similarity flags.
+  const sim = isObj(c.similarity) ? c.similarity : {};
+  Object.assign(flags, {
+    similarity: sim.kind, 'similarity-window': sim.window, 'similarity-sigma': sim.sigma, 'similarity-bins': sim.bins,
+    'similarity-kernel': sim.sigmaRatio, 'similarity-sampling': sim.sampling,
+  });
   return flags;
 }
 

@@ -2,16 +2,20 @@ import type { Argv } from 'yargs';
 import { normalizeSimilarity, SIMILARITIES, type SimilarityKind, type SimilaritySpec } from '../../graphs/similarity';
 import { ParameterError } from '../../sdk/errors';
 import { UserError } from '../engine/errors';
+import { numberOption } from './parse';
 
-/** The --similarity options of `pretrain` (graphs/similarity). */
+/**
+ * The --similarity options of `pretrain` (graphs/similarity). Their values are numbers at parse time (parse.ts);
+ * the ranges, which depend on the kind, are checked by similarityOf before any data is read.
+ */
 export function similarityOptions<T>(y: Argv<T>) {
   return y
     .option('similarity', { choices: SIMILARITIES, describe: 'registration similarity loss: ncc (local, the official default), ncc-global, mi (Parzen mutual information), ssim (3-D Gaussian), mse, mind (MIND-SSC descriptors)' })
-    .option('similarity-window', { type: 'number', describe: 'ncc: box window in voxels (default 9); ssim: Gaussian window (default 11); odd' })
-    .option('similarity-sigma', { type: 'number', describe: 'ssim: Gaussian sigma in voxels (default 1.5)' })
-    .option('similarity-bins', { type: 'number', describe: 'mi: histogram bins (default 32)' })
-    .option('similarity-kernel', { type: 'number', describe: 'mi: Parzen kernel width in bin spacings (default 1)' })
-    .option('similarity-sampling', { type: 'number', describe: 'mi: fraction of voxels in the histograms (default 1)' });
+    .option('similarity-window', numberOption('similarity-window', {}, { describe: 'ncc: box window in voxels (default 9); ssim: Gaussian window (default 11); odd' }))
+    .option('similarity-sigma', numberOption('similarity-sigma', {}, { describe: 'ssim: Gaussian sigma in voxels (default 1.5)' }))
+    .option('similarity-bins', numberOption('similarity-bins', {}, { describe: 'mi: histogram bins (default 32)' }))
+    .option('similarity-kernel', numberOption('similarity-kernel', {}, { describe: 'mi: Parzen kernel width in bin spacings (default 1)' }))
+    .option('similarity-sampling', numberOption('similarity-sampling', {}, { describe: 'mi: fraction of voxels in the histograms (default 1)' }));
 }
 
 export interface SimilarityArgs {

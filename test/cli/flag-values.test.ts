@@ -34,6 +34,7 @@ test.each([
   [['export', '--shape', '1,1,16,16', '--out', 'x.onnx'], /^onnx-train: --shape needs N,C,D,H,W as five positive integers \(e\.g\. 1,1,64,64,64\), got '1,1,16,16'$/m],
   [['pretrain', '--threads', '1.5'], /--threads expects a positive integer, got '1.5'/],
   [['plot', '--bins', '3', 'x'], /--bins expects an integer in \[10, 100000\], got '3'/],
+  [['pretrain', '--similarity', 'mi', '--similarity-bins', 'many'], /^onnx-train: --similarity-bins expects a number, got 'many'$/m],
   [['distributed', 'prepare', '--micro-batch', '0'], /--micro-batch expects a positive integer, got '0'/],
   [['distributed', 'launch', 'run', '--port', '70000'], /--port expects an integer in \[1, 65535\], got '70000'/],
   [['distributed', 'launch', 'run', '--nproc-per-node', 'two'], /--nproc-per-node expects a positive integer, got 'two'/],

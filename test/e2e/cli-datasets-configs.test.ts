@@ -107,11 +107,11 @@ test('datalist JSON for finetune with its own validation list; --config YAML wit
   oneLine(await cli(['pretrain', '--config', path.join(dir, 'lr.json')]), /--lr expects a positive number, got 'fast'/);
 }, 240_000);
 
-test('pretrain: a JSON config and a re-run from the run config.json give the same config', async () => {
+test('pretrain: a JSON config and a re-run from the run config.json give the same config (similarity loss included)', async () => {
   const dir = tmp();
   // Two phantoms given as the positional `data`, relative to the config file.
   for (const i of [0, 1]) writeNifti(path.join(dir, `v${i}.nii.gz`), makePhantom({ dims: [20, 20, 20], seed: i, spacing: [2, 2, 2] }));
-  fs.writeFileSync(path.join(dir, 'pt.json'), JSON.stringify({ data: ['v0.nii.gz', 'v1.nii.gz'], size: [16, 16, 16], chan: CHAN, steps: 1, spacing: '2,2,2.5', 'w-mse': 0.5, augment: false, quiet: true, out: 'a' }));
+  fs.writeFileSync(path.join(dir, 'pt.json'), JSON.stringify({ data: ['v0.nii.gz', 'v1.nii.gz'], size: [16, 16, 16], chan: CHAN, steps: 1, spacing: '2,2,2.5', 'w-mse': 0.5, augment: false, similarity: 'mi', 'similarity-bins': 16, quiet: true, out: 'a' }));
   const r = await cli(['pretrain', '--config', path.join(dir, 'pt.json')]);
   expect(r.stderr).not.toMatch(/Error|\n\s+at /);
   expect(r.code).toBe(0);
@@ -120,6 +120,7 @@ test('pretrain: a JSON config and a re-run from the run config.json give the sam
   expect(a.volumes).toEqual([path.join(dir, 'v0.nii.gz'), path.join(dir, 'v1.nii.gz')]);
   expect(a.lossWeights).toEqual({ ncc: 1, mse: 0.5, smooth: 1 });
   expect(a.augment).toEqual({ appearance: false, spatial: false });
+  expect(a.similarity).toEqual({ kind: 'mi', bins: 16 });
   const r2 = await cli(['pretrain', '--config', path.join(dir, 'a', 'config.json'), '--out', path.join(dir, 'b'), '--quiet']);
   expect(r2.code).toBe(0);
   expect(config(path.join(dir, 'b'))).toEqual(a);
