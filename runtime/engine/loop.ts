@@ -4,7 +4,7 @@ import { STATE_CHECK } from '../../sdk/train';
 import { UserError } from './errors';
 import type { BatchSource } from './batches';
 import { CHECKPOINT_FILE } from './checkpoint';
-import { RunLock } from './run-lock';
+import { onStopRequest } from './interrupt';
 import { writeRunPlots } from './plot';
 import { type MetricsLine, MetricsLog, Progress } from './progress';
 import type { Trainer } from './trainer';
@@ -55,20 +55,11 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const metricsLog = new MetricsLog(metricsFile, o.resumed ? o.startStep : null);
   const progress = new Progress(o.startStep + 1, o.steps, o.quiet || o.json);
   let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) {
-      // NOTE: process.exit() here runs ONNX Runtime's native destructors while a worker thread is inside
-      // session.run, which aborts (rc 134). Dying of the signal itself skips them: the default handler, re-raised.
-      process.stderr.write('aborted: the last checkpoint is kept\n');
-      RunLock.releaseAll(); // no 'exit' handlers run when the signal kills the process
-      process.off('SIGINT', onSigint);
-      process.kill(process.pid, 'SIGINT');
-      return;
-    }
+  // Ctrl-C: finish the step, save and stop; a second press aborts (interrupt.ts).
+  const endStopRequests = onStopRequest(() => {
     interrupted = true;
     process.stderr.write('\ninterrupted: finishing this step and saving a checkpoint (Ctrl-C again to abort)\n');
-  };
-  process.on('SIGINT', onSigint);
+  });
 
   let step = o.startStep;
   let lastSaved = o.startStep;
@@ -121,6 +112,6 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     progress.end();
     return { step, interrupted, checkpoint: await checkpoint() };
   } finally {
-    process.off('SIGINT', onSigint);
+    endStopRequests();
   }
 }

@@ -7,6 +7,7 @@ import type { StateDict } from '../../sdk/state';
 import { type BatchMaker, type BatchSource, inlineSource, workerScript, workerSource } from './batches';
 import { UserError } from './errors';
 import { checkExecutionProvider, explainSessionError, type ExecutionProvider, type SessionOptions } from './ort';
+import { sigintRun } from './interrupt';
 import { RunLock } from './run-lock';
 import type { TrainingProgram } from './program';
 import { Trainer } from './trainer';
@@ -69,13 +70,16 @@ export function removeLeftovers(dir: string): void {
 }
 
 /**
- * Runs a training run's `body` in a begun run (beginRun), releasing the folder's lock however it ends.
+ * Runs a training run's `body` in a begun run (beginRun), releasing the folder's lock however it ends, Ctrl-C
+ * included (interrupt.ts: after the training loop it aborts at once).
  */
 export async function inRun<T>(opts: RunOptions, startStep: number, steps: number, body: (run: RunContext) => Promise<T>): Promise<T> {
   const run = beginRun(opts, startStep, steps);
+  const endSigint = sigintRun(); // Ctrl-C after the loop, during teardown, aborts with the lock released
   try {
     return await body(run);
   } finally {
+    endSigint();
     run.release();
   }
 }

@@ -19,57 +19,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Linear } from '../../sdk/nn/linear';
-import { Module } from '../../sdk/nn/module';
-import { abs, mul, reduceMax, reduceMean, relu, sub } from '../../sdk/ops';
-import type { Tensor } from '../../sdk/tensor';
-import { type Batch, inlineSource, stepRng } from '../../runtime/engine/batches';
-import { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint } from '../../runtime/engine/checkpoint';
-import { trainLoop, type TrainLoopResult } from '../../runtime/engine/loop';
-import { buildTraining } from '../../runtime/engine/program';
+import { CHECKPOINT_FILE, loadCheckpoint } from '../../runtime/engine/checkpoint';
 import { type MetricsLine, readMetrics } from '../../runtime/engine/progress';
 import { LOCK_FILE } from '../../runtime/engine/run-lock';
-import { inRun } from '../../runtime/engine/run';
-import { Trainer } from '../../runtime/engine/trainer';
+import { engineRun, LR, TERMS } from '../helpers/engine-run';
 
 const STEPS = Number(process.env.ENGINE_SOAK_STEPS ?? 32000);
 const SAVE_EVERY = 500;
 /** Length of the interrupted run (compared with the long run's checkpoint at this step). */
 const SHORT = 2000;
-const N = 8;
-const TERMS = ['loss', 'loss_mse', 'loss_l1', 'loss_max'];
-
-class MLP extends Module {
-  readonly fc1 = this.addModule('fc1', new Linear(4, 16));
-  readonly fc2 = this.addModule('fc2', new Linear(16, 2));
-  forward(x: Tensor): Tensor {
-    return this.fc2.call(relu(this.fc1.call(x)));
-  }
-}
-
-const model = new MLP();
-const program = buildTraining({
-  model,
-  inputs: { x: { dtype: 'float32', shape: [N, 4] }, y: { dtype: 'float32', shape: [N, 2] } },
-  loss: ({ x, y }) => {
-    const d = sub(model.call(x), y);
-    const mse = reduceMean(mul(d, d), [0, 1]);
-    return { loss: mse, metrics: { loss_mse: mse, loss_l1: reduceMean(abs(d), [0, 1]), loss_max: reduceMax(abs(d), [0, 1]) } };
-  },
-  optimizer: { kind: 'adam' },
-});
-
-/** Step t's batch, a pure function of t (as the applications' batch makers): y = a fixed map of x plus noise. */
-function batch(t: number): Batch {
-  const r = stepRng(7, t);
-  const x = Float32Array.from({ length: N * 4 }, () => r.uniform() * 2 - 1);
-  const y = new Float32Array(N * 2);
-  for (let n = 0; n < N; n++) {
-    y[2 * n] = Math.sin(x[4 * n]) + x[4 * n + 1] * x[4 * n + 2] + 0.01 * r.uniform();
-    y[2 * n + 1] = Math.abs(x[4 * n + 3]) - 0.5;
-  }
-  return { x: { dtype: 'float32', shape: [N, 4], data: x }, y: { dtype: 'float32', shape: [N, 2], data: y } };
-}
 
 // A live-heap measure needs a full GC before reading heapUsed.
 setFlagsFromString('--expose-gc');
@@ -84,58 +42,18 @@ interface Trace {
   memory: [number, number, number][];
 }
 
-interface RunSpec {
-  dir: string;
-  steps: number;
-  /** Called after each step: throw to crash the run there, or return 'sigint' to press Ctrl-C. */
-  hook?(step: number): 'sigint' | void;
-  trace?: Trace;
-  /** Copies of the checkpoint at these steps go to `${dir}-<step>.safetensors`. */
-  keep?: Set<number>;
-}
-
-const LR = 3e-3;
-
-/** One run (new, or resumed from the folder's checkpoint) through inRun + trainLoop, as the applications do. */
-async function run(spec: RunSpec): Promise<TrainLoopResult> {
-  const ckFile = path.join(spec.dir, CHECKPOINT_FILE);
-  const resumed = fs.existsSync(ckFile);
-  const ck = resumed ? loadCheckpoint<{ lr: number }>(spec.dir) : null;
-  const startStep = ck?.meta.step ?? 0;
-  const before = process.listeners('SIGINT');
-  const opts = { out: spec.dir, ep: 'cpu' as const, threads: 1, quiet: true, json: false, workers: false, resumed };
-  return inRun(opts, startStep, spec.steps, async ({ dir, t0 }) => {
-    const trainer = await Trainer.create(program, { weights: ck?.state ?? model.initStateDict(0), lr: LR, step: startStep, threads: 1 });
-    let last = performance.now();
-    try {
-      return await trainLoop({
-        dir, trainer, source: inlineSource(batch), startStep, steps: spec.steps, terms: TERMS, saveEvery: SAVE_EVERY,
-        quiet: true, json: false, resumed, t0,
-        save: (state, step) => {
-          const file = saveCheckpoint(dir, state, { config: { lr: LR }, step });
-          if (spec.keep?.has(step)) fs.copyFileSync(file, `${dir}-${step}.safetensors`);
-          return file;
-        },
-        afterStep: async (step) => {
-          const tr = spec.trace;
-          if (tr) {
-            tr.gap[step] = performance.now() - last;
-            if (step % tr.every === 0) {
-              gc();
-              const m = process.memoryUsage();
-              tr.memory.push([step, m.rss, m.heapUsed]);
-            }
-            last = performance.now(); // the GC above is not the next step's time
-          }
-          // Ctrl-C as the loop sees it: its SIGINT handler called (a real signal would also reach jest's own).
-          if (spec.hook?.(step) === 'sigint') for (const h of process.listeners('SIGINT')) if (!before.includes(h)) h('SIGINT');
-          return undefined;
-        },
-      });
-    } finally {
-      await trainer.release();
+/** A step hook that fills `tr`. */
+function tracer(tr: Trace): (step: number) => void {
+  let last = performance.now();
+  return (step) => {
+    tr.gap[step] = performance.now() - last;
+    if (step % tr.every === 0) {
+      gc();
+      const m = process.memoryUsage();
+      tr.memory.push([step, m.rss, m.heapUsed]);
     }
-  });
+    last = performance.now(); // the GC above is not the next step's time
+  };
 }
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-soak-'));
@@ -186,7 +104,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 test(`${STEPS} steps: metrics, plots and checkpoints stay correct; memory and step time do not grow`, async () => {
   const trace: Trace = { every: 250, gap: new Float64Array(STEPS + 1), memory: [] };
   const t = performance.now();
-  const r = await run({ dir: long, steps: STEPS, trace, keep: new Set([SHORT, STEPS - SAVE_EVERY]) });
+  const r = await engineRun({ dir: long, steps: STEPS, saveEvery: SAVE_EVERY, onStep: tracer(trace), keep: new Set([SHORT, STEPS - SAVE_EVERY]) });
   const seconds = (performance.now() - t) / 1000;
   expect(r).toMatchObject({ step: STEPS, interrupted: false });
 
@@ -237,7 +155,7 @@ test('resuming the long run 500 steps before its end reproduces its last checkpo
   const final = bytes(path.join(long, CHECKPOINT_FILE));
   const finalLines = noTime(readMetrics(path.join(long, 'metrics.jsonl')));
   fs.copyFileSync(path.join(base, `long-${STEPS - SAVE_EVERY}.safetensors`), path.join(long, CHECKPOINT_FILE));
-  const r = await run({ dir: long, steps: STEPS });
+  const r = await engineRun({ dir: long, steps: STEPS, saveEvery: SAVE_EVERY });
   expect(r).toMatchObject({ step: STEPS, interrupted: false });
   expect(bytes(path.join(long, CHECKPOINT_FILE)).equals(final)).toBe(true);
   expect(noTime(readMetrics(path.join(long, 'metrics.jsonl')))).toEqual(finalLines);
@@ -249,19 +167,19 @@ test(`a run crashed twice and stopped by Ctrl-C once, each time resumed, equals 
     if (step === at) throw new Error(`crash at ${at}`);
   };
   // A crash between checkpoints (the metrics lines after the checkpoint are recomputed on resume) ...
-  await expect(run({ dir, steps: SHORT, hook: crash(777) })).rejects.toThrow('crash at 777');
+  await expect(engineRun({ dir, steps: SHORT, saveEvery: SAVE_EVERY, onStep: crash(777) })).rejects.toThrow('crash at 777');
   expect(loadCheckpoint(dir).meta.step).toBe(500);
   // ... with what a SIGKILL leaves behind: its lock and a partial checkpoint write.
   const dead = 2 ** 22 + 99;
   fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: dead, host: os.hostname(), started: 'then', command: 'soak' }));
   fs.writeFileSync(path.join(dir, `.${CHECKPOINT_FILE}.${dead}.tmp`), 'partial');
   // Ctrl-C: the step finishes, a checkpoint of that step is written, the run returns interrupted.
-  const stopped = await run({ dir, steps: SHORT, hook: (s) => (s === 1234 ? 'sigint' : undefined) });
+  const stopped = await engineRun({ dir, steps: SHORT, saveEvery: SAVE_EVERY, onStep: (s) => (s === 1234 ? 'sigint' : undefined) });
   expect(stopped).toMatchObject({ step: 1234, interrupted: true });
   expect(loadCheckpoint(dir).meta.step).toBe(1234);
-  await expect(run({ dir, steps: SHORT, hook: crash(1700) })).rejects.toThrow('crash at 1700');
+  await expect(engineRun({ dir, steps: SHORT, saveEvery: SAVE_EVERY, onStep: crash(1700) })).rejects.toThrow('crash at 1700');
   expect(loadCheckpoint(dir).meta.step).toBe(1500);
-  expect(await run({ dir, steps: SHORT })).toMatchObject({ step: SHORT, interrupted: false });
+  expect(await engineRun({ dir, steps: SHORT, saveEvery: SAVE_EVERY })).toMatchObject({ step: SHORT, interrupted: false });
 
   expect(bytes(path.join(dir, CHECKPOINT_FILE)).equals(bytes(path.join(base, `long-${SHORT}.safetensors`)))).toBe(true);
   expect(noTime(readMetrics(path.join(dir, 'metrics.jsonl')))).toEqual(noTime(readMetrics(path.join(long, 'metrics.jsonl')).slice(0, SHORT)));
