@@ -12,7 +12,8 @@ export const ATOMIC_TMP = /^\..+\.(\d+)\.tmp$/;
 
 /**
  * Writes bytes atomically: a temporary file in the same folder, then a rename. On failure (no space, no
- * permission) the temporary file is removed and the error rethrown; the previous `file` is untouched.
+ * permission) the temporary file is removed and the error rethrown with `file` as its path (a failed write(2)
+ * names none, an open the temporary file); the previous `file` is untouched.
  */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   const tmpFile = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
@@ -21,6 +22,8 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
     fs.renameSync(tmpFile, file);
   } catch (e) {
     fs.rmSync(tmpFile, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    if (err.code && (!err.path || err.path === tmpFile)) err.path = file; // the temporary file is gone
     throw e;
   }
 }

@@ -104,7 +104,15 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       const shown = Object.fromEntries(o.terms.map((k) => [k, metrics[k]]));
       const extra = (await o.afterStep?.(step, o.trainer)) ?? {};
       const line: MetricsLine = { step, time: (performance.now() - o.t0) / 1000, lr, ...shown, ...extra };
-      metricsLog.append(line);
+      try {
+        metricsLog.append(line);
+      } catch (e) {
+        // A failed write has no path in its error: name the file here (the checkpoint is not touched).
+        const code = (e as NodeJS.ErrnoException).code;
+        if (!code) throw e;
+        const kept = lastSaved > 0 || o.resumed ? `the checkpoint of step ${lastSaved} is intact` : 'no checkpoint was written yet';
+        throw new UserError(`step ${step}: cannot append to ${metricsFile} (${code}: ${explainWriteError(code)}); ${kept}. Free space or fix permissions, then resume with --resume ${o.dir}`);
+      }
       if (o.json) process.stdout.write(JSON.stringify(line) + '\n');
       progress.update(step, { ...shown, ...extra });
       if (step % o.saveEvery === 0 && step < o.steps) await checkpoint();

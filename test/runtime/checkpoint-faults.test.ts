@@ -38,6 +38,22 @@ const hasDevFull = fs.existsSync('/dev/full') && fs.statSync('/dev/full').isChar
     expect(loadCheckpoint(dir).meta.step).toBe(8);
   });
 
+  test('on metrics.jsonl: one line naming the file; the checkpoint is intact', async () => {
+    const dir = tmp();
+    const metrics = path.join(dir, 'metrics.jsonl');
+    const err = await engineRun({
+      dir, steps: 8, saveEvery: 2, onStep: (s) => {
+        if (s !== 3) return;
+        fs.rmSync(metrics);
+        fs.symlinkSync('/dev/full', metrics);
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(new RegExp(`^step 3: cannot append to ${esc(metrics)} \\(ENOSPC: no space left on the device\\); the checkpoint of step 2 is intact\\.`));
+    expect(loadCheckpoint(dir).meta.step).toBe(2);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
   test('on the first checkpoint, says that none was written', async () => {
     const dir = tmp();
     const err = await engineRun({ dir, steps: 8, saveEvery: 2, onStep: fullFrom(dir, 1) }).catch((e: unknown) => e);

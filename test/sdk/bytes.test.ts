@@ -40,6 +40,7 @@ const hasDevFull = fs.existsSync('/dev/full') && fs.statSync('/dev/full').isChar
     err = e as NodeJS.ErrnoException;
   }
   expect(err?.code).toBe('ENOSPC');
+  expect(err?.path).toBe(file); // a failed write(2) names no path: the CLI's one line needs it
   expect(fs.readFileSync(file, 'utf8')).toBe('previous checkpoint');
   expect(leftovers(path.dirname(file))).toEqual([]);
   expect(fs.statSync('/dev/full').isCharacterDevice()).toBe(true); // the link was removed, not its target
@@ -53,7 +54,7 @@ const root = process.getuid?.() === 0;
   writeFileAtomic(file, 'previous checkpoint');
   fs.chmodSync(dir, 0o555);
   try {
-    expect(() => writeFileAtomic(file, 'new')).toThrow(expect.objectContaining({ code: 'EACCES' }));
+    expect(() => writeFileAtomic(file, 'new')).toThrow(expect.objectContaining({ code: 'EACCES', path: file }));
   } finally {
     fs.chmodSync(dir, 0o755);
   }
