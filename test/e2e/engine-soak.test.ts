@@ -26,6 +26,9 @@ import { engineRun, LR, TERMS } from '../helpers/engine-run';
 
 const STEPS = Number(process.env.ENGINE_SOAK_STEPS ?? 32000);
 const SAVE_EVERY = 500;
+// The long run saves less often: each checkpoint redraws the PNG plot, which under jest's VM context costs ~6 s
+// (the rasteriser and pngjs run 20-60× slower there than in a plain node process, where it takes ~0.15 s).
+const LONG_SAVE_EVERY = Number(process.env.ENGINE_SOAK_SAVE_EVERY ?? 2000);
 /** Length of the interrupted run (compared with the long run's checkpoint at this step). */
 const SHORT = 2000;
 
@@ -84,7 +87,7 @@ const long = path.join(base, 'long');
 function trends(tr: Trace) {
   const warm = Math.floor(STEPS / 5);
   const q = Math.floor((STEPS - warm) / 4);
-  const isCheckpoint = (t: number) => (t - 1) % SAVE_EVERY === 0 && t > 1;
+  const isCheckpoint = (t: number) => (t - 1) % LONG_SAVE_EVERY === 0 && t > 1;
   const plain = (from: number, to: number) => median(range(from, to).filter((t) => !isCheckpoint(t) && t % tr.every !== 0).map((t) => tr.gap[t]));
   const ckpt = (from: number, to: number) => median(range(from, to).filter(isCheckpoint).map((t) => tr.gap[t] - tr.gap[t - 1]));
   const mem = tr.memory.filter(([t]) => t > warm);
@@ -104,7 +107,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 test(`${STEPS} steps: metrics, plots and checkpoints stay correct; memory and step time do not grow`, async () => {
   const trace: Trace = { every: 250, gap: new Float64Array(STEPS + 1), memory: [] };
   const t = performance.now();
-  const r = await engineRun({ dir: long, steps: STEPS, saveEvery: SAVE_EVERY, onStep: tracer(trace), keep: new Set([SHORT, STEPS - SAVE_EVERY]) });
+  const r = await engineRun({ dir: long, steps: STEPS, saveEvery: LONG_SAVE_EVERY, onStep: tracer(trace), keep: new Set([SHORT, STEPS - LONG_SAVE_EVERY]) });
   const seconds = (performance.now() - t) / 1000;
   expect(r).toMatchObject({ step: STEPS, interrupted: false });
 
@@ -132,12 +135,12 @@ test(`${STEPS} steps: metrics, plots and checkpoints stay correct; memory and st
   for (const [k, v] of ck.state) expect({ k, finite: Array.from(v.data as Float32Array).every(Number.isFinite) }).toEqual({ k, finite: true });
   expect(fs.readdirSync(long).filter((f) => f.endsWith('.tmp') || f === LOCK_FILE)).toEqual([]);
 
-  if (process.env.ENGINE_SOAK_TRACE) fs.writeFileSync(process.env.ENGINE_SOAK_TRACE, JSON.stringify({ steps: STEPS, saveEvery: SAVE_EVERY, gap: [...trace.gap], memory: trace.memory }));
+  if (process.env.ENGINE_SOAK_TRACE) fs.writeFileSync(process.env.ENGINE_SOAK_TRACE, JSON.stringify({ steps: STEPS, saveEvery: LONG_SAVE_EVERY, gap: [...trace.gap], memory: trace.memory }));
   const tr = trends(trace);
   const ms = ([a, b]: number[]) => `${a.toFixed(3)} → ${b.toFixed(3)} ms`;
   const mib = ([a, b]: number[]) => `${(a / MiB).toFixed(1)} → ${(b / MiB).toFixed(1)} MiB`;
   console.log([
-    `engine soak: ${STEPS} steps in ${seconds.toFixed(1)} s (${((1000 * seconds) / STEPS).toFixed(2)} ms/step), checkpoint every ${SAVE_EVERY}; first → last quarter after a warm-up of a fifth:`,
+    `engine soak: ${STEPS} steps in ${seconds.toFixed(1)} s (${((1000 * seconds) / STEPS).toFixed(2)} ms/step), checkpoint every ${LONG_SAVE_EVERY}; first → last quarter after a warm-up of a fifth:`,
     `  plain step (median) ${ms(tr.step)}; checkpoint with metrics read and plots (median extra) ${ms(tr.checkpoint)}`,
     `  RSS ${mib(tr.rss)} (trend ${(tr.rssSlope * 1000 / 1024).toFixed(1)} KiB per 1000 steps)`,
     `  live heap after GC ${mib(tr.heap)} (max; trend ${(tr.heapSlope * 1000 / 1024).toFixed(1)} KiB per 1000 steps)`,
@@ -151,11 +154,11 @@ test(`${STEPS} steps: metrics, plots and checkpoints stay correct; memory and st
   expect(tr.rss[1] - tr.rss[0]).toBeLessThan(64 * MiB);
 }, 600000); // ~1 min on a loaded 2-core machine; the limit leaves room for slower plots and heavier load
 
-test('resuming the long run 500 steps before its end reproduces its last checkpoint and metrics', async () => {
+test(`resuming the long run ${LONG_SAVE_EVERY} steps before its end reproduces its last checkpoint and metrics`, async () => {
   const final = bytes(path.join(long, CHECKPOINT_FILE));
   const finalLines = noTime(readMetrics(path.join(long, 'metrics.jsonl')));
-  fs.copyFileSync(path.join(base, `long-${STEPS - SAVE_EVERY}.safetensors`), path.join(long, CHECKPOINT_FILE));
-  const r = await engineRun({ dir: long, steps: STEPS, saveEvery: SAVE_EVERY });
+  fs.copyFileSync(path.join(base, `long-${STEPS - LONG_SAVE_EVERY}.safetensors`), path.join(long, CHECKPOINT_FILE));
+  const r = await engineRun({ dir: long, steps: STEPS, saveEvery: LONG_SAVE_EVERY });
   expect(r).toMatchObject({ step: STEPS, interrupted: false });
   expect(bytes(path.join(long, CHECKPOINT_FILE)).equals(final)).toBe(true);
   expect(noTime(readMetrics(path.join(long, 'metrics.jsonl')))).toEqual(finalLines);
