@@ -23,7 +23,19 @@ export default tseslint.config(
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: 'module',
-      globals: { console: 'readonly', process: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly', fetch: 'readonly', performance: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        __filename: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
     },
     rules: {
       // `any` is used deliberately at a few typed boundaries (primitive attribute bags, the op registry, yargs'
@@ -31,7 +43,10 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-empty-object-type': 'off',
       // Unused names are errors, except the deliberate ones: `_`-prefixed arguments and rest siblings.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
     },
   },
   {
@@ -42,7 +57,9 @@ export default tseslint.config(
   {
     // The browser end-to-end test runs code inside the page (window, document, self) through Playwright.
     files: ['examples/browser/**/*.mjs'],
-    languageOptions: { globals: { URL: 'readonly', self: 'readonly', window: 'readonly', btoa: 'readonly', document: 'readonly' } },
+    languageOptions: {
+      globals: { URL: 'readonly', self: 'readonly', window: 'readonly', btoa: 'readonly', document: 'readonly' },
+    },
   },
   {
     // CommonJS files (bin/, jest config, test environment) use require by design.

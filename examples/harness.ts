@@ -73,11 +73,19 @@ export async function trainAndExport(s: ExampleSpec): Promise<ExampleResult> {
       const m = await trainer.step(s.batch(step));
       losses.push(m.loss);
       if (step === 1 || step % Math.max(1, Math.round(s.steps / 10)) === 0) {
-        log(`step ${step}: ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}, lr ${trainer.lr.toExponential(2)}`);
+        log(
+          `step ${step}: ${Object.entries(m)
+            .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+            .join(', ')}, lr ${trainer.lr.toExponential(2)}`,
+        );
       }
     }
     const ev = await trainer.evaluate(s.evalBatch);
-    log(`eval: ${Object.entries(ev.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
+    log(
+      `eval: ${Object.entries(ev.metrics)
+        .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+        .join(', ')}`,
+    );
     const checkpoint = await trainer.save(path.join(out, 'checkpoint.safetensors'));
 
     const g = new Graph(s.name);
@@ -92,8 +100,12 @@ export async function trainAndExport(s: ExampleSpec): Promise<ExampleResult> {
     const [r, r1] = await runAtTwoBatchSizes(onnxFile, { [s.input.name]: s.evalBatch[s.input.name] });
     log(`wrote ${checkpoint} and ${onnxFile} (symbolic batch N)`);
     return {
-      losses, evalMetrics: ev.metrics, onnxFile, checkpoint,
-      evalOutput: ev.outputs[s.output].data as Float32Array, exportedOutput: r[s.output].data as Float32Array,
+      losses,
+      evalMetrics: ev.metrics,
+      onnxFile,
+      checkpoint,
+      evalOutput: ev.outputs[s.output].data as Float32Array,
+      exportedOutput: r[s.output].data as Float32Array,
       exportedFirstOutput: r1[s.output].data as Float32Array,
     };
   } finally {

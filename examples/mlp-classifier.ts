@@ -102,7 +102,10 @@ export async function runMlpExample(o: MlpExampleOptions = {}): Promise<MlpExamp
     for (let s = 1; s <= steps; s++) {
       const m = await trainer.step(blobs(batch, rng));
       losses.push(m.loss);
-      if (s % Math.max(1, Math.round(steps / 10)) === 0 || s === 1) log(`step ${s}: loss ${m.loss.toFixed(4)}, batch accuracy ${m.accuracy.toFixed(3)}, lr ${trainer.lr.toExponential(2)}`);
+      if (s % Math.max(1, Math.round(steps / 10)) === 0 || s === 1)
+        log(
+          `step ${s}: loss ${m.loss.toFixed(4)}, batch accuracy ${m.accuracy.toFixed(3)}, lr ${trainer.lr.toExponential(2)}`,
+        );
     }
     const evalSet = blobs(batch, new nn.Rng(99));
     const ev = await trainer.evaluate(evalSet);
@@ -117,8 +120,13 @@ export async function runMlpExample(o: MlpExampleOptions = {}): Promise<MlpExamp
     const [r, r1] = await runAtTwoBatchSizes(onnxFile, { x: evalSet.x });
     log(`wrote ${checkpoint} and ${onnxFile} (symbolic batch N)`);
     return {
-      losses, evalLoss: ev.metrics.loss, evalAccuracy: ev.metrics.accuracy, onnxFile, checkpoint,
-      evalLogits: ev.outputs.logits.data as Float32Array, exportedLogits: r.logits.data as Float32Array,
+      losses,
+      evalLoss: ev.metrics.loss,
+      evalAccuracy: ev.metrics.accuracy,
+      onnxFile,
+      checkpoint,
+      evalLogits: ev.outputs.logits.data as Float32Array,
+      exportedLogits: r.logits.data as Float32Array,
       exportedFirstLogits: r1.logits.data as Float32Array,
     };
   } finally {

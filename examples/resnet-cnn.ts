@@ -24,9 +24,13 @@ export class BasicBlock extends nn.Module {
     this.bn1 = this.addModule('bn1', new nn.BatchNorm2d(planes));
     this.conv2 = this.addModule('conv2', new nn.Conv2d(planes, planes, 3, { padding: 1, bias: false }));
     this.bn2 = this.addModule('bn2', new nn.BatchNorm2d(planes));
-    this.downsample = stride !== 1 || inplanes !== planes
-      ? this.addModule('downsample', new nn.Sequential(new nn.Conv2d(inplanes, planes, 1, { stride, bias: false }), new nn.BatchNorm2d(planes)))
-      : null;
+    this.downsample =
+      stride !== 1 || inplanes !== planes
+        ? this.addModule(
+            'downsample',
+            new nn.Sequential(new nn.Conv2d(inplanes, planes, 1, { stride, bias: false }), new nn.BatchNorm2d(planes)),
+          )
+        : null;
   }
   forward(x: Tensor): Tensor {
     const identity = this.downsample ? this.downsample.call(x) : x;
@@ -55,7 +59,8 @@ export class TinyResNet extends nn.Module {
     this.fc = this.addModule('fc', new nn.Linear(2 * width, classes));
     // torchvision's ResNet initialisation: kaiming_normal_(mode='fan_out', relu) for every conv (BatchNorm 1/0 and
     // the fc's default are the modules' own).
-    for (const m of this.modules()) if (m instanceof nn.Conv2d) m.setInit('weight', nn.init.kaimingNormal(0, 'fan_out'));
+    for (const m of this.modules())
+      if (m instanceof nn.Conv2d) m.setInit('weight', nn.init.kaimingNormal(0, 'fan_out'));
   }
   forward(x: Tensor): Tensor {
     const h = this.maxpool.call(ops.relu(this.bn1.call(this.conv1.call(x))));
@@ -84,7 +89,9 @@ export function stripes(n: number, size: number, rng: nn.Rng): Batch {
   return { x: { dtype: 'float32', shape: [n, 3, size, size], data: x }, y: { dtype: 'int64', shape: [n], data: y } };
 }
 
-export async function runResnetExample(o: { steps?: number; batch?: number; size?: number; width?: number; out?: string; log?: (l: string) => void } = {}): Promise<ExampleResult> {
+export async function runResnetExample(
+  o: { steps?: number; batch?: number; size?: number; width?: number; out?: string; log?: (l: string) => void } = {},
+): Promise<ExampleResult> {
   const { steps = 60, batch = 16, size = 32, width = 8 } = o;
   const model = new TinyResNet(width, 3);
   const program = buildTraining({
@@ -98,7 +105,12 @@ export async function runResnetExample(o: { steps?: number; batch?: number; size
   });
   const rng = new nn.Rng(1);
   return trainAndExport({
-    name: 'resnet-cnn', model, program, steps, out: o.out, log: o.log,
+    name: 'resnet-cnn',
+    model,
+    program,
+    steps,
+    out: o.out,
+    log: o.log,
     lr: schedules.stepDecay(0.05, Math.max(1, Math.round((steps * 2) / 3)), 0.2),
     batch: () => stripes(batch, size, rng),
     evalBatch: stripes(batch, size, new nn.Rng(99)),

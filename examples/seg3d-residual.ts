@@ -35,8 +35,14 @@ export class ResSegNet3d extends nn.Module {
   readonly head: nn.Conv3d;
   constructor(width = 8, classes = 2, depth = 2) {
     super();
-    this.stem = this.addModule('stem', new nn.Sequential(new nn.Conv3d(1, width, 3, { padding: 1, bias: false }), new nn.BatchNorm3d(width)));
-    this.blocks = this.addModule('blocks', new nn.Sequential(...Array.from({ length: depth }, () => new ResBlock3d(width))));
+    this.stem = this.addModule(
+      'stem',
+      new nn.Sequential(new nn.Conv3d(1, width, 3, { padding: 1, bias: false }), new nn.BatchNorm3d(width)),
+    );
+    this.blocks = this.addModule(
+      'blocks',
+      new nn.Sequential(...Array.from({ length: depth }, () => new ResBlock3d(width))),
+    );
     this.head = this.addModule('head', new nn.Conv3d(width, classes, 1));
   }
   forward(x: Tensor): Tensor {
@@ -59,22 +65,32 @@ export function balls(n: number, size: number, rng: nn.Rng): Batch {
   for (let i = 0; i < n; i++) {
     const c = [0, 1, 2].map(() => rng.uniform(size * 0.3, size * 0.7));
     const r = rng.uniform(size * 0.15, size * 0.3);
-    for (let z = 0; z < size; z++) for (let q = 0; q < size; q++) for (let p = 0; p < size; p++) {
-      const inside = (z - c[0]) ** 2 + (q - c[1]) ** 2 + (p - c[2]) ** 2 <= r * r;
-      const k = i * v + (z * size + q) * size + p;
-      x[k] = (inside ? 1 : 0) + 0.4 * rng.normal();
-      y[k] = inside ? 1n : 0n;
-    }
+    for (let z = 0; z < size; z++)
+      for (let q = 0; q < size; q++)
+        for (let p = 0; p < size; p++) {
+          const inside = (z - c[0]) ** 2 + (q - c[1]) ** 2 + (p - c[2]) ** 2 <= r * r;
+          const k = i * v + (z * size + q) * size + p;
+          x[k] = (inside ? 1 : 0) + 0.4 * rng.normal();
+          y[k] = inside ? 1n : 0n;
+        }
   }
-  return { x: { dtype: 'float32', shape: [n, 1, size, size, size], data: x }, y: { dtype: 'int64', shape: [n, size, size, size], data: y } };
+  return {
+    x: { dtype: 'float32', shape: [n, 1, size, size, size], data: x },
+    y: { dtype: 'int64', shape: [n, size, size, size], data: y },
+  };
 }
 
-export async function runSeg3dExample(o: { steps?: number; batch?: number; size?: number; width?: number; out?: string; log?: (l: string) => void } = {}): Promise<ExampleResult> {
+export async function runSeg3dExample(
+  o: { steps?: number; batch?: number; size?: number; width?: number; out?: string; log?: (l: string) => void } = {},
+): Promise<ExampleResult> {
   const { steps = 60, batch = 2, size = 16, width = 8 } = o;
   const model = new ResSegNet3d(width, 2);
   const program = buildTraining({
     model,
-    inputs: { x: { dtype: 'float32', shape: [batch, 1, size, size, size] }, y: { dtype: 'int64', shape: [batch, size, size, size] } },
+    inputs: {
+      x: { dtype: 'float32', shape: [batch, 1, size, size, size] },
+      y: { dtype: 'int64', shape: [batch, size, size, size] },
+    },
     loss: ({ x, y }) => {
       const logits = model.call(x);
       return { ...segLoss(logits, y), outputs: { logits } };
@@ -83,7 +99,12 @@ export async function runSeg3dExample(o: { steps?: number; batch?: number; size?
   });
   const rng = new nn.Rng(1);
   return trainAndExport({
-    name: 'seg3d-residual', model, program, steps, out: o.out, log: o.log,
+    name: 'seg3d-residual',
+    model,
+    program,
+    steps,
+    out: o.out,
+    log: o.log,
     lr: schedules.warmup(Math.max(1, Math.round(steps / 10)), schedules.cosine(0.01, steps)),
     batch: () => balls(batch, size, rng),
     evalBatch: balls(batch, size, new nn.Rng(99)),

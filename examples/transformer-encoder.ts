@@ -18,17 +18,33 @@ export class EncoderClassifier extends nn.Module {
   readonly pos: nn.Embedding;
   readonly encoder: nn.TransformerEncoder;
   readonly fc: nn.Linear;
-  constructor(readonly seqLen: number, dModel = 16, nhead = 2, layers = 2, classes = 3, dropout = 0.1) {
+  constructor(
+    readonly seqLen: number,
+    dModel = 16,
+    nhead = 2,
+    layers = 2,
+    classes = 3,
+    dropout = 0.1,
+  ) {
     super();
     this.tok = this.addModule('tok', new nn.Embedding(VOCAB, dModel));
     this.pos = this.addModule('pos', new nn.Embedding(seqLen, dModel));
-    const layer = new nn.TransformerEncoderLayer(dModel, nhead, { dimFeedforward: 2 * dModel, dropout, batchFirst: true, normFirst: true });
+    const layer = new nn.TransformerEncoderLayer(dModel, nhead, {
+      dimFeedforward: 2 * dModel,
+      dropout,
+      batchFirst: true,
+      normFirst: true,
+    });
     this.encoder = this.addModule('encoder', new nn.TransformerEncoder(layer, layers, new nn.LayerNorm(dModel)));
     this.fc = this.addModule('fc', new nn.Linear(dModel, classes));
   }
   forward(tokens: Tensor): Tensor {
     const g = tokens.graph;
-    const positions = g.constant(Array.from({ length: this.seqLen }, (_, i) => i), 'int64', [this.seqLen]);
+    const positions = g.constant(
+      Array.from({ length: this.seqLen }, (_, i) => i),
+      'int64',
+      [this.seqLen],
+    );
     const h = this.encoder.call(ops.add(this.tok.call(tokens), this.pos.call(positions)));
     return this.fc.call(ops.reduceMean(h, [1]));
   }
@@ -56,7 +72,9 @@ export function majority(n: number, len: number, rng: nn.Rng): Batch {
   return { x: { dtype: 'int64', shape: [n, len], data: x }, y: { dtype: 'int64', shape: [n], data: y } };
 }
 
-export async function runTransformerExample(o: { steps?: number; batch?: number; len?: number; dModel?: number; out?: string; log?: (l: string) => void } = {}): Promise<ExampleResult> {
+export async function runTransformerExample(
+  o: { steps?: number; batch?: number; len?: number; dModel?: number; out?: string; log?: (l: string) => void } = {},
+): Promise<ExampleResult> {
   const { steps = 80, batch = 16, len = 9, dModel = 16 } = o;
   const model = new EncoderClassifier(len, dModel);
   const program = buildTraining({
@@ -71,7 +89,12 @@ export async function runTransformerExample(o: { steps?: number; batch?: number;
   });
   const rng = new nn.Rng(1);
   return trainAndExport({
-    name: 'transformer-encoder', model, program, steps, out: o.out, log: o.log,
+    name: 'transformer-encoder',
+    model,
+    program,
+    steps,
+    out: o.out,
+    log: o.log,
     lr: schedules.warmup(Math.max(1, Math.round(steps / 10)), schedules.cosine(1e-2, steps)),
     batch: () => majority(batch, len, rng),
     evalBatch: majority(batch, len, new nn.Rng(99)),
@@ -81,8 +104,10 @@ export async function runTransformerExample(o: { steps?: number; batch?: number;
 }
 
 if (require.main === module) {
-  runTransformerExample({ steps: Number(arg('steps') ?? 80), out: arg('out'), log: (l) => console.log(l) }).catch((e) => {
-    console.error((e as Error).message);
-    process.exit(1);
-  });
+  runTransformerExample({ steps: Number(arg('steps') ?? 80), out: arg('out'), log: (l) => console.log(l) }).catch(
+    (e) => {
+      console.error((e as Error).message);
+      process.exit(1);
+    },
+  );
 }

@@ -1,7 +1,14 @@
 import { ParameterError } from '../sdk/errors';
 import { Graph } from '../sdk/graph';
 import type { OptimizerSpec } from '../sdk/optim';
-import { buildApplyStep, buildGradientsStep, buildTrainStep, type FlatSlot, type GradientsStep, type TrainStep } from '../sdk/train';
+import {
+  buildApplyStep,
+  buildGradientsStep,
+  buildTrainStep,
+  type FlatSlot,
+  type GradientsStep,
+  type TrainStep,
+} from '../sdk/train';
 import { GEOMETRIES, type Geometry, GVSL, gvslLosses, type GvslOptions, type LossWeights } from './gvsl';
 import { similarityTerm, type SimilaritySpec } from './similarity';
 import { UNetBase, type Widths } from './unet';
@@ -61,18 +68,27 @@ export interface GvslTrainOptions {
  * the similarity term (loss_ncc by default, see similarityTerm), loss_mse, loss_smooth and the
  * parameter/optimizer updates (sdk/train.ts contract).
  */
-export function buildGvslTrainGraph(model: GVSL, shape: VolumeShape, opts: GvslTrainOptions = {}): { graph: Graph; step: TrainStep } {
+export function buildGvslTrainGraph(
+  model: GVSL,
+  shape: VolumeShape,
+  opts: GvslTrainOptions = {},
+): { graph: Graph; step: TrainStep } {
   const g = new Graph('gvsl_train');
   const imgAug = g.input('img_aug', 'float32', shape);
   const img = g.input('img', 'float32', shape);
   const img2 = g.input('img2', 'float32', shape);
   const l = gvslLosses(model, imgAug, img, img2, opts.weights, opts.similarity);
-  const step = buildTrainStep(g, l.loss, { [similarityTerm(opts.similarity)]: l.sim, loss_mse: l.mse, loss_smooth: l.smooth }, {
-    optimizer: opts.optimizer ?? { kind: 'adam' },
-    withGrads: opts.withGrads,
-    clipGradNorm: opts.clipGradNorm,
-    stateCheck: true,
-  });
+  const step = buildTrainStep(
+    g,
+    l.loss,
+    { [similarityTerm(opts.similarity)]: l.sim, loss_mse: l.mse, loss_smooth: l.smooth },
+    {
+      optimizer: opts.optimizer ?? { kind: 'adam' },
+      withGrads: opts.withGrads,
+      clipGradNorm: opts.clipGradNorm,
+      stateCheck: true,
+    },
+  );
   return { graph: g, step };
 }
 
@@ -81,20 +97,34 @@ export function buildGvslTrainGraph(model: GVSL, shape: VolumeShape, opts: GvslT
  * the similarity term, loss_mse, loss_smooth and `grads`, one flat buffer of every parameter's gradient (sdk/train.ts
  * buildGradientsStep; the order and offsets are the returned layout).
  */
-export function buildGvslGradsGraph(model: GVSL, shape: VolumeShape, opts: Pick<GvslTrainOptions, 'weights' | 'similarity'> = {}): { graph: Graph; step: GradientsStep } {
+export function buildGvslGradsGraph(
+  model: GVSL,
+  shape: VolumeShape,
+  opts: Pick<GvslTrainOptions, 'weights' | 'similarity'> = {},
+): { graph: Graph; step: GradientsStep } {
   const g = new Graph('gvsl_grads');
   const imgAug = g.input('img_aug', 'float32', shape);
   const img = g.input('img', 'float32', shape);
   const img2 = g.input('img2', 'float32', shape);
   const l = gvslLosses(model, imgAug, img, img2, opts.weights, opts.similarity);
-  const step = buildGradientsStep(g, l.loss, { [similarityTerm(opts.similarity)]: l.sim, loss_mse: l.mse, loss_smooth: l.smooth });
+  const step = buildGradientsStep(g, l.loss, {
+    [similarityTerm(opts.similarity)]: l.sim,
+    loss_mse: l.mse,
+    loss_smooth: l.smooth,
+  });
   return { graph: g, step };
 }
 
 /** Data-parallel update graph `gvsl-apply`: parameters, optimizer state, averaged `grads`, lr, step → new.* (sdk/train.ts buildApplyStep). */
-export function buildGvslApplyGraph(layout: readonly FlatSlot[], opts: Pick<GvslTrainOptions, 'optimizer' | 'clipGradNorm'> = {}): { graph: Graph; step: TrainStep } {
+export function buildGvslApplyGraph(
+  layout: readonly FlatSlot[],
+  opts: Pick<GvslTrainOptions, 'optimizer' | 'clipGradNorm'> = {},
+): { graph: Graph; step: TrainStep } {
   const g = new Graph('gvsl_apply');
-  const step = buildApplyStep(g, layout, { optimizer: opts.optimizer ?? { kind: 'adam' }, clipGradNorm: opts.clipGradNorm });
+  const step = buildApplyStep(g, layout, {
+    optimizer: opts.optimizer ?? { kind: 'adam' },
+    clipGradNorm: opts.clipGradNorm,
+  });
   return { graph: g, step };
 }
 

@@ -66,7 +66,11 @@ export class GVSL extends nn.Module {
   readonly fc_shear: nn.Linear;
   readonly geometry: Geometry;
 
-  constructor(readonly inChannels = 1, readonly chan: Widths = OFFICIAL_WIDTHS, opts: GvslOptions = {}) {
+  constructor(
+    readonly inChannels = 1,
+    readonly chan: Widths = OFFICIAL_WIDTHS,
+    opts: GvslOptions = {},
+  ) {
     super();
     this.geometry = opts.geometry ?? 'exact';
     if (!GEOMETRIES.includes(this.geometry)) {
@@ -81,12 +85,15 @@ export class GVSL extends nn.Module {
     this.unet = this.addModule('unet', new UNetBase(inChannels, chan, nn.init.kaimingNormal()));
     this.f_conv = this.addModule('f_conv', new DoubleConv(2 * gw, gw / 2));
     this.sp_conv = this.addModule('sp_conv', new DoubleConv(2 * lw, lw / 2));
-    this.res_conv = this.addModule('res_conv', new nn.Sequential(
-      new nn.Conv3d(lw, lw / 2, 3, { padding: 1 }),
-      new nn.GroupNorm(lw / 8, lw / 2),
-      new nn.LeakyReLU(0.2),
-      new nn.Conv3d(lw / 2, inChannels, 1),
-    ));
+    this.res_conv = this.addModule(
+      'res_conv',
+      new nn.Sequential(
+        new nn.Conv3d(lw, lw / 2, 3, { padding: 1 }),
+        new nn.GroupNorm(lw / 8, lw / 2),
+        new nn.LeakyReLU(0.2),
+        new nn.Conv3d(lw / 2, inChannels, 1),
+      ),
+    );
     // Exact: a zero flow at initialisation, so training starts from the (exact) identity deformation.
     const flowInit = this.geometry === 'exact' ? { weightInit: nn.init.zeros, biasInit: nn.init.zeros } : {};
     this.out_flow = this.addModule('out_flow', new nn.Conv3d(lw / 2, 3, 3, { padding: 1, ...flowInit }));
@@ -143,7 +150,14 @@ export interface LossWeights {
  * The GVSL objective: model(damaged A, B); loss = w_ncc·sim(warp, A) + w_mse·MSE(res, A) + w_smooth·smooth(flow),
  * sim the registration similarity loss (graphs/similarity; default the official local NCC, window 9).
  */
-export function gvslLosses(model: GVSL, imgAug: Tensor, img: Tensor, img2: Tensor, w: LossWeights = {}, similarity: SimilaritySpec = DEFAULT_SIMILARITY) {
+export function gvslLosses(
+  model: GVSL,
+  imgAug: Tensor,
+  img: Tensor,
+  img2: Tensor,
+  w: LossWeights = {},
+  similarity: SimilaritySpec = DEFAULT_SIMILARITY,
+) {
   const out = model.call(imgAug, img2);
   const sim = similarityLoss(similarity, out.warp, img);
   const mse = mseLoss(img, out.res);

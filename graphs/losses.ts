@@ -46,7 +46,10 @@ export function mseLoss(a: Tensor, b: Tensor): Tensor {
 export function smoothLoss(flow: Tensor): Tensor {
   const diff = (axis: number) => {
     const s = flow.shape[axis];
-    const d = sub(slice(flow, { axes: [axis], starts: [1], ends: [s] }), slice(flow, { axes: [axis], starts: [0], ends: [s - 1] }));
+    const d = sub(
+      slice(flow, { axes: [axis], starts: [1], ends: [s] }),
+      slice(flow, { axes: [axis], starts: [0], ends: [s - 1] }),
+    );
     return mean(mul(d, d));
   };
   return div(add(add(diff(3), diff(2)), diff(4)), 3);

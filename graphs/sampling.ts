@@ -1,4 +1,18 @@
-import { add, clip, concat, equal, floor, greater, less, mul, reshape, sub, transpose, weightedGather, where } from '../sdk/ops';
+import {
+  add,
+  clip,
+  concat,
+  equal,
+  floor,
+  greater,
+  less,
+  mul,
+  reshape,
+  sub,
+  transpose,
+  weightedGather,
+  where,
+} from '../sdk/ops';
 import { BuildError } from '../sdk/errors';
 import type { Tensor } from '../sdk/tensor';
 
@@ -17,11 +31,19 @@ export function trilinearSample(src: Tensor, z: Tensor, y: Tensor, x: Tensor): T
   // Flat indices are computed in float32 (int64 arithmetic is missing or slow on some EPs): every index up
   // to n·d·h·w − 1 must be an exact float32 integer, i.e. at most 2^24 voxels (a single 256³ volume fits).
   if (n * d * h * w > 2 ** 24) {
-    throw new BuildError('trilinearSample', src.graph.scope, `${n}x${d}x${h}x${w} voxels exceed float32's exact integer range (2^24) for flat indices; use a smaller batch or volume`);
+    throw new BuildError(
+      'trilinearSample',
+      src.graph.scope,
+      `${n}x${d}x${h}x${w} voxels exceed float32's exact integer range (2^24) for flat indices; use a smaller batch or volume`,
+    );
   }
   const table = reshape(transpose(src, [0, 2, 3, 4, 1]), [n * d * h * w, c]);
   const g = src.graph;
-  const batchOffset = g.constant(Array.from({ length: n }, (_, i) => i * d * h * w), z.dtype, [n, 1, 1, 1]);
+  const batchOffset = g.constant(
+    Array.from({ length: n }, (_, i) => i * d * h * w),
+    z.dtype,
+    [n, 1, 1, 1],
+  );
 
   const axis = (q: Tensor, size: number) => {
     // NOTE: a NaN coordinate (a diverged run) would cast to an invalid index; read it as outside the volume.
@@ -40,11 +62,13 @@ export function trilinearSample(src: Tensor, z: Tensor, y: Tensor, x: Tensor): T
   const ax = axis(x, w);
   const indices: Tensor[] = [];
   const weights: Tensor[] = [];
-  for (const cz of az) for (const cy of ay) for (const cx of ax) {
-    const flat = add(add(mul(add(mul(cz.idx, h), cy.idx), w), cx.idx), batchOffset);
-    indices.push(reshape(flat, [m]));
-    weights.push(reshape(mul(mul(cz.weight, cy.weight), cx.weight), [m]));
-  }
+  for (const cz of az)
+    for (const cy of ay)
+      for (const cx of ax) {
+        const flat = add(add(mul(add(mul(cz.idx, h), cy.idx), w), cx.idx), batchOffset);
+        indices.push(reshape(flat, [m]));
+        weights.push(reshape(mul(mul(cz.weight, cy.weight), cx.weight), [m]));
+      }
   // The 8 corners are blended by one WeightedGather: it gathers corner after corner (no [8, m, c] tensor) and
   // its VJP re-gathers them instead of keeping them for the backward pass (sdk/ops/weighted-gather.ts).
   // Indices stay float32 here: the primitive casts each corner's row to int64 (WebGPU has no int64 Reshape).

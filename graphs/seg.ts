@@ -16,9 +16,14 @@ export class SegNet extends nn.Module {
   readonly unet: UNetBase;
   readonly out_conv: nn.Conv3d;
 
-  constructor(readonly classes: number, readonly chan: Widths = OFFICIAL_WIDTHS, readonly inChannels = 1) {
+  constructor(
+    readonly classes: number,
+    readonly chan: Widths = OFFICIAL_WIDTHS,
+    readonly inChannels = 1,
+  ) {
     super();
-    if (!Number.isInteger(classes) || classes < 2) throw new Error(`a segmentation needs at least 2 classes (background + 1), got ${classes}`);
+    if (!Number.isInteger(classes) || classes < 2)
+      throw new Error(`a segmentation needs at least 2 classes (background + 1), got ${classes}`);
     // As the official code: kaiming-normal backbone convolutions, PyTorch's default init for out_conv.
     this.unet = this.addModule('unet', new UNetBase(inChannels, chan, nn.init.kaimingNormal()));
     this.out_conv = this.addModule('out_conv', new nn.Conv3d(chan[8], classes, 3, { padding: 1 }));
@@ -31,7 +36,11 @@ export class SegNet extends nn.Module {
 
 /** One-hot (B, classes, D, H, W) float32 from a label map (B, 1, D, H, W) of class indices stored as floats. */
 export function oneHot(labels: Tensor, classes: number): Tensor {
-  const ids = labels.graph.constant(Array.from({ length: classes }, (_, i) => i), labels.dtype, [1, classes, 1, 1, 1]);
+  const ids = labels.graph.constant(
+    Array.from({ length: classes }, (_, i) => i),
+    labels.dtype,
+    [1, classes, 1, 1, 1],
+  );
   return cast(equal(labels, ids), 'float32');
 }
 
@@ -80,7 +89,11 @@ export const isBackbone = (name: string) => name.startsWith('unet.');
  * trained parameters (sdk/train.ts contract). In `linear` mode the backbone parameters are frozen: graph inputs
  * with no gradient, no optimizer state and no `new.*` output, so the backward pass stops at `out_conv`.
  */
-export function buildSegTrainGraph(model: SegNet, shape: VolumeShape, opts: SegTrainOptions): { graph: Graph; step: TrainStep; terms: string[] } {
+export function buildSegTrainGraph(
+  model: SegNet,
+  shape: VolumeShape,
+  opts: SegTrainOptions,
+): { graph: Graph; step: TrainStep; terms: string[] } {
   const g = new Graph('seg_train');
   const image = g.input('image', 'float32', shape);
   const label = g.input('label', 'float32', shape);

@@ -13,12 +13,18 @@ export const OFFICIAL_WIDTHS: Widths = [32, 64, 128, 256, 512, 256, 128, 64, 32]
 export function parseWidths(s: string | readonly number[]): Widths {
   const w = typeof s === 'string' ? s.split(',').map((v) => Number(v.trim())) : [...s];
   if (w.length !== 9 || w.some((v) => !Number.isInteger(v) || v <= 0)) {
-    throw new ParameterError('widths', `needs nine positive integers c0..c8 (e.g. ${OFFICIAL_WIDTHS.join(',')}), got '${s}'`);
+    throw new ParameterError(
+      'widths',
+      `needs nine positive integers c0..c8 (e.g. ${OFFICIAL_WIDTHS.join(',')}), got '${s}'`,
+    );
   }
   const bad = w.filter((v) => v % 8 !== 0);
-  if (bad.length) throw new Error(`channel widths must be multiples of 8 (GroupNorm uses width/8 groups): ${bad.join(',')}`);
+  if (bad.length)
+    throw new Error(`channel widths must be multiples of 8 (GroupNorm uses width/8 groups): ${bad.join(',')}`);
   if (w[8] % 16 !== 0 || w[4] % 16 !== 0) {
-    throw new Error(`c4 and c8 must be multiples of 16 (the GVSL heads use c/2 channels with c/16 groups), got c4=${w[4]}, c8=${w[8]}`);
+    throw new Error(
+      `c4 and c8 must be multiples of 16 (the GVSL heads use c/2 channels with c/16 groups), got c4=${w[4]}, c8=${w[8]}`,
+    );
   }
   return w as unknown as Widths;
 }
@@ -29,10 +35,17 @@ export class DoubleConv extends nn.Module {
   constructor(cin: number, cout: number, weightInit?: nn.init.Initializer) {
     super();
     const conv = (i: number, o: number) => new nn.Conv3d(i, o, 3, { padding: 1, weightInit });
-    this.double_conv = this.addModule('double_conv', new nn.Sequential(
-      conv(cin, cout), new nn.GroupNorm(cout / 8, cout), new nn.LeakyReLU(0.2),
-      conv(cout, cout), new nn.GroupNorm(cout / 8, cout), new nn.LeakyReLU(0.2),
-    ));
+    this.double_conv = this.addModule(
+      'double_conv',
+      new nn.Sequential(
+        conv(cin, cout),
+        new nn.GroupNorm(cout / 8, cout),
+        new nn.LeakyReLU(0.2),
+        conv(cout, cout),
+        new nn.GroupNorm(cout / 8, cout),
+        new nn.LeakyReLU(0.2),
+      ),
+    );
   }
   /** `x` may be a list: the first Conv3d takes it as the channel concatenation (see Conv3d.forward). */
   forward(x: Tensor | readonly Tensor[]): Tensor {
@@ -45,7 +58,10 @@ export class Down extends nn.Module {
   readonly maxpool_conv: nn.Sequential;
   constructor(cin: number, cout: number, weightInit?: nn.init.Initializer) {
     super();
-    this.maxpool_conv = this.addModule('maxpool_conv', new nn.Sequential(new nn.MaxPool3d(2), new DoubleConv(cin, cout, weightInit)));
+    this.maxpool_conv = this.addModule(
+      'maxpool_conv',
+      new nn.Sequential(new nn.MaxPool3d(2), new DoubleConv(cin, cout, weightInit)),
+    );
   }
   forward(x: Tensor): Tensor {
     return this.maxpool_conv.call(x);
@@ -88,7 +104,11 @@ export class UNetBase extends nn.Module {
   readonly up3: Up;
   readonly up4: Up;
 
-  constructor(readonly inChannels = 1, readonly chan: Widths = OFFICIAL_WIDTHS, weightInit?: nn.init.Initializer) {
+  constructor(
+    readonly inChannels = 1,
+    readonly chan: Widths = OFFICIAL_WIDTHS,
+    weightInit?: nn.init.Initializer,
+  ) {
     super();
     const c = chan;
     this.inc = this.addModule('inc', new DoubleConv(inChannels, c[0], weightInit));

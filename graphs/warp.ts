@@ -5,7 +5,9 @@ import { trilinearSample } from './sampling';
 
 /** Σ c_k·x^(2k) by Horner's rule in x². */
 function evenSeries(x2: Tensor, coeffs: number[]): Tensor {
-  return coeffs.slice(0, -1).reduceRight((acc, c) => add(mul(acc, x2), c), x2.graph.scalar(coeffs[coeffs.length - 1], x2.dtype) as Tensor);
+  return coeffs
+    .slice(0, -1)
+    .reduceRight((acc, c) => add(mul(acc, x2), c), x2.graph.scalar(coeffs[coeffs.length - 1], x2.dtype) as Tensor);
 }
 
 const SIN = [1, -1 / 6, 1 / 120, -1 / 5040, 1 / 362880, -1 / 39916800];
@@ -42,7 +44,13 @@ export type MatrixAxes = 'xyz' | 'dhw';
  * NOTE: the official code builds it with torch.FloatTensor([...]), which cuts the gradient to the affine
  * heads and only works for batch 1; here every head gets its gradient.
  */
-export function affineMatrix(rot: Tensor, scale: Tensor, trans: Tensor, shear: Tensor, axes: MatrixAxes = 'xyz'): Tensor {
+export function affineMatrix(
+  rot: Tensor,
+  scale: Tensor,
+  trans: Tensor,
+  shear: Tensor,
+  axes: MatrixAxes = 'xyz',
+): Tensor {
   const n = rot.shape[0];
   const g = rot.graph;
   // Reversing a row-major 3×3 entry list maps (r, c) to (2 − r, 2 − c): P·A·P, and P·(AB)·P = (P·A·P)(P·B·P).
@@ -59,7 +67,13 @@ export function affineMatrix(rot: Tensor, scale: Tensor, trans: Tensor, shear: T
   const tan = div(sinSmall(shear), cosSmall(shear));
   const sh = mat3([one, col(tan, 0), col(tan, 1), col(tan, 2), one, col(tan, 3), col(tan, 4), col(tan, 5), one]);
   const m = matmul(sh, matmul(sc, matmul(rz, matmul(ry, rx))));
-  const t = axes === 'dhw' ? concat([2, 1, 0].map((i) => col(trans, i)), 1) : trans;
+  const t =
+    axes === 'dhw'
+      ? concat(
+          [2, 1, 0].map((i) => col(trans, i)),
+          1,
+        )
+      : trans;
   return concat([m, reshape(t, [n, 3, 1])], 2);
 }
 
@@ -83,17 +97,24 @@ export function affineWarpOfficial(src: Tensor, mat: Tensor): Tensor {
   const [bx, by, bz] = [centres(w), centres(h), centres(d)];
   const base = new Float32Array(3 * d * h * w);
   let k = 0;
-  for (let i = 0; i < d; i++) for (let j = 0; j < h; j++) for (let q = 0; q < w; q++, k++) {
-    base[k] = bx[q];
-    base[d * h * w + k] = by[j];
-    base[2 * d * h * w + k] = bz[i];
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < h; j++)
+      for (let q = 0; q < w; q++, k++) {
+        base[k] = bx[q];
+        base[d * h * w + k] = by[j];
+        base[2 * d * h * w + k] = bz[i];
+      }
   const lin = slice(theta, { axes: [2], starts: [0], ends: [3] });
   const off = slice(theta, { axes: [2], starts: [3], ends: [4] });
   const grid = add(matmul(lin, g.constant(base, mat.dtype, [3, d * h * w])), off); // (N, 3, S): x, y, z
   // grid_sample, align_corners=False: voxel = ((g + 1)·size − 1) / 2.
   const vox = (row: number, size: number) =>
-    reshape(div(sub(mul(add(slice(grid, { axes: [1], starts: [row], ends: [row + 1] }), 1), size), 1), 2), [n, d, h, w]);
+    reshape(div(sub(mul(add(slice(grid, { axes: [1], starts: [row], ends: [row + 1] }), 1), size), 1), 2), [
+      n,
+      d,
+      h,
+      w,
+    ]);
   return trilinearSample(src, vox(2, d), vox(1, h), vox(0, w));
 }
 
@@ -108,13 +129,20 @@ export function flowWarpOfficial(src: Tensor, flow: Tensor): Tensor {
   const g = src.graph;
   const sizes = [d, h, w];
   if (sizes.some((s) => s < 2)) {
-    throw new BuildError('flowWarpOfficial', g.scope, `the official flow normalisation divides by size − 1, so every spatial size must be at least 2; got ${sizes.join('x')}`);
+    throw new BuildError(
+      'flowWarpOfficial',
+      g.scope,
+      `the official flow normalisation divides by size − 1, so every spatial size must be at least 2; got ${sizes.join('x')}`,
+    );
   }
   const coords = sizes.map((s, axis) => {
     const grid = new Float32Array(d * h * w);
     let k = 0;
     for (let i = 0; i < d; i++) for (let j = 0; j < h; j++) for (let q = 0; q < w; q++, k++) grid[k] = [i, j, q][axis];
-    const p = add(reshape(slice(flow, { axes: [1], starts: [axis], ends: [axis + 1] }), [n, d, h, w]), g.constant(grid, flow.dtype, [1, d, h, w]));
+    const p = add(
+      reshape(slice(flow, { axes: [1], starts: [axis], ends: [axis + 1] }), [n, d, h, w]),
+      g.constant(grid, flow.dtype, [1, d, h, w]),
+    );
     return sub(mul(p, s / (s - 1)), 0.5);
   });
   return trilinearSample(src, coords[0], coords[1], coords[2]);
@@ -128,11 +156,13 @@ function voxelGrid(d: number, h: number, w: number, origin: readonly number[] = 
   const s = d * h * w;
   const grid = new Float32Array(3 * s);
   let k = 0;
-  for (let i = 0; i < d; i++) for (let j = 0; j < h; j++) for (let q = 0; q < w; q++, k++) {
-    grid[k] = i - origin[0];
-    grid[s + k] = j - origin[1];
-    grid[2 * s + k] = q - origin[2];
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < h; j++)
+      for (let q = 0; q < w; q++, k++) {
+        grid[k] = i - origin[0];
+        grid[s + k] = j - origin[1];
+        grid[2 * s + k] = q - origin[2];
+      }
   return grid;
 }
 
@@ -161,7 +191,11 @@ function exactCoords(mat: Tensor, dims: readonly number[], flow?: Tensor): Tenso
 
 function checkMatrix(op: string, src: Tensor, mat: Tensor): void {
   if (mat.rank !== 3 || mat.shape[0] !== src.shape[0] || mat.shape[1] !== 3 || mat.shape[2] !== 4) {
-    throw new BuildError(op, src.graph.scope, `needs a matrix (N, 3, 4) with N = ${src.shape[0]} (src ${src.shape.join('x')}), got ${mat.shape.join('x')}`);
+    throw new BuildError(
+      op,
+      src.graph.scope,
+      `needs a matrix (N, 3, 4) with N = ${src.shape[0]} (src ${src.shape.join('x')}), got ${mat.shape.join('x')}`,
+    );
   }
 }
 

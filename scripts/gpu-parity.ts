@@ -22,7 +22,6 @@ function arg(name: string, dflt?: string): string | undefined {
   return i > 0 ? process.argv[i + 1] : dflt;
 }
 
-
 let failed = false;
 function report(ep: string, check: string, err: number, tol: number): void {
   const ok = err <= tol;
@@ -38,18 +37,39 @@ async function againstFixture(ep: ExecutionProvider, dir: string): Promise<void>
   const c = loadSafetensors(path.join(dir, 'case.safetensors')).tensors;
   const model = new GVSL(1, parseWidths(w.metadata.chan), { geometry: 'official' });
   const shape = c.get('img')!.shape as [number, number, number, number, number];
-  const s = await createSession(exportModel(buildGvslGraph(model, shape), { weights: w.tensors }).model, { ep, noCpuFallback: true });
+  const s = await createSession(exportModel(buildGvslGraph(model, shape), { weights: w.tensors }).model, {
+    ep,
+    noCpuFallback: true,
+  });
   const out = await runSession(s, { A: c.get('img_aug')!, B: c.get('img2')! });
   await s.release();
-  for (const [ours, theirs] of [['res_A', 'res'], ['aff_mat_BA', 'aff'], ['flow_BA', 'flow'], ['warp_BA', 'warp']]) report(ep, `fixture ${ours}`, relErr(out[ours], c.get(theirs)!), 1e-4);
+  for (const [ours, theirs] of [
+    ['res_A', 'res'],
+    ['aff_mat_BA', 'aff'],
+    ['flow_BA', 'flow'],
+    ['warp_BA', 'warp'],
+  ])
+    report(ep, `fixture ${ours}`, relErr(out[ours], c.get(theirs)!), 1e-4);
   const train = exportModel(buildGvslTrainGraph(model, shape).graph, { params: 'inputs' }).model;
   const t = await TrainingSession.create(train, w.tensors, { ep, noCpuFallback: true });
   const batch = { img_aug: c.get('img_aug')!, img: c.get('img')!, img2: c.get('img2')! };
   const steps = [];
   for (let k = 0; k < 3; k++) steps.push(await t.step(batch, 1e-4));
   await t.release();
-  for (const [ours, theirs] of [['loss', 'loss'], ['loss_ncc', 'ncc'], ['loss_mse', 'mse'], ['loss_smooth', 'smooth']]) report(ep, `fixture step-1 ${ours}`, relScalar(steps[0][ours], scalar(c.get(theirs)!)), 1e-4);
-  for (const k of [1, 2]) report(ep, `fixture loss after ${k} Adam step(s)`, relScalar(steps[k].loss, scalar(c.get(`loss_after_adam.${k}`)!)), 1e-3);
+  for (const [ours, theirs] of [
+    ['loss', 'loss'],
+    ['loss_ncc', 'ncc'],
+    ['loss_mse', 'mse'],
+    ['loss_smooth', 'smooth'],
+  ])
+    report(ep, `fixture step-1 ${ours}`, relScalar(steps[0][ours], scalar(c.get(theirs)!)), 1e-4);
+  for (const k of [1, 2])
+    report(
+      ep,
+      `fixture loss after ${k} Adam step(s)`,
+      relScalar(steps[k].loss, scalar(c.get(`loss_after_adam.${k}`)!)),
+      1e-3,
+    );
 }
 
 async function againstCpu(ep: ExecutionProvider, size: number): Promise<void> {
@@ -57,7 +77,11 @@ async function againstCpu(ep: ExecutionProvider, size: number): Promise<void> {
   const weights = model.initStateDict(1);
   const shape = [1, 1, size, size, size] as const;
   const n = size ** 3;
-  const vol = (f: (i: number) => number): NamedArray => ({ dtype: 'float32', shape: [...shape], data: Float32Array.from({ length: n }, (_, i) => f(i)) });
+  const vol = (f: (i: number) => number): NamedArray => ({
+    dtype: 'float32',
+    shape: [...shape],
+    data: Float32Array.from({ length: n }, (_, i) => f(i)),
+  });
   const A = vol((i) => 0.5 + 0.5 * Math.sin(i * 0.1));
   const B = vol((i) => 0.5 + 0.5 * Math.cos(i * 0.07));
   const m = exportModel(buildGvslGraph(model, shape), { weights }).model;
@@ -91,7 +115,7 @@ async function againstCpu(ep: ExecutionProvider, size: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const ep = (arg('ep', 'cpu') as ExecutionProvider);
+  const ep = arg('ep', 'cpu') as ExecutionProvider;
   const fixture = arg('fixture');
   if (fixture && fs.existsSync(path.join(fixture, 'case.safetensors'))) await againstFixture(ep, fixture);
   else await againstCpu(ep, Number(arg('size', '16')));

@@ -18,7 +18,11 @@ const out = resolve(__dirname, '..', '..', 'data', 'samples');
 
 function save(name: string, vol: Volume, xformCode: number, description: string): void {
   const file = join(out, name);
-  writeNifti(file, { ...vol, data: vol.data.map((v) => Math.round(v)) }, { datatype: 'uint8', xformCode, description, level: 9 });
+  writeNifti(
+    file,
+    { ...vol, data: vol.data.map((v) => Math.round(v)) },
+    { datatype: 'uint8', xformCode, description, level: 9 },
+  );
   console.log(`${file}: ${vol.dims.join('x')} at ${vol.spacing.join('x')} mm, ${statSync(file).size} bytes`);
 }
 

@@ -51,7 +51,8 @@ function parseArgs(argv: string[]): Args & { child?: string } {
   };
   const size = (get('size') ?? '32').split(',').map(Number);
   const sp = size.length === 1 ? [size[0], size[0], size[0]] : size;
-  if (sp.length !== 3 || sp.some((s) => !Number.isInteger(s) || s <= 0)) throw new Error(`--size needs S or D,H,W, got '${get('size')}'`);
+  if (sp.length !== 3 || sp.some((s) => !Number.isInteger(s) || s <= 0))
+    throw new Error(`--size needs S or D,H,W, got '${get('size')}'`);
   const opt = (get('opt') ?? 'all') as Args['opt'];
   if (!['disabled', 'basic', 'extended', 'all'].includes(opt)) throw new Error(`--opt: unknown level '${opt}'`);
   return {
@@ -71,7 +72,12 @@ const shapeOf = (a: Args): VolumeShape => [a.batch, 1, ...a.size];
 function forwardGraph(a: Args): { graph: Graph; activationBytes: number } {
   const g = new Graph('gvsl_loss');
   const shape = shapeOf(a);
-  const l = gvslLosses(new GVSL(1, a.chan), g.input('img_aug', 'float32', shape), g.input('img', 'float32', shape), g.input('img2', 'float32', shape));
+  const l = gvslLosses(
+    new GVSL(1, a.chan),
+    g.input('img_aug', 'float32', shape),
+    g.input('img', 'float32', shape),
+    g.input('img2', 'float32', shape),
+  );
   g.output('loss', l.loss);
   let activationBytes = 0;
   for (const n of liveNodes(g, [l.loss])) for (const t of n.outputs) activationBytes += t.size * BYTES[t.dtype];
@@ -130,8 +136,12 @@ async function main(): Promise<void> {
   for (const [, s] of model.namedParameters()) paramBytes += s.shape.reduce((x, y) => x * y, 1) * BYTES[s.dtype];
 
   const measure = (file: string, extra: string[]) => {
-    const r = spawnSync(process.execPath, [__filename, ...process.argv.slice(2), '--child', file, ...extra], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (r.status !== 0) throw new Error(`the measuring process failed (status ${r.status}, signal ${r.signal}):\n${r.stderr}`);
+    const r = spawnSync(process.execPath, [__filename, ...process.argv.slice(2), '--child', file, ...extra], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
+    if (r.status !== 0)
+      throw new Error(`the measuring process failed (status ${r.status}, signal ${r.signal}):\n${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!);
   };
   let c;
@@ -143,14 +153,30 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const round = (v: number) => Math.round(v * 100) / 100;
-  process.stdout.write(`${JSON.stringify({
-    chan: a.chan.join(','), size: a.size.join(','), batch: a.batch, arena: !a.noArena, opt: a.opt,
-    dslNodes: graph.nodes.length, onnxNodes: exported.nodeCount,
-    activationBytes: fwd.activationBytes, paramBytes, baseRssBytes: c.baseRss, sessionRssBytes: c.sessionRss, peakRssBytes: c.peakRss,
-    ratio: round(c.peakRss / fwd.activationBytes), stepRatio: round((c.peakRss - c.baseRss) / fwd.activationBytes),
-    forwardPeakRssBytes: f.peakRss, trainOverForward: round((c.peakRss - c.baseRss) / (f.peakRss - f.baseRss)),
-    stepMs: Math.round(c.stepMs), forwardMs: Math.round(f.stepMs), loss: c.loss, forwardLoss: f.loss,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      chan: a.chan.join(','),
+      size: a.size.join(','),
+      batch: a.batch,
+      arena: !a.noArena,
+      opt: a.opt,
+      dslNodes: graph.nodes.length,
+      onnxNodes: exported.nodeCount,
+      activationBytes: fwd.activationBytes,
+      paramBytes,
+      baseRssBytes: c.baseRss,
+      sessionRssBytes: c.sessionRss,
+      peakRssBytes: c.peakRss,
+      ratio: round(c.peakRss / fwd.activationBytes),
+      stepRatio: round((c.peakRss - c.baseRss) / fwd.activationBytes),
+      forwardPeakRssBytes: f.peakRss,
+      trainOverForward: round((c.peakRss - c.baseRss) / (f.peakRss - f.baseRss)),
+      stepMs: Math.round(c.stepMs),
+      forwardMs: Math.round(f.stepMs),
+      loss: c.loss,
+      forwardLoss: f.loss,
+    })}\n`,
+  );
 }
 
 main().catch((e) => {

@@ -29,15 +29,19 @@ try {
   const { writeNifti } = require(nifti);
   const n = D * H * W;
   const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = ((i * 2654435761) >>> 20) % 2000 - 1000; // incompressible-ish CT-like values
+  for (let i = 0; i < n; i++) data[i] = (((i * 2654435761) >>> 20) % 2000) - 1000; // incompressible-ish CT-like values
   const vol = { data, dims: [D, H, W], affine: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], spacing: [1, 1, 1] };
   for (const ext of ['.nii', '.nii.gz']) {
     const file = path.join(tmp, `big${ext}`);
     writeNifti(file, vol, { datatype, level: 1 });
-    const out = execFileSync(process.execPath, ['--max-old-space-size=8192', __filename, dist], { env: { ...process.env, MEASURE_CHILD: file } }).toString();
+    const out = execFileSync(process.execPath, ['--max-old-space-size=8192', __filename, dist], {
+      env: { ...process.env, MEASURE_CHILD: file },
+    }).toString();
     const r = JSON.parse(out);
     const mib = (b) => (b / 2 ** 20).toFixed(0);
-    console.log(`${ext.padEnd(7)} ${datatype} ${D}x${H}x${W}: file ${mib(fs.statSync(file).size)} MiB, volume ${mib(r.volume)} MiB, peak RSS above baseline ${mib(r.peak - r.base)} MiB = ${((r.peak - r.base) / r.volume).toFixed(2)}x the volume`);
+    console.log(
+      `${ext.padEnd(7)} ${datatype} ${D}x${H}x${W}: file ${mib(fs.statSync(file).size)} MiB, volume ${mib(r.volume)} MiB, peak RSS above baseline ${mib(r.peak - r.base)} MiB = ${((r.peak - r.base) / r.volume).toFixed(2)}x the volume`,
+    );
     fs.rmSync(file);
   }
 } finally {

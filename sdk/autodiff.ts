@@ -37,9 +37,12 @@ export function grad(y: Tensor, wrt: readonly Tensor[], { seed }: GradOptions = 
   for (const node of nodes.reverse()) {
     const dys = node.outputs.map((o) => cot.get(o.id) ?? null);
     if (dys.every((d) => d === null)) continue;
-    const wanted = node.inputs.map((x, i) => !!x && depends.has(x.id) && isFloat(x.dtype) && !node.op.nondiff?.includes(i));
+    const wanted = node.inputs.map(
+      (x, i) => !!x && depends.has(x.id) && isFloat(x.dtype) && !node.op.nondiff?.includes(i),
+    );
     if (!wanted.some(Boolean)) continue;
-    if (!node.op.vjp) throw new BuildError(node.prim, node.path, 'has no gradient rule (VJP); it cannot be differentiated');
+    if (!node.op.vjp)
+      throw new BuildError(node.prim, node.path, 'has no gradient rule (VJP); it cannot be differentiated');
     let dxs: (Tensor | null)[];
     try {
       dxs = g.withScope(node.path ? `grad.${node.path}` : 'grad', () => {
@@ -57,7 +60,11 @@ export function grad(y: Tensor, wrt: readonly Tensor[], { seed }: GradOptions = 
       const dx = dxs[i];
       if (!x || !wanted[i] || !dx) return;
       if (dx.dims.join() !== x.dims.join() || dx.dtype !== x.dtype) {
-        throw new BuildError(node.prim, node.path, `VJP returned ${dx.type} for input ${node.op.inputs[i] ?? i} of type ${x.type}`);
+        throw new BuildError(
+          node.prim,
+          node.path,
+          `VJP returned ${dx.type} for input ${node.op.inputs[i] ?? i} of type ${x.type}`,
+        );
       }
       const old = cot.get(x.id);
       cot.set(x.id, old ? g.withScope(`grad.${x.name}`, () => add(old, dx)) : dx);

@@ -19,7 +19,11 @@ export class DimLowering {
    * @param available whether a tensor's value exists at this point of the lowering (inputs, parameters,
    *   constants, outputs of nodes lowered so far): a dim is read only from such a tensor.
    */
-  constructor(private readonly g: Graph, private readonly ctx: Emit, private readonly available: (t: Tensor) => boolean) {}
+  constructor(
+    private readonly g: Graph,
+    private readonly ctx: Emit,
+    private readonly available: (t: Tensor) => boolean,
+  ) {}
 
   /** A 1-D int64 value holding `dims` (runs of static dims as one constant). */
   shape(dims: readonly Dim[], prefer: readonly (Tensor | null)[] = []): string {
@@ -49,9 +53,19 @@ export class DimLowering {
     if (typeof d === 'number') return this.ctx.i64([d]);
     const cached = this.cache.get(d);
     if (cached) return cached;
-    const value = this.read(d, prefer) ?? this.derive(d, prefer) ?? this.read(d, (this.g.dimSources.get(d) ?? []).map((s) => s.t));
+    const value =
+      this.read(d, prefer) ??
+      this.derive(d, prefer) ??
+      this.read(
+        d,
+        (this.g.dimSources.get(d) ?? []).map((s) => s.t),
+      );
     if (!value) {
-      throw new BuildError('export', '', `no tensor computed before this point holds the symbolic dim '${d}', so its value cannot be read`);
+      throw new BuildError(
+        'export',
+        '',
+        `no tensor computed before this point holds the symbolic dim '${d}', so its value cannot be read`,
+      );
     }
     this.cache.set(d, value);
     return value;
@@ -85,8 +99,14 @@ export class DimLowering {
       case 'mul':
         return def.factors.reduce((acc, f) => bin('Mul', acc, this.dim(f, prefer)), this.ctx.i64([def.coef]));
       case 'add':
-        return def.terms.slice(1).reduce((acc, t) => bin('Add', acc, this.dim(t, prefer)),
-          def.offset ? bin('Add', this.dim(def.terms[0], prefer), this.ctx.i64([def.offset])) : this.dim(def.terms[0], prefer));
+        return def.terms
+          .slice(1)
+          .reduce(
+            (acc, t) => bin('Add', acc, this.dim(t, prefer)),
+            def.offset
+              ? bin('Add', this.dim(def.terms[0], prefer), this.ctx.i64([def.offset]))
+              : this.dim(def.terms[0], prefer),
+          );
       case 'floordiv':
         // NOTE: int64 Div truncates; the dims divided here are never negative, so that is floor.
         return bin('Div', this.dim(def.x, prefer), this.ctx.i64([def.d]));

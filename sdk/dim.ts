@@ -132,7 +132,11 @@ export const numelDims = (dims: readonly Dim[]): Dim => mulDims(...dims);
  * they might be equal at run time, but nothing at build time says so (declare one name, or a static size).
  */
 export function sameDim(a: Dim, b: Dim, what: () => string): void {
-  check(a === b, () => `${what()}${isSym(a) || isSym(b) ? ' (a symbolic dim equals only itself: use one name for dims that are always equal, or a static size)' : ''}`);
+  check(
+    a === b,
+    () =>
+      `${what()}${isSym(a) || isSym(b) ? ' (a symbolic dim equals only itself: use one name for dims that are always equal, or a static size)' : ''}`,
+  );
 }
 
 /**
@@ -146,8 +150,13 @@ export function broadcastDims(a: readonly Dim[], b: readonly Dim[]): Dim[] {
   for (let i = 0; i < n; i++) {
     const x = a[a.length - n + i] ?? 1;
     const y = b[b.length - n + i] ?? 1;
-    check(x === y || x === 1 || y === 1, () => `shapes ${fmtDims(a)} and ${fmtDims(b)} do not broadcast${isSym(x) || isSym(y)
-      ? ` (${x} against ${y}: a symbolic dim broadcasts only against itself or 1)` : ''}`);
+    check(
+      x === y || x === 1 || y === 1,
+      () =>
+        `shapes ${fmtDims(a)} and ${fmtDims(b)} do not broadcast${
+          isSym(x) || isSym(y) ? ` (${x} against ${y}: a symbolic dim broadcasts only against itself or 1)` : ''
+        }`,
+    );
     out.push(x === 1 ? y : x);
   }
   return out;

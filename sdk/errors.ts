@@ -1,6 +1,10 @@
 /** A graph-building error: says which op, at which module path, and what was wrong. */
 export class BuildError extends Error {
-  constructor(readonly op: string, readonly path: string, readonly detail: string) {
+  constructor(
+    readonly op: string,
+    readonly path: string,
+    readonly detail: string,
+  ) {
     super(`${op} at '${path || '<root>'}': ${detail}`);
     this.name = 'BuildError';
   }
@@ -11,7 +15,10 @@ export class BuildError extends Error {
  * a front end (the CLI) maps `parameter` to its own spelling of it (a flag) and keeps `requirement`.
  */
 export class ParameterError extends Error {
-  constructor(readonly parameter: string, readonly requirement: string) {
+  constructor(
+    readonly parameter: string,
+    readonly requirement: string,
+  ) {
     super(`${parameter} ${requirement}`);
     this.name = 'ParameterError';
   }

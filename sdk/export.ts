@@ -76,9 +76,14 @@ function attributeProto(name: string, v: AttrValue): onnx.AttributeProto.$Proper
 export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
   const opset = opts.opset ?? DEFAULT_OPSET;
   if (!Number.isInteger(opset) || opset < MIN_OPSET || opset > MAX_OPSET) {
-    throw new BuildError('export', '', `opset ${opset} is not supported: choose ${MIN_OPSET}..${MAX_OPSET} (default ${DEFAULT_OPSET})`);
+    throw new BuildError(
+      'export',
+      '',
+      `opset ${opset} is not supported: choose ${MIN_OPSET}..${MAX_OPSET} (default ${DEFAULT_OPSET})`,
+    );
   }
-  if (g.outputs.size === 0) throw new BuildError('export', '', `graph '${g.name}' has no outputs: call graph.output(name, tensor)`);
+  if (g.outputs.size === 0)
+    throw new BuildError('export', '', `graph '${g.name}' has no outputs: call graph.output(name, tensor)`);
   const paramMode = opts.params ?? 'initializers';
   const nodes = liveNodes(g, g.outputs.values());
 
@@ -123,7 +128,11 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
       const name = current ? (emitted === 0 ? current.name : `${current.name}#${emitted}`) : `output/${outputs[0]}`;
       emitted++;
       protoNodes.push({
-        name, opType, input: [...inputs], output: [...outputs], domain: '',
+        name,
+        opType,
+        input: [...inputs],
+        output: [...outputs],
+        domain: '',
         attribute: Object.entries(attrs).map(([k, v]) => attributeProto(k, v)),
       });
     },
@@ -148,7 +157,11 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
   for (const node of nodes) {
     const need = node.op.minOpset?.(node.attrs) ?? MIN_OPSET;
     if (need > opset) {
-      throw new BuildError(node.prim, node.path, `needs ONNX opset >= ${need} but the export targets opset ${opset}; export with opset ${need} or later`);
+      throw new BuildError(
+        node.prim,
+        node.path,
+        `needs ONNX opset >= ${need} but the export targets opset ${opset}; export with opset ${need} or later`,
+      );
     }
     current = node;
     emitted = 0;
@@ -201,7 +214,12 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
       continue;
     }
     const w = opts.weights?.get(name);
-    if (!w) throw new BuildError('export', '', `no weight given for parameter '${name}' (${t.type}); pass weights or export with params: 'inputs'`);
+    if (!w)
+      throw new BuildError(
+        'export',
+        '',
+        `no weight given for parameter '${name}' (${t.type}); pass weights or export with params: 'inputs'`,
+      );
     if (w.dtype !== t.dtype || w.shape.join() !== t.shape.join() || w.data.length !== numel(t.shape)) {
       throw new BuildError('export', '', `weight '${name}' is ${w.dtype}[${w.shape}] but the graph needs ${t.type}`);
     }
@@ -210,7 +228,9 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
 
   const info: onnx.ValueInfoProto.$Properties[] = [];
   if (opts.valueInfo ?? true) {
-    for (const n of nodes) for (const t of n.outputs) if (!g.outputs.has(t.name) && !renamed.has(t.name)) info.push(valueInfo(t.name, t.dtype, t.dims));
+    for (const n of nodes)
+      for (const t of n.outputs)
+        if (!g.outputs.has(t.name) && !renamed.has(t.name)) info.push(valueInfo(t.name, t.dtype, t.dims));
   }
 
   const model: onnx.ModelProto.$Properties = {
@@ -219,7 +239,14 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
     producerVersion: '0.1.0',
     docString: opts.docString ?? '',
     opsetImport: [{ domain: '', version: opset }],
-    graph: { name: g.name, node: protoNodes, initializer: initializers, input: inputs, output: outputs, valueInfo: info },
+    graph: {
+      name: g.name,
+      node: protoNodes,
+      initializer: initializers,
+      input: inputs,
+      output: outputs,
+      valueInfo: info,
+    },
     metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
   const bytes = onnx.ModelProto.encode(model).finish();
@@ -232,13 +259,18 @@ export function exportModel(g: Graph, opts: ExportOptions = {}): ExportedModel {
  * Exports `g` to `file` (and its external-data file beside it when `externalData` is set; pass
  * `externalData: true` to name it `<file>.data`).
  */
-export function saveModel(g: Graph, file: string, opts: Omit<ExportOptions, 'externalData'> & { externalData?: boolean | { threshold?: number } } = {}): ExportedModel {
+export function saveModel(
+  g: Graph,
+  file: string,
+  opts: Omit<ExportOptions, 'externalData'> & { externalData?: boolean | { threshold?: number } } = {},
+): ExportedModel {
   const { externalData, ...rest } = opts;
   const location = `${path.basename(file)}.data`;
-  const ext = externalData ? { location, threshold: typeof externalData === 'object' ? externalData.threshold : undefined } : undefined;
+  const ext = externalData
+    ? { location, threshold: typeof externalData === 'object' ? externalData.threshold : undefined }
+    : undefined;
   const out = exportModel(g, { ...rest, externalData: ext });
   if (out.external) writeFileAtomic(path.join(path.dirname(file), location), out.external.data);
   writeFileAtomic(file, out.model);
   return out;
 }
-

@@ -57,10 +57,18 @@ export class Graph {
   input(name: string, dtype: DType, shape: readonly Dim[]): Tensor {
     for (const d of shape) {
       if (typeof d === 'string' && !SYMBOL_RE.test(d)) {
-        throw new BuildError('input', this.path, `'${name}': symbolic dim '${d}' must be an identifier (letters, digits, _), got ${fmtDims(shape)}`);
+        throw new BuildError(
+          'input',
+          this.path,
+          `'${name}': symbolic dim '${d}' must be an identifier (letters, digits, _), got ${fmtDims(shape)}`,
+        );
       }
     }
-    this.checkShape('input', name, shape.filter((d): d is number => typeof d === 'number'));
+    this.checkShape(
+      'input',
+      name,
+      shape.filter((d): d is number => typeof d === 'number'),
+    );
     const t = this.make(dtype, shape, { kind: 'input' }, this.claim(name, 'input'));
     this.inputs.push(t);
     return t;
@@ -73,18 +81,30 @@ export class Graph {
   param(name: string, dtype: DType, shape: readonly number[], owner?: object): Tensor {
     const old = this.params.get(name);
     if (old && (old.dtype !== dtype || old.shape.join() !== shape.join())) {
-      throw new BuildError('param', this.path, `parameter '${name}' redeclared as ${dtype}[${shape}] but is ${old.type}`);
+      throw new BuildError(
+        'param',
+        this.path,
+        `parameter '${name}' redeclared as ${dtype}[${shape}] but is ${old.type}`,
+      );
     }
     if (old && owner) {
       const prev = this.owners.get(name);
       if (prev && prev !== owner) {
-        throw new BuildError('param', this.path, `two different modules declare '${name}': give them different paths (register them under different names) or call the same module object twice to share weights`);
+        throw new BuildError(
+          'param',
+          this.path,
+          `two different modules declare '${name}': give them different paths (register them under different names) or call the same module object twice to share weights`,
+        );
       }
       if (!prev) this.owners.set(name, owner);
     } else if (owner) this.owners.set(name, owner);
     if (old) {
       if (old.dtype !== dtype || old.shape.join() !== shape.join()) {
-        throw new BuildError('param', this.path, `parameter '${name}' redeclared as ${dtype}[${shape}] but is ${old.type}`);
+        throw new BuildError(
+          'param',
+          this.path,
+          `parameter '${name}' redeclared as ${dtype}[${shape}] but is ${old.type}`,
+        );
       }
       return old;
     }
@@ -99,7 +119,8 @@ export class Graph {
    * input by key) but never trained. Same sharing rules as `param`.
    */
   buffer(name: string, dtype: DType, shape: readonly number[], owner?: object): Tensor {
-    if (this.params.has(name) && !this.buffers.has(name)) throw new BuildError('buffer', this.path, `'${name}' is already a parameter`);
+    if (this.params.has(name) && !this.buffers.has(name))
+      throw new BuildError('buffer', this.path, `'${name}' is already a parameter`);
     const t = this.param(name, dtype, shape, owner);
     this.buffers.add(name);
     return t;
@@ -108,11 +129,17 @@ export class Graph {
   /** Records the new value of a buffer; a training step outputs it as `new.<name>` (docs/nn.md). */
   updateBuffer(name: string, t: Tensor): void {
     const old = this.params.get(name);
-    if (!old || !this.buffers.has(name)) throw new BuildError('buffer', this.path, `'${name}' is not a buffer of this graph`);
+    if (!old || !this.buffers.has(name))
+      throw new BuildError('buffer', this.path, `'${name}' is not a buffer of this graph`);
     if (t.dtype !== old.dtype || t.shape.join() !== old.shape.join()) {
       throw new BuildError('buffer', this.path, `new value of '${name}' is ${t.type}, but the buffer is ${old.type}`);
     }
-    if (this.bufferUpdates.has(name)) throw new BuildError('buffer', this.path, `buffer '${name}' is updated twice in one graph (a train-mode BatchNorm called twice?)`);
+    if (this.bufferUpdates.has(name))
+      throw new BuildError(
+        'buffer',
+        this.path,
+        `buffer '${name}' is updated twice in one graph (a train-mode BatchNorm called twice?)`,
+      );
     this.bufferUpdates.set(name, t);
   }
 
@@ -125,13 +152,19 @@ export class Graph {
   /** A constant (an ONNX initializer). `data` is numbers or the dtype's typed array. */
   constant(data: TypedArray | readonly number[], dtype: DType, shape: readonly number[]): Tensor {
     // A typed array of another storage type (e.g. a Float32Array for a float64 constant) is converted.
-    const arr = ArrayBuffer.isView(data) && data.constructor === allocate(dtype, 0).constructor
-      ? (data as TypedArray)
-      : fromNumbers(dtype, Array.from(data as ArrayLike<number | bigint>, Number));
+    const arr =
+      ArrayBuffer.isView(data) && data.constructor === allocate(dtype, 0).constructor
+        ? (data as TypedArray)
+        : fromNumbers(dtype, Array.from(data as ArrayLike<number | bigint>, Number));
     if (arr.length !== numel(shape)) {
       throw new BuildError('constant', this.path, `${arr.length} values do not fill shape [${shape}]`);
     }
-    return this.make(dtype, shape, { kind: 'const', data: arr }, this.claim(this.uniqueName(this.prefixed('const')), 'constant'));
+    return this.make(
+      dtype,
+      shape,
+      { kind: 'const', data: arr },
+      this.claim(this.uniqueName(this.prefixed('const')), 'constant'),
+    );
   }
 
   /** A scalar constant (shape []). */
@@ -163,14 +196,23 @@ export class Graph {
       types = op.infer(inputs, attrs);
     } catch (e) {
       if (e instanceof ShapeError) {
-        const shapes = inputs.map((t, i) => `${(op.inputs[i] ?? `in${i}`).replace(/\?$/, '')}=${describe(t)}`).join(', ');
+        const shapes = inputs
+          .map((t, i) => `${(op.inputs[i] ?? `in${i}`).replace(/\?$/, '')}=${describe(t)}`)
+          .join(', ');
         throw new BuildError(op.name, this.path, `${e.message} (inputs: ${shapes})`);
       }
       throw e;
     }
     const nodeName = this.claim(this.uniqueName(this.prefixed(op.name)), 'node');
     const node: Node<A> = {
-      id: this.nodes.length, prim: op.name, op, inputs: [...inputs], attrs, outputs: [], path: this.path, name: nodeName,
+      id: this.nodes.length,
+      prim: op.name,
+      op,
+      inputs: [...inputs],
+      attrs,
+      outputs: [],
+      path: this.path,
+      name: nodeName,
     };
     types.forEach((ty, i) => {
       for (const s of ty.shape) {
@@ -211,7 +253,8 @@ export class Graph {
 
   private claim(name: string, what: string): string {
     if (!name) throw new BuildError(what, this.path, 'names must be non-empty');
-    if (this.usedNames.has(name)) throw new BuildError(what, this.path, `the name '${name}' is already used in this graph`);
+    if (this.usedNames.has(name))
+      throw new BuildError(what, this.path, `the name '${name}' is already used in this graph`);
     this.usedNames.add(name);
     return name;
   }

@@ -11,4 +11,12 @@ export * as ops from './ops';
 export { type OptimizerSpec, optimizerUpdate, stateSlots } from './optim';
 export type { NamedArray, StateDict } from './state';
 export { Tensor } from './tensor';
-export { buildApplyStep, buildGradientsStep, buildTrainStep, type FlatSlot, type GradientsStep, type TrainStep, type TrainStepOptions } from './train';
+export {
+  buildApplyStep,
+  buildGradientsStep,
+  buildTrainStep,
+  type FlatSlot,
+  type GradientsStep,
+  type TrainStep,
+  type TrainStepOptions,
+} from './train';

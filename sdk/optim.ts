@@ -14,7 +14,11 @@ export function stateSlots(spec: OptimizerSpec): string[] {
 }
 
 /** Every state-name prefix any optimizer uses (to tell optimizer state from weights in a training checkpoint). */
-export const OPTIMIZER_STATE_PREFIXES: readonly string[] = [{ kind: 'adam' as const }, { kind: 'adamw' as const }, { kind: 'sgd' as const, momentum: 1 }].flatMap(stateSlots);
+export const OPTIMIZER_STATE_PREFIXES: readonly string[] = [
+  { kind: 'adam' as const },
+  { kind: 'adamw' as const },
+  { kind: 'sgd' as const, momentum: 1 },
+].flatMap(stateSlots);
 
 /** Scalar inputs of an update: learning rate and the 1-based step count t (both float32 scalars). */
 export interface StepInputs {
@@ -26,7 +30,13 @@ export interface StepInputs {
  * One optimizer update of parameter `p` with gradient `g`, built into the graph; `state` holds the
  * tensors named by `stateSlots`. Returns the new parameter and new state, in slot order.
  */
-export function optimizerUpdate(spec: OptimizerSpec, p: Tensor, g: Tensor, state: Tensor[], { lr, step }: StepInputs): { p: Tensor; state: Tensor[] } {
+export function optimizerUpdate(
+  spec: OptimizerSpec,
+  p: Tensor,
+  g: Tensor,
+  state: Tensor[],
+  { lr, step }: StepInputs,
+): { p: Tensor; state: Tensor[] } {
   // torch.optim.AdamW's default weight_decay is 0.01; Adam's and SGD's are 0.
   const wd = spec.weightDecay ?? (spec.kind === 'adamw' ? 0.01 : 0);
   if (spec.kind === 'sgd') {

@@ -11,11 +11,7 @@ export interface OutputType {
 
 /** A typed ONNX attribute value. */
 export type AttrValue =
-  | { int: number }
-  | { float: number }
-  | { ints: readonly number[] }
-  | { floats: readonly number[] }
-  | { str: string };
+  { int: number } | { float: number } | { ints: readonly number[] } | { floats: readonly number[] } | { str: string };
 
 export const attr = {
   int: (v: number | boolean): AttrValue => ({ int: Number(v) }),
@@ -76,5 +72,10 @@ export interface Primitive<A = any> {
 
 /** Lowering of the common case: one ONNX node with the same inputs/outputs and the given attributes. */
 export function emitSame(ctx: LowerCtx, node: Node, opType: string, attrs?: Record<string, AttrValue>): void {
-  ctx.emit(opType, node.inputs.map((t) => ctx.name(t)), node.outputs.map((t) => ctx.name(t)), attrs);
+  ctx.emit(
+    opType,
+    node.inputs.map((t) => ctx.name(t)),
+    node.outputs.map((t) => ctx.name(t)),
+    attrs,
+  );
 }

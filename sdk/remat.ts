@@ -51,7 +51,10 @@ export class Rematerializer {
       const d = dy();
       let zero = this.zeros.get(d.id);
       if (!zero) this.zeros.set(d.id, (zero = zeroAfter(d)));
-      c = spec.build(spec.inputs.map((i) => this.use(i, dy)), zero);
+      c = spec.build(
+        spec.inputs.map((i) => this.use(i, dy)),
+        zero,
+      );
       if (c.dims.join() !== t.dims.join() || c.dtype !== t.dtype) {
         throw new Error(`recomputed ${c.type} for ${t.name} ${t.type}`);
       }

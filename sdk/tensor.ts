@@ -57,7 +57,9 @@ export class Tensor {
   get shape(): readonly number[] {
     if (!isStatic(this.dims)) {
       const at = this.graph.scope ? ` at '${this.graph.scope}'` : '';
-      throw new SymbolicShapeError(`'${this.name}' has symbolic dims ${fmtDims(this.dims)} but its shape is needed as numbers here${at}; this op supports static dims only on that path`);
+      throw new SymbolicShapeError(
+        `'${this.name}' has symbolic dims ${fmtDims(this.dims)} but its shape is needed as numbers here${at}; this op supports static dims only on that path`,
+      );
     }
     return this.dims;
   }

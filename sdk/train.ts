@@ -49,7 +49,12 @@ export interface TrainStep {
  * `loss` is the loss at the parameters BEFORE the update. Export it with `params: 'inputs'`.
  * The same pieces, split in two, make the data-parallel graphs: buildGradientsStep + buildApplyStep.
  */
-export function buildTrainStep(g: Graph, loss: Tensor, terms: Record<string, Tensor>, opts: TrainStepOptions): TrainStep {
+export function buildTrainStep(
+  g: Graph,
+  loss: Tensor,
+  terms: Record<string, Tensor>,
+  opts: TrainStepOptions,
+): TrainStep {
   checkScalarLoss(g, loss);
   const inputs = stepInputs(g);
   const { trained, frozen, params } = trainedParams(g, opts.frozen);
@@ -57,11 +62,24 @@ export function buildTrainStep(g: Graph, loss: Tensor, terms: Record<string, Ten
   let grads = g.withScope('backward', () => grad(loss, params));
   if (opts.clipGradNorm !== undefined) grads = clipGradNorm(g, grads, opts.clipGradNorm);
   grads = g.withScope('backward', () => afterAllGradients(grads));
-  const { stateNames, updated } = optimizerUpdates(g, trained, params, grads, opts.optimizer, inputs, opts.withGrads ?? false);
+  const { stateNames, updated } = optimizerUpdates(
+    g,
+    trained,
+    params,
+    grads,
+    opts.optimizer,
+    inputs,
+    opts.withGrads ?? false,
+  );
   if (opts.stateCheck) {
     g.withScope('state_check', () => {
       // 0·x is 0 for finite x and NaN for ±Inf and NaN; no overflow, unlike a sum of squares.
-      const parts = updated.map((t) => reduceSum(mul(t, 0), t.shape.map((_, i) => i)));
+      const parts = updated.map((t) =>
+        reduceSum(
+          mul(t, 0),
+          t.shape.map((_, i) => i),
+        ),
+      );
       g.output(STATE_CHECK, parts.length ? parts.reduce((a, b) => add(a, b)) : g.scalar(0));
     });
   }
@@ -93,7 +111,12 @@ export interface GradientsStep {
  * one after another in `layout` order), so that one all-reduce covers them all. No clipping: the global norm
  * belongs after averaging, in buildApplyStep.
  */
-export function buildGradientsStep(g: Graph, loss: Tensor, terms: Record<string, Tensor>, opts: { frozen?: (name: string) => boolean } = {}): GradientsStep {
+export function buildGradientsStep(
+  g: Graph,
+  loss: Tensor,
+  terms: Record<string, Tensor>,
+  opts: { frozen?: (name: string) => boolean } = {},
+): GradientsStep {
   checkScalarLoss(g, loss);
   const { trained, frozen, params } = trainedParams(g, opts.frozen);
   outputLosses(g, loss, terms);
@@ -105,7 +128,12 @@ export function buildGradientsStep(g: Graph, loss: Tensor, terms: Record<string,
     layout.push({ name, shape: [...params[i].shape], offset: total, size });
     total += size;
   });
-  const flat = g.withScope('flatten', () => concat(grads.map((gr) => reshape(gr, [gr.size])), 0));
+  const flat = g.withScope('flatten', () =>
+    concat(
+      grads.map((gr) => reshape(gr, [gr.size])),
+      0,
+    ),
+  );
   g.output('grads', flat);
   return { layout, total, frozen };
 }
@@ -115,12 +143,18 @@ export function buildGradientsStep(g: Graph, loss: Tensor, terms: Record<string,
  * averaged flat buffer of buildGradientsStep); outputs `new.P` and `new.<state>.P` (and `grad_norm` when
  * clipping), exactly the updates of buildTrainStep.
  */
-export function buildApplyStep(g: Graph, layout: readonly FlatSlot[], opts: Omit<TrainStepOptions, 'withGrads' | 'frozen'>): TrainStep {
+export function buildApplyStep(
+  g: Graph,
+  layout: readonly FlatSlot[],
+  opts: Omit<TrainStepOptions, 'withGrads' | 'frozen'>,
+): TrainStep {
   const inputs = stepInputs(g);
   const params = layout.map((s) => g.param(s.name, 'float32', s.shape));
   const total = layout.reduce((n, s) => n + s.size, 0);
   const flat = g.input('grads', 'float32', [total]);
-  let grads = g.withScope('unflatten', () => layout.map((s) => reshape(slice(flat, { axes: [0], starts: [s.offset], ends: [s.offset + s.size] }), s.shape)));
+  let grads = g.withScope('unflatten', () =>
+    layout.map((s) => reshape(slice(flat, { axes: [0], starts: [s.offset], ends: [s.offset + s.size] }), s.shape)),
+  );
   if (opts.clipGradNorm !== undefined) grads = clipGradNorm(g, grads, opts.clipGradNorm);
   const trained = layout.map((s) => s.name);
   const { stateNames } = optimizerUpdates(g, trained, params, grads, opts.optimizer, inputs, false);
@@ -137,7 +171,10 @@ function stepInputs(g: Graph): StepInputs {
   return { lr, step };
 }
 
-function trainedParams(g: Graph, isFrozen: (name: string) => boolean = () => false): { trained: string[]; frozen: string[]; params: Tensor[] } {
+function trainedParams(
+  g: Graph,
+  isFrozen: (name: string) => boolean = () => false,
+): { trained: string[]; frozen: string[]; params: Tensor[] } {
   const names = [...g.params.keys()].filter((n) => !g.buffers.has(n));
   const trained = names.filter((n) => !isFrozen(n));
   const frozen = names.filter((n) => isFrozen(n));
@@ -152,7 +189,12 @@ function outputLosses(g: Graph, loss: Tensor, terms: Record<string, Tensor>): vo
 /** torch.nn.utils.clip_grad_norm_ over all gradients; outputs `grad_norm` (the norm before clipping). */
 function clipGradNorm(g: Graph, grads: Tensor[], maxNorm: number): Tensor[] {
   return g.withScope('clip_grad_norm', () => {
-    const sq = grads.map((gr) => reduceSum(mul(gr, gr), gr.shape.map((_, i) => i)));
+    const sq = grads.map((gr) =>
+      reduceSum(
+        mul(gr, gr),
+        gr.shape.map((_, i) => i),
+      ),
+    );
     const norm = sqrt(sq.length ? sq.reduce((a, b) => add(a, b)) : g.scalar(0));
     g.output('grad_norm', norm);
     // torch.nn.utils.clip_grad_norm_: coef = max_norm / (norm + 1e-6), at most 1; reports the norm before clipping.
@@ -162,7 +204,15 @@ function clipGradNorm(g: Graph, grads: Tensor[], maxNorm: number): Tensor[] {
 }
 
 /** One optimizer update per trained parameter: state inputs `<slot>P`, outputs `new.P`, `new.<slot>P` (and `grad.P`). */
-function optimizerUpdates(g: Graph, trained: string[], params: Tensor[], grads: Tensor[], optimizer: OptimizerSpec, inputs: StepInputs, withGrads: boolean): { stateNames: Map<string, string[]>; updated: Tensor[] } {
+function optimizerUpdates(
+  g: Graph,
+  trained: string[],
+  params: Tensor[],
+  grads: Tensor[],
+  optimizer: OptimizerSpec,
+  inputs: StepInputs,
+  withGrads: boolean,
+): { stateNames: Map<string, string[]>; updated: Tensor[] } {
   const slots = stateSlots(optimizer);
   const stateNames = new Map<string, string[]>();
   const updated: Tensor[] = [];

@@ -24,11 +24,26 @@ export const LOBES = ['background', 'frontal', 'parietal', 'temporal', 'occipita
  * | 6 cerebellum | 91–116 | cerebellar hemispheres (crus 1, 2, lobules 3–10), vermis |
  */
 export const AAL_LOBE_RANGES: ReadonlyArray<readonly [first: number, last: number, lobe: number]> = [
-  [1, 28, 1], [29, 42, 5], [43, 56, 4], [57, 70, 2], [71, 78, 5], [79, 90, 3], [91, 116, 6],
+  [1, 28, 1],
+  [29, 42, 5],
+  [43, 56, 4],
+  [57, 70, 2],
+  [71, 78, 5],
+  [79, 90, 3],
+  [91, 116, 6],
 ];
 
 /** Lobe of an AAL code's first digit (2 frontal … 9 cerebellum), to check the table against aal.nii.txt. */
-export const LOBE_OF_AAL_CODE_DIGIT: Readonly<Record<number, number>> = { 2: 1, 3: 5, 4: 5, 5: 4, 6: 2, 7: 5, 8: 3, 9: 6 };
+export const LOBE_OF_AAL_CODE_DIGIT: Readonly<Record<number, number>> = {
+  2: 1,
+  3: 5,
+  4: 5,
+  5: 4,
+  6: 2,
+  7: 5,
+  8: 3,
+  9: 6,
+};
 
 /** Lookup table: aalToLobe()[aalIndex] = lobe class (index 0 → 0). */
 export function aalToLobe(): Uint8Array {
@@ -42,7 +57,8 @@ export function mergeLabels(data: ArrayLike<number>, lut: ArrayLike<number>, nam
   const out = new Float32Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (!Number.isInteger(v) || v < 0 || v >= lut.length) throw new Error(`${name}: voxel ${i} holds ${v}, not a label 0..${lut.length - 1}`);
+    if (!Number.isInteger(v) || v < 0 || v >= lut.length)
+      throw new Error(`${name}: voxel ${i} holds ${v}, not a label 0..${lut.length - 1}`);
     out[i] = lut[v];
   }
   return out;
@@ -57,11 +73,20 @@ export function labelsOnGrid(src: Volume, target: { dims: Dims3; affine: readonl
   const [D, H, W] = target.dims;
   const [sd, sh, sw] = src.dims;
   const data = new Float32Array(voxelCount(target.dims));
-  for (let d = 0; d < D; d++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
-    const [i, j, k] = apply4(m, [w, h, d]).map((x) => Math.round(x + 1e-9));
-    if (i >= 0 && i < sw && j >= 0 && j < sh && k >= 0 && k < sd) data[(d * H + h) * W + w] = src.data[(k * sh + j) * sw + i];
-  }
-  return { data, dims: [...target.dims], affine: [...target.affine], spacing: spacingOf(target.affine), name: src.name };
+  for (let d = 0; d < D; d++)
+    for (let h = 0; h < H; h++)
+      for (let w = 0; w < W; w++) {
+        const [i, j, k] = apply4(m, [w, h, d]).map((x) => Math.round(x + 1e-9));
+        if (i >= 0 && i < sw && j >= 0 && j < sh && k >= 0 && k < sd)
+          data[(d * H + h) * W + w] = src.data[(k * sh + j) * sw + i];
+      }
+  return {
+    data,
+    dims: [...target.dims],
+    affine: [...target.affine],
+    spacing: spacingOf(target.affine),
+    name: src.name,
+  };
 }
 
 /**
@@ -76,7 +101,9 @@ export function hemispheres(vol: Volume): { left: Volume; right: Volume } {
   const A = vol.affine;
   for (let c = 0; c < 3; c++) {
     if (c !== col && Math.abs(A[c]) > 1e-6 * Math.hypot(A[c], A[4 + c], A[8 + c])) {
-      throw new Error(`${vol.name ?? 'volume'}: oblique affine (voxel axis ${c} moves in x), cannot cut at the mid-sagittal plane`);
+      throw new Error(
+        `${vol.name ?? 'volume'}: oblique affine (voxel axis ${c} moves in x), cannot cut at the mid-sagittal plane`,
+      );
     }
   }
   const axis = 2 - col; // dims axis
@@ -85,7 +112,10 @@ export function hemispheres(vol: Volume): { left: Volume; right: Volume } {
   const tol = 1e-3 * Math.abs(A[col]);
   const pick = (keep: (x: number) => boolean) => {
     const idx = xs.map((x, t) => (keep(x) ? t : -1)).filter((t) => t >= 0);
-    if (idx.length === 0) throw new Error(`${vol.name ?? 'volume'}: no voxels on one side of x = 0 (x spans ${Math.min(...xs)}..${Math.max(...xs)} mm)`);
+    if (idx.length === 0)
+      throw new Error(
+        `${vol.name ?? 'volume'}: no voxels on one side of x = 0 (x spans ${Math.min(...xs)}..${Math.max(...xs)} mm)`,
+      );
     return crop(vol, axis, idx[0], idx.length);
   };
   return { left: pick((x) => x < -tol), right: pick((x) => x > tol) };
@@ -100,11 +130,12 @@ function crop(vol: Volume, axis: number, start: number, count: number): Volume {
   const lo = [0, 0, 0];
   lo[axis] = start;
   let o = 0;
-  for (let d = 0; d < dims[0]; d++) for (let h = 0; h < dims[1]; h++) {
-    const base = ((d + lo[0]) * H + h + lo[1]) * W + lo[2];
-    data.set(vol.data.subarray(base, base + dims[2]), o);
-    o += dims[2];
-  }
+  for (let d = 0; d < dims[0]; d++)
+    for (let h = 0; h < dims[1]; h++) {
+      const base = ((d + lo[0]) * H + h + lo[1]) * W + lo[2];
+      data.set(vol.data.subarray(base, base + dims[2]), o);
+      o += dims[2];
+    }
   const origin = apply4(vol.affine, [lo[2], lo[1], lo[0]]); // world position of the first kept voxel (NIfTI order)
   const affine = [...vol.affine];
   for (let r = 0; r < 3; r++) affine[r * 4 + 3] = origin[r];

@@ -24,8 +24,14 @@ function save(name: string, vol: Volume, xformCode: number, description: string)
   writeNifti(file, vol, { datatype: 'uint8', xformCode, description, level: 9 });
   const counts = new Map<number, number>();
   for (const v of vol.data) counts.set(v, (counts.get(v) ?? 0) + 1);
-  const perClass = [...counts].filter(([v]) => v > 0).sort((x, y) => x[0] - y[0]).map(([v, n]) => `${v}: ${n}`).join(', ');
-  console.log(`${file}: ${vol.dims.join('x')} at ${vol.spacing.join('x')} mm, voxels per class {${perClass}}, ${statSync(file).size} bytes`);
+  const perClass = [...counts]
+    .filter(([v]) => v > 0)
+    .sort((x, y) => x[0] - y[0])
+    .map(([v, n]) => `${v}: ${n}`)
+    .join(', ');
+  console.log(
+    `${file}: ${vol.dims.join('x')} at ${vol.spacing.join('x')} mm, voxels per class {${perClass}}, ${statSync(file).size} bytes`,
+  );
 }
 
 // ch2bet > 0 on the 1 mm grid, then exactly the processing of ch2-2mm.nii.gz (scripts/make-samples.ts): the
@@ -39,15 +45,23 @@ save('ch2-2mm.nii.gz', { ...m2, data: m2.data.map((v) => (v >= 0.5 ? 1 : 0)) }, 
 
 // The ITK subject's skull-strip mask (values 4/5/6 inside) > 0, on its own grid (unchanged).
 const itk = readNifti(join(source, 'brain-mr', 'itk-t1-brainmask.nii.gz'));
-save('itk-t1-head.nii.gz', { ...itk, data: itk.data.map((v) => (v > 0 ? 1 : 0)) }, 1, 'KmeansTest_T1RawSkullStrip>0, ITK');
+save(
+  'itk-t1-head.nii.gz',
+  { ...itk, data: itk.data.map((v) => (v > 0 ? 1 : 0)) },
+  1,
+  'KmeansTest_T1RawSkullStrip>0, ITK',
+);
 
 // AAL (116 regions on ch2's 1 mm grid) merged into lobes (lobes.ts: the table, after the first digit of AAL's
 // codes), then carried onto ch2-2mm.nii.gz's grid by nearest neighbour through both affines (every 2 mm voxel
 // centre is a 1 mm voxel centre there, so this keeps every other voxel). White matter stays 0 (AAL has none).
 const lut = aalToLobe();
-for (const line of readFileSync(join(source, 'brain-mr', 'aal.nii.txt'), 'utf8').split('\n').filter((l) => l.trim())) {
+for (const line of readFileSync(join(source, 'brain-mr', 'aal.nii.txt'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim())) {
   const [index, region, code] = line.trim().split(/\s+/);
-  if (lut[Number(index)] !== LOBE_OF_AAL_CODE_DIGIT[Number(code[0])]) throw new Error(`aal.nii.txt: ${region} (${index}, code ${code}) is not in lobe ${LOBES[lut[Number(index)]]}`);
+  if (lut[Number(index)] !== LOBE_OF_AAL_CODE_DIGIT[Number(code[0])])
+    throw new Error(`aal.nii.txt: ${region} (${index}, code ${code}) is not in lobe ${LOBES[lut[Number(index)]]}`);
 }
 const aal = readNifti(join(source, 'brain-mr', 'aal.nii.gz'));
 const ch2 = readNifti(resolve(out, '..', 'ch2-2mm.nii.gz'));

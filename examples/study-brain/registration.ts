@@ -30,7 +30,10 @@ import { loadModel } from '../../runtime/serve/model';
 const { values: a } = parseArgs({
   options: {
     models: { type: 'string', multiple: true },
-    out: { type: 'string', default: path.join('runs', `study-registration-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`) },
+    out: {
+      type: 'string',
+      default: path.join('runs', `study-registration-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`),
+    },
     threads: { type: 'string' },
     // The model grid (one number; a graph is built from the run's weights): default the run's own (its crop size).
     size: { type: 'string' },
@@ -60,12 +63,26 @@ function pairs(): Pair[] {
   const lobes = readNifti(path.join(dir, 'labels', 'ch2-2mm-lobes.nii.gz'));
   // moving(y) = ch2(B·y): the correct transform (fixed → moving) is B⁻¹.
   const [c, s] = [Math.cos((10 * Math.PI) / 180), Math.sin((10 * Math.PI) / 180)];
-  const B = mul4([c, -s, 0, 8, s, c, 0, -6, 0, 0, 1, 4, 0, 0, 0, 1], [1, 0, 0, 0, 0, 1.06, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
-  const moved = (v: Volume, mode: 'linear' | 'nearest'): Volume => ({ ...resampleOnto(v, v.dims, mul4(B, v.affine), { mode }), affine: [...v.affine], spacing: [...v.spacing], name: `${v.name} (known affine)` });
+  const B = mul4(
+    [c, -s, 0, 8, s, c, 0, -6, 0, 0, 1, 4, 0, 0, 0, 1],
+    [1, 0, 0, 0, 0, 1.06, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
+  );
+  const moved = (v: Volume, mode: 'linear' | 'nearest'): Volume => ({
+    ...resampleOnto(v, v.dims, mul4(B, v.affine), { mode }),
+    affine: [...v.affine],
+    spacing: [...v.spacing],
+    name: `${v.name} (known affine)`,
+  });
   const list: Pair[] = [
     { name: 'itk->ch2', fixed: ch2, moving: itk, labels: { fixed: ch2Mask, moving: itkMask } },
     { name: 'ch2->itk', fixed: itk, moving: ch2, labels: { fixed: itkMask, moving: ch2Mask } },
-    { name: 'ch2-affine', fixed: ch2, moving: moved(ch2, 'linear'), labels: { fixed: lobes, moving: moved(lobes, 'nearest') }, truth: invertAffine(B) },
+    {
+      name: 'ch2-affine',
+      fixed: ch2,
+      moving: moved(ch2, 'linear'),
+      labels: { fixed: lobes, moving: moved(lobes, 'nearest') },
+      truth: invertAffine(B),
+    },
   ];
   for (const p of list) {
     checkLabelMap(p.labels.fixed, p.fixed, `${p.name} fixed labels`, 'the fixed image');
@@ -101,25 +118,41 @@ async function main(): Promise<void> {
   fs.mkdirSync(out, { recursive: true });
   const list = pairs();
   const rows: Row[] = [];
-  for (const g of groups) for (const run of g.runs) {
-    const model = await loadModel(run, { threads: a.threads ? Number(a.threads) : undefined, size: a.size ? Number(a.size) : undefined });
-    try {
-      for (const p of list) {
-        const r = await model.register(p.fixed, p.moving, { warpOriginal: false });
-        const { metrics } = registrationMetrics(r, p.fixed, p.labels);
-        // Voxel maps fixed model grid → moving model grid: predicted, identity, and the truth when known.
-        const predicted = affineVoxelMap(r.affine, r.model.fixed.dims, r.geometry);
-        const identity = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
-        const truth = p.truth && mul4(invertAffine(r.model.moving.affine), mul4(p.truth, r.model.fixed.affine));
-        rows.push({ group: g.name, run, pair: p.name, metrics, affine: deviation(r, predicted, identity), error: truth && deviation(r, predicted, truth) });
-        const d = metrics.dice!;
-        console.log(`${g.name} ${run} ${p.name}: Dice ${d.before.mean.toFixed(4)} -> ${d.after.mean.toFixed(4)}, NCC ${metrics.similarity.before.ncc.toFixed(4)} -> ${metrics.similarity.after.ncc.toFixed(4)}, folding ${metrics.jacobian.percentNonPositive.toFixed(3)}%`);
+  for (const g of groups)
+    for (const run of g.runs) {
+      const model = await loadModel(run, {
+        threads: a.threads ? Number(a.threads) : undefined,
+        size: a.size ? Number(a.size) : undefined,
+      });
+      try {
+        for (const p of list) {
+          const r = await model.register(p.fixed, p.moving, { warpOriginal: false });
+          const { metrics } = registrationMetrics(r, p.fixed, p.labels);
+          // Voxel maps fixed model grid → moving model grid: predicted, identity, and the truth when known.
+          const predicted = affineVoxelMap(r.affine, r.model.fixed.dims, r.geometry);
+          const identity = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+          const truth = p.truth && mul4(invertAffine(r.model.moving.affine), mul4(p.truth, r.model.fixed.affine));
+          rows.push({
+            group: g.name,
+            run,
+            pair: p.name,
+            metrics,
+            affine: deviation(r, predicted, identity),
+            error: truth && deviation(r, predicted, truth),
+          });
+          const d = metrics.dice!;
+          console.log(
+            `${g.name} ${run} ${p.name}: Dice ${d.before.mean.toFixed(4)} -> ${d.after.mean.toFixed(4)}, NCC ${metrics.similarity.before.ncc.toFixed(4)} -> ${metrics.similarity.after.ncc.toFixed(4)}, folding ${metrics.jacobian.percentNonPositive.toFixed(3)}%`,
+          );
+        }
+      } finally {
+        await model.release();
       }
-    } finally {
-      await model.release();
     }
-  }
-  fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify(rows, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  fs.writeFileSync(
+    path.join(out, 'results.json'),
+    JSON.stringify(rows, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n',
+  );
   fs.writeFileSync(path.join(out, 'results.md'), table(rows));
   console.log(`wrote ${path.join(out, 'results.md')} and results.json`);
 }
@@ -151,7 +184,10 @@ function table(rows: Row[]): string {
     const rs = rows.filter((r) => `${r.group}\t${r.pair}` === k);
     return `| ${rs[0].group} | ${rs[0].pair} | ${rs.length} | ${cols.map(([, f]) => meanSd(rs.map(f))).join(' | ')} |`;
   });
-  const runRows = rows.map((r) => `| ${r.group} | ${r.pair} | ${path.basename(r.run)} | ${cols.map(([, f]) => (Number.isNaN(f(r)) ? '–' : f(r).toFixed(4))).join(' | ')} |`);
+  const runRows = rows.map(
+    (r) =>
+      `| ${r.group} | ${r.pair} | ${path.basename(r.run)} | ${cols.map(([, f]) => (Number.isNaN(f(r)) ? '–' : f(r).toFixed(4))).join(' | ')} |`,
+  );
   return `# Registration quality\n\nMean ± standard deviation over the runs of each group:\n\n${head}${groupRows.join('\n')}\n\nEvery run:\n\n${head}${runRows.join('\n')}\n`;
 }
 

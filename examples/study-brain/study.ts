@@ -40,7 +40,10 @@ const { values: a } = parseArgs({
     modes: { type: 'string', default: 'linear,finetune' },
     ep: { type: 'string', default: 'cpu' },
     threads: { type: 'string' },
-    out: { type: 'string', default: path.join('runs', `study-brain-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`) },
+    out: {
+      type: 'string',
+      default: path.join('runs', `study-brain-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`),
+    },
   },
 });
 
@@ -55,16 +58,50 @@ type TaskName = (typeof TASKS)[number];
 const taskNames = a.tasks!.split(',') as TaskName[];
 for (const t of taskNames) if (!TASKS.includes(t)) throw new Error(`--tasks: '${t}' is not one of ${TASKS.join(', ')}`);
 const samples = samplesDir();
-const shared = ['--size', a.size!, '--spacing', a.spacing!, '--chan', a.chan!, '--ep', a.ep!, ...(a.threads ? ['--threads', a.threads] : []), '--quiet'];
+const shared = [
+  '--size',
+  a.size!,
+  '--spacing',
+  a.spacing!,
+  '--chan',
+  a.chan!,
+  '--ep',
+  a.ep!,
+  ...(a.threads ? ['--threads', a.threads] : []),
+  '--quiet',
+];
 
 type Init = 'scratch' | 'restoration' | 'gvsl';
-const PRETRAIN: Record<Exclude<Init, 'scratch'>, string[]> = { restoration: ['--w-ncc', '0', '--w-smooth', '0'], gvsl: [] };
+const PRETRAIN: Record<Exclude<Init, 'scratch'>, string[]> = {
+  restoration: ['--w-ncc', '0', '--w-smooth', '0'],
+  gvsl: [],
+};
 
 /** A scored volume: `image` segmented, compared with `label` on the image's own grid. */
-interface Scored { key: string; title: string; image: string; label: string }
+interface Scored {
+  key: string;
+  title: string;
+  image: string;
+  label: string;
+}
 /** One segmentation task: a training folder (images/, labels/) and the volumes scored after training. */
-interface Task { name: TaskName; classes: number; classNames: readonly string[]; trainDir: string; runPrefix: string; scored: Scored[] }
-interface Result { task: TaskName; init: Init; mode: string; seed: number; dice: Record<string, number[]>; loss: number; seconds: number }
+interface Task {
+  name: TaskName;
+  classes: number;
+  classNames: readonly string[];
+  trainDir: string;
+  runPrefix: string;
+  scored: Scored[];
+}
+interface Result {
+  task: TaskName;
+  init: Init;
+  mode: string;
+  seed: number;
+  dice: Record<string, number[]>;
+  loss: number;
+  seconds: number;
+}
 
 function onnxTrain(args: string[]): void {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
@@ -73,16 +110,31 @@ function onnxTrain(args: string[]): void {
 
 /** Per-class Dice (classes 1..n−1) of `onnx-train segment` on `image` against `label`, both on the image's own grid. */
 function segmentDice(model: string, s: Scored, classes: number, file: string): number[] {
-  onnxTrain(['segment', s.image, '--model', model, '--out', file, '--ep', a.ep!, ...(a.threads ? ['--threads', a.threads] : []), '--quiet']);
+  onnxTrain([
+    'segment',
+    s.image,
+    '--model',
+    model,
+    '--out',
+    file,
+    '--ep',
+    a.ep!,
+    ...(a.threads ? ['--threads', a.threads] : []),
+    '--quiet',
+  ]);
   return diceScores(readNifti(file).data, readNifti(s.label).data, classes);
 }
 
 const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
-const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((s, v) => s + (v - mean(xs)) ** 2, 0) / (xs.length - 1)));
+const sd = (xs: number[]) =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((s, v) => s + (v - mean(xs)) ** 2, 0) / (xs.length - 1));
 
 /** Copies (or writes) one image + label pair into dir/images and dir/labels under `name`. */
 function trainingPair(dir: string, name: string, image: string | Volume, label: string | Volume): void {
-  for (const [sub, src] of [['images', image], ['labels', label]] as const) {
+  for (const [sub, src] of [
+    ['images', image],
+    ['labels', label],
+  ] as const) {
     fs.mkdirSync(path.join(dir, sub), { recursive: true });
     const dst = path.join(dir, sub, name);
     if (typeof src === 'string') fs.copyFileSync(src, dst);
@@ -93,11 +145,28 @@ function trainingPair(dir: string, name: string, image: string | Volume, label: 
 /** Brain mask: ch2 alone with its brain mask (data/samples/labels, see data/samples/README.md); test itk-t1-head. */
 function brainMaskTask(): Task {
   const trainDir = path.join(out, 'train');
-  trainingPair(trainDir, 'ch2-2mm.nii.gz', path.join(samples, 'ch2-2mm.nii.gz'), path.join(samples, 'labels', 'ch2-2mm.nii.gz'));
-  const pair = (key: string, title: string, file: string) => ({ key, title, image: path.join(samples, file), label: path.join(samples, 'labels', file) });
+  trainingPair(
+    trainDir,
+    'ch2-2mm.nii.gz',
+    path.join(samples, 'ch2-2mm.nii.gz'),
+    path.join(samples, 'labels', 'ch2-2mm.nii.gz'),
+  );
+  const pair = (key: string, title: string, file: string) => ({
+    key,
+    title,
+    image: path.join(samples, file),
+    label: path.join(samples, 'labels', file),
+  });
   return {
-    name: 'brain-mask', classes: 2, classNames: ['background', 'brain'], trainDir, runPrefix: '',
-    scored: [pair('test', 'test Dice (itk-t1-head)', 'itk-t1-head.nii.gz'), pair('train', 'train Dice (ch2)', 'ch2-2mm.nii.gz')],
+    name: 'brain-mask',
+    classes: 2,
+    classNames: ['background', 'brain'],
+    trainDir,
+    runPrefix: '',
+    scored: [
+      pair('test', 'test Dice (itk-t1-head)', 'itk-t1-head.nii.gz'),
+      pair('train', 'train Dice (ch2)', 'ch2-2mm.nii.gz'),
+    ],
   };
 }
 
@@ -114,9 +183,18 @@ function lobesTask(): Task {
   trainingPair(trainDir, 'ch2-left.nii.gz', image.left, label.left);
   trainingPair(dir, 'ch2-right-mirrored.nii.gz', mirrorX(image.right), mirrorX(label.right));
   trainingPair(dir, 'ch2-right.nii.gz', image.right, label.right);
-  const pair = (key: string, title: string, d: string, file: string) => ({ key, title, image: path.join(d, 'images', file), label: path.join(d, 'labels', file) });
+  const pair = (key: string, title: string, d: string, file: string) => ({
+    key,
+    title,
+    image: path.join(d, 'images', file),
+    label: path.join(d, 'labels', file),
+  });
   return {
-    name: 'lobes', classes: LOBES.length, classNames: LOBES, trainDir, runPrefix: 'lobes-',
+    name: 'lobes',
+    classes: LOBES.length,
+    classNames: LOBES,
+    trainDir,
+    runPrefix: 'lobes-',
     scored: [
       pair('test', 'test: right, mirrored', dir, 'ch2-right-mirrored.nii.gz'),
       pair('flipped', 'test: right, not mirrored', dir, 'ch2-right.nii.gz'),
@@ -136,39 +214,89 @@ function main(): void {
       if (init === 'scratch') continue;
       const dir = path.join(out, `pretrain-${init}-s${seed}`);
       const t = performance.now();
-      onnxTrain(['pretrain', ...shared, '--steps', a['pretrain-steps']!, '--lr', a['pretrain-lr']!, '--seed', String(seed), ...PRETRAIN[init], '--out', dir]);
+      onnxTrain([
+        'pretrain',
+        ...shared,
+        '--steps',
+        a['pretrain-steps']!,
+        '--lr',
+        a['pretrain-lr']!,
+        '--seed',
+        String(seed),
+        ...PRETRAIN[init],
+        '--out',
+        dir,
+      ]);
       log(`pre-training ${init}, seed ${seed}: ${formatDuration((performance.now() - t) / 1000)}`);
     }
-    for (const task of tasks) for (const init of inits) for (const mode of modes) {
-      const t = performance.now();
-      const dir = path.join(out, `${task.runPrefix}${init}-${mode}-s${seed}`);
-      const weights = init === 'scratch' ? [] : ['--weights', path.join(out, `pretrain-${init}-s${seed}`)];
-      onnxTrain(['finetune', '--images', path.join(task.trainDir, 'images'), '--labels', path.join(task.trainDir, 'labels'),
-        '--classes', String(task.classes), '--mode', mode, ...weights, ...shared,
-        '--steps', a.steps!, '--lr', a.lr!, '--seed', String(seed), '--val-fraction', '0', '--out', dir]);
-      const dice: Record<string, number[]> = {};
-      for (const s of task.scored) dice[s.key] = segmentDice(dir, s, task.classes, path.join(dir, `${s.key}-seg.nii.gz`));
-      const loss = mean(readMetrics(path.join(dir, 'metrics.jsonl')).slice(-10).map((l) => l.loss));
-      const seconds = (performance.now() - t) / 1000;
-      results.push({ task: task.name, init, mode, seed, dice, loss, seconds });
-      const scores = task.scored.map((s) => `${s.key} ${finiteMean(dice[s.key]).toFixed(4)}`).join(', ');
-      log(`[${results.length}/${total}] ${task.name} ${init} ${mode}, seed ${seed}: Dice ${scores}, final loss ${loss.toFixed(4)} (${formatDuration(seconds)})`);
-    }
+    for (const task of tasks)
+      for (const init of inits)
+        for (const mode of modes) {
+          const t = performance.now();
+          const dir = path.join(out, `${task.runPrefix}${init}-${mode}-s${seed}`);
+          const weights = init === 'scratch' ? [] : ['--weights', path.join(out, `pretrain-${init}-s${seed}`)];
+          onnxTrain([
+            'finetune',
+            '--images',
+            path.join(task.trainDir, 'images'),
+            '--labels',
+            path.join(task.trainDir, 'labels'),
+            '--classes',
+            String(task.classes),
+            '--mode',
+            mode,
+            ...weights,
+            ...shared,
+            '--steps',
+            a.steps!,
+            '--lr',
+            a.lr!,
+            '--seed',
+            String(seed),
+            '--val-fraction',
+            '0',
+            '--out',
+            dir,
+          ]);
+          const dice: Record<string, number[]> = {};
+          for (const s of task.scored)
+            dice[s.key] = segmentDice(dir, s, task.classes, path.join(dir, `${s.key}-seg.nii.gz`));
+          const loss = mean(
+            readMetrics(path.join(dir, 'metrics.jsonl'))
+              .slice(-10)
+              .map((l) => l.loss),
+          );
+          const seconds = (performance.now() - t) / 1000;
+          results.push({ task: task.name, init, mode, seed, dice, loss, seconds });
+          const scores = task.scored.map((s) => `${s.key} ${finiteMean(dice[s.key]).toFixed(4)}`).join(', ');
+          log(
+            `[${results.length}/${total}] ${task.name} ${init} ${mode}, seed ${seed}: Dice ${scores}, final loss ${loss.toFixed(4)} (${formatDuration(seconds)})`,
+          );
+        }
   }
   const seconds = (performance.now() - t0) / 1000;
   const md = report(tasks, results, seconds);
   fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ args: a, results, seconds }, null, 2) + '\n');
   fs.writeFileSync(path.join(out, 'results.md'), md);
-  for (const task of tasks) fs.writeFileSync(path.join(out, task.name === 'brain-mask' ? 'curves.svg' : `curves-${task.name}.svg`), curves(task));
+  for (const task of tasks)
+    fs.writeFileSync(
+      path.join(out, task.name === 'brain-mask' ? 'curves.svg' : `curves-${task.name}.svg`),
+      curves(task),
+    );
   process.stdout.write(md);
-  log(`results: ${path.join(out, 'results.md')}, curves: ${tasks.map((t) => (t.name === 'brain-mask' ? 'curves.svg' : `curves-${t.name}.svg`)).join(', ')}`);
+  log(
+    `results: ${path.join(out, 'results.md')}, curves: ${tasks.map((t) => (t.name === 'brain-mask' ? 'curves.svg' : `curves-${t.name}.svg`)).join(', ')}`,
+  );
 }
 
 function log(m: string): void {
   process.stderr.write(`${m}\n`);
 }
 
-const fmt = (xs: number[]) => (xs.some((x) => !Number.isFinite(x)) ? `${fmtFinite(xs)} (${xs.filter((x) => !Number.isFinite(x)).length} without a score)` : fmtFinite(xs));
+const fmt = (xs: number[]) =>
+  xs.some((x) => !Number.isFinite(x))
+    ? `${fmtFinite(xs)} (${xs.filter((x) => !Number.isFinite(x)).length} without a score)`
+    : fmtFinite(xs);
 const fmtFinite = (xs: number[]) => {
   const ok = xs.filter(Number.isFinite);
   return ok.length ? `${mean(ok).toFixed(3)} ± ${sd(ok).toFixed(3)}` : '–';
@@ -183,23 +311,43 @@ function report(tasks: Task[], results: Result[], seconds: number): string {
   for (const task of tasks) {
     const rs = results.filter((r) => r.task === task.name);
     const runTime = formatDuration(rs.reduce((s, r) => s + r.seconds, 0));
-    const rows = (cell: (r: Result[]) => string[]) => inits.flatMap((init) => modes.map((mode) => {
-      const r = rs.filter((x) => x.init === init && x.mode === mode);
-      return `| ${init} | ${mode} | ${cell(r).join(' | ')} |`;
-    }));
+    const rows = (cell: (r: Result[]) => string[]) =>
+      inits.flatMap((init) =>
+        modes.map((mode) => {
+          const r = rs.filter((x) => x.init === init && x.mode === mode);
+          return `| ${init} | ${mode} | ${cell(r).join(' | ')} |`;
+        }),
+      );
     if (task.name === 'brain-mask') {
-      lines.push(`### Brain mask: trained on ch2 (ch2bet > 0), tested on itk-t1-head (its skull-strip mask); Dice mean ± sd over seeds (segmentation runs: ${runTime})`, '',
-        `| backbone | mode | ${task.scored.map((s) => s.title).join(' | ')} | final loss |`, `|---|---|${task.scored.map(() => '---|').join('')}---|`,
-        ...rows((r) => [...task.scored.map((s) => fmt(r.map((x) => x.dice[s.key][0]))), fmt(r.map((x) => x.loss))]), '');
+      lines.push(
+        `### Brain mask: trained on ch2 (ch2bet > 0), tested on itk-t1-head (its skull-strip mask); Dice mean ± sd over seeds (segmentation runs: ${runTime})`,
+        '',
+        `| backbone | mode | ${task.scored.map((s) => s.title).join(' | ')} | final loss |`,
+        `|---|---|${task.scored.map(() => '---|').join('')}---|`,
+        ...rows((r) => [...task.scored.map((s) => fmt(r.map((x) => x.dice[s.key][0]))), fmt(r.map((x) => x.loss))]),
+        '',
+      );
     } else {
       const fg = task.classNames.slice(1);
-      lines.push(`### Lobes: AAL merged into ${fg.length} lobes, trained on ch2's left hemisphere, tested on its right (segmentation runs: ${runTime})`, '',
-        'Mean foreground Dice (mean over the lobes with a score, then mean ± sd over seeds):', '',
-        `| backbone | mode | ${task.scored.map((s) => s.title).join(' | ')} | final loss |`, `|---|---|${task.scored.map(() => '---|').join('')}---|`,
-        ...rows((r) => [...task.scored.map((s) => fmt(r.map((x) => finiteMean(x.dice[s.key])))), fmt(r.map((x) => x.loss))]), '',
-        `Per-lobe Dice, ${task.scored[0].title}:`, '',
-        `| backbone | mode | ${fg.join(' | ')} |`, `|---|---|${fg.map(() => '---|').join('')}`,
-        ...rows((r) => fg.map((_, c) => fmt(r.map((x) => x.dice[task.scored[0].key][c])))), '');
+      lines.push(
+        `### Lobes: AAL merged into ${fg.length} lobes, trained on ch2's left hemisphere, tested on its right (segmentation runs: ${runTime})`,
+        '',
+        'Mean foreground Dice (mean over the lobes with a score, then mean ± sd over seeds):',
+        '',
+        `| backbone | mode | ${task.scored.map((s) => s.title).join(' | ')} | final loss |`,
+        `|---|---|${task.scored.map(() => '---|').join('')}---|`,
+        ...rows((r) => [
+          ...task.scored.map((s) => fmt(r.map((x) => finiteMean(x.dice[s.key])))),
+          fmt(r.map((x) => x.loss)),
+        ]),
+        '',
+        `Per-lobe Dice, ${task.scored[0].title}:`,
+        '',
+        `| backbone | mode | ${fg.join(' | ')} |`,
+        `|---|---|${fg.map(() => '---|').join('')}`,
+        ...rows((r) => fg.map((_, c) => fmt(r.map((x) => x.dice[task.scored[0].key][c])))),
+        '',
+      );
     }
   }
   return lines.join('\n');
@@ -209,18 +357,21 @@ function report(tasks: Task[], results: Result[], seconds: number): string {
 function curves(task: Task): string {
   const terms: string[] = [];
   const byStep = new Map<number, MetricsLine>();
-  for (const init of inits) for (const mode of modes) {
-    const term = `${init} ${mode}`;
-    terms.push(term);
-    const runs = seeds.map((s) => readMetrics(path.join(out, `${task.runPrefix}${init}-${mode}-s${s}`, 'metrics.jsonl')).map((l) => l.loss));
-    runs[0].forEach((_, i) => {
-      const lo = Math.max(0, i - 9);
-      const v = mean(runs.map((r) => mean(r.slice(lo, i + 1))));
-      const line = byStep.get(i + 1) ?? { step: i + 1, time: 0, lr: 0 };
-      line[term] = v;
-      byStep.set(i + 1, line);
-    });
-  }
+  for (const init of inits)
+    for (const mode of modes) {
+      const term = `${init} ${mode}`;
+      terms.push(term);
+      const runs = seeds.map((s) =>
+        readMetrics(path.join(out, `${task.runPrefix}${init}-${mode}-s${s}`, 'metrics.jsonl')).map((l) => l.loss),
+      );
+      runs[0].forEach((_, i) => {
+        const lo = Math.max(0, i - 9);
+        const v = mean(runs.map((r) => mean(r.slice(lo, i + 1))));
+        const line = byStep.get(i + 1) ?? { step: i + 1, time: 0, lr: 0 };
+        line[term] = v;
+        byStep.set(i + 1, line);
+      });
+    }
   return lossPlotSvg([...byStep.values()], terms);
 }
 

@@ -38,10 +38,12 @@ const isInt = (v: number) => Number.isInteger(v);
  * Throws a ParameterError naming the field.
  */
 export function normalizeSimilarity(s: SimilaritySpec): SimilaritySpec {
-  if (!SIMILARITIES.includes(s.kind)) throw new ParameterError('similarity', `must be one of ${SIMILARITIES.join(', ')}, got '${String(s.kind)}'`);
+  if (!SIMILARITIES.includes(s.kind))
+    throw new ParameterError('similarity', `must be one of ${SIMILARITIES.join(', ')}, got '${String(s.kind)}'`);
   const need = (field: keyof SimilaritySpec, ok: (v: number) => boolean, what: string) => {
     const v = s[field] as number | undefined;
-    if (v !== undefined && !ok(v)) throw new ParameterError(`similarity ${field}`, `must be ${what} (similarity ${s.kind}), got ${v}`);
+    if (v !== undefined && !ok(v))
+      throw new ParameterError(`similarity ${field}`, `must be ${what} (similarity ${s.kind}), got ${v}`);
     return v;
   };
   switch (s.kind) {
@@ -58,7 +60,12 @@ export function normalizeSimilarity(s: SimilaritySpec): SimilaritySpec {
       const bins = need('bins', (v) => isInt(v) && v >= 2 && v <= 256, 'an integer from 2 to 256');
       const sigmaRatio = need('sigmaRatio', (v) => Number.isFinite(v) && v > 0, 'a positive number');
       const sampling = need('sampling', (v) => v > 0 && v <= 1, 'a fraction in (0, 1]');
-      return { kind: 'mi', ...(bins !== undefined ? { bins } : {}), ...(sigmaRatio !== undefined ? { sigmaRatio } : {}), ...(sampling !== undefined && sampling !== 1 ? { sampling } : {}) };
+      return {
+        kind: 'mi',
+        ...(bins !== undefined ? { bins } : {}),
+        ...(sigmaRatio !== undefined ? { sigmaRatio } : {}),
+        ...(sampling !== undefined && sampling !== 1 ? { sampling } : {}),
+      };
     }
     default:
       return { kind: s.kind };
@@ -73,7 +80,11 @@ export function similarityLoss(spec: SimilaritySpec, warped: Tensor, fixed: Tens
     case 'ncc-global':
       return globalNccLoss(warped, fixed);
     case 'mi':
-      return mutualInformationLoss(warped, fixed, { bins: spec.bins, sigmaRatio: spec.sigmaRatio, sampling: spec.sampling });
+      return mutualInformationLoss(warped, fixed, {
+        bins: spec.bins,
+        sigmaRatio: spec.sigmaRatio,
+        sampling: spec.sampling,
+      });
     case 'ssim':
       return ssimLoss(warped, fixed, { window: spec.window, sigma: spec.sigma });
     case 'mse':

@@ -1,5 +1,21 @@
 import { Rng } from '../../sdk/nn/rng';
-import { add, clip, div, exp, gather, log, matmul, mean, mT, mul, reduceMean, reduceSum, reshape, square, sub } from '../../sdk/ops';
+import {
+  add,
+  clip,
+  div,
+  exp,
+  gather,
+  log,
+  matmul,
+  mean,
+  mT,
+  mul,
+  reduceMean,
+  reduceSum,
+  reshape,
+  square,
+  sub,
+} from '../../sdk/ops';
 import type { Tensor } from '../../sdk/tensor';
 
 export interface MutualInformationOptions {
@@ -44,9 +60,14 @@ export function mutualInformationLoss(I: Tensor, J: Tensor, opts: MutualInformat
   const n = I.shape[0];
   let voxels = I.size / n;
   const g = I.graph;
-  const centres = g.constant(Array.from({ length: bins }, (_, k) => lo + ((hi - lo) * k) / (bins - 1)), I.dtype, [bins]);
+  const centres = g.constant(
+    Array.from({ length: bins }, (_, k) => lo + ((hi - lo) * k) / (bins - 1)),
+    I.dtype,
+    [bins],
+  );
   const fraction = opts.sampling ?? 1;
-  const picked = fraction < 1 ? sampleVoxels(voxels, Math.max(1, Math.round(fraction * voxels)), opts.samplingSeed ?? 0) : null;
+  const picked =
+    fraction < 1 ? sampleVoxels(voxels, Math.max(1, Math.round(fraction * voxels)), opts.samplingSeed ?? 0) : null;
   if (picked) voxels = picked.length;
   const weights = (x: Tensor) => {
     let v = reshape(clip(x, { min: lo, max: hi }), [n, x.size / n, 1]);

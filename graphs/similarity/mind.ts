@@ -1,4 +1,19 @@
-import { add, concat, div, exp, maximum, mean, minimum, mul, neg, reduceMean, reduceMin, slice, square, sub } from '../../sdk/ops';
+import {
+  add,
+  concat,
+  div,
+  exp,
+  maximum,
+  mean,
+  minimum,
+  mul,
+  neg,
+  reduceMean,
+  reduceMin,
+  slice,
+  square,
+  sub,
+} from '../../sdk/ops';
 import type { Tensor } from '../../sdk/tensor';
 
 export interface MindOptions {
@@ -41,7 +56,14 @@ function validBoxSum(x: Tensor, win: number): Tensor {
  * when they are √2 apart (Heinrich et al. 2013), as offsets in that grid (each 0..2).
  */
 export function mindPairs(): [number[], number[]][] {
-  const six = [[0, 1, 1], [1, 1, 0], [1, 0, 1], [1, 1, 2], [2, 1, 1], [1, 2, 1]];
+  const six = [
+    [0, 1, 1],
+    [1, 1, 0],
+    [1, 0, 1],
+    [1, 1, 2],
+    [2, 1, 1],
+    [1, 2, 1],
+  ];
   const pairs: [number[], number[]][] = [];
   for (let i = 0; i < 6; i++) {
     for (let j = 0; j < i; j++) {
@@ -64,8 +86,12 @@ export function mindSsc(x: Tensor, opts: MindOptions = {}): Tensor {
   const d = opts.dilation ?? 2;
   const [, , D, H, W] = x.shape;
   const xp = replicatePad(x, d);
-  const at = (o: number[]) => slice(xp, { axes: [2, 3, 4], starts: o.map((v) => v * d), ends: [D, H, W].map((s, k) => o[k] * d + s) });
-  const diffs = concat(mindPairs().map(([p, q]) => square(sub(at(p), at(q)))), 1);
+  const at = (o: number[]) =>
+    slice(xp, { axes: [2, 3, 4], starts: o.map((v) => v * d), ends: [D, H, W].map((s, k) => o[k] * d + s) });
+  const diffs = concat(
+    mindPairs().map(([p, q]) => square(sub(at(p), at(q)))),
+    1,
+  );
   const win = 2 * r + 1;
   const ssd = div(validBoxSum(replicatePad(diffs, r), win), win ** 3);
   const mind = sub(ssd, reduceMin(ssd, [1], { keepdims: true }));

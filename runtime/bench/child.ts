@@ -24,7 +24,12 @@ async function bench(job: ChildJob): Promise<ChildReport> {
   const rng = new Rng(job.seed);
   const feeds: Record<string, NamedArray> = {};
   for (const { name, shape } of job.inputs) feeds[name] = noise(shape, rng);
-  const opts: SessionOptions = { ep: job.ep, threads: job.threads, noArena: !job.arena, profilePrefix: job.profilePrefix };
+  const opts: SessionOptions = {
+    ep: job.ep,
+    threads: job.threads,
+    noArena: !job.arena,
+    profilePrefix: job.profilePrefix,
+  };
   let once: () => Promise<unknown>;
   let release: () => Promise<void>;
   if (job.stateFile) {

@@ -17,7 +17,8 @@ export function formatSummary(r: BenchResult, p: ProfileSummary | null, top = 8)
   ];
   if (p) {
     lines.push(`  profile: ${s3(p.kernelMs)} ms of kernels per run (mean of ${p.runs} timed run(s)); top ops:`);
-    for (const o of p.ops.slice(0, top)) lines.push(`    ${o.op.padEnd(20)} ${s3(o.ms).padStart(7)} ms  ${pct(o.share).padStart(7)}  (${o.nodes} nodes)`);
+    for (const o of p.ops.slice(0, top))
+      lines.push(`    ${o.op.padEnd(20)} ${s3(o.ms).padStart(7)} ms  ${pct(o.share).padStart(7)}  (${o.nodes} nodes)`);
     lines.push('  top nodes:');
     for (const n of p.topNodes.slice(0, 5)) lines.push(`    ${s3(n.ms).padStart(7)} ms  ${n.op.padEnd(10)} ${n.node}`);
     lines.push(`  trace: ${p.trace}`);

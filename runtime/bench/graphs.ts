@@ -42,7 +42,12 @@ export function buildBenchGraph(model: BenchModel, chan: Widths, shape: VolumeSh
   }
   const gvsl = new GVSL(1, chan);
   const weights = (seed: number) => gvsl.initStateDict(seed);
-  const data = (g: Graph, names: string[], train: boolean) => ({ graph: g, train, dataInputs: names.map(vol), weights });
+  const data = (g: Graph, names: string[], train: boolean) => ({
+    graph: g,
+    train,
+    dataInputs: names.map(vol),
+    weights,
+  });
   switch (model) {
     case 'gvsl':
       return data(buildGvslGraph(gvsl, shape), ['A', 'B'], false);

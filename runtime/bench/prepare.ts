@@ -27,7 +27,13 @@ export function prepareBenchmark(spec: BenchSpec, dir: string): PreparedBenchmar
   const shape: VolumeShape = [spec.batch, 1, ...spec.size];
   const { graph, train, dataInputs, weights: init } = buildBenchGraph(spec.model, spec.chan, shape, spec.classes);
   if (spec.ep === 'webgpu') {
-    const rebuild = (size: number[], chan?: readonly number[]) => buildBenchGraph(spec.model, parseWidths(chan ?? spec.chan), [spec.batch, 1, size[0], size[1], size[2]], spec.classes).graph;
+    const rebuild = (size: number[], chan?: readonly number[]) =>
+      buildBenchGraph(
+        spec.model,
+        parseWidths(chan ?? spec.chan),
+        [spec.batch, 1, size[0], size[1], size[2]],
+        spec.classes,
+      ).graph;
     checkWebGpuGraph(graph, { size: spec.size, chan: spec.chan }, rebuild);
   }
   const weights = init(spec.seed);
@@ -44,8 +50,18 @@ export function prepareBenchmark(spec: BenchSpec, dir: string): PreparedBenchmar
     saveSafetensors(stateFile, state);
   }
   const job: ChildJob = {
-    modelFile, stateFile, inputs: dataInputs, ep: spec.ep, threads: spec.threads, arena: spec.arena, warmup: spec.warmup, runs: spec.runs, seed: spec.seed,
-    profilePrefix: spec.profileDir ? path.join(path.resolve(spec.profileDir), `onnx-train-bench-${spec.model}-${spec.size.join('x')}`) : undefined,
+    modelFile,
+    stateFile,
+    inputs: dataInputs,
+    ep: spec.ep,
+    threads: spec.threads,
+    arena: spec.arena,
+    warmup: spec.warmup,
+    runs: spec.runs,
+    seed: spec.seed,
+    profilePrefix: spec.profileDir
+      ? path.join(path.resolve(spec.profileDir), `onnx-train-bench-${spec.model}-${spec.size.join('x')}`)
+      : undefined,
   };
   return { job, flops: countFlops(graph), nodes: m.nodeCount };
 }

@@ -18,7 +18,8 @@ interface TraceEvent {
 export function findTrace(prefix: string, since = 0): string | null {
   const dir = path.dirname(prefix);
   const base = path.basename(prefix) + '_';
-  const found = fs.readdirSync(dir)
+  const found = fs
+    .readdirSync(dir)
     .filter((f) => f.startsWith(base) && f.endsWith('.json'))
     .map((f) => path.join(dir, f))
     .map((f) => ({ f, t: fs.statSync(f).mtimeMs }))
@@ -54,10 +55,21 @@ export function summarizeTrace(trace: string, events: TraceEvent[], skip = 1, to
   }
   const totalUs = [...byOp.values()].reduce((s, o) => s + o.us, 0);
   const ms = (us: number) => us / 1000 / counted;
-  const ops: OpTime[] = [...byOp].sort((a, b) => b[1].us - a[1].us)
+  const ops: OpTime[] = [...byOp]
+    .sort((a, b) => b[1].us - a[1].us)
     .map(([op, o]) => ({ op, ms: ms(o.us), share: totalUs ? o.us / totalUs : 0, nodes: o.nodes.size }));
-  const topNodes = [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, top).map(([node, n]) => ({ node, op: n.op, ms: ms(n.us) }));
-  return { trace, runs: counted, kernelMs: ms(totalUs), ops, topNodes, arenaPeakMiB: arena >= 0 ? arena / 2 ** 20 : null };
+  const topNodes = [...byNode]
+    .sort((a, b) => b[1].us - a[1].us)
+    .slice(0, top)
+    .map(([node, n]) => ({ node, op: n.op, ms: ms(n.us) }));
+  return {
+    trace,
+    runs: counted,
+    kernelMs: ms(totalUs),
+    ops,
+    topNodes,
+    arenaPeakMiB: arena >= 0 ? arena / 2 ** 20 : null,
+  };
 }
 
 /** Reads and summarizes a trace file. */

@@ -6,7 +6,14 @@ import * as ort from 'onnxruntime-node';
 import { prepareBenchmark } from './prepare';
 import { describeMachine, fp32PeakGflops, loadAverage } from './machine';
 import { findTrace, readTrace } from './profile';
-import { type BenchResult, type BenchSpec, type ChildJob, type ChildReport, isSegModel, type ProfileSummary } from './spec';
+import {
+  type BenchResult,
+  type BenchSpec,
+  type ChildJob,
+  type ChildReport,
+  isSegModel,
+  type ProfileSummary,
+} from './spec';
 
 const ARENA_NOTE = 'not exposed by onnxruntime-node; --profile reads it from the trace (mem_arena_held)';
 
@@ -37,7 +44,12 @@ function runChild(job: ChildJob, dir: string): Promise<{ times: number[]; maxRss
       const r = report as ChildReport | null;
       if (r && 'error' in r) reject(new Error(`benchmark failed: ${r.error}`));
       else if (r) resolve(r);
-      else reject(new Error(`the benchmark process ended without a result (${signal ? `signal ${signal}` : `exit code ${code}`}${signal === 'SIGKILL' ? ': out of memory?' : ''})`));
+      else
+        reject(
+          new Error(
+            `the benchmark process ended without a result (${signal ? `signal ${signal}` : `exit code ${code}`}${signal === 'SIGKILL' ? ': out of memory?' : ''})`,
+          ),
+        );
     });
   });
 }
@@ -89,7 +101,8 @@ export async function runBenchmark(spec: BenchSpec): Promise<{ result: BenchResu
       fp32_peak_gflops: peak,
       peak_fraction: peak ? prep.flops / med / 1e9 / peak : null,
     };
-    if (profile) result.profile = { trace: profile.trace, top_ops: profile.ops.slice(0, 10), top_nodes: profile.topNodes };
+    if (profile)
+      result.profile = { trace: profile.trace, top_ops: profile.ops.slice(0, 10), top_nodes: profile.topNodes };
     return { result, profile };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

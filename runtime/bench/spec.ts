@@ -16,7 +16,12 @@ export type BenchModel = (typeof BENCH_MODELS)[number];
  * U-Net models, this repository's scripts/bench_torch_seg.py for the segmentation models.
  */
 export const TORCH_MODE: Record<BenchModel, string> = {
-  'gvsl-train': 'train', gvsl: 'forward', unet: 'unet-forward', 'unet-train': 'unet-train', 'seg-train': 'seg-train', seg: 'seg',
+  'gvsl-train': 'train',
+  gvsl: 'forward',
+  unet: 'unet-forward',
+  'unet-train': 'unet-train',
+  'seg-train': 'seg-train',
+  seg: 'seg',
 };
 
 /** Models whose graph is the segmentation network (they take `--classes`). */

@@ -34,12 +34,19 @@ export function typedFromBytes(dtype: DType, bytes: Uint8Array, bf16 = false): T
 /** The typed-array class each dtype is stored in (float16 as raw Uint16 bits, bool as Uint8). */
 export function storageMatches(dtype: DType, data: TypedArray): boolean {
   switch (dtype) {
-    case 'float32': return data instanceof Float32Array;
-    case 'float64': return data instanceof Float64Array;
-    case 'float16': return data instanceof Uint16Array;
-    case 'int64': return data instanceof BigInt64Array;
-    case 'int32': return data instanceof Int32Array;
-    case 'bool': case 'uint8': return data instanceof Uint8Array;
+    case 'float32':
+      return data instanceof Float32Array;
+    case 'float64':
+      return data instanceof Float64Array;
+    case 'float16':
+      return data instanceof Uint16Array;
+    case 'int64':
+      return data instanceof BigInt64Array;
+    case 'int32':
+      return data instanceof Int32Array;
+    case 'bool':
+    case 'uint8':
+      return data instanceof Uint8Array;
   }
 }
 

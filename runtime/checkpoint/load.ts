@@ -35,7 +35,9 @@ export function readWeights(bytes: Uint8Array, source: string): LoadedCheckpoint
     const { tensors, wrapperKey } = readPthContent(bytes, source);
     return { tensors, metadata: {}, format: 'pth', ...(wrapperKey ? { wrapperKey } : {}) };
   }
-  throw new CheckpointError(`${source}: unknown weights format (expected a .safetensors file or a PyTorch .pth/.pt/.bin checkpoint written by torch.save)`);
+  throw new CheckpointError(
+    `${source}: unknown weights format (expected a .safetensors file or a PyTorch .pth/.pt/.bin checkpoint written by torch.save)`,
+  );
 }
 
 /** Reads a checkpoint file (.safetensors, or a torch.save zip .pth/.pt/.bin). */
@@ -75,7 +77,11 @@ export interface LoadReport {
  * keys may also be compared with each prefix added or removed (e.g. a U-Net-only state_dict against a
  * model whose backbone keys start with `unet.`); the rename that matches most keys wins, no rename on ties.
  */
-export function matchStateDict(expected: Map<string, ParamSpec>, got: StateDict, opts: { prefixes?: string[] } = {}): LoadReport {
+export function matchStateDict(
+  expected: Map<string, ParamSpec>,
+  got: StateDict,
+  opts: { prefixes?: string[] } = {},
+): LoadReport {
   const candidates: { rename: (k: string) => string; prefix?: LoadReport['prefix'] }[] = [{ rename: (k) => k }];
   for (const p of opts.prefixes ?? []) {
     candidates.push({ rename: (k) => (k.startsWith(p) ? k : p + k), prefix: { added: p } });
@@ -91,14 +97,28 @@ export function matchStateDict(expected: Map<string, ParamSpec>, got: StateDict,
     if (!best || score > best.score) best = { names, score, prefix: c.prefix };
   }
   const { names, prefix } = best!;
-  const report: LoadReport = { tensors: new Map(), missing: [], unexpected: [], mismatched: [], converted: [], ...(prefix ? { prefix } : {}) };
+  const report: LoadReport = {
+    tensors: new Map(),
+    missing: [],
+    unexpected: [],
+    mismatched: [],
+    converted: [],
+    ...(prefix ? { prefix } : {}),
+  };
   for (const [key, spec] of expected) {
     const from = names.get(key);
-    if (from === undefined) { report.missing.push(key); continue; }
+    if (from === undefined) {
+      report.missing.push(key);
+      continue;
+    }
     const a = got.get(from)!;
     const converted = a.dtype === spec.dtype ? a : convert(a, spec.dtype);
     if (!sameShape(a.shape, spec.shape) || !converted) {
-      report.mismatched.push({ key, checkpoint: { dtype: a.dtype, shape: a.shape }, model: { dtype: spec.dtype, shape: spec.shape } });
+      report.mismatched.push({
+        key,
+        checkpoint: { dtype: a.dtype, shape: a.shape },
+        model: { dtype: spec.dtype, shape: spec.shape },
+      });
       continue;
     }
     if (converted !== a) report.converted.push(key);
@@ -111,17 +131,27 @@ export function matchStateDict(expected: Map<string, ParamSpec>, got: StateDict,
 /** The problems of `report` in the words of PyTorch's load_state_dict error ('' when it loads cleanly). */
 export function formatLoadReport(report: LoadReport): string {
   // PyTorch lists every key; past a dozen the line stops being readable, so the rest is counted.
-  const quote = (ks: string[]) => ks.slice(0, 12).map((k) => `"${k}"`).join(', ') + (ks.length > 12 ? `, … and ${ks.length - 12} more` : '');
+  const quote = (ks: string[]) =>
+    ks
+      .slice(0, 12)
+      .map((k) => `"${k}"`)
+      .join(', ') + (ks.length > 12 ? `, … and ${ks.length - 12} more` : '');
   const parts: string[] = [];
   if (report.missing.length) parts.push(`Missing key(s) in state_dict: ${quote(report.missing)}.`);
   if (report.unexpected.length) parts.push(`Unexpected key(s) in state_dict: ${quote(report.unexpected)}.`);
   for (const m of report.mismatched) {
-    parts.push(sameShape(m.checkpoint.shape, m.model.shape)
-      ? `dtype mismatch for ${m.key}: copying a param with dtype ${m.checkpoint.dtype} from checkpoint, the dtype in current model is ${m.model.dtype}.`
-      : `size mismatch for ${m.key}: copying a param with shape [${m.checkpoint.shape.join(', ')}] from checkpoint, the shape in current model is [${m.model.shape.join(', ')}].`);
+    parts.push(
+      sameShape(m.checkpoint.shape, m.model.shape)
+        ? `dtype mismatch for ${m.key}: copying a param with dtype ${m.checkpoint.dtype} from checkpoint, the dtype in current model is ${m.model.dtype}.`
+        : `size mismatch for ${m.key}: copying a param with shape [${m.checkpoint.shape.join(', ')}] from checkpoint, the shape in current model is [${m.model.shape.join(', ')}].`,
+    );
   }
   if (parts.length && report.prefix) {
-    parts.push(report.prefix.added ? `(checkpoint keys compared with the prefix "${report.prefix.added}" added)` : `(checkpoint keys compared with the prefix "${report.prefix.removed}" removed)`);
+    parts.push(
+      report.prefix.added
+        ? `(checkpoint keys compared with the prefix "${report.prefix.added}" added)`
+        : `(checkpoint keys compared with the prefix "${report.prefix.removed}" removed)`,
+    );
   }
   return parts.join(' ');
 }
@@ -137,11 +167,15 @@ const INTS = new Set<DType>(['int32', 'int64']);
 function convert(a: NamedArray, to: DType): NamedArray | undefined {
   let data: TypedArray;
   if (FLOATS.has(a.dtype) && (to === 'float32' || to === 'float64')) {
-    const src = a.dtype === 'float16' ? Float32Array.from(a.data as Uint16Array, halfToFloat) : (a.data as Float32Array);
+    const src =
+      a.dtype === 'float16' ? Float32Array.from(a.data as Uint16Array, halfToFloat) : (a.data as Float32Array);
     data = to === 'float32' ? Float32Array.from(src) : Float64Array.from(src);
   } else if (INTS.has(a.dtype) && INTS.has(to)) {
     // NOTE: int64 values outside the int32 range wrap, as they do in torch.
-    data = to === 'int64' ? BigInt64Array.from(a.data as Int32Array, (v) => BigInt(v)) : Int32Array.from(a.data as BigInt64Array, (v) => Number(BigInt.asIntN(32, v)));
+    data =
+      to === 'int64'
+        ? BigInt64Array.from(a.data as Int32Array, (v) => BigInt(v))
+        : Int32Array.from(a.data as BigInt64Array, (v) => Number(BigInt.asIntN(32, v)));
   } else {
     return undefined;
   }

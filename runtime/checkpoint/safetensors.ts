@@ -11,7 +11,13 @@ import { bytesOf } from '../../sdk/bytes';
 import { CheckpointError, checkedNumel, storageMatches, typedFromBytes } from './bytes';
 
 const DTYPE_OF_ST: Record<string, DType> = {
-  F32: 'float32', F64: 'float64', F16: 'float16', I64: 'int64', I32: 'int32', U8: 'uint8', BOOL: 'bool',
+  F32: 'float32',
+  F64: 'float64',
+  F16: 'float16',
+  I64: 'int64',
+  I32: 'int32',
+  U8: 'uint8',
+  BOOL: 'bool',
 };
 const ST_OF_DTYPE = Object.fromEntries(Object.entries(DTYPE_OF_ST).map(([k, v]) => [v, k])) as Record<DType, string>;
 // Same bound as the reference implementation, so a corrupt length fails fast instead of allocating.
@@ -27,7 +33,9 @@ export interface SafetensorsContent {
  * order and are copied into fresh, aligned typed arrays; BF16 entries are widened to float32 (exact).
  */
 export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'): SafetensorsContent {
-  const fail = (msg: string): never => { throw new CheckpointError(`${source}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new CheckpointError(`${source}: ${msg}`);
+  };
   if (bytes.length < 8) fail(`${bytes.length} bytes is too short for a safetensors file (truncated?)`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(Math.min(MAX_HEADER, bytes.length - 8))) {
@@ -49,7 +57,8 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
   for (const name of topLevelKeys(text)) {
     const h = entries[name];
     if (name === '__metadata__') {
-      if (typeof h !== 'object' || h === null || Object.values(h).some((v) => typeof v !== 'string')) fail('__metadata__ must map strings to strings');
+      if (typeof h !== 'object' || h === null || Object.values(h).some((v) => typeof v !== 'string'))
+        fail('__metadata__ must map strings to strings');
       Object.assign(metadata, h);
       continue;
     }
@@ -59,24 +68,43 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors data'):
     const { dtype: st, shape, data_offsets: offs } = h as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const bf16 = st === 'BF16';
     const dtype = bf16 ? 'float32' : DTYPE_OF_ST[st as string];
-    if (!dtype) fail(`tensor "${name}": unsupported dtype ${JSON.stringify(st)} (supported: ${Object.keys(DTYPE_OF_ST).join(', ')}, BF16)`);
+    if (!dtype)
+      fail(
+        `tensor "${name}": unsupported dtype ${JSON.stringify(st)} (supported: ${Object.keys(DTYPE_OF_ST).join(', ')}, BF16)`,
+      );
     const count = checkedNumel(shape, where);
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0) || offs[0] > offs[1]) {
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+      offs[0] > offs[1]
+    ) {
       fail(`tensor "${name}": data_offsets ${JSON.stringify(offs)} is not [begin, end] with 0 <= begin <= end`);
     }
     const [begin, end] = offs as [number, number];
-    if (end > data.length) fail(`tensor "${name}": data_offsets [${begin}, ${end}] run past the ${data.length} data bytes (truncated file?)`);
+    if (end > data.length)
+      fail(
+        `tensor "${name}": data_offsets [${begin}, ${end}] run past the ${data.length} data bytes (truncated file?)`,
+      );
     const want = count * (bf16 ? 2 : BYTES[dtype]);
-    if (end - begin !== want) fail(`tensor "${name}": ${end - begin} data bytes, but ${st} ${JSON.stringify(shape)} needs ${want}`);
+    if (end - begin !== want)
+      fail(`tensor "${name}": ${end - begin} data bytes, but ${st} ${JSON.stringify(shape)} needs ${want}`);
     if (end > begin) spans.push([begin, end, name]);
-    tensors.set(name, { dtype, shape: [...(shape as number[])], data: typedFromBytes(dtype, data.subarray(begin, end), bf16) });
+    tensors.set(name, {
+      dtype,
+      shape: [...(shape as number[])],
+      data: typedFromBytes(dtype, data.subarray(begin, end), bf16),
+    });
   }
   // As the reference reader: no two tensors share bytes (a crafted header could alias one tensor onto another).
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) {
     const [b0, e0, n0] = spans[i - 1];
     const [b1, e1, n1] = spans[i];
-    if (b1 < e0) fail(`tensors "${n0}" [${b0}, ${e0}] and "${n1}" [${b1}, ${e1}] overlap in data_offsets (corrupt or crafted file)`);
+    if (b1 < e0)
+      fail(
+        `tensors "${n0}" [${b0}, ${e0}] and "${n1}" [${b1}, ${e1}] overlap in data_offsets (corrupt or crafted file)`,
+      );
   }
   return { tensors, metadata };
 }
@@ -86,7 +114,9 @@ export function writeSafetensors(tensors: StateDict, metadata: Record<string, st
   // Built by hand: a JS object would move integer-like names ("0") to the front.
   const parts: string[] = [];
   if (Object.keys(metadata).length) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new CheckpointError(`writeSafetensors: metadata "${k}" is a ${typeof v}, not a string`);
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== 'string')
+        throw new CheckpointError(`writeSafetensors: metadata "${k}" is a ${typeof v}, not a string`);
     parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
   }
   let offset = 0;
@@ -126,8 +156,10 @@ function checkArray(name: string, t: NamedArray): void {
   if (name === '__metadata__') throw new CheckpointError(`${where()}: the name is reserved for metadata`);
   if (!(t.dtype in ST_OF_DTYPE)) throw new CheckpointError(`${where()}: unsupported dtype ${t.dtype}`);
   const count = checkedNumel(t.shape, where);
-  if (!storageMatches(t.dtype, t.data)) throw new CheckpointError(`${where()}: a ${t.data.constructor.name} cannot hold ${t.dtype} data`);
-  if (t.data.length !== count) throw new CheckpointError(`${where()}: ${t.data.length} elements for shape [${t.shape.join(', ')}] (${count})`);
+  if (!storageMatches(t.dtype, t.data))
+    throw new CheckpointError(`${where()}: a ${t.data.constructor.name} cannot hold ${t.dtype} data`);
+  if (t.data.length !== count)
+    throw new CheckpointError(`${where()}: ${t.data.length} elements for shape [${t.shape.join(', ')}] (${count})`);
 }
 
 /**

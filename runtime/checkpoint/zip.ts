@@ -32,7 +32,10 @@ export class ZipReader {
   readonly entries = new Map<string, ZipEntry>();
   private readonly view: DataView;
 
-  constructor(private readonly bytes: Uint8Array, private readonly source: string) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly source: string,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.readDirectory();
   }
@@ -42,25 +45,34 @@ export class ZipReader {
     const e = this.entries.get(name);
     if (!e) throw this.error(`entry ${name} is missing`);
     const at = e.localOffset;
-    if (at + 30 > this.bytes.length || this.u32(at) !== SIG_LOCAL) throw this.error(`entry ${name}: bad local header (corrupt or truncated file)`);
+    if (at + 30 > this.bytes.length || this.u32(at) !== SIG_LOCAL)
+      throw this.error(`entry ${name}: bad local header (corrupt or truncated file)`);
     const start = at + 30 + this.u16(at + 26) + this.u16(at + 28);
-    if (start + e.compressedSize > this.bytes.length) throw this.error(`entry ${name}: data runs past the end of the file (truncated?)`);
+    if (start + e.compressedSize > this.bytes.length)
+      throw this.error(`entry ${name}: data runs past the end of the file (truncated?)`);
     const raw = this.bytes.subarray(start, start + e.compressedSize);
     let out: Uint8Array;
     if (e.method === 0) {
-      if (e.compressedSize !== e.size) throw this.error(`entry ${name}: stored entry of ${e.compressedSize} bytes, the directory says ${e.size}`);
+      if (e.compressedSize !== e.size)
+        throw this.error(`entry ${name}: stored entry of ${e.compressedSize} bytes, the directory says ${e.size}`);
       out = raw;
     } else if (e.method === 8) {
       // Deflate expands at most ~1032:1; a larger declared size is a lie, refused before any inflating.
       if (e.size > e.compressedSize * MAX_DEFLATE_RATIO + 64) {
-        throw this.error(`entry ${name}: declares ${e.size} bytes from ${e.compressedSize} compressed, more than deflate can produce (corrupt or malicious file)`);
+        throw this.error(
+          `entry ${name}: declares ${e.size} bytes from ${e.compressedSize} compressed, more than deflate can produce (corrupt or malicious file)`,
+        );
       }
       try {
         // Bounded by the declared size: a zip bomb stops at e.size + 1 bytes instead of filling memory.
         out = zlib.inflateRawSync(raw, { maxOutputLength: e.size + 1 });
       } catch (err) {
         const tooBig = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-        throw this.error(tooBig ? `entry ${name}: inflates to more than the ${e.size} bytes the directory declares (corrupt or malicious file)` : `entry ${name}: cannot inflate (${(err as Error).message})`);
+        throw this.error(
+          tooBig
+            ? `entry ${name}: inflates to more than the ${e.size} bytes the directory declares (corrupt or malicious file)`
+            : `entry ${name}: cannot inflate (${(err as Error).message})`,
+        );
       }
     } else {
       throw this.error(`entry ${name}: unsupported compression method ${e.method} (only stored and deflate)`);
@@ -74,7 +86,10 @@ export class ZipReader {
     const n = this.bytes.length;
     let eocd = -1;
     for (let i = n - 22; i >= Math.max(0, n - 22 - 0xffff); i--) {
-      if (this.u32(i) === SIG_EOCD) { eocd = i; break; }
+      if (this.u32(i) === SIG_EOCD) {
+        eocd = i;
+        break;
+      }
     }
     if (eocd < 0) throw this.error('no zip end-of-central-directory record (truncated or not a zip file)');
     let count = this.u16(eocd + 10);
@@ -84,7 +99,8 @@ export class ZipReader {
       const loc = eocd - 20;
       if (loc < 0 || this.u32(loc) !== SIG_EOCD64_LOCATOR) throw this.error('ZIP64 locator missing (corrupt file)');
       const e64 = this.u64(loc + 8);
-      if (e64 + 56 > n || this.u32(e64) !== SIG_EOCD64) throw this.error('bad ZIP64 end-of-central-directory record (corrupt file)');
+      if (e64 + 56 > n || this.u32(e64) !== SIG_EOCD64)
+        throw this.error('bad ZIP64 end-of-central-directory record (corrupt file)');
       count = this.u64(e64 + 32);
       dirSize = this.u64(e64 + 40);
       dirOffset = this.u64(e64 + 48);
@@ -119,15 +135,22 @@ export class ZipReader {
       if (id === 0x0001) {
         let r = q + 4;
         for (const f of ['size', 'compressedSize', 'localOffset'] as const) {
-          if (e[f] === 0xffffffff) { e[f] = this.u64(r); r += 8; }
+          if (e[f] === 0xffffffff) {
+            e[f] = this.u64(r);
+            r += 8;
+          }
         }
       }
       q += 4 + size;
     }
   }
 
-  private u16(at: number): number { return this.view.getUint16(at, true); }
-  private u32(at: number): number { return this.view.getUint32(at, true); }
+  private u16(at: number): number {
+    return this.view.getUint16(at, true);
+  }
+  private u32(at: number): number {
+    return this.view.getUint32(at, true);
+  }
   private u64(at: number): number {
     const v = this.view.getBigUint64(at, true);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw this.error('a ZIP64 size or offset is out of range (corrupt file)');

@@ -11,14 +11,36 @@ import { parse as parseYaml } from 'yaml';
 import { UserError } from '../engine/errors';
 
 /** Keys whose values are file or folder paths (resolved against the config file's folder). */
-const PATH_KEYS = new Set(['data', 'images', 'labels', 'weights', 'out', 'model', 'image', 'fixed', 'moving', 'dataset', 'resume', 'runs', 'preview', 'base-dir', 'baseDir', 'profile-dir', 'profileDir', 'fixed-labels', 'fixedLabels', 'metrics']);
+const PATH_KEYS = new Set([
+  'data',
+  'images',
+  'labels',
+  'weights',
+  'out',
+  'model',
+  'image',
+  'fixed',
+  'moving',
+  'dataset',
+  'resume',
+  'runs',
+  'preview',
+  'base-dir',
+  'baseDir',
+  'profile-dir',
+  'profileDir',
+  'fixed-labels',
+  'fixedLabels',
+  'metrics',
+]);
 
 /** The path given with `--config FILE` / `--config=FILE` in the raw arguments, if any. */
 export function configArgument(args: string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--') break;
     if (args[i] === '--config') {
-      if (i + 1 >= args.length || args[i + 1].startsWith('--')) throw new UserError('--config needs a file: --config FILE.json (or .yaml)');
+      if (i + 1 >= args.length || args[i + 1].startsWith('--'))
+        throw new UserError('--config needs a file: --config FILE.json (or .yaml)');
       return args[i + 1];
     }
     if (args[i].startsWith('--config=')) return args[i].slice('--config='.length);
@@ -32,7 +54,9 @@ export function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UserError(`--config ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UserError(
+      `--config ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   let value: unknown;
   try {
@@ -41,7 +65,10 @@ export function readConfigFile(file: string): Record<string, unknown> {
     const kind = /\.ya?ml$/i.test(file) ? 'YAML' : 'JSON';
     throw new UserError(`--config ${file}: not valid ${kind} (${(e as Error).message.split('\n')[0]})`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UserError(`--config ${file}: expected a mapping of flag names to values (e.g. {"steps": 1000, "lr": 1e-4})`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new UserError(
+      `--config ${file}: expected a mapping of flag names to values (e.g. {"steps": 1000, "lr": 1e-4})`,
+    );
   return value as Record<string, unknown>;
 }
 
@@ -53,17 +80,35 @@ function fromPretrainRun(c: Record<string, unknown>): Record<string, unknown> {
   const aug = isObj(c.augment) ? c.augment : {};
   const flags: Record<string, unknown> = {
     data: c.samples ? undefined : c.volumes,
-    size: c.size, batch: c.batch, chan: c.chan, geometry: c.geometry, lr: c.lr, steps: c.steps, seed: c.seed,
-    'w-ncc': w.ncc, 'w-mse': w.mse, 'w-smooth': w.smooth,
-    normalize: c.normalize, spacing: c.spacing, 'save-every': c.saveEvery,
-    augment: aug.appearance === undefined && aug.spatial === undefined ? undefined : aug.appearance !== false || aug.spatial !== false,
-    'official-augment': c.officialAugment, weights: c.weights,
+    size: c.size,
+    batch: c.batch,
+    chan: c.chan,
+    geometry: c.geometry,
+    lr: c.lr,
+    steps: c.steps,
+    seed: c.seed,
+    'w-ncc': w.ncc,
+    'w-mse': w.mse,
+    'w-smooth': w.smooth,
+    normalize: c.normalize,
+    spacing: c.spacing,
+    'save-every': c.saveEvery,
+    augment:
+      aug.appearance === undefined && aug.spatial === undefined
+        ? undefined
+        : aug.appearance !== false || aug.spatial !== false,
+    'official-augment': c.officialAugment,
+    weights: c.weights,
   };
   // The similarity loss (graphs/similarity's stored SimilaritySpec) as its --similarity flags.
   const sim = isObj(c.similarity) ? c.similarity : {};
   Object.assign(flags, {
-    similarity: sim.kind, 'similarity-window': sim.window, 'similarity-sigma': sim.sigma, 'similarity-bins': sim.bins,
-    'similarity-kernel': sim.sigmaRatio, 'similarity-sampling': sim.sampling,
+    similarity: sim.kind,
+    'similarity-window': sim.window,
+    'similarity-sigma': sim.sigma,
+    'similarity-bins': sim.bins,
+    'similarity-kernel': sim.sigmaRatio,
+    'similarity-sampling': sim.sampling,
   });
   return flags;
 }
@@ -72,9 +117,21 @@ function fromPretrainRun(c: Record<string, unknown>): Record<string, unknown> {
 function fromFinetuneRun(c: Record<string, unknown>, file: string): Record<string, unknown> {
   return {
     dataset: file,
-    classes: c.classes, mode: c.mode, size: c.size, batch: c.batch, chan: c.chan, lr: c.lr, steps: c.steps, seed: c.seed,
-    'ce-weight': c.ceWeight, normalize: c.normalize, spacing: c.spacing, 'save-every': c.saveEvery, 'val-every': c.valEvery,
-    overlap: c.overlap, weights: c.weights,
+    classes: c.classes,
+    mode: c.mode,
+    size: c.size,
+    batch: c.batch,
+    chan: c.chan,
+    lr: c.lr,
+    steps: c.steps,
+    seed: c.seed,
+    'ce-weight': c.ceWeight,
+    normalize: c.normalize,
+    spacing: c.spacing,
+    'save-every': c.saveEvery,
+    'val-every': c.valEvery,
+    overlap: c.overlap,
+    weights: c.weights,
   };
 }
 
@@ -93,8 +150,14 @@ export function configFlags(file: string, command: string): Record<string, unkno
   const raw = readConfigFile(file);
   const kind = configKind(raw);
   const runOf = kind === 'pretrain-run' ? 'pretrain' : kind === 'finetune-run' ? 'finetune' : null;
-  if (runOf && runOf !== command) throw new UserError(`--config ${file}: this is a ${runOf} run's config.json; use it with onnx-train ${runOf}`);
-  const flags = kind === 'pretrain-run' ? fromPretrainRun(raw) : kind === 'finetune-run' ? fromFinetuneRun(raw, path.resolve(file)) : raw;
+  if (runOf && runOf !== command)
+    throw new UserError(`--config ${file}: this is a ${runOf} run's config.json; use it with onnx-train ${runOf}`);
+  const flags =
+    kind === 'pretrain-run'
+      ? fromPretrainRun(raw)
+      : kind === 'finetune-run'
+        ? fromFinetuneRun(raw, path.resolve(file))
+        : raw;
   const base = path.dirname(path.resolve(file));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(flags)) {

@@ -41,9 +41,19 @@ function version(): string {
 
 /** File-system errors a user causes (full disk, permissions, paths), in words. */
 const FS_ERRORS: Record<string, string> = {
-  ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', EACCES: 'permission denied', EPERM: 'operation not permitted',
-  EROFS: 'read-only file system', ENOENT: 'no such file or folder', EISDIR: 'is a folder, not a file', ENOTDIR: 'a path component is not a folder',
-  EEXIST: 'already exists', EMFILE: 'too many open files', ELOOP: 'too many symbolic links (a loop?)', ENAMETOOLONG: 'name too long', EIO: 'input/output error',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOENT: 'no such file or folder',
+  EISDIR: 'is a folder, not a file',
+  ENOTDIR: 'a path component is not a folder',
+  EEXIST: 'already exists',
+  EMFILE: 'too many open files',
+  ELOOP: 'too many symbolic links (a loop?)',
+  ENAMETOOLONG: 'name too long',
+  EIO: 'input/output error',
 };
 
 /**
@@ -82,7 +92,12 @@ export async function main(argv: string[]): Promise<number> {
       throw err ?? new UserError(msg);
     });
   for (const c of COMMANDS) y = y.command(c.command, c.describe, c.builder, c.handler);
-  y = y.option('config', { type: 'string', global: true, describe: 'read flags from this JSON or YAML file, or re-run a run folder\'s config.json (flags given here win; see docs/datasets-and-configs.md)' });
+  y = y.option('config', {
+    type: 'string',
+    global: true,
+    describe:
+      "read flags from this JSON or YAML file, or re-run a run folder's config.json (flags given here win; see docs/datasets-and-configs.md)",
+  });
   let configFile: string | undefined;
   try {
     configFile = configArgument(args);
@@ -98,7 +113,8 @@ export async function main(argv: string[]): Promise<number> {
     const line = oneLine(e);
     if (line !== null) {
       // A key of the config file that is no flag of the command: say where it came from.
-      const where = configFile && /^Unknown arguments?: /.test(line) ? ` (on the command line or in --config ${configFile})` : '';
+      const where =
+        configFile && /^Unknown arguments?: /.test(line) ? ` (on the command line or in --config ${configFile})` : '';
       process.stderr.write(`onnx-train: ${line}${where}\n`);
       return 1;
     }

@@ -88,7 +88,8 @@ export function parseTriple(flag: string, v: unknown, rule: NumberRule, what: st
 export const parseSize = (v: unknown, flag = 'size'): Triple => parseTriple(flag, v, { int: true, min: 4 }, 'voxels');
 
 /** --spacing: target spacing D,H,W in mm, positive (one number: isotropic). */
-export const parseSpacing = (v: unknown, flag = 'spacing'): Triple => parseTriple(flag, v, { min: 0, minExclusive: true }, 'mm');
+export const parseSpacing = (v: unknown, flag = 'spacing'): Triple =>
+  parseTriple(flag, v, { min: 0, minExclusive: true }, 'mm');
 
 /** A spacing stored as one number when isotropic (as older configs hold it), else [sd, sh, sw]. */
 export function compactSpacing(s: Triple | undefined): number | Triple | undefined {
@@ -116,34 +117,52 @@ export function parseWidthList(v: unknown, flag = 'chan'): number[] {
 }
 
 /** The isotropic spacing a spacing stands for where only one number fits (the coarsest axis). */
-export const coarsest = (s: number | readonly number[]): number => (typeof s === 'number' ? s : Math.max(s[0], s[1], s[2]));
+export const coarsest = (s: number | readonly number[]): number =>
+  typeof s === 'number' ? s : Math.max(s[0], s[1], s[2]);
 
 type Describe = { describe?: string; default?: unknown; hidden?: boolean; demandOption?: boolean | string };
 
 /** A yargs option for a number following `rule` (`o`'s own type is kept, so yargs sees a given default). */
 export function numberOption<O extends Describe>(flag: string, rule: NumberRule, o: O = {} as O) {
-  return { type: 'string' as const, ...o, coerce: (v: unknown): number => (v === undefined ? (v as never) : parseNumber(flag, last(v), rule)) };
+  return {
+    type: 'string' as const,
+    ...o,
+    coerce: (v: unknown): number => (v === undefined ? (v as never) : parseNumber(flag, last(v), rule)),
+  };
 }
 
 /** A yargs option for D,H,W (or one number) in voxels. */
 export function sizeOption<O extends Describe>(flag: string, o: O = {} as O) {
-  return { type: 'string' as const, ...o, coerce: (v: unknown): Triple => (v === undefined ? (v as never) : parseSize(lastList(v), flag)) };
+  return {
+    type: 'string' as const,
+    ...o,
+    coerce: (v: unknown): Triple => (v === undefined ? (v as never) : parseSize(lastList(v), flag)),
+  };
 }
 
 /** A yargs option for a spacing D,H,W (or one number) in mm. */
 export function spacingOption<O extends Describe>(flag: string, o: O = {} as O) {
-  return { type: 'string' as const, ...o, coerce: (v: unknown): Triple => (v === undefined ? (v as never) : parseSpacing(lastList(v), flag)) };
+  return {
+    type: 'string' as const,
+    ...o,
+    coerce: (v: unknown): Triple => (v === undefined ? (v as never) : parseSpacing(lastList(v), flag)),
+  };
 }
 
 /** A yargs option for nine U-Net widths. */
 export function widthsOption<O extends Describe>(flag: string, o: O = {} as O) {
-  return { type: 'string' as const, ...o, coerce: (v: unknown): number[] => (v === undefined ? (v as never) : parseWidthList(lastList(v), flag)) };
+  return {
+    type: 'string' as const,
+    ...o,
+    coerce: (v: unknown): number[] => (v === undefined ? (v as never) : parseWidthList(lastList(v), flag)),
+  };
 }
 
 // NOTE: the coerce functions return the parsed type (yargs infers the argument's type from it; undefined never
 // reaches them). A flag given twice arrives as an array of strings: the last one wins (as yargs does for plain flags).
 const last = (v: unknown) => (Array.isArray(v) ? v[v.length - 1] : v);
-const lastList = (v: unknown) => (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? v[v.length - 1] : v);
+const lastList = (v: unknown) =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? v[v.length - 1] : v;
 
 /** Common rules. */
 export const RULES = {

@@ -33,28 +33,57 @@ export function givenFlags(argv: readonly string[] = commandLine): Set<string> {
 }
 
 /** Flags that change how a run continues, not what it is: a resumed run honours them. */
-const SAFE = new Set(['resume', 'lr', 'steps', 'save-every', 'val-every', 'overlap', 'ep', 'threads', 'arena', 'quiet', 'json', 'max-buffer-mib', 'help', 'version']);
+const SAFE = new Set([
+  'resume',
+  'lr',
+  'steps',
+  'save-every',
+  'val-every',
+  'overlap',
+  'ep',
+  'threads',
+  'arena',
+  'quiet',
+  'json',
+  'max-buffer-mib',
+  'help',
+  'version',
+]);
 
 /** Why each other flag cannot change when resuming (the checkpoint, its graph or its data stream depend on it). */
 const WHY: Record<string, string> = {
   chan: "the checkpoint's tensors have the run's widths",
-  size: 'the training graph and the crops are built for the run\'s crop size',
-  batch: 'the training graph is built for the run\'s batch size',
+  size: "the training graph and the crops are built for the run's crop size",
+  batch: "the training graph is built for the run's batch size",
   geometry: "the trained weights follow the run's spatial conventions",
   seed: "the data order and augmentations follow the run's seed",
-  'w-ncc': 'the loss the run optimises would change', 'w-mse': 'the loss the run optimises would change', 'w-smooth': 'the loss the run optimises would change',
+  'w-ncc': 'the loss the run optimises would change',
+  'w-mse': 'the loss the run optimises would change',
+  'w-smooth': 'the loss the run optimises would change',
   'ce-weight': 'the loss the run optimises would change',
-  similarity: 'the loss the run optimises would change', 'similarity-window': 'the loss the run optimises would change',
-  'similarity-sigma': 'the loss the run optimises would change', 'similarity-bins': 'the loss the run optimises would change',
-  'similarity-kernel': 'the loss the run optimises would change', 'similarity-sampling': 'the loss the run optimises would change',
-  normalize: 'the data would change under the trained weights', spacing: 'the data would change under the trained weights',
-  augment: 'the data stream would change', 'official-augment': 'the data stream would change',
+  similarity: 'the loss the run optimises would change',
+  'similarity-window': 'the loss the run optimises would change',
+  'similarity-sigma': 'the loss the run optimises would change',
+  'similarity-bins': 'the loss the run optimises would change',
+  'similarity-kernel': 'the loss the run optimises would change',
+  'similarity-sampling': 'the loss the run optimises would change',
+  normalize: 'the data would change under the trained weights',
+  spacing: 'the data would change under the trained weights',
+  augment: 'the data stream would change',
+  'official-augment': 'the data stream would change',
   weights: 'a resumed run starts from its checkpoint, not from weights',
-  images: "the run's data and split are fixed", labels: "the run's data and split are fixed", val: "the run's data and split are fixed", 'val-fraction': "the run's data and split are fixed",
-  classes: "the checkpoint's output layer has the run's classes", mode: 'which weights train is part of the run',
-  data: "the run's volumes are fixed", channel: "the run's volumes are fixed",
-  dataset: "the run's data and split are fixed", 'base-dir': "the run's data and split are fixed",
-  config: 'a resumed run is defined by its checkpoint, not by a config file; give the overrides (--lr, --steps, …) as flags',
+  images: "the run's data and split are fixed",
+  labels: "the run's data and split are fixed",
+  val: "the run's data and split are fixed",
+  'val-fraction': "the run's data and split are fixed",
+  classes: "the checkpoint's output layer has the run's classes",
+  mode: 'which weights train is part of the run',
+  data: "the run's volumes are fixed",
+  channel: "the run's volumes are fixed",
+  dataset: "the run's data and split are fixed",
+  'base-dir': "the run's data and split are fixed",
+  config:
+    'a resumed run is defined by its checkpoint, not by a config file; give the overrides (--lr, --steps, …) as flags',
 };
 
 export interface ResumeArgs {
@@ -72,20 +101,25 @@ export interface ResumeArgs {
  * fine-tuning --val-every, --overlap; runtime flags such as --ep, --threads, --quiet, --json act anyway), or
  * one line naming a flag that cannot change and why. `given` is givenFlags of the command line.
  */
-export function applyResumeOverrides<C extends { lr: number; steps: number; saveEvery: number; valEvery?: number; overlap?: number }>(
-  cfg: C, a: ResumeArgs, given: Set<string>, extraGiven: string[] = []): C {
+export function applyResumeOverrides<
+  C extends { lr: number; steps: number; saveEvery: number; valEvery?: number; overlap?: number },
+>(cfg: C, a: ResumeArgs, given: Set<string>, extraGiven: string[] = []): C {
   const dir = a.resume!;
   for (const flag of [...given, ...extraGiven]) {
     if (SAFE.has(flag)) continue;
     if (flag === 'out') {
       if (a.out !== undefined && path.resolve(a.out) !== path.resolve(dir)) {
-        throw new UserError(`--resume ${dir}: --out cannot change: a resumed run continues in its own folder (copy the folder first to branch a run)`);
+        throw new UserError(
+          `--resume ${dir}: --out cannot change: a resumed run continues in its own folder (copy the folder first to branch a run)`,
+        );
       }
       continue;
     }
     if (flag === 'geometry') continue; // checked by the caller against the run's geometry
     const why = WHY[flag] ?? 'the resumed run is defined by its checkpoint';
-    throw new UserError(`--resume ${dir}: --${flag} cannot change when resuming (${why}); leave it out, or start a new run (--weights ${path.join(dir, 'checkpoint.safetensors')} keeps the weights)`);
+    throw new UserError(
+      `--resume ${dir}: --${flag} cannot change when resuming (${why}); leave it out, or start a new run (--weights ${path.join(dir, 'checkpoint.safetensors')} keeps the weights)`,
+    );
   }
   // The values were checked at parse time (runtime/cli/parse.ts).
   const out = { ...cfg };

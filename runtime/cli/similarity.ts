@@ -10,12 +10,32 @@ import { numberOption } from './parse';
  */
 export function similarityOptions<T>(y: Argv<T>) {
   return y
-    .option('similarity', { choices: SIMILARITIES, describe: 'registration similarity loss: ncc (local, the official default), ncc-global, mi (Parzen mutual information), ssim (3-D Gaussian), mse, mind (MIND-SSC descriptors)' })
-    .option('similarity-window', numberOption('similarity-window', {}, { describe: 'ncc: box window in voxels (default 9); ssim: Gaussian window (default 11); odd' }))
-    .option('similarity-sigma', numberOption('similarity-sigma', {}, { describe: 'ssim: Gaussian sigma in voxels (default 1.5)' }))
+    .option('similarity', {
+      choices: SIMILARITIES,
+      describe:
+        'registration similarity loss: ncc (local, the official default), ncc-global, mi (Parzen mutual information), ssim (3-D Gaussian), mse, mind (MIND-SSC descriptors)',
+    })
+    .option(
+      'similarity-window',
+      numberOption(
+        'similarity-window',
+        {},
+        { describe: 'ncc: box window in voxels (default 9); ssim: Gaussian window (default 11); odd' },
+      ),
+    )
+    .option(
+      'similarity-sigma',
+      numberOption('similarity-sigma', {}, { describe: 'ssim: Gaussian sigma in voxels (default 1.5)' }),
+    )
     .option('similarity-bins', numberOption('similarity-bins', {}, { describe: 'mi: histogram bins (default 32)' }))
-    .option('similarity-kernel', numberOption('similarity-kernel', {}, { describe: 'mi: Parzen kernel width in bin spacings (default 1)' }))
-    .option('similarity-sampling', numberOption('similarity-sampling', {}, { describe: 'mi: fraction of voxels in the histograms (default 1)' }));
+    .option(
+      'similarity-kernel',
+      numberOption('similarity-kernel', {}, { describe: 'mi: Parzen kernel width in bin spacings (default 1)' }),
+    )
+    .option(
+      'similarity-sampling',
+      numberOption('similarity-sampling', {}, { describe: 'mi: fraction of voxels in the histograms (default 1)' }),
+    );
 }
 
 export interface SimilarityArgs {
@@ -45,7 +65,10 @@ export function similarityOf(a: SimilarityArgs): SimilaritySpec {
   for (const f of FLAGS) {
     const v = a[f.arg] as number | undefined;
     if (v === undefined) continue;
-    if (!f.kinds.includes(kind)) throw new UserError(`--${f.flag} applies to --similarity ${f.kinds.join(' or ')}, not ${kind}; leave it out or choose one of those`);
+    if (!f.kinds.includes(kind))
+      throw new UserError(
+        `--${f.flag} applies to --similarity ${f.kinds.join(' or ')}, not ${kind}; leave it out or choose one of those`,
+      );
     (spec as unknown as Record<string, number>)[f.field] = v;
   }
   try {

@@ -36,7 +36,9 @@ export function stepRng(seed: number, step: number): Rng {
  * they always drew). One stream per sample lets a data-parallel rank draw its slice of the batch alone.
  */
 export function sampleRng(seed: number, step: number, sample: number): Rng {
-  return new Rng((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(step, 0xc2b2ae35) + Math.imul(sample, 0x27d4eb2f)) >>> 0);
+  return new Rng(
+    (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(step, 0xc2b2ae35) + Math.imul(sample, 0x27d4eb2f)) >>> 0,
+  );
 }
 
 /** Produces the batch of each step, ahead of the trainer. */
@@ -71,11 +73,20 @@ export function workerScript(): string | null {
  * Prepares batches in a worker thread, `ahead` steps in advance, so data preparation overlaps training.
  * `waited` measures how long the trainer actually waited for a batch.
  */
-export async function workerSource(task: BatchTask, first: number, last: number, warn: (m: string) => void, ahead = 2): Promise<BatchSource> {
+export async function workerSource(
+  task: BatchTask,
+  first: number,
+  last: number,
+  warn: (m: string) => void,
+  ahead = 2,
+): Promise<BatchSource> {
   const script = workerScript();
   if (!script) throw new Error('workerSource needs the compiled build (dist/); use inlineSource');
   const worker = new Worker(script, { workerData: { role: 'data', task } });
-  const pending = new Map<number, { resolve: (b: Batch) => void; reject: (e: Error) => void; promise: Promise<Batch> }>();
+  const pending = new Map<
+    number,
+    { resolve: (b: Batch) => void; reject: (e: Error) => void; promise: Promise<Batch> }
+  >();
   let failure: Error | null = null;
   worker.on('message', (m: { type: string; step?: number; batch?: Batch; message?: string }) => {
     if (m.type === 'warn') warn(m.message!);

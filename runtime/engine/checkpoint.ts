@@ -22,7 +22,12 @@ export const CHECKPOINT_FILE = 'checkpoint.safetensors';
  * Writes parameters + optimizer state (state_dict names; optimizer slots as `adam.m.<param>`) and the run's
  * metadata as one safetensors file, atomically (temp file + rename): a crash never leaves a broken checkpoint.
  */
-export function saveCheckpoint<C>(dir: string, state: StateDict, meta: CheckpointMeta<C>, file = CHECKPOINT_FILE): string {
+export function saveCheckpoint<C>(
+  dir: string,
+  state: StateDict,
+  meta: CheckpointMeta<C>,
+  file = CHECKPOINT_FILE,
+): string {
   const target = path.join(dir, file);
   saveSafetensors(target, state, {
     format: CHECKPOINT_FORMAT,
@@ -35,7 +40,9 @@ export function saveCheckpoint<C>(dir: string, state: StateDict, meta: Checkpoin
 
 /** The checkpoint file a path names: the path itself, or a run folder's checkpoint. */
 export function checkpointFile(fileOrDir: string): string {
-  return fs.existsSync(fileOrDir) && fs.statSync(fileOrDir).isDirectory() ? path.join(fileOrDir, CHECKPOINT_FILE) : fileOrDir;
+  return fs.existsSync(fileOrDir) && fs.statSync(fileOrDir).isDirectory()
+    ? path.join(fileOrDir, CHECKPOINT_FILE)
+    : fileOrDir;
 }
 
 /** Reads a checkpoint written by saveCheckpoint (`fileOrDir` may be the run folder). */
@@ -44,7 +51,9 @@ export function loadCheckpoint<C>(fileOrDir: string): { state: StateDict; meta: 
   if (!fs.existsSync(file)) throw new Error(`no checkpoint at ${file}`);
   const { tensors, metadata } = loadSafetensors(file);
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`${file} is not a gvsl-onnx training checkpoint (format '${metadata.format ?? 'none'}'); use --weights for plain weights`);
+    throw new Error(
+      `${file} is not a gvsl-onnx training checkpoint (format '${metadata.format ?? 'none'}'); use --weights for plain weights`,
+    );
   }
   const json = (key: string, text: string | undefined): unknown => {
     try {
@@ -55,9 +64,18 @@ export function loadCheckpoint<C>(fileOrDir: string): { state: StateDict; meta: 
   };
   const config = json('config', metadata.config);
   if (typeof config !== 'object' || config === null || Array.isArray(config) || Object.keys(config).length === 0) {
-    throw new Error(`${file}: the checkpoint has no run configuration (metadata "config" ${metadata.config === undefined ? 'missing' : 'empty'}); it cannot be resumed, but its weights load with --weights`);
+    throw new Error(
+      `${file}: the checkpoint has no run configuration (metadata "config" ${metadata.config === undefined ? 'missing' : 'empty'}); it cannot be resumed, but its weights load with --weights`,
+    );
   }
   const step = Number(metadata.step);
-  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`${file}: the checkpoint's step '${metadata.step}' is not a non-negative integer (damaged checkpoint)`);
-  return { state: tensors, meta: { config: config as C, step, extra: (json('extra', metadata.extra) ?? {}) as Record<string, unknown> }, file };
+  if (!Number.isSafeInteger(step) || step < 0)
+    throw new Error(
+      `${file}: the checkpoint's step '${metadata.step}' is not a non-negative integer (damaged checkpoint)`,
+    );
+  return {
+    state: tensors,
+    meta: { config: config as C, step, extra: (json('extra', metadata.extra) ?? {}) as Record<string, unknown> },
+    file,
+  };
 }

@@ -43,10 +43,17 @@ export interface BufferLimit {
 /** The limit from a flag value (MiB), else the environment, else the WebGPU default. */
 export function webgpuBufferLimit(maxBufferMiB?: number): BufferLimit {
   const env = process.env[MAX_BUFFER_ENV];
-  const [mib, source] = maxBufferMiB !== undefined ? [maxBufferMiB, '--max-buffer-mib']
-    : env ? [Number(env), `--max-buffer-mib or ${MAX_BUFFER_ENV}`]
-    : [WEBGPU_SPEC_LIMITS.maxBufferSize / MIB, "the WebGPU default maxBufferSize; raise it to your adapter's with --max-buffer-mib"];
-  if (!(Number.isFinite(mib) && mib > 0)) throw new UserError(`${source} must be a positive number of MiB, got '${maxBufferMiB ?? env}'`);
+  const [mib, source] =
+    maxBufferMiB !== undefined
+      ? [maxBufferMiB, '--max-buffer-mib']
+      : env
+        ? [Number(env), `--max-buffer-mib or ${MAX_BUFFER_ENV}`]
+        : [
+            WEBGPU_SPEC_LIMITS.maxBufferSize / MIB,
+            "the WebGPU default maxBufferSize; raise it to your adapter's with --max-buffer-mib",
+          ];
+  if (!(Number.isFinite(mib) && mib > 0))
+    throw new UserError(`${source} must be a positive number of MiB, got '${maxBufferMiB ?? env}'`);
   return { maxBufferSize: Math.floor(mib * MIB), source };
 }
 
@@ -58,7 +65,8 @@ function sizeOf(name: string, dtype: DType | 'unknown', shape: readonly number[]
 /** Every tensor a DSL graph computes or takes (inputs, parameters, outputs of live nodes). */
 export function graphTensorSizes(g: Graph): TensorSize[] {
   const out = [...g.inputs, ...g.params.values()].map((t) => sizeOf(t.name, t.dtype, t.shape));
-  for (const n of liveNodes(g, g.outputs.values())) for (const t of n.outputs) out.push(sizeOf(t.name, t.dtype, t.shape));
+  for (const n of liveNodes(g, g.outputs.values()))
+    for (const t of n.outputs) out.push(sizeOf(t.name, t.dtype, t.shape));
   return out;
 }
 
@@ -70,10 +78,17 @@ export function onnxTensorSizes(model: Uint8Array | OnnxModel): TensorSize[] {
     const t = v.type?.tensorType;
     const dims = t?.shape?.dim ?? [];
     if (!t || dims.some((d) => d.dimValue === undefined || d.dimValue === null || d.dimParam)) return;
-    out.push(sizeOf(v.name, DTYPE_OF_ONNX[t.elemType ?? 0] ?? 'unknown', dims.map((d) => Number(d.dimValue))));
+    out.push(
+      sizeOf(
+        v.name,
+        DTYPE_OF_ONNX[t.elemType ?? 0] ?? 'unknown',
+        dims.map((d) => Number(d.dimValue)),
+      ),
+    );
   };
   for (const v of [...m.graph.input, ...m.graph.output, ...m.graph.valueInfo]) info(v);
-  for (const t of m.graph.initializer) out.push(sizeOf(t.name, DTYPE_OF_ONNX[t.dataType] ?? 'unknown', t.dims.map(Number)));
+  for (const t of m.graph.initializer)
+    out.push(sizeOf(t.name, DTYPE_OF_ONNX[t.dataType] ?? 'unknown', t.dims.map(Number)));
   return out;
 }
 
@@ -132,7 +147,8 @@ function suggestion(largest: TensorSize, limit: number, hint: FitHint, fits?: Fi
   const channels = largest.shape.length === 5 ? largest.shape[1] : 0;
   const chan = hint.chan ? smallerWidths(hint.chan, factor) : null;
   const scaled = chan?.every((c, i) => c <= hint.chan![i] * factor) && channels > 3;
-  if (chan && chan.some((c, i) => c < hint.chan![i]) && (fits ? fits([...hint.size], chan) : scaled)) parts.push(`--chan ${chan.join(',')}`);
+  if (chan && chan.some((c, i) => c < hint.chan![i]) && (fits ? fits([...hint.size], chan) : scaled))
+    parts.push(`--chan ${chan.join(',')}`);
   return parts.length ? `; ${parts.join(' or ')} fits` : '';
 }
 
@@ -140,7 +156,12 @@ function suggestion(largest: TensorSize, limit: number, hint: FitHint, fits?: Fi
  * Throws a one-line UserError when a tensor is larger than the WebGPU buffer limit: the largest one's name,
  * shape and size, the limit, and a smaller `--size` or `--chan` that fits.
  */
-export function checkWebGpuBuffers(sizes: readonly TensorSize[], limit: BufferLimit, hint?: FitHint, fits?: FitCheck): void {
+export function checkWebGpuBuffers(
+  sizes: readonly TensorSize[],
+  limit: BufferLimit,
+  hint?: FitHint,
+  fits?: FitCheck,
+): void {
   const largest = largestTensor(sizes);
   if (!largest || largest.bytes <= limit.maxBufferSize) return;
   const over = sizes.filter((s) => s.bytes > limit.maxBufferSize).length;
@@ -170,7 +191,8 @@ export function checkWebGpuModel(model: Uint8Array | string, maxBufferMiB?: numb
 }
 
 /** ORT/Dawn run-time messages that mean a GPU buffer could not be created or bound. */
-const DEVICE_MEMORY = /out of (device )?memory|OUT_OF_DEVICE_MEMORY|Invalid Buffer|exceed(s|ing) the max(imum)? buffer size|maxBufferSize|maxStorageBufferBindingSize|Too many storage buffers|Failed to (allocate|download)|CUDA out of memory|cudaErrorMemoryAllocation|BFCArena.*(Failed|allocate)/i;
+const DEVICE_MEMORY =
+  /out of (device )?memory|OUT_OF_DEVICE_MEMORY|Invalid Buffer|exceed(s|ing) the max(imum)? buffer size|maxBufferSize|maxStorageBufferBindingSize|Too many storage buffers|Failed to (allocate|download)|CUDA out of memory|cudaErrorMemoryAllocation|BFCArena.*(Failed|allocate)/i;
 
 /**
  * One line for an error thrown by a WebGPU or CUDA run, when it is a device-memory or buffer-limit failure;
@@ -178,11 +200,17 @@ const DEVICE_MEMORY = /out of (device )?memory|OUT_OF_DEVICE_MEMORY|Invalid Buff
  */
 export function explainDeviceRunError(ep: string, message: string, largest?: TensorSize): string | null {
   if (ep === 'cpu' || !DEVICE_MEMORY.test(message)) return null;
-  const first = message.split('\n')[0].replace(/^.*?(Non-zero status code|Failed|\[Invalid)/, '$1').slice(0, 240);
-  const big = largest ? `; its largest tensor is '${largest.name}' [${largest.shape.join(',')}] (${mibText(largest.bytes)})` : '';
-  const fix = ep === 'webgpu'
-    ? `the WebGPU device could not hold the graph's buffers (ORT: ${first})${big}: use a smaller --size or --chan, or set --max-buffer-mib to the adapter's maxBufferSize to have it checked before the run`
-    : `the ${ep} device ran out of memory (ORT: ${first})${big}: use a smaller --size, --chan or --batch`;
+  const first = message
+    .split('\n')[0]
+    .replace(/^.*?(Non-zero status code|Failed|\[Invalid)/, '$1')
+    .slice(0, 240);
+  const big = largest
+    ? `; its largest tensor is '${largest.name}' [${largest.shape.join(',')}] (${mibText(largest.bytes)})`
+    : '';
+  const fix =
+    ep === 'webgpu'
+      ? `the WebGPU device could not hold the graph's buffers (ORT: ${first})${big}: use a smaller --size or --chan, or set --max-buffer-mib to the adapter's maxBufferSize to have it checked before the run`
+      : `the ${ep} device ran out of memory (ORT: ${first})${big}: use a smaller --size, --chan or --batch`;
   return fix;
 }
 
@@ -190,9 +218,15 @@ export function explainDeviceRunError(ep: string, message: string, largest?: Ten
  * The check for a DSL graph built from a volume size and widths: `rebuild` makes the same graph at other
  * settings, so that the suggested `--size` / `--chan` is confirmed to fit.
  */
-export function checkWebGpuGraph(g: Graph, hint: FitHint, rebuild: (size: number[], chan?: readonly number[]) => Graph, maxBufferMiB?: number): void {
+export function checkWebGpuGraph(
+  g: Graph,
+  hint: FitHint,
+  rebuild: (size: number[], chan?: readonly number[]) => Graph,
+  maxBufferMiB?: number,
+): void {
   const limit = webgpuBufferLimit(maxBufferMiB);
-  const fits: FitCheck = (size, chan) => (largestTensor(graphTensorSizes(rebuild(size, chan)))?.bytes ?? 0) <= limit.maxBufferSize;
+  const fits: FitCheck = (size, chan) =>
+    (largestTensor(graphTensorSizes(rebuild(size, chan)))?.bytes ?? 0) <= limit.maxBufferSize;
   checkWebGpuBuffers(graphTensorSizes(g), limit, hint, fits);
 }
 
@@ -205,5 +239,6 @@ export function setMaxBufferMiB(mib: number | undefined): void {
 
 export const MAX_BUFFER_OPTION = {
   type: 'number',
-  describe: "WebGPU: the adapter's maxBufferSize in MiB; every tensor is checked against it before the run (default 256, the WebGPU minimum every adapter has)",
+  describe:
+    "WebGPU: the adapter's maxBufferSize in MiB; every tensor is checked against it before the run (default 256, the WebGPU minimum every adapter has)",
 } as const;

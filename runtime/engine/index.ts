@@ -5,7 +5,17 @@
  * @packageDocumentation
  * @module gvsl-onnx/train
  */
-export { buildTraining, DROPOUT_SEED, type InputSpec, programFromStepGraph, type StepGraphOptions, type LossContext, type LossResult, type TrainingProgram, type TrainingSpec } from './program';
+export {
+  buildTraining,
+  DROPOUT_SEED,
+  type InputSpec,
+  programFromStepGraph,
+  type StepGraphOptions,
+  type LossContext,
+  type LossResult,
+  type TrainingProgram,
+  type TrainingSpec,
+} from './program';
 export * as schedules from './schedules';
 export type { Schedule } from './schedules';
 export { type EvalResult, Trainer, type TrainerCheckpointConfig, type TrainerOptions } from './trainer';

@@ -36,7 +36,18 @@ export interface TrainLoopOptions {
 
 /** What an fs error code means, in words. */
 function explainWriteError(code: string): string {
-  return ({ ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', EIO: 'input/output error' } as Record<string, string>)[code] ?? 'write failed';
+  return (
+    (
+      {
+        ENOSPC: 'no space left on the device',
+        EDQUOT: 'disk quota exceeded',
+        EACCES: 'permission denied',
+        EPERM: 'operation not permitted',
+        EROFS: 'read-only file system',
+        EIO: 'input/output error',
+      } as Record<string, string>
+    )[code] ?? 'write failed'
+  );
 }
 
 export interface TrainLoopResult {
@@ -73,8 +84,11 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (!code) throw e;
-      const kept = lastSaved > 0 || o.resumed ? `the checkpoint of step ${lastSaved} is intact` : 'no checkpoint was written yet';
-      throw new UserError(`step ${step}: cannot write the checkpoint in ${o.dir} (${code}: ${explainWriteError(code)}); ${kept}. Free space or fix permissions, then resume with --resume ${o.dir}`);
+      const kept =
+        lastSaved > 0 || o.resumed ? `the checkpoint of step ${lastSaved} is intact` : 'no checkpoint was written yet';
+      throw new UserError(
+        `step ${step}: cannot write the checkpoint in ${o.dir} (${code}: ${explainWriteError(code)}); ${kept}. Free space or fix permissions, then resume with --resume ${o.dir}`,
+      );
     }
     lastSaved = step;
     return file;
@@ -94,11 +108,16 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       // optimizer state, so a checkpoint is only ever written from a state known to be finite.
       const badState = STATE_CHECK in metrics && !Number.isFinite(metrics[STATE_CHECK]);
       if (bad || badState) {
-        const kept = lastSaved > 0 || o.resumed
-          ? `the last good checkpoint (step ${lastSaved}) is ${path.join(o.dir, CHECKPOINT_FILE)}: resume it with --resume ${o.dir} --lr <lower>`
-          : 'no checkpoint was written yet';
-        const what = bad ? `${bad} is ${metrics[bad]}` : 'the update made parameters or optimizer state non-finite (NaN or infinite)';
-        throw new UserError(`step ${step + 1}: ${what}; training stopped (${kept}). Try a lower --lr or check the data.`);
+        const kept =
+          lastSaved > 0 || o.resumed
+            ? `the last good checkpoint (step ${lastSaved}) is ${path.join(o.dir, CHECKPOINT_FILE)}: resume it with --resume ${o.dir} --lr <lower>`
+            : 'no checkpoint was written yet';
+        const what = bad
+          ? `${bad} is ${metrics[bad]}`
+          : 'the update made parameters or optimizer state non-finite (NaN or infinite)';
+        throw new UserError(
+          `step ${step + 1}: ${what}; training stopped (${kept}). Try a lower --lr or check the data.`,
+        );
       }
       step++;
       const shown = Object.fromEntries(o.terms.map((k) => [k, metrics[k]]));
@@ -110,8 +129,13 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
         // A failed write has no path in its error: name the file here (the checkpoint is not touched).
         const code = (e as NodeJS.ErrnoException).code;
         if (!code) throw e;
-        const kept = lastSaved > 0 || o.resumed ? `the checkpoint of step ${lastSaved} is intact` : 'no checkpoint was written yet';
-        throw new UserError(`step ${step}: cannot append to ${metricsFile} (${code}: ${explainWriteError(code)}); ${kept}. Free space or fix permissions, then resume with --resume ${o.dir}`);
+        const kept =
+          lastSaved > 0 || o.resumed
+            ? `the checkpoint of step ${lastSaved} is intact`
+            : 'no checkpoint was written yet';
+        throw new UserError(
+          `step ${step}: cannot append to ${metricsFile} (${code}: ${explainWriteError(code)}); ${kept}. Free space or fix permissions, then resume with --resume ${o.dir}`,
+        );
       }
       if (o.json) process.stdout.write(JSON.stringify(line) + '\n');
       progress.update(step, { ...shown, ...extra });

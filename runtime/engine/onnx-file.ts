@@ -33,7 +33,13 @@ export interface OnnxModel {
   producerName: string;
   docString: string;
   metadataProps: { key: string; value: string }[];
-  graph: { node: OnnxNode[]; initializer: OnnxTensor[]; input: OnnxValueInfo[]; output: OnnxValueInfo[]; valueInfo: OnnxValueInfo[] };
+  graph: {
+    node: OnnxNode[];
+    initializer: OnnxTensor[];
+    input: OnnxValueInfo[];
+    output: OnnxValueInfo[];
+    valueInfo: OnnxValueInfo[];
+  };
 }
 
 /** Decodes ONNX bytes (external data not resolved: see readOnnx). */
@@ -68,7 +74,9 @@ export function readOnnx(file: string): OnnxModel {
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
-    throw new UserError(`${file}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UserError(
+      `${file}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   let model: OnnxModel;
   try {
@@ -85,13 +93,18 @@ export function readOnnx(file: string): OnnxModel {
       try {
         files.set(where, fs.readFileSync(where));
       } catch {
-        throw new UserError(`${file}: its weights are stored in ${where}, which cannot be read: keep the .data file beside the model`);
+        throw new UserError(
+          `${file}: its weights are stored in ${where}, which cannot be read: keep the .data file beside the model`,
+        );
       }
     }
     const data = files.get(where)!;
     const offset = Number(kv.offset ?? 0);
     const length = kv.length !== undefined ? Number(kv.length) : data.length - offset;
-    if (offset + length > data.length) throw new UserError(`${where}: truncated external data for '${t.name}' (needs ${offset + length} bytes, has ${data.length})`);
+    if (offset + length > data.length)
+      throw new UserError(
+        `${where}: truncated external data for '${t.name}' (needs ${offset + length} bytes, has ${data.length})`,
+      );
     t.rawData = data.subarray(offset, offset + length);
     t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
     t.externalData = [];
@@ -105,7 +118,10 @@ export interface EncodedOnnx {
 }
 
 /** ONNX bytes; with `externalData`, initializers of at least `threshold` bytes (default 1024) go to one side file. */
-export function encodeOnnx(model: OnnxModel, opts: { externalData?: { location: string; threshold?: number } } = {}): EncodedOnnx {
+export function encodeOnnx(
+  model: OnnxModel,
+  opts: { externalData?: { location: string; threshold?: number } } = {},
+): EncodedOnnx {
   const ext = opts.externalData;
   if (!ext) return { model: encodeModel(model) };
   const copy = cloneOnnx(model);
@@ -128,7 +144,9 @@ function io(v: OnnxValueInfo): IoInfo {
   return {
     name: v.name,
     dtype: DTYPE_OF_ONNX[t?.elemType ?? 0] ?? 'unknown',
-    shape: (t?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? Number(d.dimValue) : -1)),
+    shape: (t?.shape?.dim ?? []).map((d) =>
+      d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? Number(d.dimValue) : -1,
+    ),
   };
 }
 
@@ -149,18 +167,30 @@ export function initializerArrays(model: OnnxModel, opts: { float16AsFloat32?: b
     const n = raw.byteLength / BYTES[dtype];
     const data = typedView(dtype, raw.buffer, n);
     const a: NamedArray = { dtype, shape: t.dims.map(Number), data };
-    out.set(t.name, dtype === 'float16' && opts.float16AsFloat32 ? { dtype: 'float32', shape: a.shape, data: fromHalf(data as Uint16Array) } : a);
+    out.set(
+      t.name,
+      dtype === 'float16' && opts.float16AsFloat32
+        ? { dtype: 'float32', shape: a.shape, data: fromHalf(data as Uint16Array) }
+        : a,
+    );
   }
   return out;
 }
 
 function typedView(dtype: DType, buf: ArrayBufferLike, n: number): TypedArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(buf, 0, n);
-    case 'float64': return new Float64Array(buf, 0, n);
-    case 'float16': return new Uint16Array(buf, 0, n);
-    case 'int64': return new BigInt64Array(buf, 0, n);
-    case 'int32': return new Int32Array(buf, 0, n);
-    case 'bool': case 'uint8': return new Uint8Array(buf, 0, n);
+    case 'float32':
+      return new Float32Array(buf, 0, n);
+    case 'float64':
+      return new Float64Array(buf, 0, n);
+    case 'float16':
+      return new Uint16Array(buf, 0, n);
+    case 'int64':
+      return new BigInt64Array(buf, 0, n);
+    case 'int32':
+      return new Int32Array(buf, 0, n);
+    case 'bool':
+    case 'uint8':
+      return new Uint8Array(buf, 0, n);
   }
 }

@@ -64,10 +64,15 @@ export function ortOptions(opts: SessionOptions): ort.InferenceSession.SessionOp
 const sessionEp = new WeakMap<ort.InferenceSession, ExecutionProvider>();
 
 /** Creates an ORT session from model bytes or a file path. */
-export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+export async function createSession(
+  model: Uint8Array | string,
+  opts: SessionOptions = {},
+): Promise<ort.InferenceSession> {
   if (opts.ep === 'webgpu' && !opts.buffersChecked) checkWebGpuModel(model, opts.maxBufferMiB);
   const o = ortOptions(opts);
-  const s = await (typeof model === 'string' ? ort.InferenceSession.create(model, o) : ort.InferenceSession.create(model, o));
+  const s = await (typeof model === 'string'
+    ? ort.InferenceSession.create(model, o)
+    : ort.InferenceSession.create(model, o));
   sessionEp.set(s, opts.ep ?? 'cpu');
   return s;
 }
@@ -83,7 +88,10 @@ export function fromOrt(t: ort.Tensor): NamedArray {
 }
 
 /** Runs a session on named arrays and returns every output as a NamedArray. */
-export async function runSession(session: ort.InferenceSession, feeds: Record<string, NamedArray>): Promise<Record<string, NamedArray>> {
+export async function runSession(
+  session: ort.InferenceSession,
+  feeds: Record<string, NamedArray>,
+): Promise<Record<string, NamedArray>> {
   const ortFeeds: Record<string, ort.Tensor> = {};
   for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(v);
   let out: ort.InferenceSession.ReturnType;
@@ -113,9 +121,10 @@ export function checkExecutionProvider(ep: string): void {
   const have = ort.listSupportedBackends().map((b) => b.name);
   if (ep === 'cpu') return;
   if (!have.includes(ep)) {
-    const fix = ep === 'cuda'
-      ? 'install the CUDA 12 build of onnxruntime-node: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install (needs CUDA 12 and cuDNN 9 on the machine)'
-      : `this onnxruntime-node build offers: ${have.join(', ')}`;
+    const fix =
+      ep === 'cuda'
+        ? 'install the CUDA 12 build of onnxruntime-node: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install (needs CUDA 12 and cuDNN 9 on the machine)'
+        : `this onnxruntime-node build offers: ${have.join(', ')}`;
     throw new UserError(`the '${ep}' execution provider is not available: ${fix}`);
   }
 }

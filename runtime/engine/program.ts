@@ -101,7 +101,9 @@ function asResult(r: Tensor | LossResult): LossResult {
 /** A model with PyTorch-style modes (`train(mode)`, `training`; docs/nn.md), if it has them. */
 function modes(model: Module | undefined): { training: boolean; train(mode?: boolean): unknown } | null {
   const m = model as unknown as { training?: unknown; train?: unknown } | undefined;
-  return m && typeof m.train === 'function' && typeof m.training === 'boolean' ? (m as { training: boolean; train(mode?: boolean): unknown }) : null;
+  return m && typeof m.train === 'function' && typeof m.training === 'boolean'
+    ? (m as { training: boolean; train(mode?: boolean): unknown })
+    : null;
 }
 
 /** Buffers declared in `g` (docs/nn.md: `Graph.buffer`; none on a graph without them). */
@@ -119,10 +121,13 @@ function buildLoss(spec: TrainingSpec, name: string, training: boolean): { g: Gr
   try {
     const r = asResult(spec.loss(batch, { graph: g, training }));
     if (r.loss.size !== 1) {
-      throw new Error(`the loss must be a scalar, but it is ${r.loss.type}: reduce it (e.g. ops.reduceMean over every axis, or F.crossEntropy's default 'mean' reduction)`);
+      throw new Error(
+        `the loss must be a scalar, but it is ${r.loss.type}: reduce it (e.g. ops.reduceMean over every axis, or F.crossEntropy's default 'mean' reduction)`,
+      );
     }
     for (const [k, t] of Object.entries(r.metrics ?? {})) {
-      if (t.size !== 1) throw new Error(`metric '${k}' must be a scalar, but it is ${t.type}: reduce it, or return it under 'outputs'`);
+      if (t.size !== 1)
+        throw new Error(`metric '${k}' must be a scalar, but it is ${t.type}: reduce it, or return it under 'outputs'`);
     }
     return { g, r };
   } finally {
@@ -148,10 +153,17 @@ export function buildTraining(spec: TrainingSpec): TrainingProgram {
   const metrics: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(r.metrics ?? {})) metrics[k] = t.shape.length ? reshapeScalar(t) : t;
   if ([...g.params.keys()].every((k) => declaredBuffers(g).has(k))) {
-    throw new Error('the loss depends on no parameters, so there is nothing to train: build it from modules (nn.Linear, …) or graph.param tensors');
+    throw new Error(
+      'the loss depends on no parameters, so there is nothing to train: build it from modules (nn.Linear, …) or graph.param tensors',
+    );
   }
-  const step = buildTrainStep(g, loss, metrics, { optimizer: spec.optimizer, clipGradNorm: spec.clipGradNorm, frozen: spec.frozen });
-  if (step.trained.length === 0) throw new Error('every parameter is frozen, so there is nothing to train: check the `frozen` predicate');
+  const step = buildTrainStep(g, loss, metrics, {
+    optimizer: spec.optimizer,
+    clipGradNorm: spec.clipGradNorm,
+    frozen: spec.frozen,
+  });
+  if (step.trained.length === 0)
+    throw new Error('every parameter is frozen, so there is nothing to train: check the `frozen` predicate');
 
   const e = buildLoss(spec, `${name}_eval`, false);
   e.g.output('loss', e.r.loss.shape.length ? reshapeScalar(e.r.loss) : e.r.loss);
@@ -160,7 +172,11 @@ export function buildTraining(spec: TrainingSpec): TrainingProgram {
   const evalModel = exportModel(e.g, { params: 'inputs', opset: spec.opset }).model;
 
   return programFromStepGraph(g, step, {
-    optimizer: spec.optimizer, model: spec.model, opset: spec.opset, eval: evalModel, evalOutputs: Object.keys(e.r.outputs ?? {}),
+    optimizer: spec.optimizer,
+    model: spec.model,
+    opset: spec.opset,
+    eval: evalModel,
+    evalOutputs: Object.keys(e.r.outputs ?? {}),
   });
 }
 
@@ -206,8 +222,11 @@ export function programFromStepGraph(g: Graph, step: TrainStep, o: StepGraphOpti
 
   const fed = new Set(['lr', 'step', DROPOUT_SEED]);
   const inputs: Record<string, InputSpec> = {};
-  for (const t of g.inputs) if (!fed.has(t.name) && !(t.name in stateTypes)) inputs[t.name] = { dtype: t.dtype, shape: [...t.shape] };
-  const metrics = [...g.outputs].filter(([k, t]) => !k.startsWith('new.') && !k.startsWith('grad.') && t.size === 1).map(([k]) => k);
+  for (const t of g.inputs)
+    if (!fed.has(t.name) && !(t.name in stateTypes)) inputs[t.name] = { dtype: t.dtype, shape: [...t.shape] };
+  const metrics = [...g.outputs]
+    .filter(([k, t]) => !k.startsWith('new.') && !k.startsWith('grad.') && t.size === 1)
+    .map(([k]) => k);
   return {
     train,
     eval: o.eval,

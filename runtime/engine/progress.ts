@@ -32,7 +32,11 @@ export class Progress {
   private readonly lastVal = new Map<string, [number, number]>();
   private readonly tty = process.stderr.isTTY;
   private last = 0;
-  constructor(private readonly first: number, private readonly total: number, private readonly quiet: boolean) {}
+  constructor(
+    private readonly first: number,
+    private readonly total: number,
+    private readonly quiet: boolean,
+  ) {}
 
   update(step: number, metrics: Record<string, number>): void {
     if (this.quiet) return;
@@ -41,8 +45,11 @@ export class Progress {
     const rate = done / ((now - this.start) / 1000);
     const width = 20;
     const fill = Math.round((width * step) / this.total);
-    for (const [k, v] of Object.entries(metrics)) if (k.startsWith('val_') && !/_\d+$/.test(k)) this.lastVal.set(k, [v, step]);
-    const train = Object.entries(metrics).filter(([k]) => !k.startsWith('val_')).map(([k, v]) => `${progressName(k)} ${v.toPrecision(4)}`);
+    for (const [k, v] of Object.entries(metrics))
+      if (k.startsWith('val_') && !/_\d+$/.test(k)) this.lastVal.set(k, [v, step]);
+    const train = Object.entries(metrics)
+      .filter(([k]) => !k.startsWith('val_'))
+      .map(([k, v]) => `${progressName(k)} ${v.toPrecision(4)}`);
     const val = [...this.lastVal].map(([k, [v, at]]) => `${k} ${v.toFixed(4)}${at === step ? '' : ` (step ${at})`}`);
     const terms = [...train, ...(val.length ? [`| ${val.join(' ')}`] : [])].join(' ');
     const line = `step ${step}/${this.total} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${terms} | ${rate.toFixed(2)} step/s | ETA ${formatDuration((this.total - step) / rate)}`;
@@ -61,7 +68,10 @@ export class Progress {
 
 /** Appends metrics lines; on resume, drops lines after the checkpoint's step (they will be recomputed). */
 export class MetricsLog {
-  constructor(private readonly file: string, resumeStep: number | null) {
+  constructor(
+    private readonly file: string,
+    resumeStep: number | null,
+  ) {
     if (resumeStep === null) fs.writeFileSync(file, '');
     else if (fs.existsSync(file)) {
       // Streamed: a 10⁶-line log is never held in memory.
@@ -125,18 +135,29 @@ export function lossPlotSvg(lines: MetricsLine[], terms: string[], opts: PlotOpt
   const sy = linear
     ? (v: number) => m.t + (1 - Math.min(1, Math.max(0, v))) * (H - m.t - m.b)
     : (v: number) => m.t + (1 - (Math.log10(Math.max(v, 10 ** y0)) - y0) / (y1 - y0)) * (H - m.t - m.b);
-  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`];
-  const ticks = linear ? [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => [v, v.toFixed(1)] as const) : Array.from({ length: y1 - y0 + 1 }, (_, i) => [10 ** (y0 + i), `1e${y0 + i}`] as const);
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+  ];
+  const ticks = linear
+    ? [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => [v, v.toFixed(1)] as const)
+    : Array.from({ length: y1 - y0 + 1 }, (_, i) => [10 ** (y0 + i), `1e${y0 + i}`] as const);
   for (const [v, text] of ticks) {
-    out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${sy(v)}" y2="${sy(v)}" stroke="#ddd"/>`, `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${text}</text>`);
+    out.push(
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${sy(v)}" y2="${sy(v)}" stroke="#ddd"/>`,
+      `<text x="${m.l - 6}" y="${sy(v) + 4}" text-anchor="end">${text}</text>`,
+    );
   }
-  out.push(`<text x="${(W - m.r + m.l) / 2}" y="${H - 8}" text-anchor="middle">step</text>`,
-    `<text x="${m.l}" y="${H - m.b + 16}" text-anchor="middle">${x0}</text>`, `<text x="${W - m.r}" y="${H - m.b + 16}" text-anchor="middle">${x1}</text>`);
+  out.push(
+    `<text x="${(W - m.r + m.l) / 2}" y="${H - 8}" text-anchor="middle">step</text>`,
+    `<text x="${m.l}" y="${H - m.b + 16}" text-anchor="middle">${x0}</text>`,
+    `<text x="${W - m.r}" y="${H - m.b + 16}" text-anchor="middle">${x1}</text>`,
+  );
   // Per-step losses of random pairs are noisy: with enough steps each term is drawn faint, with its trailing
   // mean over a tenth of the steps on top, so the trend reads at a glance.
   const window = !linear && pts.length >= 20 ? Math.round(pts.length / 10) : 1;
-  const path = (ys: number[]) => ys.map((v, k) => `${k ? 'L' : 'M'}${sx(pts[k].step).toFixed(1)},${sy(v).toFixed(1)}`).join('');
+  const path = (ys: number[]) =>
+    ys.map((v, k) => `${k ? 'L' : 'M'}${sx(pts[k].step).toFixed(1)},${sy(v).toFixed(1)}`).join('');
   terms.forEach((t, i) => {
     const c = colors[i % colors.length];
     const raw = pts.map((l) => l[t]);
@@ -145,13 +166,19 @@ export function lossPlotSvg(lines: MetricsLine[], terms: string[], opts: PlotOpt
         const part = raw.slice(Math.max(0, k - window + 1), k + 1);
         return part.reduce((a, b) => a + b, 0) / part.length;
       });
-      out.push(`<path d="${path(raw)}" fill="none" stroke="${c}" stroke-width="1" stroke-opacity="0.3"/>`, `<path d="${path(avg)}" fill="none" stroke="${c}" stroke-width="2"/>`);
+      out.push(
+        `<path d="${path(raw)}" fill="none" stroke="${c}" stroke-width="1" stroke-opacity="0.3"/>`,
+        `<path d="${path(avg)}" fill="none" stroke="${c}" stroke-width="2"/>`,
+      );
     } else {
       out.push(`<path d="${path(raw)}" fill="none" stroke="${c}" stroke-width="1.5"/>`);
     }
     out.push(`<text x="${W - m.r + 10}" y="${m.t + 16 * (i + 1)}" fill="${c}">${t}</text>`);
   });
-  if (window > 1) out.push(`<text x="${W - m.r + 10}" y="${m.t + 16 * (terms.length + 2)}" fill="#555">bold: mean of ${window} steps</text>`);
+  if (window > 1)
+    out.push(
+      `<text x="${W - m.r + 10}" y="${m.t + 16 * (terms.length + 2)}" fill="#555">bold: mean of ${window} steps</text>`,
+    );
   out.push('</svg>');
   return out.join('\n');
 }

@@ -55,7 +55,10 @@ export class RunLock {
   private released = false;
   private readonly onExit = () => this.release();
 
-  private constructor(readonly file: string, private readonly token: string) {
+  private constructor(
+    readonly file: string,
+    private readonly token: string,
+  ) {
     process.on('exit', this.onExit);
     RunLock.held.add(this);
   }
@@ -66,9 +69,19 @@ export class RunLock {
   }
 
   /** Locks `dir` (which must exist) or throws a UserError naming the owner; `flag` names the CLI option. */
-  static acquire(dir: string, notice: (m: string) => void = (m) => process.stderr.write(`note: ${m}\n`), flag = '--out'): RunLock {
+  static acquire(
+    dir: string,
+    notice: (m: string) => void = (m) => process.stderr.write(`note: ${m}\n`),
+    flag = '--out',
+  ): RunLock {
     const file = path.join(dir, LOCK_FILE);
-    const info: LockInfo = { pid: process.pid, host: os.hostname(), startTicks: startTicks(process.pid), started: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+    const info: LockInfo = {
+      pid: process.pid,
+      host: os.hostname(),
+      startTicks: startTicks(process.pid),
+      started: new Date().toISOString(),
+      command: process.argv.slice(1).join(' '),
+    };
     const token = JSON.stringify(info);
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -81,7 +94,10 @@ export class RunLock {
         return new RunLock(file, token);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST') throw new UserError(`cannot create the lock file ${file} (${code ?? (e as Error).message}): choose another ${flag}`);
+        if (code !== 'EEXIST')
+          throw new UserError(
+            `cannot create the lock file ${file} (${code ?? (e as Error).message}): choose another ${flag}`,
+          );
       }
       let text: string;
       try {
@@ -96,14 +112,20 @@ export class RunLock {
         owner = null;
       }
       if (owner && owner.host !== os.hostname()) {
-        throw new UserError(`${dir} is in use by another run (pid ${owner.pid} on host ${owner.host}, since ${owner.started}); if that run is gone, delete ${file}, or choose another ${flag}`);
+        throw new UserError(
+          `${dir} is in use by another run (pid ${owner.pid} on host ${owner.host}, since ${owner.started}); if that run is gone, delete ${file}, or choose another ${flag}`,
+        );
       }
       // An unreadable lock may be one being written this instant: stale only once it is a few seconds old.
       if (!owner && Date.now() - mtime(file) < 5000) {
-        throw new UserError(`${dir} is in use by another run (its lock file ${file} is being written): choose another ${flag}`);
+        throw new UserError(
+          `${dir} is in use by another run (its lock file ${file} is being written): choose another ${flag}`,
+        );
       }
       if (owner && alive(owner)) {
-        throw new UserError(`${dir} is in use by another run (pid ${owner.pid}, since ${owner.started}): wait for it to finish or choose another ${flag}`);
+        throw new UserError(
+          `${dir} is in use by another run (pid ${owner.pid}, since ${owner.started}): wait for it to finish or choose another ${flag}`,
+        );
       }
       // Stale: move it aside atomically, and make sure what was moved is the stale lock just read.
       const aside = `${file}.stale.${process.pid}`;
@@ -117,7 +139,11 @@ export class RunLock {
         continue;
       }
       fs.rmSync(aside, { force: true });
-      notice(owner ? `took over the lock of ${dir} from pid ${owner.pid} (since ${owner.started}), which is no longer running` : `replaced an unreadable lock file ${file}`);
+      notice(
+        owner
+          ? `took over the lock of ${dir} from pid ${owner.pid} (since ${owner.started}), which is no longer running`
+          : `replaced an unreadable lock file ${file}`,
+      );
     }
     throw new UserError(`${dir}: could not lock the run folder (another run keeps taking it); choose another ${flag}`);
   }

@@ -50,8 +50,15 @@ export function beginRun(opts: RunOptions, startStep: number, steps: number): Ru
   const dir = path.resolve(opts.out);
   ensureWritable(dir);
   checkExecutionProvider(opts.ep);
-  if (startStep >= steps) throw new UserError(`the checkpoint is at step ${startStep} and --steps is ${steps}: nothing to do (raise --steps)`);
-  const lock = RunLock.acquire(dir, (m) => process.stderr.write(`note: ${m}\n`), opts.resumed ? '--resume folder' : '--out');
+  if (startStep >= steps)
+    throw new UserError(
+      `the checkpoint is at step ${startStep} and --steps is ${steps}: nothing to do (raise --steps)`,
+    );
+  const lock = RunLock.acquire(
+    dir,
+    (m) => process.stderr.write(`note: ${m}\n`),
+    opts.resumed ? '--resume folder' : '--out',
+  );
   removeLeftovers(dir);
   return {
     dir,
@@ -66,14 +73,20 @@ export function beginRun(opts: RunOptions, startStep: number, steps: number): Ru
 
 /** Removes the `.tmp` files of writes that a killed run left in `dir` (the folder is locked: they are no one's). */
 export function removeLeftovers(dir: string): void {
-  for (const f of fs.readdirSync(dir)) if (ATOMIC_TMP.test(f) || /^\.write-test-\d+$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+  for (const f of fs.readdirSync(dir))
+    if (ATOMIC_TMP.test(f) || /^\.write-test-\d+$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
 }
 
 /**
  * Runs a training run's `body` in a begun run (beginRun), releasing the folder's lock however it ends, Ctrl-C
  * included (interrupt.ts: after the training loop it aborts at once).
  */
-export async function inRun<T>(opts: RunOptions, startStep: number, steps: number, body: (run: RunContext) => Promise<T>): Promise<T> {
+export async function inRun<T>(
+  opts: RunOptions,
+  startStep: number,
+  steps: number,
+  body: (run: RunContext) => Promise<T>,
+): Promise<T> {
   const run = beginRun(opts, startStep, steps);
   const endSigint = sigintRun(); // Ctrl-C after the loop, during teardown, aborts with the lock released
   try {
@@ -92,7 +105,9 @@ export function ensureWritable(dir: string): void {
     fs.writeFileSync(probe, '');
     fs.unlinkSync(probe);
   } catch (e) {
-    throw new UserError(`cannot write to the output folder ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): choose another --out`);
+    throw new UserError(
+      `cannot write to the output folder ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): choose another --out`,
+    );
   }
 }
 
@@ -106,8 +121,15 @@ export interface RunData {
  * The run's data: in a worker thread when the compiled build is present (and `opts.workers` allows), loading
  * `module` (the compiled file exporting `batchMaker`, see BatchTask), else `maker` on the calling thread.
  */
-export async function openRunData<C>(opts: RunOptions, module: string, cfg: C, maker: (cfg: C, warn: (m: string) => void) => BatchMaker,
-  first: number, last: number, warn: (m: string) => void): Promise<RunData> {
+export async function openRunData<C>(
+  opts: RunOptions,
+  module: string,
+  cfg: C,
+  maker: (cfg: C, warn: (m: string) => void) => BatchMaker,
+  first: number,
+  last: number,
+  warn: (m: string) => void,
+): Promise<RunData> {
   const useWorkers = (opts.workers ?? true) && workerScript() !== null;
   const source = useWorkers ? await workerSource({ module, cfg }, first, last, warn) : inlineSource(maker(cfg, warn));
   return { source, useWorkers };
@@ -117,7 +139,12 @@ export async function openRunData<C>(opts: RunOptions, module: string, cfg: C, m
  * Writes the run's config.json and its training-step graph train.onnx (parameters as inputs); returns the latter's
  * path and bytes.
  */
-export function writeRunFiles(dir: string, cfg: unknown, graph: Graph, save: Pick<ExportOptions, 'docString' | 'metadata' | 'opset'> = {}): { trainFile: string; model: Uint8Array } {
+export function writeRunFiles(
+  dir: string,
+  cfg: unknown,
+  graph: Graph,
+  save: Pick<ExportOptions, 'docString' | 'metadata' | 'opset'> = {},
+): { trainFile: string; model: Uint8Array } {
   writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
   const trainFile = path.join(dir, 'train.onnx');
   const { model } = saveModel(graph, trainFile, { ...save, params: 'inputs' });
@@ -129,17 +156,33 @@ export function writeRunFiles(dir: string, cfg: unknown, graph: Graph, save: Pic
  * (a number or a schedule), in a worker thread when `useWorkers`; a failure closes the data source and becomes one
  * line saying what to do.
  */
-export async function startRunTrainer(program: TrainingProgram, state: StateDict, lr: number, opts: RunOptions, startStep: number, data: RunData,
-  extra: SessionOptions = {}): Promise<Trainer> {
+export async function startRunTrainer(
+  program: TrainingProgram,
+  state: StateDict,
+  lr: number,
+  opts: RunOptions,
+  startStep: number,
+  data: RunData,
+  extra: SessionOptions = {},
+): Promise<Trainer> {
   try {
     // No silent CPU fallback on a GPU provider: a node it cannot run is an error, not a slow step.
     return await Trainer.create(program, {
-      weights: state, lr, step: startStep, worker: data.useWorkers && workerScript() !== null,
-      ep: opts.ep, threads: opts.threads, noArena: opts.noArena, noCpuFallback: true, ...extra,
+      weights: state,
+      lr,
+      step: startStep,
+      worker: data.useWorkers && workerScript() !== null,
+      ep: opts.ep,
+      threads: opts.threads,
+      noArena: opts.noArena,
+      noCpuFallback: true,
+      ...extra,
     });
   } catch (e) {
     await data.source.close();
-    throw new UserError(`could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`);
+    throw new UserError(
+      `could not start the training session on '${opts.ep}': ${explainSessionError(opts.ep, (e as Error).message)}`,
+    );
   }
 }
 
@@ -147,8 +190,17 @@ export async function startRunTrainer(program: TrainingProgram, state: StateDict
  * Runs `body` with the run's Trainer (see startRunTrainer), then releases the session, `cleanup` and
  * the data source, whatever happened.
  */
-export async function withRunTrainer<T>(program: TrainingProgram, state: StateDict, lr: number, opts: RunOptions, startStep: number, data: RunData,
-  extra: SessionOptions, body: (trainer: Trainer) => Promise<T>, cleanup?: () => Promise<void>): Promise<T> {
+export async function withRunTrainer<T>(
+  program: TrainingProgram,
+  state: StateDict,
+  lr: number,
+  opts: RunOptions,
+  startStep: number,
+  data: RunData,
+  extra: SessionOptions,
+  body: (trainer: Trainer) => Promise<T>,
+  cleanup?: () => Promise<void>,
+): Promise<T> {
   const trainer = await startRunTrainer(program, state, lr, opts, startStep, data, extra);
   try {
     return await body(trainer);

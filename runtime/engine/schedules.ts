@@ -79,10 +79,13 @@ export function linear(lr: number, startFactor = 1 / 3, endFactor = 1, totalIter
  */
 export function sequential(schedules: Schedule[], milestones: number[]): Schedule {
   if (milestones.length !== schedules.length - 1) {
-    throw new RangeError(`sequential needs one milestone fewer than schedules: got ${schedules.length} schedules and ${milestones.length} milestones`);
+    throw new RangeError(
+      `sequential needs one milestone fewer than schedules: got ${schedules.length} schedules and ${milestones.length} milestones`,
+    );
   }
   milestones.forEach((m, i) => {
-    if (!Number.isInteger(m) || m <= (milestones[i - 1] ?? 0)) throw new RangeError(`milestones must be increasing positive integers, got [${milestones}]`);
+    if (!Number.isInteger(m) || m <= (milestones[i - 1] ?? 0))
+      throw new RangeError(`milestones must be increasing positive integers, got [${milestones}]`);
   });
   return (k) => {
     checkStep(k);

@@ -61,9 +61,16 @@ export class SegPredictor {
       file = fs.existsSync(path.join(file, BEST_FILE)) ? path.join(file, BEST_FILE) : path.join(file, CHECKPOINT_FILE);
     }
     const ck = loadCheckpoint<SegCheckpointConfig>(file);
-    if (typeof ck.meta.config.classes !== 'number') throw new Error(`${file} is not a segmentation checkpoint (it has no classes; a GVSL pre-training checkpoint is used with finetune --weights)`);
+    if (typeof ck.meta.config.classes !== 'number')
+      throw new Error(
+        `${file} is not a segmentation checkpoint (it has no classes; a GVSL pre-training checkpoint is used with finetune --weights)`,
+      );
     const cfg = ck.meta.config;
-    const p = await SegPredictor.fromModel(new SegNet(cfg.classes, parseWidths(cfg.chan)), { classes: cfg.classes, size: cfg.size, normalize: cfg.normalize, spacing: cfg.spacing }, opts);
+    const p = await SegPredictor.fromModel(
+      new SegNet(cfg.classes, parseWidths(cfg.chan)),
+      { classes: cfg.classes, size: cfg.size, normalize: cfg.normalize, spacing: cfg.spacing },
+      opts,
+    );
     p.setParams(ck.state);
     return p;
   }
@@ -73,7 +80,11 @@ export class SegPredictor {
    * one input (1, C, D, H, W) and class probabilities (1, classes, D, H, W) out: then `override` gives the
    * preprocessing (default mr-percentile, native spacing).
    */
-  static async fromOnnx(file: string, opts: SessionOptions = {}, override: Partial<SegModelInfo> = {}): Promise<SegPredictor> {
+  static async fromOnnx(
+    file: string,
+    opts: SessionOptions = {},
+    override: Partial<SegModelInfo> = {},
+  ): Promise<SegPredictor> {
     const proto = onnx.ModelProto.decode(fs.readFileSync(file));
     const meta = (proto.metadataProps ?? []).find((m) => m.key === SEG_INFO_KEY)?.value;
     const session = await createSession(file, opts);
@@ -82,8 +93,16 @@ export class SegPredictor {
     const outMeta = session.outputMetadata[session.outputNames.indexOf(outName)];
     const dims = (m: typeof inMeta) => (m.isTensor ? m.shape : []).map((d) => (typeof d === 'number' ? d : NaN));
     const [ind, outd] = [dims(inMeta), dims(outMeta)];
-    if (session.inputNames.length !== 1 || ind.length !== 5 || ind.some((d) => !(d > 0)) || outd.length !== 5 || !(outd[1] > 0)) {
-      throw new Error(`${file}: expected one input (1, C, D, H, W) of fixed size and an output (1, classes, D, H, W); got [${ind}] → [${outd}]`);
+    if (
+      session.inputNames.length !== 1 ||
+      ind.length !== 5 ||
+      ind.some((d) => !(d > 0)) ||
+      outd.length !== 5 ||
+      !(outd[1] > 0)
+    ) {
+      throw new Error(
+        `${file}: expected one input (1, C, D, H, W) of fixed size and an output (1, classes, D, H, W); got [${ind}] → [${outd}]`,
+      );
     }
     const stored: Partial<SegModelInfo> = meta ? JSON.parse(meta) : {};
     const info: SegModelInfo = {
@@ -97,7 +116,9 @@ export class SegPredictor {
 
   /** `.onnx` files through fromOnnx, anything else (a checkpoint or a run folder) through fromCheckpoint. */
   static load(model: string, opts: SessionOptions = {}, override: Partial<SegModelInfo> = {}): Promise<SegPredictor> {
-    return /\.onnx$/i.test(model) ? SegPredictor.fromOnnx(model, opts, override) : SegPredictor.fromCheckpoint(model, opts);
+    return /\.onnx$/i.test(model)
+      ? SegPredictor.fromOnnx(model, opts, override)
+      : SegPredictor.fromCheckpoint(model, opts);
   }
 
   /** Sets the parameters fed to a fromModel graph (extra entries, e.g. optimizer state, are ignored). */
@@ -109,7 +130,10 @@ export class SegPredictor {
 
   /** Class probabilities of one window ([D, H, W] = info.size): classes × window values. */
   async predictWindow(window: Float32Array): Promise<Float32Array> {
-    const out = await this.session.run({ ...this.params, [this.input]: toOrt({ dtype: 'float32', shape: [1, 1, ...this.info.size], data: window }) });
+    const out = await this.session.run({
+      ...this.params,
+      [this.input]: toOrt({ dtype: 'float32', shape: [1, 1, ...this.info.size], data: window }),
+    });
     return out[this.output].data as Float32Array;
   }
 
@@ -122,7 +146,14 @@ export class SegPredictor {
 
   /** Class probabilities (classes × voxels) of a prepared volume, by sliding-window inference. */
   probabilities(prepared: Volume, overlap = 0.25): Promise<Float32Array> {
-    return slidingWindow(prepared.data, prepared.dims, this.info.size, this.info.classes, (w) => this.predictWindow(w), { overlap });
+    return slidingWindow(
+      prepared.data,
+      prepared.dims,
+      this.info.size,
+      this.info.classes,
+      (w) => this.predictWindow(w),
+      { overlap },
+    );
   }
 
   /**
@@ -133,10 +164,20 @@ export class SegPredictor {
   async segment(raw: Volume, overlap = 0.25): Promise<Volume> {
     const { ras, prepared } = this.prepare(raw);
     const probs = await this.probabilities(prepared, overlap);
-    const labels = sameGrid(prepared, ras) ? argmaxChannels(probs, this.info.classes) : argmaxOnGrid(probs, this.info.classes, prepared, ras);
+    const labels = sameGrid(prepared, ras)
+      ? argmaxChannels(probs, this.info.classes)
+      : argmaxOnGrid(probs, this.info.classes, prepared, ras);
     const back = reorient({ ...ras, data: labels }, axisCodes(raw.affine));
-    if (back.dims.some((d, i) => d !== raw.dims[i])) throw new Error(`internal: reorientation back gave ${back.dims} for ${raw.dims}`);
-    return { data: back.data, dims: [...raw.dims], affine: [...raw.affine], spacing: [...raw.spacing], name: raw.name, nifti: raw.nifti };
+    if (back.dims.some((d, i) => d !== raw.dims[i]))
+      throw new Error(`internal: reorientation back gave ${back.dims} for ${raw.dims}`);
+    return {
+      data: back.data,
+      dims: [...raw.dims],
+      affine: [...raw.affine],
+      spacing: [...raw.spacing],
+      name: raw.name,
+      nifti: raw.nifti,
+    };
   }
 
   async release(): Promise<void> {
@@ -173,22 +214,27 @@ function argmaxOnGrid(probs: Float32Array, classes: number, from: Volume, to: Vo
   const out = new Float32Array(to.dims[0] * to.dims[1] * to.dims[2]);
   const [td, th, tw] = taps;
   let o = 0;
-  for (let d = 0; d < to.dims[0]; d++) for (let h = 0; h < to.dims[1]; h++) for (let w = 0; w < to.dims[2]; w++, o++) {
-    let best = 0;
-    let bv = -Infinity;
-    for (let c = 0; c < classes; c++) {
-      const at = (a: number, b: number, e: number) => probs[c * N + (a * H + b) * W + e];
-      const lerp = (a: number, b: number, t: number) => a + t * (b - a);
-      const plane = (a: number) => lerp(
-        lerp(at(a, th.i0[h], tw.i0[w]), at(a, th.i0[h], tw.i1[w]), tw.f[w]),
-        lerp(at(a, th.i1[h], tw.i0[w]), at(a, th.i1[h], tw.i1[w]), tw.f[w]), th.f[h]);
-      const v = lerp(plane(td.i0[d]), plane(td.i1[d]), td.f[d]);
-      if (v > bv) {
-        bv = v;
-        best = c;
+  for (let d = 0; d < to.dims[0]; d++)
+    for (let h = 0; h < to.dims[1]; h++)
+      for (let w = 0; w < to.dims[2]; w++, o++) {
+        let best = 0;
+        let bv = -Infinity;
+        for (let c = 0; c < classes; c++) {
+          const at = (a: number, b: number, e: number) => probs[c * N + (a * H + b) * W + e];
+          const lerp = (a: number, b: number, t: number) => a + t * (b - a);
+          const plane = (a: number) =>
+            lerp(
+              lerp(at(a, th.i0[h], tw.i0[w]), at(a, th.i0[h], tw.i1[w]), tw.f[w]),
+              lerp(at(a, th.i1[h], tw.i0[w]), at(a, th.i1[h], tw.i1[w]), tw.f[w]),
+              th.f[h],
+            );
+          const v = lerp(plane(td.i0[d]), plane(td.i1[d]), td.f[d]);
+          if (v > bv) {
+            bv = v;
+            best = c;
+          }
+        }
+        out[o] = best;
       }
-    }
-    out[o] = best;
-  }
   return out;
 }

@@ -38,18 +38,32 @@ export class TrainingSession {
     private readonly options: TrainingSessionOptions,
   ) {}
 
-  static async create(model: Uint8Array | string, initial: StateDict, opts: TrainingSessionOptions = {}): Promise<TrainingSession> {
+  static async create(
+    model: Uint8Array | string,
+    initial: StateDict,
+    opts: TrainingSessionOptions = {},
+  ): Promise<TrainingSession> {
     const keep = opts.keepOnDevice ?? opts.ep === 'webgpu';
     // NOTE: onnxruntime-node 1.30 binds 'gpu-buffer' outputs with its WebGPU memory info only, and hands back
     // as GPU tensors only WebGPU buffers; a CUDA session's outputs always come back to the CPU.
-    if (keep && opts.ep !== 'webgpu') throw new Error(`keepOnDevice needs the WebGPU execution provider (onnxruntime-node 1.30 keeps outputs on the device only for WebGPU), not '${opts.ep ?? 'cpu'}'`);
+    if (keep && opts.ep !== 'webgpu')
+      throw new Error(
+        `keepOnDevice needs the WebGPU execution provider (onnxruntime-node 1.30 keeps outputs on the device only for WebGPU), not '${opts.ep ?? 'cpu'}'`,
+      );
     // Device-resident outputs must be named when the session is created; only then is a cheap probe session
     // (no optimisation, no profile) needed for the names. Otherwise the session's own metadata is enough: a probe
     // of the GVSL training graph costs a third of a real session.
     let location: Record<string, ort.Tensor.DataLocation> | undefined;
     if (keep) {
-      const probe = await createSession(model, { ...opts, ep: 'cpu', graphOptimizationLevel: 'disabled', profilePrefix: undefined });
-      location = Object.fromEntries(probe.outputNames.filter((o) => o.startsWith('new.')).map((o) => [o, 'gpu-buffer' as const]));
+      const probe = await createSession(model, {
+        ...opts,
+        ep: 'cpu',
+        graphOptimizationLevel: 'disabled',
+        profilePrefix: undefined,
+      });
+      location = Object.fromEntries(
+        probe.outputNames.filter((o) => o.startsWith('new.')).map((o) => [o, 'gpu-buffer' as const]),
+      );
       await probe.release();
     }
     const session = await createSession(model, { ...opts, preferredOutputLocation: location });
@@ -147,7 +161,8 @@ export class TrainingSession {
     for (const [k, v] of entries) {
       const old = this.state.get(k);
       if (!old) throw new Error(`'${k}' is not a state input of this training graph`);
-      if (old.dims.join() !== v.shape.join()) throw new Error(`'${k}' has shape [${v.shape}], the graph needs [${old.dims}]`);
+      if (old.dims.join() !== v.shape.join())
+        throw new Error(`'${k}' has shape [${v.shape}], the graph needs [${old.dims}]`);
       if (old.location === 'gpu-buffer') old.dispose();
       this.state.set(k, toOrt(v));
     }
@@ -158,5 +173,3 @@ export class TrainingSession {
     if (this.reader) await this.reader.release();
   }
 }
-
-

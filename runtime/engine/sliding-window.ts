@@ -15,7 +15,8 @@ export function importanceMap(roi: Dims3, sigmaScale = 0.125): Float32Array {
   });
   const out = new Float32Array(voxelCount(roi));
   let o = 0;
-  for (let d = 0; d < roi[0]; d++) for (let h = 0; h < roi[1]; h++) for (let w = 0; w < roi[2]; w++) out[o++] = axes[0][d] * axes[1][h] * axes[2][w];
+  for (let d = 0; d < roi[0]; d++)
+    for (let h = 0; h < roi[1]; h++) for (let w = 0; w < roi[2]; w++) out[o++] = axes[0][d] * axes[1][h] * axes[2][w];
   let min = Infinity;
   for (const v of out) min = Math.min(min, v);
   const floor = Math.fround(Math.max(min, 1e-3));
@@ -49,8 +50,12 @@ export interface SlidingWindowOptions {
  * Returns channels × D × H × W.
  */
 export async function slidingWindow(
-  data: Float32Array, dims: Dims3, roi: Dims3, channels: number,
-  predict: (window: Float32Array) => Promise<Float32Array>, opts: SlidingWindowOptions = {},
+  data: Float32Array,
+  dims: Dims3,
+  roi: Dims3,
+  channels: number,
+  predict: (window: Float32Array) => Promise<Float32Array>,
+  opts: SlidingWindowOptions = {},
 ): Promise<Float32Array> {
   const overlap = opts.overlap ?? 0.25;
   if (!(overlap >= 0 && overlap < 1)) throw new Error(`overlap must be in [0, 1), got ${overlap}`);
@@ -63,28 +68,36 @@ export async function slidingWindow(
   const acc = new Float32Array(channels * P);
   const weight = new Float32Array(P);
   const vol = makeVolume(data, dims);
-  for (const sd of starts[0]) for (const sh of starts[1]) for (const sw of starts[2]) {
-    const window = cropAt(vol, [sd - before[0], sh - before[1], sw - before[2]], roi).data;
-    const pred = await predict(window);
-    if (pred.length !== channels * R) throw new Error(`the model returned ${pred.length} values for a window of ${roi.join('x')} and ${channels} channels`);
-    for (let d = 0; d < roi[0]; d++) for (let h = 0; h < roi[1]; h++) {
-      const src = (d * roi[1] + h) * roi[2];
-      const dst = ((sd + d) * padded[1] + sh + h) * padded[2] + sw;
-      for (let w = 0; w < roi[2]; w++) weight[dst + w] += imp[src + w];
-      for (let c = 0; c < channels; c++) {
-        const cs = c * R + src;
-        const cd = c * P + dst;
-        for (let w = 0; w < roi[2]; w++) acc[cd + w] += pred[cs + w] * imp[src + w];
+  for (const sd of starts[0])
+    for (const sh of starts[1])
+      for (const sw of starts[2]) {
+        const window = cropAt(vol, [sd - before[0], sh - before[1], sw - before[2]], roi).data;
+        const pred = await predict(window);
+        if (pred.length !== channels * R)
+          throw new Error(
+            `the model returned ${pred.length} values for a window of ${roi.join('x')} and ${channels} channels`,
+          );
+        for (let d = 0; d < roi[0]; d++)
+          for (let h = 0; h < roi[1]; h++) {
+            const src = (d * roi[1] + h) * roi[2];
+            const dst = ((sd + d) * padded[1] + sh + h) * padded[2] + sw;
+            for (let w = 0; w < roi[2]; w++) weight[dst + w] += imp[src + w];
+            for (let c = 0; c < channels; c++) {
+              const cs = c * R + src;
+              const cd = c * P + dst;
+              for (let w = 0; w < roi[2]; w++) acc[cd + w] += pred[cs + w] * imp[src + w];
+            }
+          }
       }
-    }
-  }
   const N = voxelCount(dims);
   const out = new Float32Array(channels * N);
-  for (let c = 0; c < channels; c++) for (let d = 0; d < dims[0]; d++) for (let h = 0; h < dims[1]; h++) {
-    const src = ((d + before[0]) * padded[1] + h + before[1]) * padded[2] + before[2];
-    const dst = c * N + (d * dims[1] + h) * dims[2];
-    for (let w = 0; w < dims[2]; w++) out[dst + w] = acc[c * P + src + w] / weight[src + w];
-  }
+  for (let c = 0; c < channels; c++)
+    for (let d = 0; d < dims[0]; d++)
+      for (let h = 0; h < dims[1]; h++) {
+        const src = ((d + before[0]) * padded[1] + h + before[1]) * padded[2] + before[2];
+        const dst = c * N + (d * dims[1] + h) * dims[2];
+        for (let w = 0; w < dims[2]; w++) out[dst + w] = acc[c * P + src + w] / weight[src + w];
+      }
   return out;
 }
 

@@ -11,13 +11,21 @@ export interface TrainerHost {
   release(): Promise<void>;
 }
 
-export async function startTrainer(model: Uint8Array | string, state: StateDict, options: SessionOptions, step: number, useWorker: boolean): Promise<TrainerHost> {
+export async function startTrainer(
+  model: Uint8Array | string,
+  state: StateDict,
+  options: SessionOptions,
+  step: number,
+  useWorker: boolean,
+): Promise<TrainerHost> {
   const script = useWorker ? workerScript() : null;
   if (!script) {
     const s = await TrainingSession.create(model, state, { ...options, step });
     return { step: (b, lr) => s.step(b, lr), state: () => s.getStateAsync(), release: () => s.release() };
   }
-  const worker = new Worker(script, { workerData: { role: 'train', init: { model, state: [...state], options, step } } });
+  const worker = new Worker(script, {
+    workerData: { role: 'train', init: { model, state: [...state], options, step } },
+  });
   await new Promise<void>((resolve, reject) => {
     const onMsg = (m: { type: string; message?: string }) => {
       worker.off('message', onMsg);
@@ -47,7 +55,12 @@ export async function startTrainer(model: Uint8Array | string, state: StateDict,
     });
   return {
     async step(batch, lr) {
-      return (await call({ type: 'step', batch, lr }, Object.values(batch).map((a) => a.data.buffer as ArrayBuffer))).metrics;
+      return (
+        await call(
+          { type: 'step', batch, lr },
+          Object.values(batch).map((a) => a.data.buffer as ArrayBuffer),
+        )
+      ).metrics;
     },
     async state() {
       return new Map((await call({ type: 'state' })).state);

@@ -80,7 +80,8 @@ export class Trainer {
     const state = initialState(program, options.weights);
     const step = options.step ?? 0;
     if (!Number.isInteger(step) || step < 0) throw new Error(`step must be an integer >= 0, got ${step}`);
-    if (options.worker && !workerScript()) throw new Error('a worker-thread trainer needs the compiled build (run `npm run build` and import from dist/)');
+    if (options.worker && !workerScript())
+      throw new Error('a worker-thread trainer needs the compiled build (run `npm run build` and import from dist/)');
     const { lr, weights, step: _s, worker, seed, ...session } = options;
     const host = await startTrainer(program.train, state, session, step, !!worker);
     return new Trainer(program, host, asSchedule(lr), options, step);
@@ -90,14 +91,22 @@ export class Trainer {
    * Continues training from a checkpoint written by `save`: parameters, buffers, optimizer state and the step
    * count come from the file, so the run goes on exactly as an uninterrupted one would.
    */
-  static async resume(program: TrainingProgram, file: string, options: Omit<TrainerOptions, 'weights' | 'step' | 'seed'>): Promise<Trainer> {
+  static async resume(
+    program: TrainingProgram,
+    file: string,
+    options: Omit<TrainerOptions, 'weights' | 'step' | 'seed'>,
+  ): Promise<Trainer> {
     const { state, meta } = loadCheckpoint<TrainerCheckpointConfig>(file);
     const want = JSON.stringify(program.optimizer);
     if (meta.config?.optimizer && JSON.stringify(meta.config.optimizer) !== want) {
-      throw new Error(`${file} was written with optimizer ${JSON.stringify(meta.config.optimizer)}, this program uses ${want}: resume with the same optimizer, or load only its weights`);
+      throw new Error(
+        `${file} was written with optimizer ${JSON.stringify(meta.config.optimizer)}, this program uses ${want}: resume with the same optimizer, or load only its weights`,
+      );
     }
     for (const slots of Object.values(program.optimizerState)) {
-      for (const s of slots) if (!state.has(s)) throw new Error(`${file} has no optimizer state '${s}': it is not a training checkpoint of this program`);
+      for (const s of slots)
+        if (!state.has(s))
+          throw new Error(`${file} has no optimizer state '${s}': it is not a training checkpoint of this program`);
     }
     return Trainer.create(program, { ...options, weights: state, step: meta.step, seed: meta.config?.seed ?? 0 });
   }
@@ -119,7 +128,9 @@ export class Trainer {
   async step(batch: Record<string, NamedArray>): Promise<Record<string, number>> {
     checkBatch(this.program, batch);
     // The worker host transfers the batch's buffers (they would be detached here): send copies.
-    const fed = this.options.worker ? Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, copy(v)])) : { ...batch };
+    const fed = this.options.worker
+      ? Object.fromEntries(Object.entries(batch).map(([k, v]) => [k, copy(v)]))
+      : { ...batch };
     if (this.program.seedInput) fed[this.program.seedInput] = this.dropoutSeed(this.steps + 1);
     const metrics = await this.host.step(fed, this.lr);
     this.steps++;
@@ -130,7 +141,10 @@ export class Trainer {
   async evaluate(batch: Record<string, NamedArray>): Promise<EvalResult> {
     checkBatch(this.program, batch);
     const { lr, weights, step, worker, seed, ...session } = this.options;
-    if (!this.program.eval) throw new Error('this program has no eval graph (it was made from a step graph alone): build it with buildTraining, or pass `eval` to programFromStepGraph');
+    if (!this.program.eval)
+      throw new Error(
+        'this program has no eval graph (it was made from a step graph alone): build it with buildTraining, or pass `eval` to programFromStepGraph',
+      );
     this.evalSession ??= await createSession(this.program.eval, session);
     const state = await this.host.state();
     const feeds: Record<string, NamedArray> = {};
@@ -169,7 +183,12 @@ export class Trainer {
    */
   async save(file: string, user?: unknown): Promise<string> {
     const config: TrainerCheckpointConfig = { optimizer: this.program.optimizer, seed: this.options.seed ?? 0, user };
-    return saveCheckpoint(path.dirname(path.resolve(file)), await this.host.state(), { config, step: this.steps }, path.basename(file));
+    return saveCheckpoint(
+      path.dirname(path.resolve(file)),
+      await this.host.state(),
+      { config, step: this.steps },
+      path.basename(file),
+    );
   }
 
   /** The `dropout_seed` fed at step t (1-based). */
@@ -195,11 +214,16 @@ function checkBatch(program: TrainingProgram, batch: Record<string, NamedArray>)
     const got = batch[k];
     if (!got) throw new Error(`batch input '${k}' is missing: the model takes ${names.join(', ')}`);
     if (got.dtype !== want.dtype || got.shape.join() !== want.shape.join()) {
-      throw new Error(`batch input '${k}' is ${typeText(got)}, the model was built for ${typeText(want)}: rebuild the program for this shape or reshape the batch`);
+      throw new Error(
+        `batch input '${k}' is ${typeText(got)}, the model was built for ${typeText(want)}: rebuild the program for this shape or reshape the batch`,
+      );
     }
-    if (got.data.length !== numel(got.shape)) throw new Error(`batch input '${k}' has ${got.data.length} values for shape [${got.shape}]`);
+    if (got.data.length !== numel(got.shape))
+      throw new Error(`batch input '${k}' has ${got.data.length} values for shape [${got.shape}]`);
   }
-  for (const k of Object.keys(batch)) if (!(k in program.inputs)) throw new Error(`batch input '${k}' is not an input of the model (it takes ${names.join(', ')})`);
+  for (const k of Object.keys(batch))
+    if (!(k in program.inputs))
+      throw new Error(`batch input '${k}' is not an input of the model (it takes ${names.join(', ')})`);
 }
 
 /**
@@ -211,17 +235,27 @@ function initialState(program: TrainingProgram, weights: StateDict): StateDict {
   const need = [...program.params, ...program.buffers];
   const missing = need.filter((k) => !weights.has(k));
   if (missing.length) {
-    throw new Error(`no value for ${missing.length === 1 ? `'${missing[0]}'` : `${missing.length} entries ('${missing[0]}', …)`}: pass every parameter and buffer in \`weights\` (e.g. model.initStateDict(seed))`);
+    throw new Error(
+      `no value for ${missing.length === 1 ? `'${missing[0]}'` : `${missing.length} entries ('${missing[0]}', …)`}: pass every parameter and buffer in \`weights\` (e.g. model.initStateDict(seed))`,
+    );
   }
   const slots = new Set(Object.values(program.optimizerState).flat());
   const known = new Set(need);
   for (const k of weights.keys()) {
-    if (!known.has(k) && !slots.has(k)) throw new Error(`'${k}' in \`weights\` is not a parameter or buffer of this model (its keys: ${program.stateDictKeys.slice(0, 4).join(', ')}${program.stateDictKeys.length > 4 ? ', …' : ''})`);
+    if (!known.has(k) && !slots.has(k))
+      throw new Error(
+        `'${k}' in \`weights\` is not a parameter or buffer of this model (its keys: ${program.stateDictKeys.slice(0, 4).join(', ')}${program.stateDictKeys.length > 4 ? ', …' : ''})`,
+      );
   }
   for (const k of [...need, ...slots]) {
     const want = program.stateTypes[k];
-    const v = weights.get(k) ?? { dtype: want.dtype, shape: [...want.shape], data: allocate(want.dtype, numel(want.shape)) };
-    if (v.dtype !== want.dtype || v.shape.join() !== want.shape.join()) throw new Error(`'${k}' is ${typeText(v)}, the model needs ${typeText(want)}`);
+    const v = weights.get(k) ?? {
+      dtype: want.dtype,
+      shape: [...want.shape],
+      data: allocate(want.dtype, numel(want.shape)),
+    };
+    if (v.dtype !== want.dtype || v.shape.join() !== want.shape.join())
+      throw new Error(`'${k}' is ${typeText(v)}, the model needs ${typeText(want)}`);
     state.set(k, v);
   }
   return state;

@@ -33,7 +33,12 @@ async function dataRole(task: BatchTask): Promise<void> {
   });
 }
 
-async function trainRole(init: { model: string; state: [string, NamedArray][]; options: Record<string, unknown>; step: number }): Promise<void> {
+async function trainRole(init: {
+  model: string;
+  state: [string, NamedArray][];
+  options: Record<string, unknown>;
+  step: number;
+}): Promise<void> {
   let session: TrainingSession;
   try {
     session = await TrainingSession.create(init.model, new Map(init.state), { ...init.options, step: init.step });
@@ -48,8 +53,13 @@ async function trainRole(init: { model: string; state: [string, NamedArray][]; o
         const metrics = await session.step(m.batch!, m.lr!);
         port.postMessage({ type: 'result', id: m.id, metrics });
       } else if (m.type === 'state') {
-        const state = [...(await session.getStateAsync())].map(([k, v]) => [k, { ...v, data: v.data.slice() }] as const);
-        port.postMessage({ type: 'result', id: m.id, state }, state.map(([, v]) => v.data.buffer as ArrayBuffer));
+        const state = [...(await session.getStateAsync())].map(
+          ([k, v]) => [k, { ...v, data: v.data.slice() }] as const,
+        );
+        port.postMessage(
+          { type: 'result', id: m.id, state },
+          state.map(([, v]) => v.data.buffer as ArrayBuffer),
+        );
       } else if (m.type === 'release') {
         await session.release();
         port.postMessage({ type: 'result', id: m.id });

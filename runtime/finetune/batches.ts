@@ -10,7 +10,11 @@ import { loadPair, type LabelledVolume } from './data';
  * crop of the image (`image`) and of its label map (`label`, class indices as float32). The random stream
  * depends only on (seed, step).
  */
-export function makeSegBatch(vols: readonly LabelledVolume[], cfg: Pick<FinetuneConfig, 'seed' | 'size' | 'batch'>, step: number): Batch {
+export function makeSegBatch(
+  vols: readonly LabelledVolume[],
+  cfg: Pick<FinetuneConfig, 'seed' | 'size' | 'batch'>,
+  step: number,
+): Batch {
   const rng = stepRng(cfg.seed, step);
   const n = voxelCount(cfg.size);
   const image = new Float32Array(cfg.batch * n);
@@ -30,7 +34,9 @@ export function batchMaker(cfg: FinetuneConfig, warn: (m: string) => void): Batc
   const vols = cfg.train.map((p) => loadPair(p, cfg));
   if (!vols.some((v) => v.image.dims.every((d, i) => d >= cfg.size[i]))) {
     const dims = vols.map((v) => `${v.image.name} ${v.image.dims.join('x')}`).join(', ');
-    warn(`the crop ${cfg.size.join('x')} is larger than every training volume after resampling (${dims}): crops are zero-padded`);
+    warn(
+      `the crop ${cfg.size.join('x')} is larger than every training volume after resampling (${dims}): crops are zero-padded`,
+    );
   }
   return (step) => makeSegBatch(vols, cfg, step);
 }

@@ -35,7 +35,12 @@ export interface FinetuneConfig {
 }
 
 /** SegModelInfo of a fine-tuning run's configuration. */
-export const infoOf = (cfg: FinetuneConfig): SegModelInfo => ({ classes: cfg.classes, size: cfg.size, normalize: cfg.normalize, spacing: cfg.spacing });
+export const infoOf = (cfg: FinetuneConfig): SegModelInfo => ({
+  classes: cfg.classes,
+  size: cfg.size,
+  normalize: cfg.normalize,
+  spacing: cfg.spacing,
+});
 
 export const FINETUNE_DEFAULTS = {
   size: [32, 32, 32] as [number, number, number],

@@ -12,7 +12,11 @@ export const stemOf = (file: string) => path.basename(file).replace(VOLUME_FILE,
 function listVolumes(dir: string, what: string): string[] {
   const p = path.resolve(dir);
   if (!fs.existsSync(p) || !fs.statSync(p).isDirectory()) throw new DataError(`${what} ${dir}: no such folder`);
-  return fs.readdirSync(p).filter((f) => VOLUME_FILE.test(f)).sort().map((f) => path.join(p, f));
+  return fs
+    .readdirSync(p)
+    .filter((f) => VOLUME_FILE.test(f))
+    .sort()
+    .map((f) => path.join(p, f));
 }
 
 /**
@@ -26,25 +30,45 @@ export function pairFiles(imagesDir: string, labelsDir: string, warn: (m: string
   const labels = new Map(listVolumes(labelsDir, '--labels').map((f) => [stemOf(f), f]));
   const pairs = images.map((image) => {
     const label = labels.get(stemOf(image));
-    if (!label) throw new DataError(`${image}: no label map of the same name in ${labelsDir} (expected ${stemOf(image)}.nii.gz or ${stemOf(image)}.nii)`);
+    if (!label)
+      throw new DataError(
+        `${image}: no label map of the same name in ${labelsDir} (expected ${stemOf(image)}.nii.gz or ${stemOf(image)}.nii)`,
+      );
     labels.delete(stemOf(image));
     return { image, label };
   });
-  if (labels.size) warn(`${labels.size} label map(s) in ${labelsDir} have no image and are ignored: ${[...labels.values()].map((f) => path.basename(f)).join(', ')}`);
+  if (labels.size)
+    warn(
+      `${labels.size} label map(s) in ${labelsDir} have no image and are ignored: ${[...labels.values()].map((f) => path.basename(f)).join(', ')}`,
+    );
   return pairs;
 }
 
 /** Throws a DataError naming the label file when its voxel grid (dims and affine) is not the image's. */
 export function checkSameGrid(image: Volume, label: Volume): void {
-  const fmt = (v: Volume) => `${[...v.dims].reverse().join('x')} voxels of ${[...v.spacing].reverse().map((s) => +s.toFixed(4)).join('x')} mm`;
+  const fmt = (v: Volume) =>
+    `${[...v.dims].reverse().join('x')} voxels of ${[...v.spacing]
+      .reverse()
+      .map((s) => +s.toFixed(4))
+      .join('x')} mm`;
   if (image.dims.some((d, i) => d !== label.dims[i])) {
-    throw new DataError(`${label.name}: the label map's grid (${fmt(label)}) does not match its image ${image.name} (${fmt(image)}); labels must be drawn on the image's voxel grid`);
+    throw new DataError(
+      `${label.name}: the label map's grid (${fmt(label)}) does not match its image ${image.name} (${fmt(image)}); labels must be drawn on the image's voxel grid`,
+    );
   }
   // NIfTI stores the affine in float32: allow its rounding, nothing more.
-  const worst = image.affine.slice(0, 12).reduce((w, a, i) => Math.max(w, Math.abs(a - label.affine[i]) / (1 + Math.abs(a))), 0);
+  const worst = image.affine
+    .slice(0, 12)
+    .reduce((w, a, i) => Math.max(w, Math.abs(a - label.affine[i]) / (1 + Math.abs(a))), 0);
   if (worst > 1e-4) {
-    const row = (m: number[]) => `[${m.slice(0, 12).map((x) => +x.toFixed(3)).join(' ')}]`;
-    throw new DataError(`${label.name}: the label map's affine ${row(label.affine)} does not match its image ${image.name} ${row(image.affine)}: same dims, but the voxels lie elsewhere in space`);
+    const row = (m: number[]) =>
+      `[${m
+        .slice(0, 12)
+        .map((x) => +x.toFixed(3))
+        .join(' ')}]`;
+    throw new DataError(
+      `${label.name}: the label map's affine ${row(label.affine)} does not match its image ${image.name} ${row(image.affine)}: same dims, but the voxels lie elsewhere in space`,
+    );
   }
 }
 
@@ -60,7 +84,9 @@ export function checkLabelValues(label: Volume, classes: number): void {
     }
   }
   if (bad >= 0) {
-    throw new DataError(`${label.name}: value ${label.data[bad]} (${count} voxel(s)) is not a class index 0..${classes - 1} (--classes ${classes}); relabel the map or raise --classes`);
+    throw new DataError(
+      `${label.name}: value ${label.data[bad]} (${count} voxel(s)) is not a class index 0..${classes - 1} (--classes ${classes}); relabel the map or raise --classes`,
+    );
   }
 }
 
@@ -74,7 +100,10 @@ export interface LabelledVolume {
  * Loads a pair, checks the grids match and the label values, then prepares both like pre-training: reorient
  * to RAS (exact, both), resample to `spacing` (image trilinear, labels nearest), normalise the image.
  */
-export function loadPair(pair: LabelledPair, cfg: Pick<FinetuneConfig, 'classes' | 'normalize' | 'spacing'>): LabelledVolume {
+export function loadPair(
+  pair: LabelledPair,
+  cfg: Pick<FinetuneConfig, 'classes' | 'normalize' | 'spacing'>,
+): LabelledVolume {
   const img = loadVolume(pair.image);
   const lab = loadVolume(pair.label);
   lab.name = pair.label;

@@ -4,7 +4,8 @@
  * means); a class predicted but absent from the truth scores 0.
  */
 export function diceScores(pred: ArrayLike<number>, truth: ArrayLike<number>, classes: number): number[] {
-  if (pred.length !== truth.length) throw new Error(`dice: the label maps have ${pred.length} and ${truth.length} voxels`);
+  if (pred.length !== truth.length)
+    throw new Error(`dice: the label maps have ${pred.length} and ${truth.length} voxels`);
   const inter = new Float64Array(classes);
   const np = new Float64Array(classes);
   const ng = new Float64Array(classes);

@@ -18,7 +18,9 @@ export function loadBackbone(model: SegNet, fileOrDir: string): { tensors: State
   const expected = new Map([...model.paramSpecs()].filter(([k]) => isBackbone(k)));
   const report = matchStateDict(expected, src, { prefixes: ['unet.'] });
   if (report.missing.length || report.unexpected.length || report.mismatched.length) {
-    throw new UserError(`${file} does not fit the backbone (widths ${model.chan.join(',')}): ${formatLoadReport(report)}`);
+    throw new UserError(
+      `${file} does not fit the backbone (widths ${model.chan.join(',')}): ${formatLoadReport(report)}`,
+    );
   }
   const notes = [`${file}: backbone loaded (${report.tensors.size} tensors)`];
   const ignored = all.size - src.size;
@@ -32,11 +34,23 @@ export function loadBackbone(model: SegNet, fileOrDir: string): { tensors: State
  */
 export function backboneWidths(fileOrDir: string): number[] {
   const { file, all } = readTensors(fileOrDir);
-  const blocks = ['inc.double_conv', 'down1.maxpool_conv.1.double_conv', 'down2.maxpool_conv.1.double_conv', 'down3.maxpool_conv.1.double_conv',
-    'down4.maxpool_conv.1.double_conv', 'up1.conv.double_conv', 'up2.conv.double_conv', 'up3.conv.double_conv', 'up4.conv.double_conv'];
+  const blocks = [
+    'inc.double_conv',
+    'down1.maxpool_conv.1.double_conv',
+    'down2.maxpool_conv.1.double_conv',
+    'down3.maxpool_conv.1.double_conv',
+    'down4.maxpool_conv.1.double_conv',
+    'up1.conv.double_conv',
+    'up2.conv.double_conv',
+    'up3.conv.double_conv',
+    'up4.conv.double_conv',
+  ];
   return blocks.map((b) => {
     const t = all.get(`unet.${b}.0.weight`) ?? all.get(`${b}.0.weight`);
-    if (!t) throw new UserError(`${file}: no U-Net backbone found (no ${b}.0.weight, with or without the unet. prefix); is it a GVSL checkpoint?`);
+    if (!t)
+      throw new UserError(
+        `${file}: no U-Net backbone found (no ${b}.0.weight, with or without the unet. prefix); is it a GVSL checkpoint?`,
+      );
     return t.shape[0];
   });
 }

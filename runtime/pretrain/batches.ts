@@ -8,7 +8,12 @@ import { loadVolumes } from './volumes';
  * One GVSL step: img_aug (damaged A), img (A), img2 (B); `samples` [first, end) picks a slice of the step's
  * batch (default: all of it), exactly the samples the whole batch holds there (one stream per sample).
  */
-export function makeBatch(volumes: readonly Volume[], cfg: PretrainConfig, step: number, samples: [number, number] = [0, cfg.batch]): Batch {
+export function makeBatch(
+  volumes: readonly Volume[],
+  cfg: PretrainConfig,
+  step: number,
+  samples: [number, number] = [0, cfg.batch],
+): Batch {
   const b = sampleGvslBatch(volumes, (s) => sampleRng(cfg.seed, step, s), {
     crop: cfg.size,
     batch: samples[1] - samples[0],

@@ -42,7 +42,12 @@ export interface PretrainConfig {
   weights?: string;
 }
 
-export const OFFICIAL_DEFAULTS = { lr: 1e-4, batch: 1, size: [64, 64, 64] as [number, number, number], chan: [...OFFICIAL_WIDTHS] };
+export const OFFICIAL_DEFAULTS = {
+  lr: 1e-4,
+  batch: 1,
+  size: [64, 64, 64] as [number, number, number],
+  chan: [...OFFICIAL_WIDTHS],
+};
 
 /**
  * The embedded default run on the bundled samples: small enough for a laptop CPU (about a minute on 2 cores), long

@@ -23,7 +23,11 @@ export interface PairRegistration {
 
 /** The centre `size` block of a volume (zeros where the volume is smaller). */
 function centreCrop(v: Volume, size: [number, number, number]): Float32Array {
-  return cropAt(v, v.dims.map((d, a) => Math.floor((d - size[a]) / 2)), size).data;
+  return cropAt(
+    v,
+    v.dims.map((d, a) => Math.floor((d - size[a]) / 2)),
+    size,
+  ).data;
 }
 
 /**
@@ -31,7 +35,14 @@ function centreCrop(v: Volume, size: [number, number, number]): Float32Array {
  * and measures the similarity before (identity) and after (the warped moving image), in one ONNX graph run by
  * ONNX Runtime: the same numbers for the same weights.
  */
-export async function registerPair(model: GVSL, params: StateDict, fixed: Volume, moving: Volume, size: [number, number, number], session: SessionOptions = {}): Promise<PairRegistration> {
+export async function registerPair(
+  model: GVSL,
+  params: StateDict,
+  fixed: Volume,
+  moving: Volume,
+  size: [number, number, number],
+  session: SessionOptions = {},
+): Promise<PairRegistration> {
   const shape = [1, 1, ...size];
   const g = new Graph('register_pair');
   const A = g.input('A', 'float32', shape);
@@ -47,7 +58,9 @@ export async function registerPair(model: GVSL, params: StateDict, fixed: Volume
     const out = await runSession(s, { A: arr(fixed), B: arr(moving) });
     const v = (k: string) => Number(out[k].data[0]);
     return {
-      fixed: path.basename(fixed.name ?? 'fixed'), moving: path.basename(moving.name ?? 'moving'), size,
+      fixed: path.basename(fixed.name ?? 'fixed'),
+      moving: path.basename(moving.name ?? 'moving'),
+      size,
       localNcc: { identity: v('local_identity'), registered: v('local_registered') },
       globalNcc: { identity: v('global_identity'), registered: v('global_registered') },
     };

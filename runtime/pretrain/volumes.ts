@@ -15,12 +15,18 @@ const isDicomDir = (dir: string) => fs.readdirSync(dir).some((f) => /\.dcm$/i.te
  * imagesTr and imagesTs; labels are not needed) or a datalist .json (every image it lists). Multi-channel
  * datasets need `channel` (a name or an index).
  */
-export function discoverVolumes(args: readonly string[], opts: { channel?: string; warn?: (m: string) => void } = {}): string[] {
+export function discoverVolumes(
+  args: readonly string[],
+  opts: { channel?: string; warn?: (m: string) => void } = {},
+): string[] {
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   const out: string[] = [];
   for (const a of args) {
     const p = path.resolve(a);
-    if (!fs.existsSync(p)) throw new DataError(`${a}: ${fs.lstatSync(p, { throwIfNoEntry: false }) ? 'a dangling symbolic link (its target does not exist)' : 'no such file or folder'}`);
+    if (!fs.existsSync(p))
+      throw new DataError(
+        `${a}: ${fs.lstatSync(p, { throwIfNoEntry: false }) ? 'a dangling symbolic link (its target does not exist)' : 'no such file or folder'}`,
+      );
     if (isNnunetDataset(p) || (fs.statSync(p).isFile() && /\.json$/i.test(p))) {
       const ds = readDataset(p, { warn });
       const ch = pickChannel(ds, opts.channel);
@@ -44,8 +50,12 @@ export function discoverVolumes(args: readonly string[], opts: { channel?: strin
       out.push(...oneChannel(found, a, opts.channel));
     }
   }
-  if (out.length === 0) throw new DataError(`no volumes found in ${args.join(', ')} (looked for .nii, .nii.gz and DICOM folders)`);
-  if (out.length === 1) throw new DataError(`only one volume found (${out[0]}): GVSL trains on pairs of different volumes, give at least two`);
+  if (out.length === 0)
+    throw new DataError(`no volumes found in ${args.join(', ')} (looked for .nii, .nii.gz and DICOM folders)`);
+  if (out.length === 1)
+    throw new DataError(
+      `only one volume found (${out[0]}): GVSL trains on pairs of different volumes, give at least two`,
+    );
   return out;
 }
 
@@ -63,7 +73,9 @@ export function loadVolumes(cfg: PretrainConfig, warn: (msg: string) => void): V
   const fits = vols.filter((v) => v.dims.every((d, i) => d >= cfg.size[i]));
   if (fits.length === 0) {
     const dims = vols.map((v) => `${v.name ?? '?'} ${v.dims.join('x')}`).join(', ');
-    warn(`the crop ${cfg.size.join('x')} is larger than every volume after resampling (${dims}): crops are zero-padded; use a smaller --size or a finer --spacing`);
+    warn(
+      `the crop ${cfg.size.join('x')} is larger than every volume after resampling (${dims}): crops are zero-padded; use a smaller --size or a finer --spacing`,
+    );
   }
   return vols;
 }

@@ -12,7 +12,27 @@ const INT64 = onnx.TensorProto.DataType.INT64;
 const BOOL = onnx.TensorProto.DataType.BOOL;
 const INTEGER_TYPES = new Set([INT64, onnx.TensorProto.DataType.INT32, BOOL, onnx.TensorProto.DataType.UINT8]);
 /** Ops whose output has the type of their first input (shape arithmetic of symbolic dims uses these on int64). */
-const SAME_TYPE = new Set(['Gather', 'Concat', 'Mul', 'Add', 'Sub', 'Div', 'Mod', 'Slice', 'Squeeze', 'Unsqueeze', 'Reshape', 'ReduceProd', 'Range', 'Identity', 'Max', 'Min', 'Neg', 'Abs', 'Expand']);
+const SAME_TYPE = new Set([
+  'Gather',
+  'Concat',
+  'Mul',
+  'Add',
+  'Sub',
+  'Div',
+  'Mod',
+  'Slice',
+  'Squeeze',
+  'Unsqueeze',
+  'Reshape',
+  'ReduceProd',
+  'Range',
+  'Identity',
+  'Max',
+  'Min',
+  'Neg',
+  'Abs',
+  'Expand',
+]);
 const COMPARISONS = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor']);
 
 /**
@@ -31,7 +51,18 @@ function integerOutputType(n: OnnxNode, type: ReadonlyMap<string, number>): numb
 }
 
 /** Ops whose float inputs are not data (or whose attributes name a type): never converted. */
-const NEVER = new Set(['Cast', 'CastLike', 'ConstantOfShape', 'Constant', 'Shape', 'Size', 'Range', 'EyeLike', 'RandomNormal', 'RandomUniform']);
+const NEVER = new Set([
+  'Cast',
+  'CastLike',
+  'ConstantOfShape',
+  'Constant',
+  'Shape',
+  'Size',
+  'Range',
+  'EyeLike',
+  'RandomNormal',
+  'RandomUniform',
+]);
 
 /**
  * Op types computed in float16 by the `ops` policy: convolutions and products, elementwise arithmetic and
@@ -40,12 +71,50 @@ const NEVER = new Set(['Cast', 'CastLike', 'ConstantOfShape', 'Constant', 'Shape
  * LogSoftmax, Exp/Log/Pow/Sqrt/Reciprocal (range), the ONNX normalisation ops and comparisons.
  */
 export const FLOAT16_OPS: ReadonlySet<string> = new Set([
-  'Conv', 'ConvTranspose', 'MatMul', 'Gemm',
-  'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Abs', 'Clip', 'Max', 'Min', 'Where',
-  'Relu', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Erf', 'Gelu',
-  'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Resize',
-  'Concat', 'Split', 'Slice', 'Pad', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Expand', 'Tile',
-  'Identity', 'Gather', 'Dropout',
+  'Conv',
+  'ConvTranspose',
+  'MatMul',
+  'Gemm',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Neg',
+  'Abs',
+  'Clip',
+  'Max',
+  'Min',
+  'Where',
+  'Relu',
+  'LeakyRelu',
+  'PRelu',
+  'Elu',
+  'Selu',
+  'Sigmoid',
+  'HardSigmoid',
+  'HardSwish',
+  'Tanh',
+  'Erf',
+  'Gelu',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Resize',
+  'Concat',
+  'Split',
+  'Slice',
+  'Pad',
+  'Reshape',
+  'Flatten',
+  'Transpose',
+  'Squeeze',
+  'Unsqueeze',
+  'Expand',
+  'Tile',
+  'Identity',
+  'Gather',
+  'Dropout',
 ]);
 
 export interface Float16Options {
@@ -78,13 +147,19 @@ const COMPUTE_OPS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 
 /** One line: `float16: 12 nodes (Conv 4, Add 4, …), 8 weights; float32 kept: 6 nodes (ReduceMean 4 [op type], …)`. */
 export function formatFloat16Report(r: Float16Report): string {
-  const byType = (counts: Record<string, number>) => Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+  const byType = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
   const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
   const kept: Record<string, number> = {};
   for (const k of r.kept) kept[`${k.opType} [${k.reason}]`] = (kept[`${k.opType} [${k.reason}]`] ?? 0) + 1;
-  return `float16: ${total(r.converted)} nodes (${byType(r.converted) || 'none'}), ${r.halfInitializers} weights; `
-    + `float32 kept: ${r.kept.length} nodes${r.kept.length ? ` (${byType(kept)})` : ''}`
-    + r.warnings.map((w) => `; warning: ${w}`).join('');
+  return (
+    `float16: ${total(r.converted)} nodes (${byType(r.converted) || 'none'}), ${r.halfInitializers} weights; ` +
+    `float32 kept: ${r.kept.length} nodes${r.kept.length ? ` (${byType(kept)})` : ''}` +
+    r.warnings.map((w) => `; warning: ${w}`).join('')
+  );
 }
 
 /** Module prefixes whose nodes are plain convolutional network (conv, GroupNorm, activation, pool, resize, concat). */
@@ -114,10 +189,14 @@ export function toFloat16(src: OnnxModel, opts: Float16Options = {}): { model: O
   const model = cloneOnnx(src);
   const g = model.graph;
   const policy = opts.policy ?? 'ops';
-  const byPolicy = typeof policy === 'function' ? policy
-    : policy === 'conv' ? (n: OnnxNode) => n.opType === 'Conv'
-    : policy === 'network' ? (n: OnnxNode) => FLOAT16_MODULES.some((p) => n.name.startsWith(p))
-    : (n: OnnxNode) => FLOAT16_OPS.has(n.opType);
+  const byPolicy =
+    typeof policy === 'function'
+      ? policy
+      : policy === 'conv'
+        ? (n: OnnxNode) => n.opType === 'Conv'
+        : policy === 'network'
+          ? (n: OnnxNode) => FLOAT16_MODULES.some((p) => n.name.startsWith(p))
+          : (n: OnnxNode) => FLOAT16_OPS.has(n.opType);
   const inScope = (n: OnnxNode) => !opts.scope || opts.scope.some((p) => n.name.startsWith(p));
 
   // Element types and value infos of every named value.
@@ -148,7 +227,8 @@ export function toFloat16(src: OnnxModel, opts: Float16Options = {}): { model: O
     const untyped = values.some((v) => v !== '' && !type.has(v));
     const float = values.some(isF32);
     if (!float && !untyped) continue;
-    const kept = (reason: Float16Report['kept'][number]['reason']) => report.kept.push({ name: n.name, opType: n.opType, reason });
+    const kept = (reason: Float16Report['kept'][number]['reason']) =>
+      report.kept.push({ name: n.name, opType: n.opType, reason });
     if (!inScope(n)) kept('outside scope');
     else if (!byPolicy(n)) kept('op type');
     // Only nodes whose values all have known types, some float32: a value without type information (an
@@ -160,20 +240,25 @@ export function toFloat16(src: OnnxModel, opts: Float16Options = {}): { model: O
       report.converted[n.opType] = (report.converted[n.opType] ?? 0) + 1;
     }
   }
-  if (Object.keys(report.converted).length === 0) report.warnings.push('no node matched the policy: the model still computes in float32');
+  if (Object.keys(report.converted).length === 0)
+    report.warnings.push('no node matched the policy: the model still computes in float32');
   const heavy = report.kept.filter((k) => COMPUTE_OPS.has(k.opType) && k.reason !== 'outside scope');
   if (heavy.length && report.warnings.length === 0) {
     const what = [...new Set(heavy.map((k) => `${k.opType} [${k.reason}]`))].join(', ');
-    report.warnings.push(`${heavy.length} compute node(s) stay float32 (${what}): add their op types to the policy or the gain is small`);
+    report.warnings.push(
+      `${heavy.length} compute node(s) stay float32 (${what}): add their op types to the policy or the gain is small`,
+    );
   }
   const keep = (n: OnnxNode, i: number) => (KEEP_FLOAT32[n.opType] ?? []).includes(i);
 
   // Initializers read only by converted nodes (at converted positions) are stored as float16.
   const readers = new Map<string, { node: OnnxNode; i: number }[]>();
-  g.node.forEach((n) => n.input.forEach((x, i) => {
-    if (!readers.has(x)) readers.set(x, []);
-    readers.get(x)!.push({ node: n, i });
-  }));
+  g.node.forEach((n) =>
+    n.input.forEach((x, i) => {
+      if (!readers.has(x)) readers.set(x, []);
+      readers.get(x)!.push({ node: n, i });
+    }),
+  );
   const graphOutputs = new Set(g.output.map((o) => o.name));
   const halfInit = new Set<string>();
   for (const [name, t] of inits) {
@@ -194,11 +279,19 @@ export function toFloat16(src: OnnxModel, opts: Float16Options = {}): { model: O
   const newInfo: OnnxValueInfo[] = [];
   const withType = (name: string, elemType: number, like: string): OnnxValueInfo => {
     const init = inits.get(like);
-    const shape = info.get(like)?.type?.tensorType?.shape ?? (init ? { dim: init.dims.map((d) => ({ dimValue: d })) } : undefined);
+    const shape =
+      info.get(like)?.type?.tensorType?.shape ?? (init ? { dim: init.dims.map((d) => ({ dimValue: d })) } : undefined);
     return { name, type: { tensorType: { elemType, shape } } };
   };
   const cast = (from: string, to: string, elemType: number) => {
-    nodes.push({ name: `${to}/Cast`, opType: 'Cast', domain: '', input: [from], output: [to], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: elemType }] });
+    nodes.push({
+      name: `${to}/Cast`,
+      opType: 'Cast',
+      domain: '',
+      input: [from],
+      output: [to],
+      attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: elemType }],
+    });
     newInfo.push(withType(to, elemType, from));
   };
   const half = (x: string) => `${x}::fp16`;

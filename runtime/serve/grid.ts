@@ -48,26 +48,38 @@ export function centredGrid(vol: Volume, size: Dims3, spacing: number): { dims: 
  * `vol` resampled onto the grid (`dims`, `affine`) through world coordinates: trilinear (or nearest), with
  * PyTorch grid_sample's zeros padding (corners outside the volume count as `outside`, default 0).
  */
-export function resampleOnto(vol: Volume, dims: Dims3, affine: number[], opts: { mode?: 'linear' | 'nearest'; outside?: number } = {}): Volume {
+export function resampleOnto(
+  vol: Volume,
+  dims: Dims3,
+  affine: number[],
+  opts: { mode?: 'linear' | 'nearest'; outside?: number } = {},
+): Volume {
   const m = mul4(invertAffine(vol.affine), affine); // grid index (w, h, d) → volume index
   const out = new Float32Array(voxelCount(dims));
-  const sampler = opts.mode === 'nearest' ? nearestSampler(vol, opts.outside ?? 0) : linearSampler(vol, opts.outside ?? 0);
+  const sampler =
+    opts.mode === 'nearest' ? nearestSampler(vol, opts.outside ?? 0) : linearSampler(vol, opts.outside ?? 0);
   const [D, H, W] = dims;
   let o = 0;
-  for (let d = 0; d < D; d++) for (let h = 0; h < H; h++) {
-    let x = m[1] * h + m[2] * d + m[3];
-    let y = m[5] * h + m[6] * d + m[7];
-    let z = m[9] * h + m[10] * d + m[11];
-    for (let w = 0; w < W; w++, x += m[0], y += m[4], z += m[8]) out[o++] = sampler(x, y, z);
-  }
+  for (let d = 0; d < D; d++)
+    for (let h = 0; h < H; h++) {
+      let x = m[1] * h + m[2] * d + m[3];
+      let y = m[5] * h + m[6] * d + m[7];
+      let z = m[9] * h + m[10] * d + m[11];
+      for (let w = 0; w < W; w++, x += m[0], y += m[4], z += m[8]) out[o++] = sampler(x, y, z);
+    }
   return { data: out, dims: [...dims], affine: [...affine], spacing: spacingOf(affine), name: vol.name };
 }
 
 /** A trilinear sampler at continuous index (w, h, d) = (x, y, z); corners outside read `outside`. */
-export function linearSampler(vol: Pick<Volume, 'data' | 'dims'>, outside = 0, offset = 0): (x: number, y: number, z: number) => number {
+export function linearSampler(
+  vol: Pick<Volume, 'data' | 'dims'>,
+  outside = 0,
+  offset = 0,
+): (x: number, y: number, z: number) => number {
   const [D, H, W] = vol.dims;
   const data = vol.data;
-  const at = (w: number, h: number, d: number) => (w < 0 || h < 0 || d < 0 || w >= W || h >= H || d >= D ? outside : data[offset + (d * H + h) * W + w]);
+  const at = (w: number, h: number, d: number) =>
+    w < 0 || h < 0 || d < 0 || w >= W || h >= H || d >= D ? outside : data[offset + (d * H + h) * W + w];
   return (x, y, z) => {
     const x0 = Math.floor(x);
     const y0 = Math.floor(y);
@@ -85,7 +97,10 @@ export function linearSampler(vol: Pick<Volume, 'data' | 'dims'>, outside = 0, o
 }
 
 /** A nearest-neighbour sampler at continuous index (w, h, d) = (x, y, z) (rounded half up); outside reads `outside`. */
-export function nearestSampler(vol: Pick<Volume, 'data' | 'dims'>, outside = 0): (x: number, y: number, z: number) => number {
+export function nearestSampler(
+  vol: Pick<Volume, 'data' | 'dims'>,
+  outside = 0,
+): (x: number, y: number, z: number) => number {
   const [D, H, W] = vol.dims;
   return (x, y, z) => {
     const [w, h, d] = [Math.round(x), Math.round(y), Math.round(z)];

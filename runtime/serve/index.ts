@@ -4,7 +4,16 @@
  * same pipeline (pipeline.ts, grid.ts, mapping.ts: no Node imports) with onnxruntime-web.
  */
 export { centredGrid, fitSpacing, resampleOnto, type GridFit, type VectorVolume } from './grid';
-export { convertToFloat16, FLOAT16_MODULES, FLOAT16_OPS, GVSL_FLOAT16, type Float16Options, type Float16Report, formatFloat16Report, toFloat16 } from './fp16';
+export {
+  convertToFloat16,
+  FLOAT16_MODULES,
+  FLOAT16_OPS,
+  GVSL_FLOAT16,
+  type Float16Options,
+  type Float16Report,
+  formatFloat16Report,
+  toFloat16,
+} from './fp16';
 export { affineVoxelMap, displacementField, type Geometry, warpThroughField, worldAffine } from './mapping';
 export {
   checkLabelMap,
@@ -23,8 +32,23 @@ export {
   type RegistrationMetrics,
   type Similarity,
 } from './metrics';
-export { GvslModel, loadModel, type FeaturesResult, type LoadOptions, type RegisterOptions, type Timings } from './model';
+export {
+  GvslModel,
+  loadModel,
+  type FeaturesResult,
+  type LoadOptions,
+  type RegisterOptions,
+  type Timings,
+} from './model';
 export { encodeOnnx, initializerArrays, ioInfo, readOnnx, saveOnnx, type OnnxModel } from '../engine/onnx-file';
-export { finishRegistration, magnitude, prepareVolumes, type Fit, type GridSpec, type PrepareOptions, type RegistrationResult } from './pipeline';
+export {
+  finishRegistration,
+  magnitude,
+  prepareVolumes,
+  type Fit,
+  type GridSpec,
+  type PrepareOptions,
+  type RegistrationResult,
+} from './pipeline';
 export { openSource, widthsFromWeights, type ModelSource } from './source';
 export { writeLabelMap, writeRegistration, type WrittenFiles } from './write';

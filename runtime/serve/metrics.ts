@@ -34,7 +34,11 @@ export interface DiceSummary {
  * the fixed map (VoxelMorph's convention: a label the moving map lacks scores 0); a listed label absent from both
  * maps has Dice NaN and stays out of the mean.
  */
-export function labelDice(fixed: ArrayLike<number>, warped: ArrayLike<number>, labels?: readonly number[]): DiceSummary {
+export function labelDice(
+  fixed: ArrayLike<number>,
+  warped: ArrayLike<number>,
+  labels?: readonly number[],
+): DiceSummary {
   if (fixed.length !== warped.length) throw new Error(`labelDice: ${fixed.length} vs ${warped.length} voxels`);
   const counts = new Map<number, [number, number, number]>(); // label → [fixed, warped, both]
   const at = (l: number) => {
@@ -50,10 +54,12 @@ export function labelDice(fixed: ArrayLike<number>, warped: ArrayLike<number>, l
     if (f !== 0 && f === w) at(f)[2]++;
   }
   const wanted = labels ?? [...counts].filter(([, c]) => c[0] > 0).map(([l]) => l);
-  const out = [...wanted].sort((a, b) => a - b).map((label): LabelDice => {
-    const [fv, wv, both] = counts.get(label) ?? [0, 0, 0];
-    return { label, dice: fv + wv ? (2 * both) / (fv + wv) : NaN, fixedVoxels: fv, warpedVoxels: wv };
-  });
+  const out = [...wanted]
+    .sort((a, b) => a - b)
+    .map((label): LabelDice => {
+      const [fv, wv, both] = counts.get(label) ?? [0, 0, 0];
+      return { label, dice: fv + wv ? (2 * both) / (fv + wv) : NaN, fixedVoxels: fv, warpedVoxels: wv };
+    });
   const valid = out.filter((d) => !Number.isNaN(d.dice));
   return { labels: out, mean: valid.length ? valid.reduce((s, d) => s + d.dice, 0) / valid.length : NaN };
 }
@@ -64,10 +70,16 @@ export function labelDice(fixed: ArrayLike<number>, warped: ArrayLike<number>, l
  */
 export function checkLabelMap(labels: Volume, image: Volume, flag: string, imageName: string): void {
   const sameDims = labels.dims.every((d, k) => d === image.dims[k]);
-  const off = Math.max(...labels.affine.slice(0, 12).map((v, k) => Math.abs(v - image.affine[k]) / (1 + Math.abs(image.affine[k]))));
+  const off = Math.max(
+    ...labels.affine.slice(0, 12).map((v, k) => Math.abs(v - image.affine[k]) / (1 + Math.abs(image.affine[k]))),
+  );
   if (!sameDims || !(off <= 1e-3)) {
-    const what = sameDims ? 'its affine differs from the image' : `${dimsText(labels.dims)} voxels vs the image's ${dimsText(image.dims)}`;
-    throw new UserError(`${flag}: not on the voxel grid of ${imageName} (${what}); a label map must share its image's grid (resample it with nearest neighbour first)`);
+    const what = sameDims
+      ? 'its affine differs from the image'
+      : `${dimsText(labels.dims)} voxels vs the image's ${dimsText(image.dims)}`;
+    throw new UserError(
+      `${flag}: not on the voxel grid of ${imageName} (${what}); a label map must share its image's grid (resample it with nearest neighbour first)`,
+    );
   }
   const d = labels.data;
   for (let i = 0; i < d.length; i++) {
@@ -75,7 +87,9 @@ export function checkLabelMap(labels: Volume, image: Volume, flag: string, image
     if (Number.isInteger(v) && v >= 0) continue;
     const [W, H] = [labels.dims[2], labels.dims[1]];
     const ijk = [i % W, Math.floor(i / W) % H, Math.floor(i / (W * H))];
-    throw new UserError(`${flag}: value ${v} at voxel (${ijk.join(', ')}) is not a label (labels are non-negative integers, 0 = background); give a label map, not an image or probabilities`);
+    throw new UserError(
+      `${flag}: value ${v} at voxel (${ijk.join(', ')}) is not a label (labels are non-negative integers, 0 = background); give a label map, not an image or probabilities`,
+    );
   }
 }
 
@@ -93,7 +107,14 @@ export function warpLabels(labels: Volume, target: Pick<Volume, 'dims' | 'affine
  */
 export function modelIdentityField(r: Pick<RegistrationResult, 'model'>): VectorVolume {
   const { fixed, moving } = r.model;
-  return displacementField(new Float32Array(3 * voxelCount(fixed.dims)), [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], fixed.dims, fixed.affine, moving.affine, 'exact');
+  return displacementField(
+    new Float32Array(3 * voxelCount(fixed.dims)),
+    [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0],
+    fixed.dims,
+    fixed.affine,
+    moving.affine,
+    'exact',
+  );
 }
 
 /**
@@ -112,25 +133,29 @@ export function jacobianDeterminant(disp: VectorVolume): Float32Array {
   const pos = [0, 0, 0];
   const dv = new Float64Array(9); // dv[c·3 + k] = ∂u_c/∂(index axis k), k = (w, h, d)
   let i = 0;
-  for (let d = 0; d < D; d++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
-    pos[0] = w;
-    pos[1] = h;
-    pos[2] = d;
-    for (let k = 0; k < 3; k++) {
-      const p = pos[k];
-      const s = steps[k];
-      const lo = p > 0 ? i - s : i;
-      const hi = p < sizes[k] - 1 ? i + s : i;
-      const span = (hi - lo) / s || 1;
-      for (let c = 0; c < 3; c++) dv[c * 3 + k] = (u[c * n + hi] - u[c * n + lo]) / span;
-    }
-    // J[c][j] = δ_cj + Σ_k ∂u_c/∂v_k · ∂v_k/∂x_j
-    const J = [0, 0, 0, 0, 0, 0, 0, 0, 0];
-    for (let c = 0; c < 3; c++) for (let j = 0; j < 3; j++) {
-      J[c * 3 + j] = (c === j ? 1 : 0) + dv[c * 3] * G[j] + dv[c * 3 + 1] * G[4 + j] + dv[c * 3 + 2] * G[8 + j];
-    }
-    out[i] = J[0] * (J[4] * J[8] - J[5] * J[7]) - J[1] * (J[3] * J[8] - J[5] * J[6]) + J[2] * (J[3] * J[7] - J[4] * J[6]);
-  }
+  for (let d = 0; d < D; d++)
+    for (let h = 0; h < H; h++)
+      for (let w = 0; w < W; w++, i++) {
+        pos[0] = w;
+        pos[1] = h;
+        pos[2] = d;
+        for (let k = 0; k < 3; k++) {
+          const p = pos[k];
+          const s = steps[k];
+          const lo = p > 0 ? i - s : i;
+          const hi = p < sizes[k] - 1 ? i + s : i;
+          const span = (hi - lo) / s || 1;
+          for (let c = 0; c < 3; c++) dv[c * 3 + k] = (u[c * n + hi] - u[c * n + lo]) / span;
+        }
+        // J[c][j] = δ_cj + Σ_k ∂u_c/∂v_k · ∂v_k/∂x_j
+        const J = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+        for (let c = 0; c < 3; c++)
+          for (let j = 0; j < 3; j++) {
+            J[c * 3 + j] = (c === j ? 1 : 0) + dv[c * 3] * G[j] + dv[c * 3 + 1] * G[4 + j] + dv[c * 3 + 2] * G[8 + j];
+          }
+        out[i] =
+          J[0] * (J[4] * J[8] - J[5] * J[7]) - J[1] * (J[3] * J[8] - J[5] * J[6]) + J[2] * (J[3] * J[7] - J[4] * J[6]);
+      }
   return out;
 }
 
@@ -161,7 +186,15 @@ export function summarizeJacobian(det: Float32Array): JacobianSummary {
   }
   const n = det.length;
   const mean = s / n;
-  return { nonPositive: neg, percentNonPositive: (100 * neg) / n, min, max, mean, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)), voxels: n };
+  return {
+    nonPositive: neg,
+    percentNonPositive: (100 * neg) / n,
+    min,
+    max,
+    mean,
+    std: Math.sqrt(Math.max(0, s2 / n - mean * mean)),
+    voxels: n,
+  };
 }
 
 /** Global normalised cross-correlation (Pearson's r) of two images of one size; 0 when either is constant. */
@@ -194,7 +227,11 @@ function boxSum(x: Float64Array, dims: Dims3, win: number): Float64Array {
   const [D, H, W] = dims;
   const p = Math.floor(win / 2);
   let src = x;
-  for (const [len, step] of [[W, 1], [H, W], [D, W * H]] as const) {
+  for (const [len, step] of [
+    [W, 1],
+    [H, W],
+    [D, W * H],
+  ] as const) {
     const dst = new Float64Array(src.length);
     for (let i = 0; i < src.length; i++) {
       const pos = Math.floor(i / step) % len;
@@ -215,14 +252,27 @@ function boxSum(x: Float64Array, dims: Dims3, win: number): Float64Array {
  */
 export function localNcc(a: ArrayLike<number>, b: ArrayLike<number>, dims: Dims3, win = 9): number {
   const n = voxelCount(dims);
-  if (a.length !== n || b.length !== n) throw new Error(`localNcc: ${a.length} and ${b.length} voxels for a ${dims.join('x')} grid`);
+  if (a.length !== n || b.length !== n)
+    throw new Error(`localNcc: ${a.length} and ${b.length} voxels for a ${dims.join('x')} grid`);
   const I = Float64Array.from(a);
   const J = Float64Array.from(b);
   const sI = boxSum(I, dims, win);
   const sJ = boxSum(J, dims, win);
-  const sII = boxSum(I.map((v) => v * v), dims, win);
-  const sJJ = boxSum(J.map((v) => v * v), dims, win);
-  const sIJ = boxSum(I.map((v, k) => v * J[k]), dims, win);
+  const sII = boxSum(
+    I.map((v) => v * v),
+    dims,
+    win,
+  );
+  const sJJ = boxSum(
+    J.map((v) => v * v),
+    dims,
+    win,
+  );
+  const sIJ = boxSum(
+    I.map((v, k) => v * J[k]),
+    dims,
+    win,
+  );
   const m = win ** 3;
   let total = 0;
   for (let i = 0; i < n; i++) {
@@ -261,10 +311,17 @@ export interface RegistrationMetrics {
  * Dice scores and the warped moving labels on the fixed image's grid. The label maps must be on their images'
  * grids (checkLabelMap).
  */
-export function registrationMetrics(r: RegistrationResult, fixed: Pick<Volume, 'dims' | 'affine'>, labels?: { moving: Volume; fixed: Volume }): { metrics: RegistrationMetrics; warpedLabels?: Volume } {
+export function registrationMetrics(
+  r: RegistrationResult,
+  fixed: Pick<Volume, 'dims' | 'affine'>,
+  labels?: { moving: Volume; fixed: Volume },
+): { metrics: RegistrationMetrics; warpedLabels?: Volume } {
   const g = r.model.fixed;
   const grid = `fixed model grid ${dimsText(g.dims)}`;
-  const sim = (x: Volume): Similarity => ({ ncc: globalNcc(g.data, x.data), localNcc: localNcc(g.data, x.data, g.dims) });
+  const sim = (x: Volume): Similarity => ({
+    ncc: globalNcc(g.data, x.data),
+    localNcc: localNcc(g.data, x.data, g.dims),
+  });
   const metrics: RegistrationMetrics = {
     similarity: { grid, before: sim(r.model.moving), after: sim(r.model.warped) },
     jacobian: { ...summarizeJacobian(jacobianDeterminant(r.displacement)), grid },
@@ -295,9 +352,14 @@ export function metricsLines(m: RegistrationMetrics, maxLabels = 12): string[] {
   ];
   if (m.dice) {
     const d = m.dice;
-    lines.push(`Dice on the ${d.grid} (${d.after.labels.length} label${d.after.labels.length === 1 ? '' : 's'}): mean ${f(d.before.mean)} before (model identity) -> ${f(d.after.mean)} after; ${f(d.scanner.mean)} in scanner coordinates`);
-    const shown = d.after.labels.slice(0, maxLabels).map((x, k) => `${x.label}: ${f(d.before.labels[k].dice)} -> ${f(x.dice)}`);
-    const more = d.after.labels.length > maxLabels ? `, … (${d.after.labels.length - maxLabels} more in the metrics JSON)` : '';
+    lines.push(
+      `Dice on the ${d.grid} (${d.after.labels.length} label${d.after.labels.length === 1 ? '' : 's'}): mean ${f(d.before.mean)} before (model identity) -> ${f(d.after.mean)} after; ${f(d.scanner.mean)} in scanner coordinates`,
+    );
+    const shown = d.after.labels
+      .slice(0, maxLabels)
+      .map((x, k) => `${x.label}: ${f(d.before.labels[k].dice)} -> ${f(x.dice)}`);
+    const more =
+      d.after.labels.length > maxLabels ? `, … (${d.after.labels.length - maxLabels} more in the metrics JSON)` : '';
     lines.push(`  per label (before -> after): ${shown.join(', ')}${more}`);
   }
   return lines;

@@ -7,9 +7,22 @@ import { mul4 } from '../data/affine';
 import { SegPredictor } from '../engine/seg-predictor';
 import type { NormalizePreset } from '../data/normalize';
 import type { Dims3, Volume } from '../data/volume';
-import { checkExecutionProvider, createSession, type ExecutionProvider, explainSessionError, rephraseRunError } from '../engine/ort';
+import {
+  checkExecutionProvider,
+  createSession,
+  type ExecutionProvider,
+  explainSessionError,
+  rephraseRunError,
+} from '../engine/ort';
 import { dimsText, type GridFit, type VectorVolume } from './grid';
-import { finishRegistration, prepareVolumes, type GridSpec, type OutputArray, type PrepareOptions, type RegistrationResult } from './pipeline';
+import {
+  finishRegistration,
+  prepareVolumes,
+  type GridSpec,
+  type OutputArray,
+  type PrepareOptions,
+  type RegistrationResult,
+} from './pipeline';
 import { openSource, type GraphKind, type ModelSource, type SourceOptions } from './source';
 
 export interface LoadOptions extends SourceOptions {
@@ -57,7 +70,10 @@ export class GvslModel {
   private readonly sessions = new Map<string, ort.InferenceSession>();
   private segPredictor: SegPredictor | null = null;
 
-  private constructor(readonly source: ModelSource, readonly options: LoadOptions) {}
+  private constructor(
+    readonly source: ModelSource,
+    readonly options: LoadOptions,
+  ) {}
 
   /** Opens a run folder, an .onnx file (external data beside it is read) or a checkpoint (.safetensors / .pth / .pt). */
   static async load(source: string, opts: LoadOptions = {}): Promise<GvslModel> {
@@ -83,9 +99,11 @@ export class GvslModel {
     const own = s.graphs.find((x) => x.kind === kind);
     const staticDims = own && !s.weights ? own.dims : null;
     const asked = this.options.size;
-    const size: Dims3 = staticDims
-      ?? (asked !== undefined ? (typeof asked === 'number' ? [asked, asked, asked] : [...asked]) : null)
-      ?? own?.dims ?? s.graphs[0]?.dims ?? s.size ?? [64, 64, 64];
+    const size: Dims3 = staticDims ??
+      (asked !== undefined ? (typeof asked === 'number' ? [asked, asked, asked] : [...asked]) : null) ??
+      own?.dims ??
+      s.graphs[0]?.dims ??
+      s.size ?? [64, 64, 64];
     return { staticDims, size, minSpacing: this.options.spacing ?? s.spacing ?? 0, name: own?.file ?? s.name };
   }
 
@@ -93,27 +111,47 @@ export class GvslModel {
    * Registers `moving` to `fixed`: both are reoriented to RAS, normalised and resampled onto the model grid
    * (see `fit`), run through the `gvsl` graph, and the outputs turned into world-space results.
    */
-  async register(fixed: Volume, moving: Volume, opts: RegisterOptions = {}): Promise<RegistrationResult & { timings: Timings }> {
+  async register(
+    fixed: Volume,
+    moving: Volume,
+    opts: RegisterOptions = {},
+  ): Promise<RegistrationResult & { timings: Timings }> {
     this.requireGvsl('register()');
     if (this.source.backboneOnly) {
-      throw new UserError(`${this.name} holds the U-Net backbone only: register() needs the GVSL heads (a gvsl.onnx, a run folder or full GVSL weights)`);
+      throw new UserError(
+        `${this.name} holds the U-Net backbone only: register() needs the GVSL heads (a gvsl.onnx, a run folder or full GVSL weights)`,
+      );
     }
     const t0 = performance.now();
-    const prep = prepareVolumes([fixed, moving], this.gridSpec('gvsl'), { ...opts, normalize: opts.normalize ?? this.defaultNormalize() });
+    const prep = prepareVolumes([fixed, moving], this.gridSpec('gvsl'), {
+      ...opts,
+      normalize: opts.normalize ?? this.defaultNormalize(),
+    });
     const t1 = performance.now();
     const session = await this.session('gvsl', prep.fit.dims);
     const t2 = performance.now();
     const out = await this.run(session, { A: prep.inputs[0], B: prep.inputs[1] });
     const t3 = performance.now();
-    const result = finishRegistration(prep, out, this.source.geometry, opts.warpOriginal === false ? undefined : { fixed, moving });
-    return { ...result, timings: { prepare: t1 - t0, session: t2 - t1, inference: t3 - t2, finish: performance.now() - t3 } };
+    const result = finishRegistration(
+      prep,
+      out,
+      this.source.geometry,
+      opts.warpOriginal === false ? undefined : { fixed, moving },
+    );
+    return {
+      ...result,
+      timings: { prepare: t1 - t0, session: t2 - t1, inference: t3 - t2, finish: performance.now() - t3 },
+    };
   }
 
   /** The backbone's global (bottleneck) and local (decoder) features of `x`, on the model grid. */
   async features(x: Volume, opts: PrepareOptions = {}): Promise<FeaturesResult> {
     this.requireGvsl('features()');
     const t0 = performance.now();
-    const prep = prepareVolumes([x], this.gridSpec('unet'), { ...opts, normalize: opts.normalize ?? this.defaultNormalize() });
+    const prep = prepareVolumes([x], this.gridSpec('unet'), {
+      ...opts,
+      normalize: opts.normalize ?? this.defaultNormalize(),
+    });
     const t1 = performance.now();
     const session = await this.session('unet', prep.fit.dims);
     const t2 = performance.now();
@@ -121,14 +159,34 @@ export class GvslModel {
     const t3 = performance.now();
     const input = prep.inputs[0];
     const dims = input.dims;
-    const local: VectorVolume = { data: out.local.data, components: out.local.dims[1], dims: [...dims], affine: [...input.affine], spacing: [...input.spacing], name: x.name };
+    const local: VectorVolume = {
+      data: out.local.data,
+      components: out.local.dims[1],
+      dims: [...dims],
+      affine: [...input.affine],
+      spacing: [...input.spacing],
+      name: x.name,
+    };
     // Bottleneck voxel j covers padded voxels 16j..16j+15; the U-Net pads ⌊diff/2⌋ before (graphs/unet.ts).
     const before = dims.map((s) => Math.floor(((16 - (s % 16)) % 16) / 2));
     const s4 = [16, 0, 0, 7.5 - before[2], 0, 16, 0, 7.5 - before[1], 0, 0, 16, 7.5 - before[0], 0, 0, 0, 1];
     const gAffine = mul4(input.affine, s4);
     const gd = out.global.dims;
-    const global: VectorVolume = { data: out.global.data, components: gd[1], dims: [gd[2], gd[3], gd[4]], affine: gAffine, spacing: input.spacing.map((s) => s * 16) as Dims3, name: x.name };
-    return { global, local, input, fit: prep.fit, timings: { prepare: t1 - t0, session: t2 - t1, inference: t3 - t2, finish: performance.now() - t3 } };
+    const global: VectorVolume = {
+      data: out.global.data,
+      components: gd[1],
+      dims: [gd[2], gd[3], gd[4]],
+      affine: gAffine,
+      spacing: input.spacing.map((s) => s * 16) as Dims3,
+      name: x.name,
+    };
+    return {
+      global,
+      local,
+      input,
+      fit: prep.fit,
+      timings: { prepare: t1 - t0, session: t2 - t1, inference: t3 - t2, finish: performance.now() - t3 },
+    };
   }
 
   /**
@@ -136,10 +194,15 @@ export class GvslModel {
    * the volume is reoriented, resampled to the model's spacing, normalised and TILED with overlapping windows of
    * the model's size (Gaussian-weighted blending), so any volume size works; `tiling` says what was done.
    */
-  async segment(x: Volume, opts: { overlap?: number } = {}): Promise<{ labels: Volume; classes: number; tiling: string; timings: Timings }> {
+  async segment(
+    x: Volume,
+    opts: { overlap?: number } = {},
+  ): Promise<{ labels: Volume; classes: number; tiling: string; timings: Timings }> {
     const seg = this.source.seg;
     if (!seg) {
-      throw new UserError(`${this.name} is a GVSL ${this.source.backboneOnly ? 'backbone' : 'pre-training'} model: segment() needs a fine-tuned segmentation model (seg.onnx, a finetune run folder or its checkpoint; see onnx-train finetune)`);
+      throw new UserError(
+        `${this.name} is a GVSL ${this.source.backboneOnly ? 'backbone' : 'pre-training'} model: segment() needs a fine-tuned segmentation model (seg.onnx, a finetune run folder or its checkpoint; see onnx-train finetune)`,
+      );
     }
     const t0 = performance.now();
     if (!this.segPredictor) {
@@ -157,7 +220,12 @@ export class GvslModel {
     const t2 = performance.now();
     const at = p.info.spacing !== undefined ? `at ${p.info.spacing} mm` : "at the volume's own spacing";
     const tiling = `tiled: sliding windows of ${dimsText(p.info.size)} voxels ${at}, overlap ${overlap}, Gaussian-weighted blending; labels on the input's own grid`;
-    return { labels, classes: p.info.classes, tiling, timings: { prepare: 0, session: t1 - t0, inference: t2 - t1, finish: 0 } };
+    return {
+      labels,
+      classes: p.info.classes,
+      tiling,
+      timings: { prepare: 0, session: t1 - t0, inference: t2 - t1, finish: 0 },
+    };
   }
 
   async release(): Promise<void> {
@@ -168,7 +236,10 @@ export class GvslModel {
   }
 
   private requireGvsl(what: string): void {
-    if (this.source.seg) throw new UserError(`${this.name} is a segmentation model: ${what} needs a GVSL model (a pre-training run folder, gvsl.onnx/unet.onnx or GVSL weights)`);
+    if (this.source.seg)
+      throw new UserError(
+        `${this.name} is a segmentation model: ${what} needs a GVSL model (a pre-training run folder, gvsl.onnx/unet.onnx or GVSL weights)`,
+      );
   }
 
   private defaultNormalize(): NormalizePreset | 'none' {
@@ -187,7 +258,9 @@ export class GvslModel {
       const weights = this.source.weights?.();
       if (!weights || !this.source.chan) {
         const have = this.source.graphs.filter((g) => g.kind === kind).map((g) => dimsText(g.dims));
-        throw new UserError(`${this.name} has no ${kind} graph for the ${dimsText(dims)} grid${have.length ? ` (only ${have.join(', ')})` : ''} and no weights to build one`);
+        throw new UserError(
+          `${this.name} has no ${kind} graph for the ${dimsText(dims)} grid${have.length ? ` (only ${have.join(', ')})` : ''} and no weights to build one`,
+        );
       }
       const model = new GVSL(1, this.source.chan, { geometry: this.source.geometry });
       const shape = [1, 1, ...dims] as const;
@@ -199,13 +272,18 @@ export class GvslModel {
     try {
       session = await createSession(bytes, { ep, threads: this.options.threads, noCpuFallback: true });
     } catch (e) {
-      throw new UserError(`could not create the ONNX Runtime session on '${ep}': ${explainSessionError(ep, (e as Error).message)}`);
+      throw new UserError(
+        `could not create the ONNX Runtime session on '${ep}': ${explainSessionError(ep, (e as Error).message)}`,
+      );
     }
     this.sessions.set(key, session);
     return session;
   }
 
-  private async run(session: ort.InferenceSession, inputs: Record<string, Volume>): Promise<Record<string, OutputArray>> {
+  private async run(
+    session: ort.InferenceSession,
+    inputs: Record<string, Volume>,
+  ): Promise<Record<string, OutputArray>> {
     const feeds: Record<string, ort.Tensor> = {};
     for (const [k, v] of Object.entries(inputs)) feeds[k] = new ort.Tensor('float32', v.data, [1, 1, ...v.dims]);
     let out: ort.InferenceSession.OnnxValueMapType;
@@ -216,7 +294,7 @@ export class GvslModel {
       if (device !== e) throw new UserError(device.message);
       const msg = (e as Error).message;
       const fix = /requires f16 but the device does not support it/.test(msg)
-        ? ": this WebGPU adapter has no shader-f16 support; use the float32 model (export without --fp16) or a GPU that supports f16"
+        ? ': this WebGPU adapter has no shader-f16 support; use the float32 model (export without --fp16) or a GPU that supports f16'
         : '';
       throw new UserError(`ONNX Runtime failed on ${this.name}: ${msg.split('\n')[0]}${fix}`);
     }

@@ -3,7 +3,14 @@ import { normalize, type NormalizePreset } from '../data/normalize';
 import { reorient } from '../data/orient';
 import { label, type Dims3, type Volume } from '../data/volume';
 import { centredGrid, dimsText, fitSpacing, resampleOnto, spacingText, type GridFit, type VectorVolume } from './grid';
-import { affineVoxelMap, displacementField, fieldOnGrid, type Geometry, warpThroughField, worldAffine } from './mapping';
+import {
+  affineVoxelMap,
+  displacementField,
+  fieldOnGrid,
+  type Geometry,
+  warpThroughField,
+  worldAffine,
+} from './mapping';
 
 /**
  * The model-independent steps of serving, shared by the Node API and the browser worker (no Node imports):
@@ -42,7 +49,9 @@ export interface Prepared {
 export function prepareVolumes(vols: Volume[], spec: GridSpec, opts: PrepareOptions = {}): Prepared {
   const ras = vols.map((v) => {
     if (v.dims.length !== 3 || v.data.length !== v.dims[0] * v.dims[1] * v.dims[2]) {
-      throw new UserError(`${label(v)}expected a 3-D scalar volume, got dims [${v.dims.join(', ')}] with ${v.data.length} values`);
+      throw new UserError(
+        `${label(v)}expected a 3-D scalar volume, got dims [${v.dims.join(', ')}] with ${v.data.length} values`,
+      );
     }
     const r = reorient(v, 'RAS');
     return opts.normalize === 'none' ? r : normalize(r, opts.normalize ?? { preset: 'mr-percentile' });
@@ -53,11 +62,23 @@ export function prepareVolumes(vols: Volume[], spec: GridSpec, opts: PrepareOpti
     for (const v of ras) {
       if (v.dims.join() === dims.join()) continue;
       if (spec.staticDims) {
-        throw new UserError(`${label(v)}${dimsText(v.dims)} voxels (in RAS order), but ${spec.name} takes ${dimsText(dims)} (a static shape): use fit 'resample' (--fit resample) to resample it onto the model grid, or load the checkpoint to build the graph for this size`);
+        throw new UserError(
+          `${label(v)}${dimsText(v.dims)} voxels (in RAS order), but ${spec.name} takes ${dimsText(dims)} (a static shape): use fit 'resample' (--fit resample) to resample it onto the model grid, or load the checkpoint to build the graph for this size`,
+        );
       }
-      throw new UserError(`fit 'none' needs every volume on a grid of one size: ${ras.map((x) => `${x.name ?? 'volume'} is ${dimsText(x.dims)}`).join(', ')}; use fit 'resample'`);
+      throw new UserError(
+        `fit 'none' needs every volume on a grid of one size: ${ras.map((x) => `${x.name ?? 'volume'} is ${dimsText(x.dims)}`).join(', ')}; use fit 'resample'`,
+      );
     }
-    return { inputs: ras, fit: { mode: 'none', dims: [...dims], spacing: [...ras[0].spacing], description: `used as is on the ${dimsText(dims)} voxel grid (no resampling)` } };
+    return {
+      inputs: ras,
+      fit: {
+        mode: 'none',
+        dims: [...dims],
+        spacing: [...ras[0].spacing],
+        description: `used as is on the ${dimsText(dims)} voxel grid (no resampling)`,
+      },
+    };
   }
   const size = spec.size;
   const t = fitSpacing(ras, size, spec.minSpacing);
@@ -107,19 +128,40 @@ export interface RegistrationResult {
 }
 
 /** Builds the registration result from the `gvsl` graph's outputs (warp_BA, aff_mat_BA, flow_BA). */
-export function finishRegistration(prep: Prepared, out: Record<string, OutputArray>, geometry: Geometry, originals?: { fixed: Volume; moving: Volume }): RegistrationResult {
+export function finishRegistration(
+  prep: Prepared,
+  out: Record<string, OutputArray>,
+  geometry: Geometry,
+  originals?: { fixed: Volume; moving: Volume },
+): RegistrationResult {
   const [fixed, moving] = prep.inputs;
   const dims = fixed.dims;
   for (const k of ['warp_BA', 'aff_mat_BA', 'flow_BA']) if (!out[k]) throw new Error(`the model gave no '${k}' output`);
   const mat = Array.from(out.aff_mat_BA.data.subarray(0, 12));
   const flowData = out.flow_BA.data.slice(0, 3 * fixed.data.length);
-  const flow: VectorVolume = { data: flowData, components: 3, dims: [...dims], affine: [...fixed.affine], spacing: [...fixed.spacing] };
+  const flow: VectorVolume = {
+    data: flowData,
+    components: 3,
+    dims: [...dims],
+    affine: [...fixed.affine],
+    spacing: [...fixed.spacing],
+  };
   const displacement = displacementField(flowData, mat, dims, fixed.affine, moving.affine, geometry);
-  const warpedModel: Volume = { data: out.warp_BA.data.slice(0, fixed.data.length), dims: [...dims], affine: [...fixed.affine], spacing: [...fixed.spacing], name: moving.name };
+  const warpedModel: Volume = {
+    data: out.warp_BA.data.slice(0, fixed.data.length),
+    dims: [...dims],
+    affine: [...fixed.affine],
+    spacing: [...fixed.spacing],
+    name: moving.name,
+  };
   return {
-    warped: originals ? { ...warpThroughField(originals.moving, originals.fixed, displacement), nifti: originals.fixed.nifti } : null,
+    warped: originals
+      ? { ...warpThroughField(originals.moving, originals.fixed, displacement), nifti: originals.fixed.nifti }
+      : null,
     displacement,
-    displacementOnFixed: originals ? { ...fieldOnGrid(displacement, originals.fixed), nifti: originals.fixed.nifti } : null,
+    displacementOnFixed: originals
+      ? { ...fieldOnGrid(displacement, originals.fixed), nifti: originals.fixed.nifti }
+      : null,
     flow,
     affine: mat,
     worldAffine: worldAffine(mat, dims, fixed.affine, moving.affine, geometry),

@@ -86,7 +86,11 @@ function readConfig(dir: string): StoredRunConfig | null {
 
 function fromConfig(c: StoredRunConfig | null): Pick<ModelSource, 'size' | 'spacing' | 'normalize'> {
   if (!c) return {};
-  return { size: [...c.size] as Dims3, spacing: c.spacing === undefined ? undefined : typeof c.spacing === 'number' ? c.spacing : Math.max(...c.spacing), normalize: c.normalize ? presetFromName(c.normalize) : undefined };
+  return {
+    size: [...c.size] as Dims3,
+    spacing: c.spacing === undefined ? undefined : typeof c.spacing === 'number' ? c.spacing : Math.max(...c.spacing),
+    normalize: c.normalize ? presetFromName(c.normalize) : undefined,
+  };
 }
 
 function openRunFolder(dir: string, opts: SourceOptions): ModelSource {
@@ -95,7 +99,9 @@ function openRunFolder(dir: string, opts: SourceOptions): ModelSource {
   const ckpt = path.join(dir, CHECKPOINT_FILE);
   const onnxFiles = ['gvsl.onnx', 'unet.onnx'].map((f) => path.join(dir, f)).filter((f) => fs.existsSync(f));
   if (!cfg || (!fs.existsSync(ckpt) && onnxFiles.length === 0)) {
-    throw new UserError(`${dir}: not a pre-training run folder (it needs config.json and gvsl.onnx or ${CHECKPOINT_FILE}); pass an .onnx file or a checkpoint instead`);
+    throw new UserError(
+      `${dir}: not a pre-training run folder (it needs config.json and gvsl.onnx or ${CHECKPOINT_FILE}); pass an .onnx file or a checkpoint instead`,
+    );
   }
   const chan = parseChan(cfg.chan, dir);
   const opened = onnxFiles.map((f) => openOnnx(f, cfg, opts));
@@ -118,7 +124,10 @@ export function docGeometry(docString: string): Geometry | undefined {
 }
 
 function isSegFolder(dir: string): boolean {
-  return fs.existsSync(path.join(dir, 'best.safetensors')) || typeof (readJson(path.join(dir, 'config.json')) as { classes?: unknown } | null)?.classes === 'number';
+  return (
+    fs.existsSync(path.join(dir, 'best.safetensors')) ||
+    typeof (readJson(path.join(dir, 'config.json')) as { classes?: unknown } | null)?.classes === 'number'
+  );
 }
 
 function readJson(file: string): unknown {
@@ -130,7 +139,16 @@ function readJson(file: string): unknown {
 }
 
 function segSource(file: string): ModelSource {
-  return { name: file, graphs: [], weights: null, chan: null, backboneOnly: false, geometry: 'exact', seg: file, notes: [] };
+  return {
+    name: file,
+    graphs: [],
+    weights: null,
+    chan: null,
+    backboneOnly: false,
+    geometry: 'exact',
+    seg: file,
+    notes: [],
+  };
 }
 
 function openOnnx(file: string, cfg: StoredRunConfig | null, opts: SourceOptions): ModelSource {
@@ -139,14 +157,23 @@ function openOnnx(file: string, cfg: StoredRunConfig | null, opts: SourceOptions
   const names = (xs: { name: string }[]) => new Set(xs.map((x) => x.name));
   const [ins, outs] = [names(inputs), names(outputs)];
   if (outs.has('probs') && ins.size === 1) return segSource(file);
-  const kind = (Object.keys(GRAPH_IO) as GraphKind[]).find((k) => GRAPH_IO[k].inputs.every((n) => ins.has(n)) && GRAPH_IO[k].outputs.every((n) => outs.has(n)));
+  const kind = (Object.keys(GRAPH_IO) as GraphKind[]).find(
+    (k) => GRAPH_IO[k].inputs.every((n) => ins.has(n)) && GRAPH_IO[k].outputs.every((n) => outs.has(n)),
+  );
   if (!kind) {
-    throw new UserError(`${file}: not a GVSL model: inputs ${[...ins].join(', ')} and outputs ${[...outs].join(', ')}; expected the 'gvsl' graph (A, B → warp_BA, aff_mat_BA, flow_BA) or the 'unet' graph (x → global, local) of onnx-train export`);
+    throw new UserError(
+      `${file}: not a GVSL model: inputs ${[...ins].join(', ')} and outputs ${[...outs].join(', ')}; expected the 'gvsl' graph (A, B → warp_BA, aff_mat_BA, flow_BA) or the 'unet' graph (x → global, local) of onnx-train export`,
+    );
   }
   const x = inputs.find((i) => i.name === GRAPH_IO[kind].inputs[0])!;
-  if (x.shape.length !== 5 || x.shape.some((d) => d <= 0)) throw new UserError(`${file}: input '${x.name}' has shape [${x.shape.join(', ')}]; a static [1, 1, D, H, W] shape is needed`);
+  if (x.shape.length !== 5 || x.shape.some((d) => d <= 0))
+    throw new UserError(
+      `${file}: input '${x.name}' has shape [${x.shape.join(', ')}]; a static [1, 1, D, H, W] shape is needed`,
+    );
   if (x.shape[0] !== 1 || x.shape[1] !== 1) {
-    throw new UserError(`${file}: input '${x.name}' is [${x.shape.join(', ')}]: the model takes ${x.shape[1]} channel(s) in batches of ${x.shape[0]}, but serving feeds one single-channel volume at a time; export it with --shape 1,1,D,H,W`);
+    throw new UserError(
+      `${file}: input '${x.name}' is [${x.shape.join(', ')}]: the model takes ${x.shape[1]} channel(s) in batches of ${x.shape[0]}, but serving feeds one single-channel volume at a time; export it with --shape 1,1,D,H,W`,
+    );
   }
   const bytes = encodeModel(model);
   const graph: OnnxGraph = { kind, file, bytes, dims: x.shape.slice(2) as Dims3 };
@@ -181,13 +208,33 @@ function openCheckpoint(file: string, opts: SourceOptions): ModelSource {
     if (typeof cfg.classes === 'number') return segSource(file);
     const chan = parseChan(cfg.chan, file);
     const geometry = opts.geometry ?? configGeometry(cfg);
-    return { name: file, graphs: [], weights: () => trainingWeights(file, chan), chan, backboneOnly: false, geometry, ...fromConfig(cfg), notes: [] };
+    return {
+      name: file,
+      graphs: [],
+      weights: () => trainingWeights(file, chan),
+      chan,
+      backboneOnly: false,
+      geometry,
+      ...fromConfig(cfg),
+      notes: [],
+    };
   }
   const chan = opts.chan ? parseChan(opts.chan, file) : widthsFromWeights(loaded.tensors, file);
-  const geometry = opts.geometry ?? (loaded.metadata.geometry as Geometry | undefined) ?? (loaded.format === 'pth' ? 'official' : 'exact');
+  const geometry =
+    opts.geometry ??
+    (loaded.metadata.geometry as Geometry | undefined) ??
+    (loaded.format === 'pth' ? 'official' : 'exact');
   const model = new GVSL(1, chan, { geometry });
   const w = loadModelWeights(model, file, { allowBackboneOnly: true });
-  return { name: file, graphs: [], weights: () => w.tensors, chan, backboneOnly: w.missing.length > 0, geometry, notes: w.notes };
+  return {
+    name: file,
+    graphs: [],
+    weights: () => w.tensors,
+    chan,
+    backboneOnly: w.missing.length > 0,
+    geometry,
+    notes: w.notes,
+  };
 }
 
 function parseChan(c: string | readonly number[], where: string): Widths {
@@ -222,7 +269,8 @@ function loadWeightsOrFail(file: string) {
 /** Weights read back from exported graphs' initializers (float16 ones widened to float32). */
 function onnxWeights(graphs: OnnxGraph[]): StateDict {
   const out: StateDict = new Map();
-  for (const g of graphs) for (const [k, v] of initializerArrays(decodeOnnx(g.bytes), { float16AsFloat32: true })) out.set(k, v);
+  for (const g of graphs)
+    for (const [k, v] of initializerArrays(decodeOnnx(g.bytes), { float16AsFloat32: true })) out.set(k, v);
   return out;
 }
 
@@ -239,7 +287,9 @@ export function widthsFromWeights(sd: StateDict, where = 'the weights'): Widths 
   ];
   const w = keys.map((k) => sd.get(prefix + k)?.shape[0]);
   if (w.some((v) => v === undefined)) {
-    throw new UserError(`${where}: not GVSL U-Net weights (no '${prefix}inc.double_conv.0.weight' …); pass the widths with --chan`);
+    throw new UserError(
+      `${where}: not GVSL U-Net weights (no '${prefix}inc.double_conv.0.weight' …); pass the widths with --chan`,
+    );
   }
   return parseChan(w as number[], where);
 }

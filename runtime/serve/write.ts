@@ -34,29 +34,48 @@ export interface WrittenFiles {
  * - `model/fixed.nii.gz`, `model/moving.nii.gz`, `model/warped.nii.gz`: the network's inputs and output;
  * - `transform.json`: the matrices, the geometry, how the volumes were fitted to the model grid.
  */
-export function writeRegistration(dir: string, r: RegistrationResult, extra: Record<string, unknown> = {}): WrittenFiles {
+export function writeRegistration(
+  dir: string,
+  r: RegistrationResult,
+  extra: Record<string, unknown> = {},
+): WrittenFiles {
   fs.mkdirSync(path.join(dir, 'model'), { recursive: true });
   const file = (f: string) => path.join(dir, f);
   const files: WrittenFiles = {
     displacement: file('model/displacement-ras.nii.gz'),
     flowMagnitude: file('flow-magnitude.nii.gz'),
     transform: file('transform.json'),
-    model: { fixed: file('model/fixed.nii.gz'), moving: file('model/moving.nii.gz'), warped: file('model/warped.nii.gz') },
+    model: {
+      fixed: file('model/fixed.nii.gz'),
+      moving: file('model/moving.nii.gz'),
+      warped: file('model/warped.nii.gz'),
+    },
   };
   if (r.warped) {
     files.warped = file('warped.nii.gz');
-    writeNifti(files.warped, r.warped, { description: 'gvsl-onnx register: moving on the fixed grid', intent: { code: 0 } });
+    writeNifti(files.warped, r.warped, {
+      description: 'gvsl-onnx register: moving on the fixed grid',
+      intent: { code: 0 },
+    });
   }
   if (r.displacementOnFixed) {
     files.displacementItk = file('displacement-itk.nii.gz');
-    writeNifti(files.displacementItk, toLps(r.displacementOnFixed), { intent: { code: NIFTI_INTENT_VECTOR, name: 'disp mm LPS' }, description: 'gvsl-onnx register: ITK displacement field, LPS mm, T(p) = p + u(p)' });
+    writeNifti(files.displacementItk, toLps(r.displacementOnFixed), {
+      intent: { code: NIFTI_INTENT_VECTOR, name: 'disp mm LPS' },
+      description: 'gvsl-onnx register: ITK displacement field, LPS mm, T(p) = p + u(p)',
+    });
   }
-  writeNifti(files.displacement, r.displacement, { intent: { code: NIFTI_INTENT_VECTOR, name: 'disp mm RAS' }, description: 'gvsl-onnx register: displacement u(x) in mm (RAS), T(x) = x + u(x)' });
+  writeNifti(files.displacement, r.displacement, {
+    intent: { code: NIFTI_INTENT_VECTOR, name: 'disp mm RAS' },
+    description: 'gvsl-onnx register: displacement u(x) in mm (RAS), T(x) = x + u(x)',
+  });
   // The deformable flow in mm: channels (d, h, w) in voxels times the grid spacing (sd, sh, sw).
   const n = r.flow.data.length / 3;
   const mm = new Float32Array(r.flow.data.length);
   for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) mm[c * n + i] = r.flow.data[c * n + i] * r.flow.spacing[c];
-  writeNifti(files.flowMagnitude, magnitude({ ...r.flow, data: mm }), { description: 'gvsl-onnx register: |flow| in mm' });
+  writeNifti(files.flowMagnitude, magnitude({ ...r.flow, data: mm }), {
+    description: 'gvsl-onnx register: |flow| in mm',
+  });
   writeNifti(files.model.fixed, r.model.fixed, { description: 'gvsl-onnx register: fixed on the model grid' });
   writeNifti(files.model.moving, r.model.moving, { description: 'gvsl-onnx register: moving on the model grid' });
   writeNifti(files.model.warped, r.model.warped, { description: 'gvsl-onnx register: network output warp_BA' });
@@ -66,8 +85,26 @@ export function writeRegistration(dir: string, r: RegistrationResult, extra: Rec
     worldAffine: rows(r.worldAffine, 4),
     fit: r.fit,
     displacement: {
-      ...(r.displacementOnFixed ? { itk: { file: 'displacement-itk.nii.gz', grid: 'the fixed image', units: 'mm', frame: 'LPS (ITK physical space)', intent: 'NIFTI_INTENT_VECTOR (1007)', meaning: 'T(p) = p + u(p) maps a fixed physical point to the moving one (ITK DisplacementFieldTransform, ANTs *Warp.nii.gz)' } } : {}),
-      model: { file: 'model/displacement-ras.nii.gz', grid: 'the fixed model grid', units: 'mm', frame: 'RAS+ (NIfTI world)', meaning: 'T(x) = x + u(x) maps a fixed world point to the moving world point' },
+      ...(r.displacementOnFixed
+        ? {
+            itk: {
+              file: 'displacement-itk.nii.gz',
+              grid: 'the fixed image',
+              units: 'mm',
+              frame: 'LPS (ITK physical space)',
+              intent: 'NIFTI_INTENT_VECTOR (1007)',
+              meaning:
+                'T(p) = p + u(p) maps a fixed physical point to the moving one (ITK DisplacementFieldTransform, ANTs *Warp.nii.gz)',
+            },
+          }
+        : {}),
+      model: {
+        file: 'model/displacement-ras.nii.gz',
+        grid: 'the fixed model grid',
+        units: 'mm',
+        frame: 'RAS+ (NIfTI world)',
+        meaning: 'T(x) = x + u(x) maps a fixed world point to the moving world point',
+      },
     },
     ...extra,
   };

@@ -4,8 +4,25 @@
  */
 import { BuildError } from '../errors';
 import {
-  abs, add, clip, div, erf, exp, greater, leakyRelu as leakyReluOp, log, logSoftmax as logSoftmaxOp, minimum, mul, relu as reluOp,
-  reshape, sigmoid as sigmoidOp, softmax as softmaxOp, sub, tanh as tanhOp, where,
+  abs,
+  add,
+  clip,
+  div,
+  erf,
+  exp,
+  greater,
+  leakyRelu as leakyReluOp,
+  log,
+  logSoftmax as logSoftmaxOp,
+  minimum,
+  mul,
+  relu as reluOp,
+  reshape,
+  sigmoid as sigmoidOp,
+  softmax as softmaxOp,
+  sub,
+  tanh as tanhOp,
+  where,
 } from '../ops';
 import type { Tensor } from '../tensor';
 
@@ -26,7 +43,11 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
 export function prelu(x: Tensor, weight: Tensor): Tensor {
   const c = weight.shape[0];
   if (weight.rank !== 1 || (c !== 1 && (x.rank < 2 || x.dims[1] !== c))) {
-    throw new BuildError('PReLU', x.graph.scope, `PReLU(num_parameters=${c}) got input of shape [${x.dims.join(', ')}]: num_parameters must be 1 or the channel count (axis 1)`);
+    throw new BuildError(
+      'PReLU',
+      x.graph.scope,
+      `PReLU(num_parameters=${c}) got input of shape [${x.dims.join(', ')}]: num_parameters must be 1 or the channel count (axis 1)`,
+    );
   }
   const w = c === 1 ? weight : reshape(weight, [c, ...x.dims.slice(2).map(() => 1)]);
   return add(reluOp(x), mul(w, minimum(x, 0)));
@@ -46,7 +67,8 @@ export function gelu(x: Tensor, { approximate = 'none' }: { approximate?: 'none'
     const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
     return mul(mul(x, 0.5), add(tanhOp(inner), 1));
   }
-  if (approximate !== 'none') throw new BuildError('gelu', x.graph.scope, `approximate must be 'none' or 'tanh', got '${approximate}'`);
+  if (approximate !== 'none')
+    throw new BuildError('gelu', x.graph.scope, `approximate must be 'none' or 'tanh', got '${approximate}'`);
   return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
 }
 

@@ -15,11 +15,20 @@ export interface ConvArgs {
 }
 
 /** ONNX pads (begins, then ends) of PyTorch's padding, 'same' as torch splits it (the extra one at the end). */
-export function convPads(padding: ConvPadding, kernel: readonly number[], dilation: readonly number[], stride: readonly number[], op: string): number[] {
+export function convPads(
+  padding: ConvPadding,
+  kernel: readonly number[],
+  dilation: readonly number[],
+  stride: readonly number[],
+  op: string,
+): number[] {
   const s = kernel.length;
   if (padding === 'valid') return new Array(2 * s).fill(0);
   if (padding === 'same') {
-    if (stride.some((v) => v !== 1)) throw new Error(`${op}: padding='same' is not supported for strided convolutions (stride [${stride}]), as in PyTorch`);
+    if (stride.some((v) => v !== 1))
+      throw new Error(
+        `${op}: padding='same' is not supported for strided convolutions (stride [${stride}]), as in PyTorch`,
+      );
     const total = kernel.map((k, i) => dilation[i] * (k - 1));
     return [...total.map((t) => Math.floor(t / 2)), ...total.map((t) => t - Math.floor(t / 2))];
   }
@@ -32,15 +41,23 @@ function convNd(s: number, op: string, x: Tensor, weight: Tensor, bias: Tensor |
   const k = weight.shape.slice(2);
   const strides = ntuple(a.stride ?? 1, s, `${op} stride`);
   const dilations = ntuple(a.dilation ?? 1, s, `${op} dilation`);
-  return conv(x, weight, bias, { pads: convPads(a.padding ?? 0, k, dilations, strides, op), strides, dilations, group: a.groups ?? 1 });
+  return conv(x, weight, bias, {
+    pads: convPads(a.padding ?? 0, k, dilations, strides, op),
+    strides,
+    dilations,
+    group: a.groups ?? 1,
+  });
 }
 
 /** torch.nn.functional.conv1d: x (N, C_in, L), weight (C_out, C_in/groups, k). ONNX Conv. */
-export const conv1d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, a: ConvArgs = {}): Tensor => convNd(1, 'conv1d', x, weight, bias, a);
+export const conv1d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, a: ConvArgs = {}): Tensor =>
+  convNd(1, 'conv1d', x, weight, bias, a);
 /** torch.nn.functional.conv2d: x (N, C_in, H, W), weight (C_out, C_in/groups, kh, kw). ONNX Conv. */
-export const conv2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, a: ConvArgs = {}): Tensor => convNd(2, 'conv2d', x, weight, bias, a);
+export const conv2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, a: ConvArgs = {}): Tensor =>
+  convNd(2, 'conv2d', x, weight, bias, a);
 /** torch.nn.functional.conv3d: x (N, C_in, D, H, W), weight (C_out, C_in/groups, kd, kh, kw). ONNX Conv. */
-export const conv3d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, a: ConvArgs = {}): Tensor => convNd(3, 'conv3d', x, weight, bias, a);
+export const conv3d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, a: ConvArgs = {}): Tensor =>
+  convNd(3, 'conv3d', x, weight, bias, a);
 
 export interface ConvTransposeArgs {
   stride?: number | readonly number[];
@@ -55,7 +72,14 @@ export interface ConvTransposeArgs {
  * the stride, Conv with flipped, channel-swapped weights): no ONNX ConvTranspose, which is ~8× slower on ORT's
  * CPU EP and fails for 3-D on WebGPU (ORT-NOTES.md). Differentiable through the ops it is built from.
  */
-function convTransposeNd(s: number, op: string, x: Tensor, weight: Tensor, bias: Tensor | null, a: ConvTransposeArgs): Tensor {
+function convTransposeNd(
+  s: number,
+  op: string,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  a: ConvTransposeArgs,
+): Tensor {
   expectSpatial(x, s, op);
   const groups = a.groups ?? 1;
   const stride = ntuple(a.stride ?? 1, s, `${op} stride`);
@@ -72,17 +96,40 @@ function convTransposeNd(s: number, op: string, x: Tensor, weight: Tensor, bias:
   outPad.forEach((p, i) => {
     if (p < 0 || p >= stride[i]) throw fail(`output_padding [${outPad}] must be smaller than the stride [${stride}]`);
   });
-  const outSize = (sp as number[]).map((l, i) => (l - 1) * stride[i] - 2 * padding[i] + dilation[i] * (k[i] - 1) + outPad[i] + 1);
-  if (outSize.some((v) => v < 1)) throw fail(`output size [${outSize}] is not positive for input ${x.type}, kernel [${k}], padding [${padding}]`);
-  const y = convInputGrad(x, weight, { pads: [...padding, ...padding], strides: stride, dilations: dilation, group: groups }, [x.dims[0], coutG * groups, ...outSize]);
+  const outSize = (sp as number[]).map(
+    (l, i) => (l - 1) * stride[i] - 2 * padding[i] + dilation[i] * (k[i] - 1) + outPad[i] + 1,
+  );
+  if (outSize.some((v) => v < 1))
+    throw fail(`output size [${outSize}] is not positive for input ${x.type}, kernel [${k}], padding [${padding}]`);
+  const y = convInputGrad(
+    x,
+    weight,
+    { pads: [...padding, ...padding], strides: stride, dilations: dilation, group: groups },
+    [x.dims[0], coutG * groups, ...outSize],
+  );
   if (!bias) return y;
   if (bias.rank !== 1 || bias.shape[0] !== coutG * groups) throw fail(`bias ${bias.type} must be [${coutG * groups}]`);
   return add(y, reshape(bias, [coutG * groups, ...k.map(() => 1)]));
 }
 
 /** torch.nn.functional.conv_transpose1d: x (N, C_in, L), weight (C_in, C_out/groups, k). */
-export const convTranspose1d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, a: ConvTransposeArgs = {}): Tensor => convTransposeNd(1, 'conv_transpose1d', x, weight, bias, a);
+export const convTranspose1d = (
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  a: ConvTransposeArgs = {},
+): Tensor => convTransposeNd(1, 'conv_transpose1d', x, weight, bias, a);
 /** torch.nn.functional.conv_transpose2d: x (N, C_in, H, W), weight (C_in, C_out/groups, kh, kw). */
-export const convTranspose2d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, a: ConvTransposeArgs = {}): Tensor => convTransposeNd(2, 'conv_transpose2d', x, weight, bias, a);
+export const convTranspose2d = (
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  a: ConvTransposeArgs = {},
+): Tensor => convTransposeNd(2, 'conv_transpose2d', x, weight, bias, a);
 /** torch.nn.functional.conv_transpose3d: x (N, C_in, D, H, W), weight (C_in, C_out/groups, kd, kh, kw). */
-export const convTranspose3d = (x: Tensor, weight: Tensor, bias: Tensor | null = null, a: ConvTransposeArgs = {}): Tensor => convTransposeNd(3, 'conv_transpose3d', x, weight, bias, a);
+export const convTranspose3d = (
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  a: ConvTransposeArgs = {},
+): Tensor => convTransposeNd(3, 'conv_transpose3d', x, weight, bias, a);

@@ -24,21 +24,32 @@ const classDim = (x: Tensor) => (x.rank === 1 ? 0 : 1);
 
 /** Shape [1, …, C, …, 1] with C on the class axis: a [C] vector broadcast along the class axis of `x`. */
 function alongClasses(x: Tensor, v: Tensor): Tensor {
-  return reshape(v, x.dims.map((_, i) => (i === classDim(x) ? numClasses('', x) : 1)));
+  return reshape(
+    v,
+    x.dims.map((_, i) => (i === classDim(x) ? numClasses('', x) : 1)),
+  );
 }
 
 /** The number of classes: the class axis must be static (the batch and spatial axes may be symbolic). */
 function numClasses(op: string, x: Tensor): number {
   const c = x.dims[classDim(x)];
-  if (typeof c !== 'number') throw new BuildError(op || 'class loss', x.graph.scope, `the class axis ${classDim(x)} of input ${x.type} must be static (only the batch and spatial axes may be symbolic)`);
+  if (typeof c !== 'number')
+    throw new BuildError(
+      op || 'class loss',
+      x.graph.scope,
+      `the class axis ${classDim(x)} of input ${x.type} must be static (only the batch and spatial axes may be symbolic)`,
+    );
   return c;
 }
 
 function checkIndexTarget(op: string, input: Tensor, target: Tensor): void {
   const want = input.dims.filter((_, i) => i !== classDim(input));
   if (!isIndex(target) || target.dims.join() !== want.join()) {
-    throw new BuildError(op, input.graph.scope,
-      `input of shape [${input.dims.join(', ')}] (classes on axis ${classDim(input)}) needs class indices (int64) of shape [${want.join(', ')}], got ${target.type}`);
+    throw new BuildError(
+      op,
+      input.graph.scope,
+      `input of shape [${input.dims.join(', ')}] (classes on axis ${classDim(input)}) needs class indices (int64) of shape [${want.join(', ')}], got ${target.type}`,
+    );
   }
 }
 
@@ -53,7 +64,11 @@ function checkWeight(op: string, input: Tensor, weight: Tensor | null): void {
 function oneHotLike(target: Tensor, like: Tensor): Tensor {
   const cd = classDim(like);
   const c = numClasses('', like);
-  const ids = target.graph.constant(Array.from({ length: c }, (_, i) => i), target.dtype, like.dims.map((_, i) => (i === cd ? c : 1)));
+  const ids = target.graph.constant(
+    Array.from({ length: c }, (_, i) => i),
+    target.dtype,
+    like.dims.map((_, i) => (i === cd ? c : 1)),
+  );
   return cast(equal(unsqueeze(target, [cd]), ids), like.dtype);
 }
 
@@ -62,7 +77,15 @@ function oneHotLike(target: Tensor, like: Tensor): Tensor {
  * y = ignoreIndex); 'mean' divides by Σ w[y] over the kept elements. Label smoothing ε mixes in
  * −Σ_c w_c·logp_c / C with PyTorch's normalisation: (1 − ε)·nll + ε/C·smooth.
  */
-function indexLoss(op: string, logp: Tensor, target: Tensor, weight: Tensor | null, ignoreIndex: number, reduction: Reduction, eps: number): Tensor {
+function indexLoss(
+  op: string,
+  logp: Tensor,
+  target: Tensor,
+  weight: Tensor | null,
+  ignoreIndex: number,
+  reduction: Reduction,
+  eps: number,
+): Tensor {
   const cd = classDim(logp);
   const c = numClasses(op, logp);
   const oneHot = oneHotLike(target, logp);
@@ -79,7 +102,11 @@ function indexLoss(op: string, logp: Tensor, target: Tensor, weight: Tensor | nu
 }
 
 /** Negative log-likelihood of log-probabilities `input` (C), (N, C) or (N, C, d1, …) at class indices `target`. */
-export function nllLoss(input: Tensor, target: Tensor, { weight = null, ignoreIndex = -100, reduction = 'mean' }: ClassLossOptions = {}): Tensor {
+export function nllLoss(
+  input: Tensor,
+  target: Tensor,
+  { weight = null, ignoreIndex = -100, reduction = 'mean' }: ClassLossOptions = {},
+): Tensor {
   checkIndexTarget('nll_loss', input, target);
   checkWeight('nll_loss', input, weight);
   return indexLoss('nll_loss', input, target, weight, ignoreIndex, reduction, 0);
@@ -92,12 +119,19 @@ export function nllLoss(input: Tensor, target: Tensor, { weight = null, ignoreIn
  * (not over the weights), as PyTorch.
  */
 export function crossEntropy(
-  input: Tensor, target: Tensor,
-  { weight = null, ignoreIndex, reduction = 'mean', labelSmoothing = 0 }: ClassLossOptions & { labelSmoothing?: number } = {},
+  input: Tensor,
+  target: Tensor,
+  {
+    weight = null,
+    ignoreIndex,
+    reduction = 'mean',
+    labelSmoothing = 0,
+  }: ClassLossOptions & { labelSmoothing?: number } = {},
 ): Tensor {
   const g = input.graph;
   checkWeight('cross_entropy', input, weight);
-  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new BuildError('cross_entropy', g.scope, `label_smoothing must be in [0, 1], got ${labelSmoothing}`);
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+    throw new BuildError('cross_entropy', g.scope, `label_smoothing must be in [0, 1], got ${labelSmoothing}`);
   const cd = classDim(input);
   const logp = logSoftmax(input, cd);
   if (isIndex(target)) {
@@ -105,10 +139,18 @@ export function crossEntropy(
     return indexLoss('cross_entropy', logp, target, weight, ignoreIndex ?? -100, reduction, labelSmoothing);
   }
   if (target.dims.join() !== input.dims.join() || target.dtype !== input.dtype) {
-    throw new BuildError('cross_entropy', g.scope,
-      `input of shape [${input.dims.join(', ')}] needs class indices (int64, shape [${input.dims.filter((_, i) => i !== cd).join(', ')}]) or class probabilities (${input.dtype}, shape [${input.dims.join(', ')}]), got ${target.type}`);
+    throw new BuildError(
+      'cross_entropy',
+      g.scope,
+      `input of shape [${input.dims.join(', ')}] needs class indices (int64, shape [${input.dims.filter((_, i) => i !== cd).join(', ')}]) or class probabilities (${input.dtype}, shape [${input.dims.join(', ')}]), got ${target.type}`,
+    );
   }
-  if (ignoreIndex !== undefined) throw new BuildError('cross_entropy', g.scope, 'ignore_index applies to class-index targets only, not to class probabilities');
+  if (ignoreIndex !== undefined)
+    throw new BuildError(
+      'cross_entropy',
+      g.scope,
+      'ignore_index applies to class-index targets only, not to class probabilities',
+    );
   const c = numClasses('cross_entropy', input);
   const p = labelSmoothing > 0 ? add(mul(target, 1 - labelSmoothing), labelSmoothing / c) : target;
   const wl = weight ? mul(logp, alongClasses(input, weight)) : logp;
@@ -121,11 +163,20 @@ export function crossEntropy(
  */
 export function oneHot(indices: Tensor, numClasses: number): Tensor {
   const g = indices.graph;
-  if (!isIndex(indices)) throw new BuildError('one_hot', g.scope, `needs integer class indices (int64), got ${indices.type}`);
+  if (!isIndex(indices))
+    throw new BuildError('one_hot', g.scope, `needs integer class indices (int64), got ${indices.type}`);
   if (!(Number.isInteger(numClasses) && numClasses > 0)) {
-    throw new BuildError('one_hot', g.scope, `num_classes must be a positive integer (it cannot be inferred from the data at build time), got ${numClasses}`);
+    throw new BuildError(
+      'one_hot',
+      g.scope,
+      `num_classes must be a positive integer (it cannot be inferred from the data at build time), got ${numClasses}`,
+    );
   }
-  const ids = g.constant(Array.from({ length: numClasses }, (_, i) => i), indices.dtype, [numClasses]);
+  const ids = g.constant(
+    Array.from({ length: numClasses }, (_, i) => i),
+    indices.dtype,
+    [numClasses],
+  );
   return cast(equal(unsqueeze(indices, [-1]), ids), 'int64');
 }
 
@@ -137,16 +188,27 @@ export function oneHot(indices: Tensor, numClasses: number): Tensor {
  * With the defaults (smooth 1, squared) it is the official GVSL downstream `dice_loss`.
  */
 export function diceLoss(
-  input: Tensor, target: Tensor, { smooth = 1, squared = true, reduction = 'mean' }: { smooth?: number; squared?: boolean; reduction?: Reduction } = {},
+  input: Tensor,
+  target: Tensor,
+  {
+    smooth = 1,
+    squared = true,
+    reduction = 'mean',
+  }: { smooth?: number; squared?: boolean; reduction?: Reduction } = {},
 ): Tensor {
   const g = input.graph;
-  if (input.rank < 3) throw new BuildError('dice_loss', g.scope, `input must be (N, C, d1, …), got [${input.dims.join(', ')}]`);
+  if (input.rank < 3)
+    throw new BuildError('dice_loss', g.scope, `input must be (N, C, d1, …), got [${input.dims.join(', ')}]`);
   let t = target;
   if (isIndex(target)) {
     checkIndexTarget('dice_loss', input, target);
     t = oneHotLike(target, input);
   } else if (target.dims.join() !== input.dims.join()) {
-    throw new BuildError('dice_loss', g.scope, `target of shape [${target.dims.join(', ')}] must be one-hot of the input's shape [${input.dims.join(', ')}] or class indices`);
+    throw new BuildError(
+      'dice_loss',
+      g.scope,
+      `target of shape [${target.dims.join(', ')}] must be one-hot of the input's shape [${input.dims.join(', ')}] or class indices`,
+    );
   }
   const sp = input.dims.slice(2).map((_, i) => i + 2);
   const inter = reduceSum(mul(input, t), sp);

@@ -22,7 +22,8 @@ function defaultSalt(g: Graph): number {
 }
 
 function dropoutMask(x: Tensor, p: number, keepAxes: number, op: string, a: DropoutArgs): Tensor {
-  if (!(p >= 0 && p <= 1)) throw new BuildError(op, x.graph.scope, `dropout probability has to be between 0 and 1, but got ${p}`);
+  if (!(p >= 0 && p <= 1))
+    throw new BuildError(op, x.graph.scope, `dropout probability has to be between 0 and 1, but got ${p}`);
   const u = hashUniform(x, a.seed ?? x.graph.dropoutSeed(), { salt: a.salt ?? defaultSalt(x.graph), keepAxes });
   return mul(x, where(less(u, p), 0, 1 / (1 - p)));
 }
@@ -39,15 +40,19 @@ export function dropout(x: Tensor, p = 0.5, training = true, a: DropoutArgs = {}
 }
 
 function channelDropout(op: string, ranks: number[], x: Tensor, p: number, training: boolean, a: DropoutArgs): Tensor {
-  if (!ranks.includes(x.rank)) throw new BuildError(op, x.graph.scope, `expects a (N, C, ...) input of rank ${ranks.join(' or ')}, got ${x.type}`);
+  if (!ranks.includes(x.rank))
+    throw new BuildError(op, x.graph.scope, `expects a (N, C, ...) input of rank ${ranks.join(' or ')}, got ${x.type}`);
   if (!training || p === 0) return x;
   if (p === 1) return mul(x, 0);
   return dropoutMask(x, p, 2, op, a);
 }
 
 /** torch.nn.functional.dropout1d: whole channels of (N, C, L) zeroed with probability p. */
-export const dropout1d = (x: Tensor, p = 0.5, training = true, a: DropoutArgs = {}): Tensor => channelDropout('dropout1d', [3], x, p, training, a);
+export const dropout1d = (x: Tensor, p = 0.5, training = true, a: DropoutArgs = {}): Tensor =>
+  channelDropout('dropout1d', [3], x, p, training, a);
 /** torch.nn.functional.dropout2d: whole channels of (N, C, H, W) zeroed with probability p. */
-export const dropout2d = (x: Tensor, p = 0.5, training = true, a: DropoutArgs = {}): Tensor => channelDropout('dropout2d', [4], x, p, training, a);
+export const dropout2d = (x: Tensor, p = 0.5, training = true, a: DropoutArgs = {}): Tensor =>
+  channelDropout('dropout2d', [4], x, p, training, a);
 /** torch.nn.functional.dropout3d: whole channels of (N, C, D, H, W) zeroed with probability p. */
-export const dropout3d = (x: Tensor, p = 0.5, training = true, a: DropoutArgs = {}): Tensor => channelDropout('dropout3d', [5], x, p, training, a);
+export const dropout3d = (x: Tensor, p = 0.5, training = true, a: DropoutArgs = {}): Tensor =>
+  channelDropout('dropout3d', [5], x, p, training, a);

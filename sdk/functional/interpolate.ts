@@ -28,13 +28,16 @@ export function interpolate(x: Tensor, a: InterpolateArgs): Tensor {
   const fail = (m: string) => new BuildError('interpolate', x.graph.scope, m);
   const s = x.rank - 2;
   if (s < 1 || s > 3) throw fail(`expects (N, C, ...spatial) with 1 to 3 spatial axes, got ${x.type}`);
-  if (mode !== 'nearest' && LINEAR_RANK[mode] !== x.rank) throw fail(`mode '${mode}' needs a ${LINEAR_RANK[mode]}-D input, got ${x.type}`);
-  if (mode === 'nearest' && a.alignCorners !== undefined) throw fail(`align_corners applies to the linear modes only, not '${mode}'`);
+  if (mode !== 'nearest' && LINEAR_RANK[mode] !== x.rank)
+    throw fail(`mode '${mode}' needs a ${LINEAR_RANK[mode]}-D input, got ${x.type}`);
+  if (mode === 'nearest' && a.alignCorners !== undefined)
+    throw fail(`align_corners applies to the linear modes only, not '${mode}'`);
   if ((a.size === undefined) === (a.scaleFactor === undefined)) throw fail('give exactly one of size and scale_factor');
   const sp = x.dims.slice(2);
   const per = (v: number | readonly number[]) => (typeof v === 'number' ? sp.map(() => v) : [...v]);
   const size: Dim[] = a.size !== undefined ? per(a.size) : per(a.scaleFactor!).map((f, i) => scaleDim(sp[i], f));
-  if (size.length !== s || size.some((v) => typeof v === 'number' && (!Number.isInteger(v) || v < 1))) throw fail(`output size [${size}] must be ${s} positive integers`);
+  if (size.length !== s || size.some((v) => typeof v === 'number' && (!Number.isInteger(v) || v < 1)))
+    throw fail(`output size [${size}] must be ${s} positive integers`);
   return resize(x, {
     sizes: [x.dims[0], x.dims[1], ...size],
     mode: mode === 'nearest' ? 'nearest' : 'linear',

@@ -7,11 +7,19 @@ import type { Tensor } from '../tensor';
  * (biased variance), then ·weight + bias (both of `normalizedShape`, optional).
  */
 export function layerNorm(
-  x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5,
+  x: Tensor,
+  normalizedShape: readonly number[],
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  eps = 1e-5,
 ): Tensor {
   const k = normalizedShape.length;
   if (k === 0 || x.rank < k || x.dims.slice(x.rank - k).join() !== normalizedShape.join()) {
-    throw new BuildError('LayerNorm', x.graph.scope, `LayerNorm(normalized_shape=[${normalizedShape.join(', ')}]) got input of shape [${x.dims.join(', ')}]; its last ${k} axes must be [${normalizedShape.join(', ')}]`);
+    throw new BuildError(
+      'LayerNorm',
+      x.graph.scope,
+      `LayerNorm(normalized_shape=[${normalizedShape.join(', ')}]) got input of shape [${x.dims.join(', ')}]; its last ${k} axes must be [${normalizedShape.join(', ')}]`,
+    );
   }
   const axes = normalizedShape.map((_, i) => x.rank - k + i);
   const xc = sub(x, reduceMean(x, axes, { keepdims: true }));

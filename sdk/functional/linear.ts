@@ -10,7 +10,11 @@ import type { Tensor } from '../tensor';
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   const [outF, inF] = weight.shape;
   if (x.rank < 1 || x.dims[x.rank - 1] !== inF) {
-    throw new BuildError('Linear', x.graph.scope, `Linear(in_features=${inF}, out_features=${outF}) got input of shape [${x.dims.join(', ')}]; its last axis must be ${inF}`);
+    throw new BuildError(
+      'Linear',
+      x.graph.scope,
+      `Linear(in_features=${inF}, out_features=${outF}) got input of shape [${x.dims.join(', ')}]; its last axis must be ${inF}`,
+    );
   }
   // MatMul needs rank >= 2: a vector input is one row, and comes back as a vector.
   const y = x.rank === 1 ? squeeze(matmul(unsqueeze(x, [0]), mT(weight)), [0]) : matmul(x, mT(weight));

@@ -4,7 +4,21 @@
  */
 import { BuildError } from '../errors';
 import {
-  abs, add, countOver, div, exp, greater, less, log, maximum, mean, mul, reduceSum, sqrt, sub, where,
+  abs,
+  add,
+  countOver,
+  div,
+  exp,
+  greater,
+  less,
+  log,
+  maximum,
+  mean,
+  mul,
+  reduceSum,
+  sqrt,
+  sub,
+  where,
 } from '../ops';
 import type { Tensor } from '../tensor';
 import { softplus } from './activation';
@@ -28,7 +42,11 @@ export function l1Loss(input: Tensor, target: Tensor, { reduction = 'mean' }: Lo
 }
 
 /** 0.5·d²/β if |d| < β else |d| − 0.5·β, with d = x − y (β = 0 is the L1 loss). */
-export function smoothL1Loss(input: Tensor, target: Tensor, { reduction = 'mean', beta = 1 }: LossOptions & { beta?: number } = {}): Tensor {
+export function smoothL1Loss(
+  input: Tensor,
+  target: Tensor,
+  { reduction = 'mean', beta = 1 }: LossOptions & { beta?: number } = {},
+): Tensor {
   sameShape('smooth_l1_loss', input, target);
   if (!(beta >= 0)) throw new BuildError('smooth_l1_loss', input.graph.scope, `beta must be >= 0, got ${beta}`);
   const a = abs(sub(input, target));
@@ -37,7 +55,11 @@ export function smoothL1Loss(input: Tensor, target: Tensor, { reduction = 'mean'
 }
 
 /** 0.5·d² if |d| < δ else δ·(|d| − 0.5·δ), with d = x − y. */
-export function huberLoss(input: Tensor, target: Tensor, { reduction = 'mean', delta = 1 }: LossOptions & { delta?: number } = {}): Tensor {
+export function huberLoss(
+  input: Tensor,
+  target: Tensor,
+  { reduction = 'mean', delta = 1 }: LossOptions & { delta?: number } = {},
+): Tensor {
   sameShape('huber_loss', input, target);
   if (!(delta > 0)) throw new BuildError('huber_loss', input.graph.scope, `delta must be > 0, got ${delta}`);
   const a = abs(sub(input, target));
@@ -49,7 +71,9 @@ export function huberLoss(input: Tensor, target: Tensor, { reduction = 'mean', d
  * gives a finite loss). `weight` broadcasts against the input.
  */
 export function binaryCrossEntropy(
-  input: Tensor, target: Tensor, { reduction = 'mean', weight = null }: LossOptions & { weight?: Tensor | null } = {},
+  input: Tensor,
+  target: Tensor,
+  { reduction = 'mean', weight = null }: LossOptions & { weight?: Tensor | null } = {},
 ): Tensor {
   sameShape('binary_cross_entropy', input, target);
   const logX = maximum(log(input), -100);
@@ -64,8 +88,13 @@ export function binaryCrossEntropy(
  * `posWeight` p (broadcast over the last axis, one per class) weighs the positive term.
  */
 export function binaryCrossEntropyWithLogits(
-  input: Tensor, target: Tensor,
-  { reduction = 'mean', weight = null, posWeight = null }: LossOptions & { weight?: Tensor | null; posWeight?: Tensor | null } = {},
+  input: Tensor,
+  target: Tensor,
+  {
+    reduction = 'mean',
+    weight = null,
+    posWeight = null,
+  }: LossOptions & { weight?: Tensor | null; posWeight?: Tensor | null } = {},
 ): Tensor {
   sameShape('binary_cross_entropy_with_logits', input, target);
   const spNeg = softplus(mul(input, -1));
@@ -81,7 +110,8 @@ export function binaryCrossEntropyWithLogits(
  * (input.shape[0]), the true KL per sample; 'mean' (the default, as PyTorch) averages over every element.
  */
 export function klDiv(
-  input: Tensor, target: Tensor,
+  input: Tensor,
+  target: Tensor,
   { reduction = 'mean', logTarget = false }: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {},
 ): Tensor {
   sameShape('kl_div', input, target);
@@ -90,7 +120,8 @@ export function klDiv(
     ? mul(exp(target), sub(target, input))
     : mul(target, sub(log(where(greater(target, 0), target, 1)), input));
   // sum / N as mean(l)·(numel / N): only the non-batch axes are written into the graph, so it holds for any batch.
-  if (reduction === 'batchmean') return input.rank === 0 ? sumAll(l) : mul(mean(l), countOver(input, allAxes(input).slice(1)));
+  if (reduction === 'batchmean')
+    return input.rank === 0 ? sumAll(l) : mul(mean(l), countOver(input, allAxes(input).slice(1)));
   return reduce(l, reduction, 'kl_div');
 }
 
@@ -98,8 +129,11 @@ export function klDiv(
  * Cosine similarity along `dim` (default 1): Σ x̂₁·x̂₂ with x̂ = x / max(‖x‖, eps), PyTorch's formulation
  * (inputs broadcast against each other).
  */
-export function cosineSimilarity(x1: Tensor, x2: Tensor, { dim = 1, eps = 1e-8 }: { dim?: number; eps?: number } = {}): Tensor {
+export function cosineSimilarity(
+  x1: Tensor,
+  x2: Tensor,
+  { dim = 1, eps = 1e-8 }: { dim?: number; eps?: number } = {},
+): Tensor {
   const unit = (x: Tensor) => div(x, maximum(sqrt(reduceSum(mul(x, x), [dim], { keepdims: true })), eps));
   return reduceSum(mul(unit(x1), unit(x2)), [dim]);
 }
-

@@ -32,7 +32,8 @@ export interface BatchStats {
  * are static, else counted at run time.
  */
 export function batchStats(x: Tensor): BatchStats {
-  const staged = (t: Tensor) => [...range(x.rank - 2, 2).reverse(), 0].reduce((m, a) => reduceMean(m, [a], { keepdims: true }), t);
+  const staged = (t: Tensor) =>
+    [...range(x.rank - 2, 2).reverse(), 0].reduce((m, a) => reduceMean(m, [a], { keepdims: true }), t);
   const mean = staged(x);
   const xc = sub(x, mean);
   return { mean, variance: staged(mul(xc, xc)), count: countOver(x, [0, ...range(x.rank - 2, 2)]) };
@@ -43,12 +44,23 @@ export const perChannel = (v: Tensor, rank: number): Tensor => reshape(v, [v.sha
 
 function checkChannels(op: string, x: Tensor, what: string, t: Tensor | null | undefined): void {
   if (t && (t.rank !== 1 || t.dims[0] !== x.dims[1])) {
-    throw new BuildError(op, x.graph.scope, `${what} ${t.type} does not match the ${x.dims[1]} channels of input ${x.type}`);
+    throw new BuildError(
+      op,
+      x.graph.scope,
+      `${what} ${t.type} does not match the ${x.dims[1]} channels of input ${x.type}`,
+    );
   }
 }
 
 /** (x − mean)·(weight / √(var + eps)) + bias with per-channel [C, 1, …] or [1, C, 1, …] statistics. */
-export function normalize(x: Tensor, mean: Tensor, variance: Tensor, eps: number, weight?: Tensor | null, bias?: Tensor | null): Tensor {
+export function normalize(
+  x: Tensor,
+  mean: Tensor,
+  variance: Tensor,
+  eps: number,
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+): Tensor {
   let scale = div(1, sqrt(add(variance, eps)));
   if (weight) scale = mul(scale, perChannel(weight, x.rank));
   const y = mul(sub(x, mean), scale);
@@ -60,13 +72,29 @@ export function normalize(x: Tensor, mean: Tensor, variance: Tensor, eps: number
  * are given), else the running ones. Running statistics are not updated here (graph tensors are immutable):
  * nn.BatchNorm*d outputs their new values (docs/nn.md), from `batchStats`.
  */
-export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, a: BatchNormArgs = {}): Tensor {
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  a: BatchNormArgs = {},
+): Tensor {
   const eps = a.eps ?? 1e-5;
   if (x.rank < 2) throw new BuildError('batch_norm', x.graph.scope, `expects (N, C, ...) input, got ${x.type}`);
-  for (const [w, t] of [['running_mean', runningMean], ['running_var', runningVar], ['weight', a.weight], ['bias', a.bias]] as const) checkChannels('batch_norm', x, w, t);
+  for (const [w, t] of [
+    ['running_mean', runningMean],
+    ['running_var', runningVar],
+    ['weight', a.weight],
+    ['bias', a.bias],
+  ] as const)
+    checkChannels('batch_norm', x, w, t);
   if (a.training || !runningMean || !runningVar) {
     const st = batchStats(x);
-    if (typeof st.count === 'number' && st.count <= 1) throw new BuildError('batch_norm', x.graph.scope, `expected more than 1 value per channel when training, got input ${x.type}`);
+    if (typeof st.count === 'number' && st.count <= 1)
+      throw new BuildError(
+        'batch_norm',
+        x.graph.scope,
+        `expected more than 1 value per channel when training, got input ${x.type}`,
+      );
     return normalize(x, st.mean, st.variance, eps, a.weight, a.bias);
   }
   return normalize(x, perChannel(runningMean, x.rank), perChannel(runningVar, x.rank), eps, a.weight, a.bias);
@@ -85,24 +113,38 @@ export interface InstanceNormArgs {
 /** x as [N, groups, C/groups, first spatial, rest] (Standardize's layout; staged means; batch left free). */
 export function groupView(x: Tensor, groups: number): Tensor {
   const [, c, ...sp] = x.dims;
-  if (typeof c !== 'number') throw new BuildError('group_norm', x.graph.scope, `the channel axis of input ${x.type} must be static`);
+  if (typeof c !== 'number')
+    throw new BuildError('group_norm', x.graph.scope, `the channel axis of input ${x.type} must be static`);
   return reshape(x, [-1, groups, c / groups, sp[0] ?? 1, mulDims(...sp.slice(1))]);
 }
 
 /** torch.nn.functional.instance_norm on (N, C, ...spatial): the Standardize primitive per (n, c). */
 export function instanceNorm(x: Tensor, a: InstanceNormArgs = {}): Tensor {
   const eps = a.eps ?? 1e-5;
-  if (x.rank < 3) throw new BuildError('instance_norm', x.graph.scope, `expects (N, C, ...spatial) input, got ${x.type}`);
-  for (const [w, t] of [['running_mean', a.runningMean], ['running_var', a.runningVar], ['weight', a.weight], ['bias', a.bias]] as const) checkChannels('instance_norm', x, w, t);
+  if (x.rank < 3)
+    throw new BuildError('instance_norm', x.graph.scope, `expects (N, C, ...spatial) input, got ${x.type}`);
+  for (const [w, t] of [
+    ['running_mean', a.runningMean],
+    ['running_var', a.runningVar],
+    ['weight', a.weight],
+    ['bias', a.bias],
+  ] as const)
+    checkChannels('instance_norm', x, w, t);
   if (a.useInputStats === false) {
-    if (!a.runningMean || !a.runningVar) throw new BuildError('instance_norm', x.graph.scope, 'use_input_stats=False needs running_mean and running_var');
+    if (!a.runningMean || !a.runningVar)
+      throw new BuildError('instance_norm', x.graph.scope, 'use_input_stats=False needs running_mean and running_var');
     return normalize(x, perChannel(a.runningMean, x.rank), perChannel(a.runningVar, x.rank), eps, a.weight, a.bias);
   }
   const spatial = mulDims(...x.dims.slice(2));
   if (typeof spatial === 'number' && spatial <= 1) {
-    throw new BuildError('instance_norm', x.graph.scope, `expected more than 1 spatial element when training, got input ${x.type}`);
+    throw new BuildError(
+      'instance_norm',
+      x.graph.scope,
+      `expected more than 1 spatial element when training, got input ${x.type}`,
+    );
   }
-  if (typeof x.dims[1] !== 'number') throw new BuildError('instance_norm', x.graph.scope, `the channel axis of input ${x.type} must be static`);
+  if (typeof x.dims[1] !== 'number')
+    throw new BuildError('instance_norm', x.graph.scope, `the channel axis of input ${x.type} must be static`);
   const [xn] = standardize(groupView(x, x.dims[1]), { eps });
   let y = reshape(xn, [-1, ...x.dims.slice(1)]);
   if (a.weight) y = mul(y, perChannel(a.weight, x.rank));
@@ -119,9 +161,17 @@ export interface GroupNormArgs {
 export function groupNorm(x: Tensor, numGroups: number, a: GroupNormArgs = {}): Tensor {
   const c = x.dims[1];
   if (x.rank < 2 || typeof c !== 'number' || c % numGroups) {
-    throw new BuildError('group_norm', x.graph.scope, `input ${x.type} has ${c ?? 0} channels, which do not split into ${numGroups} groups${typeof c === 'string' ? ' (the channel axis must be static)' : ''}`);
+    throw new BuildError(
+      'group_norm',
+      x.graph.scope,
+      `input ${x.type} has ${c ?? 0} channels, which do not split into ${numGroups} groups${typeof c === 'string' ? ' (the channel axis must be static)' : ''}`,
+    );
   }
-  for (const [w, t] of [['weight', a.weight], ['bias', a.bias]] as const) checkChannels('group_norm', x, w, t);
+  for (const [w, t] of [
+    ['weight', a.weight],
+    ['bias', a.bias],
+  ] as const)
+    checkChannels('group_norm', x, w, t);
   const [xn] = standardize(groupView(x, numGroups), { eps: a.eps ?? 1e-5 });
   let y = reshape(xn, [-1, ...x.dims.slice(1)]);
   if (a.weight) y = mul(y, perChannel(a.weight, x.rank));

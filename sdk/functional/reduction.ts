@@ -23,6 +23,10 @@ export function reduce(loss: Tensor, reduction: Reduction, op: string): Tensor {
 /** Input and target of an elementwise loss must have one shape (PyTorch only warns, then broadcasts). */
 export function sameShape(op: string, input: Tensor, target: Tensor): void {
   if (input.dims.join() !== target.dims.join()) {
-    throw new BuildError(op, input.graph.scope, `input of shape [${input.dims.join(', ')}] and target of shape [${target.dims.join(', ')}] differ; reshape the target to the input's shape`);
+    throw new BuildError(
+      op,
+      input.graph.scope,
+      `input of shape [${input.dims.join(', ')}] and target of shape [${target.dims.join(', ')}] differ; reshape the target to the input's shape`,
+    );
   }
 }

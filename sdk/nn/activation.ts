@@ -21,7 +21,10 @@ export class ReLU extends Module {
 export class PReLU extends Module {
   /** PyTorch's num_parameters (the name `numParameters` is Module's parameter count). */
   readonly numSlopes: number;
-  constructor(numParameters = 1, readonly init = 0.25) {
+  constructor(
+    numParameters = 1,
+    readonly init = 0.25,
+  ) {
     super();
     this.numSlopes = numParameters;
     this.addParam('weight', [numParameters], constant(init));
@@ -33,7 +36,10 @@ export class PReLU extends Module {
 
 /** torch.nn.ELU(alpha=1.0, inplace=False). */
 export class ELU extends Module {
-  constructor(readonly alpha = 1, readonly inplace = false) {
+  constructor(
+    readonly alpha = 1,
+    readonly inplace = false,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -45,7 +51,8 @@ export class ELU extends Module {
 export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
-    if (approximate !== 'none' && approximate !== 'tanh') throw new Error(`GELU: approximate must be 'none' or 'tanh', got '${approximate}'`);
+    if (approximate !== 'none' && approximate !== 'tanh')
+      throw new Error(`GELU: approximate must be 'none' or 'tanh', got '${approximate}'`);
   }
   forward(x: Tensor): Tensor {
     return F.gelu(x, { approximate: this.approximate });

@@ -17,7 +17,10 @@ export interface MultiheadAttentionOptions {
 }
 
 /** The call's masks and flags: keyPaddingMask, needWeights, attnMask, averageAttnWeights (see F.multiHeadAttentionForward). */
-export type AttentionCallOptions = Pick<MultiHeadAttentionArgs, 'keyPaddingMask' | 'needWeights' | 'attnMask' | 'averageAttnWeights'>;
+export type AttentionCallOptions = Pick<
+  MultiHeadAttentionArgs,
+  'keyPaddingMask' | 'needWeights' | 'attnMask' | 'averageAttnWeights'
+>;
 
 /**
  * torch.nn.MultiheadAttention(embed_dim, num_heads, dropout=0., bias=True, kdim=None, vdim=None,
@@ -32,15 +35,28 @@ export class MultiheadAttention extends Module {
   readonly batchFirst: boolean;
   readonly out_proj: Linear;
 
-  constructor(readonly embedDim: number, readonly numHeads: number, { dropout = 0, bias = true, kdim = null, vdim = null, batchFirst = false }: MultiheadAttentionOptions = {}) {
+  constructor(
+    readonly embedDim: number,
+    readonly numHeads: number,
+    { dropout = 0, bias = true, kdim = null, vdim = null, batchFirst = false }: MultiheadAttentionOptions = {},
+  ) {
     super();
-    if (!(Number.isInteger(embedDim) && Number.isInteger(numHeads) && embedDim > 0 && numHeads > 0 && embedDim % numHeads === 0)) {
+    if (!(
+      Number.isInteger(embedDim) &&
+      Number.isInteger(numHeads) &&
+      embedDim > 0 &&
+      numHeads > 0 &&
+      embedDim % numHeads === 0
+    )) {
       throw new Error(`MultiheadAttention: embed_dim (${embedDim}) must be divisible by num_heads (${numHeads})`);
     }
     if ((kdim !== null && kdim !== embedDim) || (vdim !== null && vdim !== embedDim)) {
-      throw new Error(`MultiheadAttention: kdim/vdim other than embed_dim (${embedDim}) are not supported (got kdim=${kdim}, vdim=${vdim}); project key and value to embed_dim first`);
+      throw new Error(
+        `MultiheadAttention: kdim/vdim other than embed_dim (${embedDim}) are not supported (got kdim=${kdim}, vdim=${vdim}); project key and value to embed_dim first`,
+      );
     }
-    if (!(dropout >= 0 && dropout < 1)) throw new Error(`MultiheadAttention: dropout must be in [0, 1), got ${dropout}`);
+    if (!(dropout >= 0 && dropout < 1))
+      throw new Error(`MultiheadAttention: dropout must be in [0, 1), got ${dropout}`);
     this.headDim = embedDim / numHeads;
     this.dropout = dropout;
     this.batchFirst = batchFirst;

@@ -21,14 +21,22 @@ const int64Zero = (_: unknown, shape: readonly number[]) => new BigInt64Array(sh
  * with f = momentum, or 1/num_batches_tracked when momentum is null. PyTorch's instance norm (`countBatches`
  * false) leaves num_batches_tracked alone and always uses its momentum.
  */
-export function updateRunning(m: Module & { momentum: number | null }, g: Graph, stats: { mean: Tensor; unbiasedVar: Tensor }, set: (name: string, t: Tensor) => void, get: (name: string) => Tensor, countBatches = true): void {
+export function updateRunning(
+  m: Module & { momentum: number | null },
+  g: Graph,
+  stats: { mean: Tensor; unbiasedVar: Tensor },
+  set: (name: string, t: Tensor) => void,
+  get: (name: string) => Tensor,
+  countBatches = true,
+): void {
   let f: number | Tensor = m.momentum ?? 0.1;
   if (countBatches) {
     const n = add(get('num_batches_tracked'), g.scalar(1, 'int64'));
     set('num_batches_tracked', n);
     if (m.momentum === null) f = div(1, cast(n, 'float32'));
   }
-  const blend = (name: string, s: Tensor) => set(name, add(mul(get(name), typeof f === 'number' ? 1 - f : add(mul(f, -1), 1)), mul(s, f)));
+  const blend = (name: string, s: Tensor) =>
+    set(name, add(mul(get(name), typeof f === 'number' ? 1 - f : add(mul(f, -1), 1)), mul(s, f)));
   blend('running_mean', stats.mean);
   blend('running_var', stats.unbiasedVar);
 }
@@ -45,7 +53,11 @@ abstract class BatchNormNd extends Module {
   readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
-  constructor(readonly ranks: number[], readonly numFeatures: number, o: BatchNormOptions = {}) {
+  constructor(
+    readonly ranks: number[],
+    readonly numFeatures: number,
+    o: BatchNormOptions = {},
+  ) {
     super();
     this.eps = o.eps ?? 1e-5;
     this.momentum = o.momentum === undefined ? 0.1 : o.momentum;
@@ -66,8 +78,14 @@ abstract class BatchNormNd extends Module {
 
   forward(x: Tensor): Tensor {
     if (!this.ranks.includes(x.rank) || x.dims[1] !== this.numFeatures) {
-      const want = this.ranks.map((r) => (r === 2 ? '(N, C)' : r === 3 ? '(N, C, L)' : r === 4 ? '(N, C, H, W)' : '(N, C, D, H, W)')).join(' or ');
-      throw new BuildError(this.label, this.path, `${this.label}(${this.numFeatures}) expects input ${want} with C = ${this.numFeatures}, got ${x.type}`);
+      const want = this.ranks
+        .map((r) => (r === 2 ? '(N, C)' : r === 3 ? '(N, C, L)' : r === 4 ? '(N, C, H, W)' : '(N, C, D, H, W)'))
+        .join(' or ');
+      throw new BuildError(
+        this.label,
+        this.path,
+        `${this.label}(${this.numFeatures}) expects input ${want} with C = ${this.numFeatures}, got ${x.type}`,
+      );
     }
     const g = x.graph;
     const weight = this.affine ? this.param(g, 'weight') : null;
@@ -77,13 +95,23 @@ abstract class BatchNormNd extends Module {
       return batchNorm(x, this.buf(g, 'running_mean'), this.buf(g, 'running_var'), { weight, bias, eps: this.eps });
     }
     const st = batchStats(x);
-    if (typeof st.count === 'number' && st.count <= 1) throw new BuildError(this.label, this.path, `expected more than 1 value per channel when training, got input ${x.type}`);
+    if (typeof st.count === 'number' && st.count <= 1)
+      throw new BuildError(
+        this.label,
+        this.path,
+        `expected more than 1 value per channel when training, got input ${x.type}`,
+      );
     if (this.training && this.trackRunningStats) {
       const c = this.numFeatures;
       // Declared in state_dict order, so that graph inputs and TrainStep.buffers list them that way.
       for (const b of ['running_mean', 'running_var', 'num_batches_tracked']) this.buf(g, b);
-      updateRunning(this, g, { mean: reshape(st.mean, [c]), unbiasedVar: reshape(mul(st.variance, unbiasedFactor(st.count)), [c]) },
-        (name, t) => this.setBuf(g, name, t), (name) => this.buf(g, name));
+      updateRunning(
+        this,
+        g,
+        { mean: reshape(st.mean, [c]), unbiasedVar: reshape(mul(st.variance, unbiasedFactor(st.count)), [c]) },
+        (name, t) => this.setBuf(g, name, t),
+        (name) => this.buf(g, name),
+      );
     }
     return normalize(x, st.mean, st.variance, this.eps, weight, bias);
   }

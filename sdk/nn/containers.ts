@@ -11,7 +11,10 @@ export class Identity extends Module {
 
 /** torch.nn.Flatten(start_dim=1, end_dim=-1). */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -59,7 +62,8 @@ export class ModuleDict<M extends Module = Module> extends Module {
   }
   get(name: string): M {
     const m = this.items.get(name);
-    if (!m) throw new Error(`ModuleDict '${this.path}' has no module '${name}' (has: ${[...this.items.keys()].join(', ')})`);
+    if (!m)
+      throw new Error(`ModuleDict '${this.path}' has no module '${name}' (has: ${[...this.items.keys()].join(', ')})`);
     return m;
   }
   has(name: string): boolean {

@@ -30,7 +30,13 @@ const DIMS = ['L', 'H, W', 'D, H, W'];
 abstract class ConvNd extends Module {
   readonly weightShape: number[];
   readonly kernelSize: number[];
-  constructor(readonly dims: number, readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[], readonly opts: ConvOptions = {}) {
+  constructor(
+    readonly dims: number,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | readonly number[],
+    readonly opts: ConvOptions = {},
+  ) {
     super();
     const groups = opts.groups ?? 1;
     const name = `Conv${dims}d(${inChannels}, ${outChannels})`;
@@ -38,7 +44,9 @@ abstract class ConvNd extends Module {
       throw new Error(`${name}: in_channels and out_channels must be divisible by groups=${groups}`);
     }
     if (!['zeros', 'reflect', 'replicate', 'circular'].includes(opts.paddingMode ?? 'zeros')) {
-      throw new Error(`${name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got '${opts.paddingMode}'`);
+      throw new Error(
+        `${name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got '${opts.paddingMode}'`,
+      );
     }
     this.kernelSize = ntuple(kernelSize, dims, `${name} kernel_size`);
     this.weightShape = [outChannels, inChannels / groups, ...this.kernelSize];
@@ -49,22 +57,36 @@ abstract class ConvNd extends Module {
   /** `Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2))`, as PyTorch prints it. */
   override toString(): string {
     const o = this.opts;
-    const extra = [o.stride !== undefined && `stride=${o.stride}`, o.padding !== undefined && `padding=${o.padding}`,
-      o.dilation !== undefined && `dilation=${o.dilation}`, (o.groups ?? 1) !== 1 && `groups=${o.groups}`, o.bias === false && 'bias=False'].filter(Boolean);
+    const extra = [
+      o.stride !== undefined && `stride=${o.stride}`,
+      o.padding !== undefined && `padding=${o.padding}`,
+      o.dilation !== undefined && `dilation=${o.dilation}`,
+      (o.groups ?? 1) !== 1 && `groups=${o.groups}`,
+      o.bias === false && 'bias=False',
+    ].filter(Boolean);
     return `Conv${this.dims}d(${[this.inChannels, this.outChannels, `kernel_size=(${this.kernelSize})`, ...extra].join(', ')})`;
   }
 
   private check(parts: readonly Tensor[]): void {
     const bad = parts.find((t) => t.rank !== this.dims + 2);
     // null when a channel axis is symbolic (refused below with the expected input layout).
-    const channels = parts.reduce<number | null>((s, t) => (s === null || typeof t.dims[1] !== 'number' ? null : s + t.dims[1]), 0);
+    const channels = parts.reduce<number | null>(
+      (s, t) => (s === null || typeof t.dims[1] !== 'number' ? null : s + t.dims[1]),
+      0,
+    );
     if (parts.length > 1 && !bad && channels !== null && channels !== this.inChannels) {
       const groups = this.opts.groups ?? 1;
-      throw new Error(`${this.path}: inputs with ${parts.map((t) => t.dims[1]).join(' + ')} channels cannot stand for the ${this.inChannels}-channel input of Conv${this.dims}d(${this.inChannels}, ${this.outChannels}${groups === 1 ? '' : `, groups=${groups}`})`);
+      throw new Error(
+        `${this.path}: inputs with ${parts.map((t) => t.dims[1]).join(' + ')} channels cannot stand for the ${this.inChannels}-channel input of Conv${this.dims}d(${this.inChannels}, ${this.outChannels}${groups === 1 ? '' : `, groups=${groups}`})`,
+      );
     }
     if (bad || channels !== this.inChannels) {
       const got = parts.map((t) => t.type).join(' + ');
-      throw new BuildError(`Conv${this.dims}d`, this.path, `${this} expects input (N, ${this.inChannels}, ${DIMS[this.dims - 1]}), got ${got}`);
+      throw new BuildError(
+        `Conv${this.dims}d`,
+        this.path,
+        `${this} expects input (N, ${this.inChannels}, ${DIMS[this.dims - 1]}), got ${got}`,
+      );
     }
   }
 
@@ -82,7 +104,12 @@ abstract class ConvNd extends Module {
     const s = this.dims;
     const strides = ntuple(this.opts.stride ?? 1, s, 'stride');
     const dilations = ntuple(this.opts.dilation ?? 1, s, 'dilation');
-    let attrs = { pads: convPads(padding, this.kernelSize, dilations, strides, String(this)), strides, dilations, group: groups };
+    let attrs = {
+      pads: convPads(padding, this.kernelSize, dilations, strides, String(this)),
+      strides,
+      dilations,
+      group: groups,
+    };
     const mode = this.opts.paddingMode ?? 'zeros';
     let ins = parts;
     if (mode !== 'zeros' && attrs.pads.some((p) => p > 0)) {
@@ -94,14 +121,21 @@ abstract class ConvNd extends Module {
     const w = this.param(g, 'weight');
     const bias = this.hasParam('bias') ? this.param(g, 'bias') : null;
     if (ins.length === 1) return conv(ins[0], w, bias, attrs);
-    const channels = parts.map((t) => (t.dims[1] as number));
-    if (groups !== 1) throw new BuildError(`Conv${s}d`, this.path, `a list of inputs (${channels.join(' + ')} channels) needs groups=1, not ${groups}`);
+    const channels = parts.map((t) => t.dims[1] as number);
+    if (groups !== 1)
+      throw new BuildError(
+        `Conv${s}d`,
+        this.path,
+        `a list of inputs (${channels.join(' + ')} channels) needs groups=1, not ${groups}`,
+      );
     let start = 0;
-    return ins.map((t, i) => {
-      const wi = slice(w, { axes: [1], starts: [start], ends: [start + channels[i]] });
-      start += channels[i];
-      return conv(t, wi, i === 0 ? bias : null, attrs);
-    }).reduce((a, b) => add(a, b));
+    return ins
+      .map((t, i) => {
+        const wi = slice(w, { axes: [1], starts: [start], ends: [start + channels[i]] });
+        start += channels[i];
+        return conv(t, wi, i === 0 ? bias : null, attrs);
+      })
+      .reduce((a, b) => add(a, b));
   }
 }
 
@@ -144,11 +178,19 @@ const CONV_T = [convTranspose1d, convTranspose2d, convTranspose3d];
  */
 abstract class ConvTransposeNd extends Module {
   readonly kernelSize: number[];
-  constructor(readonly dims: number, readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[], readonly opts: ConvTransposeOptions = {}) {
+  constructor(
+    readonly dims: number,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | readonly number[],
+    readonly opts: ConvTransposeOptions = {},
+  ) {
     super();
     const groups = opts.groups ?? 1;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
-      throw new Error(`ConvTranspose${dims}d(${inChannels}, ${outChannels}): in_channels and out_channels must be divisible by groups=${groups}`);
+      throw new Error(
+        `ConvTranspose${dims}d(${inChannels}, ${outChannels}): in_channels and out_channels must be divisible by groups=${groups}`,
+      );
     }
     this.kernelSize = ntuple(kernelSize, dims, 'kernel_size');
     const shape = [inChannels, outChannels / groups, ...this.kernelSize];
@@ -158,30 +200,53 @@ abstract class ConvTransposeNd extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.rank !== this.dims + 2 || x.dims[1] !== this.inChannels) {
-      throw new BuildError(`ConvTranspose${this.dims}d`, this.path,
-        `ConvTranspose${this.dims}d(${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize})) expects input (N, ${this.inChannels}, ${DIMS[this.dims - 1]}), got ${x.type}`);
+      throw new BuildError(
+        `ConvTranspose${this.dims}d`,
+        this.path,
+        `ConvTranspose${this.dims}d(${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize})) expects input (N, ${this.inChannels}, ${DIMS[this.dims - 1]}), got ${x.type}`,
+      );
     }
     const g = x.graph;
     const { bias: _b, ...args } = this.opts;
-    return CONV_T[this.dims - 1](x, this.param(g, 'weight'), this.hasParam('bias') ? this.param(g, 'bias') : null, args);
+    return CONV_T[this.dims - 1](
+      x,
+      this.param(g, 'weight'),
+      this.hasParam('bias') ? this.param(g, 'bias') : null,
+      args,
+    );
   }
 }
 
 /** torch.nn.ConvTranspose1d(in, out, kernel_size, {stride, padding, outputPadding, groups, bias, dilation}). */
 export class ConvTranspose1d extends ConvTransposeNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    opts: ConvTransposeOptions = {},
+  ) {
     super(1, inChannels, outChannels, kernelSize, opts);
   }
 }
 /** torch.nn.ConvTranspose2d(in, out, kernel_size, {stride, padding, outputPadding, groups, bias, dilation}). */
 export class ConvTranspose2d extends ConvTransposeNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    opts: ConvTransposeOptions = {},
+  ) {
     super(2, inChannels, outChannels, kernelSize, opts);
   }
 }
 /** torch.nn.ConvTranspose3d(in, out, kernel_size, {stride, padding, outputPadding, groups, bias, dilation}). */
 export class ConvTranspose3d extends ConvTransposeNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    opts: ConvTransposeOptions = {},
+  ) {
     super(3, inChannels, outChannels, kernelSize, opts);
   }
 }

@@ -16,10 +16,20 @@ export interface EmbeddingOptions {
  */
 export class Embedding extends Module {
   readonly paddingIdx: number | null;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, { paddingIdx = null, maxNorm = null }: EmbeddingOptions = {}) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    { paddingIdx = null, maxNorm = null }: EmbeddingOptions = {},
+  ) {
     super();
-    if (maxNorm !== null) throw new Error('Embedding: max_norm is not supported (it renormalises rows in place); renormalise the weight outside the graph');
-    if (paddingIdx !== null && !(Number.isInteger(paddingIdx) && paddingIdx >= -numEmbeddings && paddingIdx < numEmbeddings)) {
+    if (maxNorm !== null)
+      throw new Error(
+        'Embedding: max_norm is not supported (it renormalises rows in place); renormalise the weight outside the graph',
+      );
+    if (
+      paddingIdx !== null &&
+      !(Number.isInteger(paddingIdx) && paddingIdx >= -numEmbeddings && paddingIdx < numEmbeddings)
+    ) {
       throw new Error(`Embedding: padding_idx must be within num_embeddings (${numEmbeddings}), got ${paddingIdx}`);
     }
     this.paddingIdx = paddingIdx === null ? null : paddingIdx < 0 ? paddingIdx + numEmbeddings : paddingIdx;

@@ -40,7 +40,8 @@ export function fanOut(shape: readonly number[]): number {
 
 /** torch.nn.init.kaiming_normal_(w, a, mode): N(0, gain/√fan), fan = fan_in (default) or fan_out. */
 export function kaimingNormal(a = 0, mode: 'fan_in' | 'fan_out' = 'fan_in'): Initializer {
-  return (rng, shape) => normal(leakyReluGain(a) / Math.sqrt(mode === 'fan_in' ? fanIn(shape) : fanOut(shape)))(rng, shape);
+  return (rng, shape) =>
+    normal(leakyReluGain(a) / Math.sqrt(mode === 'fan_in' ? fanIn(shape) : fanOut(shape)))(rng, shape);
 }
 
 /** torch.nn.init.kaiming_uniform_(w, a, mode='fan_in'): U(±gain·√(3/fan_in)). */

@@ -19,11 +19,18 @@ abstract class InstanceNormNd extends Module {
   readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
-  constructor(readonly dims: number, readonly numFeatures: number, o: BatchNormOptions = {}) {
+  constructor(
+    readonly dims: number,
+    readonly numFeatures: number,
+    o: BatchNormOptions = {},
+  ) {
     super();
     this.eps = o.eps ?? 1e-5;
     this.momentum = o.momentum === undefined ? 0.1 : o.momentum;
-    if (this.momentum === null) throw new Error(`InstanceNorm${dims}d: momentum=None (a cumulative average) is not supported; PyTorch's instance norm has no batch count for it`);
+    if (this.momentum === null)
+      throw new Error(
+        `InstanceNorm${dims}d: momentum=None (a cumulative average) is not supported; PyTorch's instance norm has no batch count for it`,
+      );
     this.affine = o.affine ?? false;
     this.trackRunningStats = o.trackRunningStats ?? false;
     if (this.affine) {
@@ -40,16 +47,30 @@ abstract class InstanceNormNd extends Module {
   forward(x: Tensor): Tensor {
     const label = `InstanceNorm${this.dims}d`;
     if (x.rank !== this.dims + 2 || x.dims[1] !== this.numFeatures) {
-      throw new BuildError(label, this.path, `${label}(${this.numFeatures}) expects input (N, ${this.numFeatures}, ${['L', 'H, W', 'D, H, W'][this.dims - 1]}), got ${x.type}`);
+      throw new BuildError(
+        label,
+        this.path,
+        `${label}(${this.numFeatures}) expects input (N, ${this.numFeatures}, ${['L', 'H, W', 'D, H, W'][this.dims - 1]}), got ${x.type}`,
+      );
     }
     const g = x.graph;
     const weight = this.affine ? this.param(g, 'weight') : null;
     const bias = this.affine ? this.param(g, 'bias') : null;
     if (this.trackRunningStats && !this.training) {
-      return instanceNorm(x, { runningMean: this.buf(g, 'running_mean'), runningVar: this.buf(g, 'running_var'), weight, bias, useInputStats: false, eps: this.eps });
+      return instanceNorm(x, {
+        runningMean: this.buf(g, 'running_mean'),
+        runningVar: this.buf(g, 'running_var'),
+        weight,
+        bias,
+        useInputStats: false,
+        eps: this.eps,
+      });
     }
     if (this.trackRunningStats) {
-      const axes = x.dims.map((_, i) => i).slice(2).reverse();
+      const axes = x.dims
+        .map((_, i) => i)
+        .slice(2)
+        .reverse();
       const staged = (t: Tensor) => axes.reduce((m, a) => reduceMean(m, [a], { keepdims: true }), t);
       const mean = staged(x);
       const xc = sub(x, mean);
@@ -57,8 +78,14 @@ abstract class InstanceNormNd extends Module {
       const c = this.numFeatures;
       // Declared in state_dict order, so that graph inputs and TrainStep.buffers list them that way.
       for (const b of ['running_mean', 'running_var', 'num_batches_tracked']) this.buf(g, b);
-      updateRunning(this, g, { mean: reshape(reduceMean(mean, [0]), [c]), unbiasedVar: reshape(reduceMean(unbiased, [0]), [c]) },
-        (name, t) => this.setBuf(g, name, t), (name) => this.buf(g, name), false);
+      updateRunning(
+        this,
+        g,
+        { mean: reshape(reduceMean(mean, [0]), [c]), unbiasedVar: reshape(reduceMean(unbiased, [0]), [c]) },
+        (name, t) => this.setBuf(g, name, t),
+        (name) => this.buf(g, name),
+        false,
+      );
     }
     return instanceNorm(x, { weight, bias, eps: this.eps });
   }

@@ -9,7 +9,12 @@ import { Module } from './module';
  */
 export class LayerNorm extends Module {
   readonly normalizedShape: number[];
-  constructor(normalizedShape: number | readonly number[], readonly eps = 1e-5, readonly elementwiseAffine = true, bias = true) {
+  constructor(
+    normalizedShape: number | readonly number[],
+    readonly eps = 1e-5,
+    readonly elementwiseAffine = true,
+    bias = true,
+  ) {
     super();
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (this.normalizedShape.length === 0 || !this.normalizedShape.every((s) => Number.isInteger(s) && s > 0)) {

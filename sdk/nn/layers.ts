@@ -37,7 +37,11 @@ export class Upsample extends Module {
   readonly mode: 'trilinear' | 'nearest';
   readonly alignCorners: boolean;
   private readonly opts: UpsampleOptions | null;
-  constructor(scaleOrOptions: number | UpsampleOptions = 2, mode: 'trilinear' | 'nearest' = 'trilinear', alignCorners = false) {
+  constructor(
+    scaleOrOptions: number | UpsampleOptions = 2,
+    mode: 'trilinear' | 'nearest' = 'trilinear',
+    alignCorners = false,
+  ) {
     super();
     this.opts = typeof scaleOrOptions === 'number' ? null : scaleOrOptions;
     this.scale = typeof scaleOrOptions === 'number' ? scaleOrOptions : 0;
@@ -50,7 +54,8 @@ export class Upsample extends Module {
     return resize(x, {
       sizes: [n, c, ...sp.map((s) => scaleDim(s, this.scale))],
       mode: this.mode === 'nearest' ? 'nearest' : 'linear',
-      coordinateTransformationMode: this.mode === 'nearest' ? 'asymmetric' : this.alignCorners ? 'align_corners' : 'half_pixel',
+      coordinateTransformationMode:
+        this.mode === 'nearest' ? 'asymmetric' : this.alignCorners ? 'align_corners' : 'half_pixel',
     });
   }
 }

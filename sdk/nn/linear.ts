@@ -9,7 +9,11 @@ import { Module } from './module';
  * both U(±1/√in_features) as PyTorch (kaiming_uniform_(a=√5) for the weight); x (…, in) → (…, out).
  */
 export class Linear extends Module {
-  constructor(readonly inFeatures: number, readonly outFeatures: number, bias = true) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    bias = true,
+  ) {
     super();
     this.addParam('weight', [outFeatures, inFeatures], torchDefaultWeight);
     if (bias) this.addParam('bias', [outFeatures], torchDefaultBias([outFeatures, inFeatures]));

@@ -14,7 +14,14 @@ const vec = (g: Graph, v: readonly number[] | null | undefined, dtype: Tensor['d
 
 /** torch.nn.CrossEntropyLoss(weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0). */
 export class CrossEntropyLoss extends Module {
-  constructor(readonly opts: { weight?: readonly number[] | null; ignoreIndex?: number; reduction?: Reduction; labelSmoothing?: number } = {}) {
+  constructor(
+    readonly opts: {
+      weight?: readonly number[] | null;
+      ignoreIndex?: number;
+      reduction?: Reduction;
+      labelSmoothing?: number;
+    } = {},
+  ) {
     super();
   }
   forward(input: Tensor, target: Tensor): Tensor {
@@ -40,19 +47,30 @@ export class BCELoss extends Module {
     super();
   }
   forward(input: Tensor, target: Tensor): Tensor {
-    return F.binaryCrossEntropy(input, target, { reduction: this.opts.reduction, weight: vec(input.graph, this.opts.weight, input.dtype) });
+    return F.binaryCrossEntropy(input, target, {
+      reduction: this.opts.reduction,
+      weight: vec(input.graph, this.opts.weight, input.dtype),
+    });
   }
 }
 
 /** torch.nn.BCEWithLogitsLoss(weight=None, reduction='mean', pos_weight=None). */
 export class BCEWithLogitsLoss extends Module {
-  constructor(readonly opts: { weight?: readonly number[] | null; reduction?: Reduction; posWeight?: readonly number[] | null } = {}) {
+  constructor(
+    readonly opts: {
+      weight?: readonly number[] | null;
+      reduction?: Reduction;
+      posWeight?: readonly number[] | null;
+    } = {},
+  ) {
     super();
   }
   forward(input: Tensor, target: Tensor): Tensor {
     const g = input.graph;
     return F.binaryCrossEntropyWithLogits(input, target, {
-      reduction: this.opts.reduction, weight: vec(g, this.opts.weight, input.dtype), posWeight: vec(g, this.opts.posWeight, input.dtype),
+      reduction: this.opts.reduction,
+      weight: vec(g, this.opts.weight, input.dtype),
+      posWeight: vec(g, this.opts.posWeight, input.dtype),
     });
   }
 }
@@ -109,7 +127,10 @@ export class KLDivLoss extends Module {
 
 /** torch.nn.CosineSimilarity(dim=1, eps=1e-8). */
 export class CosineSimilarity extends Module {
-  constructor(readonly dim = 1, readonly eps = 1e-8) {
+  constructor(
+    readonly dim = 1,
+    readonly eps = 1e-8,
+  ) {
     super();
   }
   forward(x1: Tensor, x2: Tensor): Tensor {

@@ -45,9 +45,12 @@ export abstract class Module {
   protected addModule<M extends Module>(name: string, m: M): M {
     this.checkFree(name);
     if (m.parent) {
-      throw new Error(`cannot register a module as '${this.key(name)}': it is already registered as '${m.path}' (one module has one path; to share its weights call the same module twice)`);
+      throw new Error(
+        `cannot register a module as '${this.key(name)}': it is already registered as '${m.path}' (one module has one path; to share its weights call the same module twice)`,
+      );
     }
-    if ((m as Module) === this || [...m.modules()].includes(this)) throw new Error(`cannot register '${this.key(name)}': a module cannot contain itself`);
+    if ((m as Module) === this || [...m.modules()].includes(this))
+      throw new Error(`cannot register '${this.key(name)}': a module cannot contain itself`);
     m.parent = this;
     m.localName = name;
     this.ownChildren.set(name, m);
@@ -67,7 +70,8 @@ export abstract class Module {
   }
 
   private checkFree(name: string): void {
-    if (!name || name.includes('.')) throw new Error(`'${name}' is not a valid member name of '${this.path || '(root)'}' (non-empty, no dots)`);
+    if (!name || name.includes('.'))
+      throw new Error(`'${name}' is not a valid member name of '${this.path || '(root)'}' (non-empty, no dots)`);
     if (this.ownChildren.has(name) || this.ownParams.has(name) || this.ownBuffers.has(name)) {
       throw new Error(`'${this.key(name)}' is already registered: two members cannot share one path`);
     }
@@ -170,7 +174,8 @@ export abstract class Module {
     const rng = new Rng(seed);
     const params = new Map([...this.namedParameters()].map(([k, s]) => [k, s.init(rng, s.shape)]));
     const sd: StateDict = new Map();
-    for (const [k, s] of this.namedState()) sd.set(k, { dtype: s.dtype, shape: [...s.shape], data: params.get(k) ?? s.init(rng, s.shape) });
+    for (const [k, s] of this.namedState())
+      sd.set(k, { dtype: s.dtype, shape: [...s.shape], data: params.get(k) ?? s.init(rng, s.shape) });
     return sd;
   }
 
@@ -191,9 +196,10 @@ export class Sequential extends Module {
   constructor(...layers: Module[] | [Record<string, Module>]) {
     super();
     const first = layers[0];
-    const named: [string, Module][] = layers.length === 1 && first && !(first instanceof Module)
-      ? Object.entries(first as Record<string, Module>)
-      : (layers as Module[]).map((m, i) => [String(i), m]);
+    const named: [string, Module][] =
+      layers.length === 1 && first && !(first instanceof Module)
+        ? Object.entries(first as Record<string, Module>)
+        : (layers as Module[]).map((m, i) => [String(i), m]);
     this.layers = named.map(([k, m]) => this.addModule(k, m));
   }
   /** A list of tensors goes to the first layer as is (a Conv takes it as the channel concatenation). */

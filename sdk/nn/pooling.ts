@@ -6,7 +6,10 @@ type Size = number | readonly number[];
 
 /** torch.nn.MaxPoolNd(kernel_size, stride=None (= kernel), padding=0, dilation=1, ceil_mode=False); no indices. */
 abstract class MaxPoolNd extends Module {
-  constructor(readonly kernelSize: Size, readonly opts: F.MaxPoolArgs = {}) {
+  constructor(
+    readonly kernelSize: Size,
+    readonly opts: F.MaxPoolArgs = {},
+  ) {
     super();
   }
 }
@@ -34,7 +37,10 @@ export class MaxPool3d extends MaxPoolNd {
 
 /** torch.nn.AvgPoolNd(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True). */
 abstract class AvgPoolNd extends Module {
-  constructor(readonly kernelSize: Size, readonly opts: F.AvgPoolArgs = {}) {
+  constructor(
+    readonly kernelSize: Size,
+    readonly opts: F.AvgPoolArgs = {},
+  ) {
     super();
   }
 }

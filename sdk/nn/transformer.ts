@@ -50,9 +50,21 @@ export class TransformerEncoderLayer extends Module {
   readonly normFirst: boolean;
   private readonly act: (x: Tensor) => Tensor;
 
-  constructor(readonly dModel: number, readonly nhead: number, readonly options: TransformerEncoderLayerOptions = {}) {
+  constructor(
+    readonly dModel: number,
+    readonly nhead: number,
+    readonly options: TransformerEncoderLayerOptions = {},
+  ) {
     super();
-    const { dimFeedforward = 2048, dropout = 0.1, activation = 'relu', layerNormEps = 1e-5, batchFirst = false, normFirst = false, bias = true } = options;
+    const {
+      dimFeedforward = 2048,
+      dropout = 0.1,
+      activation = 'relu',
+      layerNormEps = 1e-5,
+      batchFirst = false,
+      normFirst = false,
+      bias = true,
+    } = options;
     this.self_attn = this.addModule('self_attn', new MultiheadAttention(dModel, nhead, { dropout, bias, batchFirst }));
     this.linear1 = this.addModule('linear1', new Linear(dModel, dimFeedforward, bias));
     this.dropout = this.addModule('dropout', new Dropout(dropout));
@@ -65,13 +77,18 @@ export class TransformerEncoderLayer extends Module {
     if (activation === 'relu') this.act = relu;
     else if (activation === 'gelu') this.act = (x) => gelu(x);
     else if (typeof activation === 'function') this.act = activation;
-    else throw new Error(`TransformerEncoderLayer: activation must be 'relu', 'gelu' or a function, got '${activation as string}'`);
+    else
+      throw new Error(
+        `TransformerEncoderLayer: activation must be 'relu', 'gelu' or a function, got '${activation as string}'`,
+      );
   }
 
   /** src (L, N, E) or (N, L, E) with batch_first → the same shape. Dropout in train mode only (`eval()` to infer). */
   forward(src: Tensor, { srcMask = null, srcKeyPaddingMask = null }: EncoderCallOptions = {}): Tensor {
     const sa = (x: Tensor) =>
-      this.dropout1.call(this.self_attn.call(x, x, x, { attnMask: srcMask, keyPaddingMask: srcKeyPaddingMask, needWeights: false })[0]);
+      this.dropout1.call(
+        this.self_attn.call(x, x, x, { attnMask: srcMask, keyPaddingMask: srcKeyPaddingMask, needWeights: false })[0],
+      );
     const ff = (x: Tensor) => this.dropout2.call(this.linear2.call(this.dropout.call(this.act(this.linear1.call(x)))));
     if (this.normFirst) {
       const x = add(src, sa(this.norm1.call(src)));
@@ -93,11 +110,21 @@ export class TransformerEncoder extends Module {
   readonly layers: ModuleList<TransformerEncoderLayer>;
   readonly norm: Module | null;
 
-  constructor(encoderLayer: TransformerEncoderLayer, readonly numLayers: number, norm: Module | null = null) {
+  constructor(
+    encoderLayer: TransformerEncoderLayer,
+    readonly numLayers: number,
+    norm: Module | null = null,
+  ) {
     super();
-    if (!(Number.isInteger(numLayers) && numLayers >= 1)) throw new Error(`TransformerEncoder: num_layers must be a positive integer, got ${numLayers}`);
+    if (!(Number.isInteger(numLayers) && numLayers >= 1))
+      throw new Error(`TransformerEncoder: num_layers must be a positive integer, got ${numLayers}`);
     const { dModel, nhead, options } = encoderLayer;
-    const items = [encoderLayer, ...Array.from({ length: numLayers - 1 }, () => new TransformerEncoderLayer(dModel, nhead, options).train(encoderLayer.training))];
+    const items = [
+      encoderLayer,
+      ...Array.from({ length: numLayers - 1 }, () =>
+        new TransformerEncoderLayer(dModel, nhead, options).train(encoderLayer.training),
+      ),
+    ];
     this.layers = this.addModule('layers', new ModuleList(items));
     tieInit(items[0], items.slice(1));
     this.norm = norm ? this.addModule('norm', norm) : null;
@@ -129,4 +156,3 @@ function tieInit(first: Module, copies: Module[]): void {
     for (const cs of copySpecs) cs[i].init = (rng, shape) => drawn.get(rng)?.slice() ?? own(rng, shape);
   });
 }
-

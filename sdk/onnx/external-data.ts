@@ -8,7 +8,10 @@ export class ExternalData {
   private readonly parts: Uint8Array[] = [];
   private size = 0;
 
-  constructor(readonly location: string, readonly threshold = 1024) {}
+  constructor(
+    readonly location: string,
+    readonly threshold = 1024,
+  ) {}
 
   /** Puts `raw` in the side file and points `t` at it when it is big enough; else stores it in `t` itself. */
   place(t: onnx.TensorProto.$Properties, raw: Uint8Array): void {

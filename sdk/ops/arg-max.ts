@@ -18,7 +18,10 @@ export const ArgMax: Primitive<ArgMaxAttrs> = {
   infer([x], { axis, keepdims }) {
     check(x, 'missing input');
     check(NUMERIC.includes(x.dtype), () => `dtype ${x.dtype} is not numeric`);
-    check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
+    check(
+      Number.isInteger(axis) && axis >= 0 && axis < x.rank,
+      () => `axis ${axis} is out of range for rank ${x.rank}`,
+    );
     check(x.dims[axis] !== 0, () => `axis ${axis} is empty: there is no maximum`);
     const shape = keepdims ? x.dims.map((s, i) => (i === axis ? 1 : s)) : x.dims.filter((_, i) => i !== axis);
     return [{ dtype: 'int64', shape }];
@@ -26,7 +29,9 @@ export const ArgMax: Primitive<ArgMaxAttrs> = {
   lower(ctx, node) {
     const { axis, keepdims, selectLastIndex } = node.attrs;
     ctx.emit('ArgMax', [ctx.name(node.inputs[0])], [ctx.name(node.outputs[0])], {
-      axis: { int: axis }, keepdims: { int: keepdims ? 1 : 0 }, select_last_index: { int: selectLastIndex ? 1 : 0 },
+      axis: { int: axis },
+      keepdims: { int: keepdims ? 1 : 0 },
+      select_last_index: { int: selectLastIndex ? 1 : 0 },
     });
   },
   vjp: () => [null],

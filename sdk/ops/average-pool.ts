@@ -33,7 +33,9 @@ export const AveragePool: Primitive<AveragePoolAttrs> = {
   lower(ctx, node) {
     const { kernel, strides, pads, countIncludePad } = node.attrs;
     ctx.emit('AveragePool', [ctx.name(node.inputs[0])], [ctx.name(node.outputs[0])], {
-      kernel_shape: { ints: kernel }, strides: { ints: strides }, pads: { ints: pads },
+      kernel_shape: { ints: kernel },
+      strides: { ints: strides },
+      pads: { ints: pads },
       count_include_pad: { int: countIncludePad ? 1 : 0 },
     });
   },
@@ -55,7 +57,10 @@ export const AveragePool: Primitive<AveragePoolAttrs> = {
       scaled = mul(d, 1 / windowSize);
     } else {
       const per = sp.map((v, i) => insideCounts(v, kernel[i], pads[i], strides[i], out[i]));
-      const inv = allocate(x!.dtype, out.reduce((a, b) => a * b, 1)) as Float32Array;
+      const inv = allocate(
+        x!.dtype,
+        out.reduce((a, b) => a * b, 1),
+      ) as Float32Array;
       inv.forEach((_, flat) => {
         let rest = flat;
         let count = 1;

@@ -16,7 +16,9 @@ export const Cast: Primitive<CastAttrs> = {
     return [{ dtype: to, shape: [...x.dims] }];
   },
   lower(ctx, node) {
-    ctx.emit('Cast', [ctx.name(node.inputs[0])], [ctx.name(node.outputs[0])], { to: { int: ONNX_ELEM_TYPE[node.attrs.to] } });
+    ctx.emit('Cast', [ctx.name(node.inputs[0])], [ctx.name(node.outputs[0])], {
+      to: { int: ONNX_ELEM_TYPE[node.attrs.to] },
+    });
   },
   vjp: ([dy], { inputs: [x], outputs: [y] }) => [isFloat(x!.dtype) && isFloat(y.dtype) ? cast(dy!, x!.dtype) : null],
 };

@@ -20,8 +20,10 @@ export const Concat: Primitive<ConcatAttrs> = {
     let total: Dim = 0;
     for (const x of xs as Tensor[]) {
       check(x.dtype === a.dtype, () => `dtypes differ: ${a.dtype} vs ${x.dtype}`);
-      check(x.rank === a.rank && x.dims.every((s, i) => i === axis || s === a.dims[i]),
-        () => `shapes ${fmtDims(a.dims)} and ${fmtDims(x.dims)} differ outside axis ${axis}`);
+      check(
+        x.rank === a.rank && x.dims.every((s, i) => i === axis || s === a.dims[i]),
+        () => `shapes ${fmtDims(a.dims)} and ${fmtDims(x.dims)} differ outside axis ${axis}`,
+      );
       total = addDims(total, x.dims[axis]);
     }
     const shape = [...a.dims];
@@ -29,7 +31,12 @@ export const Concat: Primitive<ConcatAttrs> = {
     return [{ dtype: a.dtype, shape }];
   },
   lower(ctx, node) {
-    ctx.emit('Concat', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])], { axis: { int: node.attrs.axis } });
+    ctx.emit(
+      'Concat',
+      node.inputs.map((t) => ctx.name(t)),
+      [ctx.name(node.outputs[0])],
+      { axis: { int: node.attrs.axis } },
+    );
   },
   vjp([dy], { inputs, attrs: { axis } }) {
     let off = 0;

@@ -28,9 +28,14 @@ function kernelOffsets(k: readonly number[]): number[][] {
 export function flipWeights(w: Tensor, group: number): Tensor {
   const [co, cig, ...k] = w.shape;
   const sp = range(k.length, 2);
-  const swapped = group === 1
-    ? transpose(w, [1, 0, ...sp])
-    : reshape(transpose(reshape(w, [group, co / group, cig, ...k]), [0, 2, 1, ...range(k.length, 3)]), [cig * group, co / group, ...k]);
+  const swapped =
+    group === 1
+      ? transpose(w, [1, 0, ...sp])
+      : reshape(transpose(reshape(w, [group, co / group, cig, ...k]), [0, 2, 1, ...range(k.length, 3)]), [
+          cig * group,
+          co / group,
+          ...k,
+        ]);
   const axes = sp.filter((a) => w.shape[a] > 1);
   return axes.length ? slice(swapped, { axes, steps: axes.map(() => -1) }) : swapped;
 }
@@ -51,7 +56,12 @@ export function interleaveZeros(t: Tensor, strides: readonly number[]): Tensor {
  * swapped weights and pads dilation·(k−1) − pad; the end pad also covers the input rows the forward
  * stride skipped. Negative pads (pad > dilation·(k−1)) become a crop of dy, as ONNX Conv pads are ≥ 0.
  */
-export function convInputGrad(dy: Tensor, w: Tensor, { pads, strides, dilations, group }: ConvAttrs, xDims: readonly Dim[]): Tensor {
+export function convInputGrad(
+  dy: Tensor,
+  w: Tensor,
+  { pads, strides, dilations, group }: ConvAttrs,
+  xDims: readonly Dim[],
+): Tensor {
   const s = xDims.length - 2;
   // The batch may be symbolic; the pads below depend on the spatial lengths.
   const xShape = [0, 0, ...requireStatic(xDims.slice(2), 'the convolution input gradient (spatial axes)')];
@@ -65,9 +75,19 @@ export function convInputGrad(dy: Tensor, w: Tensor, { pads, strides, dilations,
     begin.push(span - pads[i]);
     end.push(span - pads[i + s] + rem - (strides[i] - 1));
   }
-  const d = pad(interleaveZeros(dy, strides), [0, 0, ...begin.map((v) => Math.min(v, 0)), 0, 0, ...end.map((v) => Math.min(v, 0))]);
+  const d = pad(interleaveZeros(dy, strides), [
+    0,
+    0,
+    ...begin.map((v) => Math.min(v, 0)),
+    0,
+    0,
+    ...end.map((v) => Math.min(v, 0)),
+  ]);
   return conv(d, flipWeights(w, group), null, {
-    pads: [...begin, ...end].map((v) => Math.max(v, 0)), strides: strides.map(() => 1), dilations, group,
+    pads: [...begin, ...end].map((v) => Math.max(v, 0)),
+    strides: strides.map(() => 1),
+    dilations,
+    group,
   });
 }
 
@@ -95,7 +115,12 @@ function flat(t: Tensor, group: number): Tensor {
  * less and ran 0–20% faster per layer (2 threads, 64³).
  * Groups: one batched MatMul per offset against the shared operand, channels-first and transposed once.
  */
-export function convWeightGrad(dy: Tensor, x: Tensor, { pads, strides, dilations, group }: ConvAttrs, wShape: readonly number[]): Tensor {
+export function convWeightGrad(
+  dy: Tensor,
+  x: Tensor,
+  { pads, strides, dilations, group }: ConvAttrs,
+  wShape: readonly number[],
+): Tensor {
   const n = x.dims[0];
   const ci = x.dims[1] as number;
   const sp = requireStatic(x.dims.slice(2), 'the convolution weight gradient (spatial axes)');
@@ -113,21 +138,29 @@ export function convWeightGrad(dy: Tensor, x: Tensor, { pads, strides, dilations
   const dySize = co * prod(sp.map((v, i) => v + span[i]));
   const cutDy = strides.every((v) => v === 1) && dySize < xSize;
 
-  const padded = cutDy ? pad(dy, [0, 0, ...dyBegin, 0, 0, ...dyEnd]) : pad(x, [0, 0, ...pads.slice(0, s), 0, 0, ...xEnd]);
+  const padded = cutDy
+    ? pad(dy, [0, 0, ...dyBegin, 0, 0, ...dyEnd])
+    : pad(x, [0, 0, ...pads.slice(0, s), 0, 0, ...xEnd]);
   const sliceAt = (from: Tensor, j: number[]): Tensor => {
     const starts = j.map((v, i) => (cutDy ? span[i] - v * dilations[i] : v * dilations[i]));
     const ends = starts.map((v, i) => v + (cutDy ? sp[i] : (out[i] - 1) * strides[i] + 1));
     return slice(from, { axes, starts, ends, steps: cutDy ? undefined : strides });
   };
-  const stack = (parts: Tensor[]): Tensor => concat(parts.map((p) => reshape(p, [...p.dims, 1])), parts[0].rank);
+  const stack = (parts: Tensor[]): Tensor =>
+    concat(
+      parts.map((p) => reshape(p, [...p.dims, 1])),
+      parts[0].rank,
+    );
 
   if (group === 1) {
     const shared = reshape(cutDy ? x : dy, [n, cutDy ? ci : co, -1]);
     // Each part is [C_shared, C_cut]: rows are X's channels when dy is cut.
-    const all = stack(kernelOffsets(k).map((j) => {
-      const c = reshape(sliceAt(padded, j), [n, cutDy ? co : ci, -1]);
-      return reduceSum(matmul(shared, transpose(c, [0, 2, 1])), [0]);
-    }));
+    const all = stack(
+      kernelOffsets(k).map((j) => {
+        const c = reshape(sliceAt(padded, j), [n, cutDy ? co : ci, -1]);
+        return reduceSum(matmul(shared, transpose(c, [0, 2, 1])), [0]);
+      }),
+    );
     return reshape(cutDy ? transpose(all, [1, 0, 2]) : all, wShape);
   }
   const cut = channelsFirst(padded);

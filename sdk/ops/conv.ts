@@ -15,17 +15,35 @@ export interface ConvAttrs {
 }
 
 /** Output length of a convolution/pooling window along one axis (floor mode). */
-export function convOutLength(size: number, k: number, padBegin: number, padEnd: number, stride: number, dilation = 1): number {
+export function convOutLength(
+  size: number,
+  k: number,
+  padBegin: number,
+  padEnd: number,
+  stride: number,
+  dilation = 1,
+): number {
   return Math.floor((size + padBegin + padEnd - dilation * (k - 1) - 1) / stride) + 1;
 }
 
 /** Checks per-axis attribute lists of a window op (conv or pool) with `s` spatial axes. */
-export function checkWindowAttrs(s: number, { pads, strides, dilations }: { pads: number[]; strides: number[]; dilations?: number[] }): void {
-  check(pads.length === 2 * s && pads.every((p) => Number.isInteger(p) && p >= 0),
-    () => `pads [${pads}] must be ${2 * s} non-negative integers (begins, then ends) for ${s} spatial axes`);
-  check(strides.length === s && strides.every((v) => Number.isInteger(v) && v >= 1), () => `strides [${strides}] must be ${s} positive integers`);
+export function checkWindowAttrs(
+  s: number,
+  { pads, strides, dilations }: { pads: number[]; strides: number[]; dilations?: number[] },
+): void {
+  check(
+    pads.length === 2 * s && pads.every((p) => Number.isInteger(p) && p >= 0),
+    () => `pads [${pads}] must be ${2 * s} non-negative integers (begins, then ends) for ${s} spatial axes`,
+  );
+  check(
+    strides.length === s && strides.every((v) => Number.isInteger(v) && v >= 1),
+    () => `strides [${strides}] must be ${s} positive integers`,
+  );
   if (dilations) {
-    check(dilations.length === s && dilations.every((v) => Number.isInteger(v) && v >= 1), () => `dilations [${dilations}] must be ${s} positive integers`);
+    check(
+      dilations.length === s && dilations.every((v) => Number.isInteger(v) && v >= 1),
+      () => `dilations [${dilations}] must be ${s} positive integers`,
+    );
   }
 }
 
@@ -41,23 +59,42 @@ export const Conv: Primitive<ConvAttrs> = {
   infer([x, w, b], attrs) {
     check(x && w, 'missing input');
     const { pads, strides, dilations, group } = attrs;
-    check(FLOATS.includes(x.dtype) && w.dtype === x.dtype, () => `X and W must be float tensors of one dtype, got ${x.dtype} and ${w.dtype}`);
-    check(x.rank >= 3 && x.rank <= 5, () => `X must be [N, C, ...spatial] with 1 to 3 spatial axes, got X ${fmtDims(x.dims)}`);
+    check(
+      FLOATS.includes(x.dtype) && w.dtype === x.dtype,
+      () => `X and W must be float tensors of one dtype, got ${x.dtype} and ${w.dtype}`,
+    );
+    check(
+      x.rank >= 3 && x.rank <= 5,
+      () => `X must be [N, C, ...spatial] with 1 to 3 spatial axes, got X ${fmtDims(x.dims)}`,
+    );
     check(w.rank === x.rank, () => `W [${w.shape}] must have the rank of X ${fmtDims(x.dims)}`);
     const s = x.rank - 2;
     checkWindowAttrs(s, attrs);
     check(Number.isInteger(group) && group >= 1, () => `group ${group} must be a positive integer`);
     const [n, cin, ...sp] = x.dims;
     const [cout, cig, ...k] = w.shape;
-    check(cin === cig * group, () => `X ${fmtDims(x.dims)} has ${cin} channels but W [${w.shape}] with group ${group} expects ${cig * group}${typeof cin === 'string' ? ' (the channel axis must be static)' : ''}`);
-    check(cout % group === 0 && cout > 0, () => `W [${w.shape}]: ${cout} output channels are not divisible by group ${group}`);
+    check(
+      cin === cig * group,
+      () =>
+        `X ${fmtDims(x.dims)} has ${cin} channels but W [${w.shape}] with group ${group} expects ${cig * group}${typeof cin === 'string' ? ' (the channel axis must be static)' : ''}`,
+    );
+    check(
+      cout % group === 0 && cout > 0,
+      () => `W [${w.shape}]: ${cout} output channels are not divisible by group ${group}`,
+    );
     if (b) {
-      check(b.dtype === x.dtype && b.rank === 1 && b.shape[0] === cout, () => `B ${b.type} must be ${x.dtype}[${cout}] for W [${w.shape}]`);
+      check(
+        b.dtype === x.dtype && b.rank === 1 && b.shape[0] === cout,
+        () => `B ${b.type} must be ${x.dtype}[${cout}] for W [${w.shape}]`,
+      );
     }
     const out = sp.map((size, i) => {
       const span = dilations[i] * (k[i] - 1) + 1;
-      check(k[i] >= 1 && (typeof size === 'string' || span <= size + pads[i] + pads[i + s]),
-        () => `kernel [${k}] (dilations [${dilations}]) is larger than the padded input: X ${fmtDims(x.dims)}, W [${w.shape}], pads [${pads}]`);
+      check(
+        k[i] >= 1 && (typeof size === 'string' || span <= size + pads[i] + pads[i + s]),
+        () =>
+          `kernel [${k}] (dilations [${dilations}]) is larger than the padded input: X ${fmtDims(x.dims)}, W [${w.shape}], pads [${pads}]`,
+      );
       return windowDim(size, k[i], pads[i], pads[i + s], strides[i], dilations[i]);
     });
     return [{ dtype: x.dtype, shape: [n, cout, ...out] }];
@@ -65,17 +102,30 @@ export const Conv: Primitive<ConvAttrs> = {
   lower(ctx, node) {
     const { pads, strides, dilations, group } = node.attrs;
     const [x, w, b] = node.inputs;
-    ctx.emit('Conv', (b ? [x, w, b] : [x, w]).map((t) => ctx.name(t)), [ctx.name(node.outputs[0])], {
-      kernel_shape: { ints: w!.shape.slice(2) }, pads: { ints: pads }, strides: { ints: strides },
-      dilations: { ints: dilations }, group: { int: group },
-    });
+    ctx.emit(
+      'Conv',
+      (b ? [x, w, b] : [x, w]).map((t) => ctx.name(t)),
+      [ctx.name(node.outputs[0])],
+      {
+        kernel_shape: { ints: w!.shape.slice(2) },
+        pads: { ints: pads },
+        strides: { ints: strides },
+        dilations: { ints: dilations },
+        group: { int: group },
+      },
+    );
   },
   vjp([dy], { inputs: [x, w, b], attrs }) {
     const d = dy!;
     return [
       convInputGrad(d, w!, attrs, x!.dims),
       convWeightGrad(d, x!, attrs, w!.shape),
-      b ? reduceSum(d, d.dims.map((_, i) => i).filter((i) => i !== 1)) : null,
+      b
+        ? reduceSum(
+            d,
+            d.dims.map((_, i) => i).filter((i) => i !== 1),
+          )
+        : null,
     ];
   },
 };

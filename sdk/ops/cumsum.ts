@@ -21,14 +21,21 @@ export const CumSum: Primitive<CumSumAttrs> = {
   inputs: ['x'],
   infer([x], { axis }) {
     check(x, 'missing input');
-    check(['float32', 'float64', 'int32', 'int64'].includes(x.dtype), () => `dtype ${x.dtype} is not supported (float32|float64|int32|int64)`);
-    check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
+    check(
+      ['float32', 'float64', 'int32', 'int64'].includes(x.dtype),
+      () => `dtype ${x.dtype} is not supported (float32|float64|int32|int64)`,
+    );
+    check(
+      Number.isInteger(axis) && axis >= 0 && axis < x.rank,
+      () => `axis ${axis} is out of range for rank ${x.rank}`,
+    );
     return [{ dtype: x.dtype, shape: [...x.dims] }];
   },
   lower(ctx, node) {
     const { axis, exclusive, reverse } = node.attrs;
     ctx.emit('CumSum', [ctx.name(node.inputs[0]), ctx.i64([axis], true)], [ctx.name(node.outputs[0])], {
-      exclusive: { int: exclusive ? 1 : 0 }, reverse: { int: reverse ? 1 : 0 },
+      exclusive: { int: exclusive ? 1 : 0 },
+      reverse: { int: reverse ? 1 : 0 },
     });
   },
   vjp: ([dy], { attrs }) => [dy!.graph.apply(CumSum, [dy!], { ...attrs, reverse: !attrs.reverse })[0]],

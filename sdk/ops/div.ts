@@ -5,10 +5,14 @@ import { neg } from './neg';
 import { unbroadcast } from './unbroadcast';
 
 /** ONNX Div (opset 14). VJP: (dy/b, −dy·y/b) with y = a/b. */
-export const Div = binaryPrim('Div', ([dy], { inputs: [a, b], outputs: [y] }) => {
-  const da = div(dy!, b!);
-  return [unbroadcast(da, a!.dims), unbroadcast(neg(mul(da, y)), b!.dims)];
-}, { dtypes: NUMERIC });
+export const Div = binaryPrim(
+  'Div',
+  ([dy], { inputs: [a, b], outputs: [y] }) => {
+    const da = div(dy!, b!);
+    return [unbroadcast(da, a!.dims), unbroadcast(neg(mul(da, y)), b!.dims)];
+  },
+  { dtypes: NUMERIC },
+);
 
 /** `a / b` elementwise with numpy broadcasting. */
 export function div(a: TensorLike, b: TensorLike): Tensor {

@@ -24,7 +24,9 @@ export const Expand: Primitive<ExpandAttrs> = {
     const { shape } = node.attrs;
     // A symbolic dim x already has is written 1 (Expand broadcasts it); only the others are read at run time.
     const lead = shape.length - x.rank;
-    const target = isStatic(shape) ? shape : shape.map((d, i) => (typeof d === 'string' && x.dims[i - lead] === d ? 1 : d));
+    const target = isStatic(shape)
+      ? shape
+      : shape.map((d, i) => (typeof d === 'string' && x.dims[i - lead] === d ? 1 : d));
     ctx.emit('Expand', [ctx.name(x), ctx.shape(target, [x])], [ctx.name(node.outputs[0])]);
   },
   vjp: ([dy], { inputs: [x] }) => [unbroadcast(dy!, x!.dims)],

@@ -23,14 +23,27 @@ export const GatherElements: Primitive<GatherElementsAttrs> = {
   infer([x, idx], { axis }) {
     check(x && idx, 'missing input');
     checkIndices(idx);
-    check(x.rank >= 1 && idx.rank === x.rank, () => `indices [${idx.shape}] must have the rank of data [${x.shape}] (>= 1)`);
-    check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
-    check(idx.shape.every((s, i) => i === axis || s <= x.shape[i]),
-      () => `indices [${idx.shape}] exceed data [${x.shape}] on an axis other than ${axis}`);
+    check(
+      x.rank >= 1 && idx.rank === x.rank,
+      () => `indices [${idx.shape}] must have the rank of data [${x.shape}] (>= 1)`,
+    );
+    check(
+      Number.isInteger(axis) && axis >= 0 && axis < x.rank,
+      () => `axis ${axis} is out of range for rank ${x.rank}`,
+    );
+    check(
+      idx.shape.every((s, i) => i === axis || s <= x.shape[i]),
+      () => `indices [${idx.shape}] exceed data [${x.shape}] on an axis other than ${axis}`,
+    );
     return [{ dtype: x.dtype, shape: [...idx.shape] }];
   },
   lower(ctx, node) {
-    ctx.emit('GatherElements', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])], { axis: { int: node.attrs.axis } });
+    ctx.emit(
+      'GatherElements',
+      node.inputs.map((t) => ctx.name(t)),
+      [ctx.name(node.outputs[0])],
+      { axis: { int: node.attrs.axis } },
+    );
   },
   vjp([dy], { inputs: [x, idx], attrs: { axis, nonNegative } }) {
     const i = nonNegative ? idx! : wrapIndices(idx!, x!.shape[axis]);
@@ -43,6 +56,10 @@ export const GatherElements: Primitive<GatherElementsAttrs> = {
  * `indices` (int32 or int64, same rank as x, may be negative). Output shape: indices.shape.
  * `nonNegative`: as for `gather`, a promise that lets the gradient skip mapping negative indices.
  */
-export function gatherElements(x: Tensor, indices: Tensor, { axis = 0, nonNegative = false }: GatherOptions = {}): Tensor {
+export function gatherElements(
+  x: Tensor,
+  indices: Tensor,
+  { axis = 0, nonNegative = false }: GatherOptions = {},
+): Tensor {
   return x.graph.apply(GatherElements, [x, indices], { axis: axis < 0 ? axis + x.rank : axis, nonNegative })[0];
 }

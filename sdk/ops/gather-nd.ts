@@ -18,11 +18,18 @@ export const GatherND: Primitive<{}> = {
     checkIndices(idx, ['int64']);
     check(x.rank >= 1 && idx.rank >= 1, () => `data and indices need rank >= 1, got [${x.shape}] and [${idx.shape}]`);
     const k = idx.shape[idx.rank - 1];
-    check(k >= 1 && k <= x.rank, () => `index tuples of length ${k} (indices [${idx.shape}]) do not fit data of rank ${x.rank}`);
+    check(
+      k >= 1 && k <= x.rank,
+      () => `index tuples of length ${k} (indices [${idx.shape}]) do not fit data of rank ${x.rank}`,
+    );
     return [{ dtype: x.dtype, shape: [...idx.shape.slice(0, -1), ...x.shape.slice(k)] }];
   },
   lower(ctx, node) {
-    ctx.emit('GatherND', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])]);
+    ctx.emit(
+      'GatherND',
+      node.inputs.map((t) => ctx.name(t)),
+      [ctx.name(node.outputs[0])],
+    );
   },
   vjp([dy], { inputs: [x, idx] }) {
     const k = idx!.shape[idx!.rank - 1];

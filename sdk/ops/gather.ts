@@ -27,13 +27,24 @@ export const Gather: Primitive<GatherAttrs> = {
     check(x && idx, 'missing input');
     checkIndices(idx);
     check(x.rank >= 1, 'data must have rank >= 1');
-    check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
+    check(
+      Number.isInteger(axis) && axis >= 0 && axis < x.rank,
+      () => `axis ${axis} is out of range for rank ${x.rank}`,
+    );
     return [{ dtype: x.dtype, shape: [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)] }];
   },
   lower(ctx, node) {
-    ctx.emit('Gather', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])], { axis: { int: node.attrs.axis } });
+    ctx.emit(
+      'Gather',
+      node.inputs.map((t) => ctx.name(t)),
+      [ctx.name(node.outputs[0])],
+      { axis: { int: node.attrs.axis } },
+    );
   },
-  vjp: ([dy], { inputs: [x, idx], attrs: { axis, nonNegative } }) => [scatterAdd(dy!, idx!, x!.shape, { axis, nonNegative }), null],
+  vjp: ([dy], { inputs: [x, idx], attrs: { axis, nonNegative } }) => [
+    scatterAdd(dy!, idx!, x!.shape, { axis, nonNegative }),
+    null,
+  ],
 };
 
 export interface GatherOptions {
@@ -60,18 +71,31 @@ export function gather(x: Tensor, indices: Tensor, { axis = 0, nonNegative = fal
  * `[pre, indices[j...], post]`; repeated indices sum. ScatterND (opset 16, reduction 'add') on a copy with
  * `axis` first, so each index row adds one contiguous slice (~6x faster than ScatterElements on ORT 1.30's CPU EP).
  */
-export function scatterAdd(updates: Tensor, indices: Tensor, shape: readonly number[], { axis = 0, nonNegative = false }: GatherOptions = {}): Tensor {
+export function scatterAdd(
+  updates: Tensor,
+  indices: Tensor,
+  shape: readonly number[],
+  { axis = 0, nonNegative = false }: GatherOptions = {},
+): Tensor {
   const g = updates.graph;
   const a = axis < 0 ? axis + shape.length : axis;
   const [pre, n, post] = [shape.slice(0, a), shape[a], shape.slice(a + 1)];
   // The indices may have symbolic dims (an embedding's (N, L) tokens): their count is a symbolic product then.
   const want = [...pre, ...indices.dims, ...post];
   if (!(a >= 0 && a < shape.length) || want.join() !== updates.dims.join()) {
-    throw new BuildError('scatterAdd', g.scope, `updates ${updates.type} do not fit indices ${fmtDims(indices.dims)} into [${shape}] along axis ${axis} (expects ${fmtDims(want)})`);
+    throw new BuildError(
+      'scatterAdd',
+      g.scope,
+      `updates ${updates.type} do not fit indices ${fmtDims(indices.dims)} into [${shape}] along axis ${axis} (expects ${fmtDims(want)})`,
+    );
   }
   const q = indices.rank;
   const count = numelDims(indices.dims);
-  const rows = reshape(transpose(updates, [...range(a, a + q), ...range(0, a), ...range(a + q, updates.rank)]), [count, ...pre, ...post]);
+  const rows = reshape(transpose(updates, [...range(a, a + q), ...range(0, a), ...range(a + q, updates.rank)]), [
+    count,
+    ...pre,
+    ...post,
+  ]);
   const i64 = cast(indices, 'int64');
   const idx = reshape(nonNegative ? i64 : wrapIndices(i64, n), [count, 1]);
   const sums = scatterND(zeros(g, updates.dtype, [n, ...pre, ...post]), idx, rows, { reduction: 'add' });

@@ -8,4 +8,11 @@ import { ScatterND } from './scatter-nd';
 import { WeightedGather } from './weighted-gather';
 
 /** The index primitives (gathers and scatters), keyed by name; the compiler checks the set is complete. */
-export const INDEX: { [K in IndexPrim]: Primitive<any> } = { Gather, GatherElements, GatherND, ScatterND, ScatterElements, WeightedGather };
+export const INDEX: { [K in IndexPrim]: Primitive<any> } = {
+  Gather,
+  GatherElements,
+  GatherND,
+  ScatterND,
+  ScatterElements,
+  WeightedGather,
+};

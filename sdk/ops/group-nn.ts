@@ -10,4 +10,13 @@ import { Resize } from './resize';
 import { Standardize } from './standardize';
 
 /** The NN group of primitives, keyed by name (the compiler checks that every NnPrim is here). */
-export const NN: { [K in NnPrim]: Primitive<any> } = { MatMul, Gemm, Conv, MaxPool, AveragePool, Resize, Standardize, HashUniform };
+export const NN: { [K in NnPrim]: Primitive<any> } = {
+  MatMul,
+  Gemm,
+  Conv,
+  MaxPool,
+  AveragePool,
+  Resize,
+  Standardize,
+  HashUniform,
+};

@@ -10,4 +10,13 @@ import { Softmax } from './softmax';
 import { LogSoftmax } from './log-softmax';
 
 /** The reduction primitives (and the axis-wise Softmax and CumSum), keyed by name; the compiler checks the set is complete. */
-export const REDUCE: { [K in ReducePrim]: Primitive<any> } = { ReduceSum, ReduceMean, ReduceMax, ReduceMin, ArgMax, Softmax, LogSoftmax, CumSum };
+export const REDUCE: { [K in ReducePrim]: Primitive<any> } = {
+  ReduceSum,
+  ReduceMean,
+  ReduceMax,
+  ReduceMin,
+  ArgMax,
+  Softmax,
+  LogSoftmax,
+  CumSum,
+};

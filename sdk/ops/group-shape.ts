@@ -11,4 +11,14 @@ import { Transpose } from './transpose';
 import { Unsqueeze } from './unsqueeze';
 
 /** The shape primitives (layout only, no arithmetic), keyed by name; the compiler checks the set is complete. */
-export const SHAPE: { [K in ShapePrim]: Primitive<any> } = { Reshape, Transpose, Slice, Concat, Split, Pad, Expand, Squeeze, Unsqueeze };
+export const SHAPE: { [K in ShapePrim]: Primitive<any> } = {
+  Reshape,
+  Transpose,
+  Slice,
+  Concat,
+  Split,
+  Pad,
+  Expand,
+  Squeeze,
+  Unsqueeze,
+};

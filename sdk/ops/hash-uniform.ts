@@ -33,7 +33,10 @@ export const HashUniform: Primitive<HashUniformAttrs> = {
     check(FLOATS.includes(x.dtype), () => `X must be a float tensor, got ${x.dtype}`);
     check(seed.dtype === 'int32' && seed.rank === 0, () => `seed must be an int32 scalar, got ${seed.type}`);
     check(Number.isInteger(salt) && salt >= 0 && salt < M31, () => `salt must be an integer in [0, 2^31), got ${salt}`);
-    check(Number.isInteger(keepAxes) && keepAxes >= 0 && keepAxes <= x.rank, () => `keepAxes ${keepAxes} out of range for rank ${x.rank}`);
+    check(
+      Number.isInteger(keepAxes) && keepAxes >= 0 && keepAxes <= x.rank,
+      () => `keepAxes ${keepAxes} out of range for rank ${x.rank}`,
+    );
     return [{ dtype: x.dtype, shape: x.dims.map((d, i) => (i < keepAxes ? d : 1)) }];
   },
   lower(ctx: LowerCtx, node) {
@@ -58,15 +61,26 @@ export const HashUniform: Primitive<HashUniformAttrs> = {
     const k30 = mod(op('Add', [op('Mul', [s, k(SEED_MUL)], 'seed_mul'), k(salt)], 'seed_salt'), 2 ** 30);
     const key = op('Add', [op('Mul', [k30, k(2)], 'key2'), k(1)], 'key');
     // rot16 of a 31-bit word: (x mod 2^15)·2^16 + ⌊x / 2^15⌋.
-    const rot = (a: string) => op('Add', [op('Mul', [mod(a, 2 ** 15), k(2 ** 16)], 'rot_hi'), op('Div', [a, k(2 ** 15)], 'rot_lo')], 'rot');
+    const rot = (a: string) =>
+      op('Add', [op('Mul', [mod(a, 2 ** 15), k(2 ** 16)], 'rot_hi'), op('Div', [a, k(2 ** 15)], 'rot_lo')], 'rot');
     const y = mod(op('Mul', [mod(idx), key], 'index_key'));
     const z = mod(op('Add', [y, key], 'z'));
     let h = y;
     for (const w of [y, z, y]) h = rot(mulAdd(h, h, w));
     h = mulAdd(h, h, z);
-    const top = op('Cast', [op('Div', [h, k(128)], 'top24')], 'top24f', { to: { int: x!.dtype === 'float64' ? 11 : x!.dtype === 'float16' ? 10 : 1 } });
-    const scale = ctx.constant(x!.dtype === 'float64' ? 'float64' : 'float32', [], x!.dtype === 'float64' ? new Float64Array([2 ** -24]) : new Float32Array([2 ** -24]));
-    const u = op('Mul', [x!.dtype === 'float16' ? op('Cast', [top], 'top24_32', { to: { int: 1 } }) : top, scale], 'uniform');
+    const top = op('Cast', [op('Div', [h, k(128)], 'top24')], 'top24f', {
+      to: { int: x!.dtype === 'float64' ? 11 : x!.dtype === 'float16' ? 10 : 1 },
+    });
+    const scale = ctx.constant(
+      x!.dtype === 'float64' ? 'float64' : 'float32',
+      [],
+      x!.dtype === 'float64' ? new Float64Array([2 ** -24]) : new Float32Array([2 ** -24]),
+    );
+    const u = op(
+      'Mul',
+      [x!.dtype === 'float16' ? op('Cast', [top], 'top24_32', { to: { int: 1 } }) : top, scale],
+      'uniform',
+    );
     const flat = x!.dtype === 'float16' ? op('Cast', [u], 'uniform16', { to: { int: 10 } }) : u;
     ctx.emit('Reshape', [flat, shape], [ctx.name(node.outputs[0])]);
   },
@@ -77,6 +91,10 @@ export const HashUniform: Primitive<HashUniformAttrs> = {
  * `hashUniform(x, seed, { salt, keepAxes })`: uniform [0, 1) numbers of x's shape (axes ≥ keepAxes set to 1),
  * a pure function of the int32 `seed`, the salt and the element index: the same on every EP.
  */
-export function hashUniform(x: Tensor, seed: Tensor, { salt = 0, keepAxes = x.rank }: { salt?: number; keepAxes?: number } = {}): Tensor {
+export function hashUniform(
+  x: Tensor,
+  seed: Tensor,
+  { salt = 0, keepAxes = x.rank }: { salt?: number; keepAxes?: number } = {},
+): Tensor {
   return x.graph.apply(HashUniform, [x, seed], { salt, keepAxes })[0];
 }

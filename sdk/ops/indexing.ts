@@ -38,10 +38,12 @@ export function zeros(g: Graph, dtype: DType, shape: readonly Dim[]): Tensor {
  * path on every execution provider, so they get indices no kernel can misread, for three cheap ops.
  */
 export function wrapIndices(idx: Tensor, dims: number | readonly number[]): Tensor {
-  if (idx.source.kind === 'const' && Array.from(idx.source.data as ArrayLike<number | bigint>).every((v) => v >= 0)) return idx;
+  if (idx.source.kind === 'const' && Array.from(idx.source.data as ArrayLike<number | bigint>).every((v) => v >= 0))
+    return idx;
   const g = idx.graph;
   const d = typeof dims === 'number' ? g.scalar(dims, idx.dtype) : g.constant([...dims], idx.dtype, [dims.length]);
   return where(less(idx, 0), add(idx, d), idx);
 }
 
-export const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+export const range = (from: number, to: number): number[] =>
+  Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);

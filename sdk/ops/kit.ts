@@ -45,7 +45,8 @@ export function wrapAxes(axes: readonly number[], rank: number): number[] {
 
 /** Validates already-wrapped axes inside a shape rule. */
 export function checkAxes(axes: readonly number[], rank: number): void {
-  for (const a of axes) check(Number.isInteger(a) && a >= 0 && a < rank, () => `axis ${a} is out of range for rank ${rank}`);
+  for (const a of axes)
+    check(Number.isInteger(a) && a >= 0 && a < rank, () => `axis ${a} is out of range for rank ${rank}`);
   check(new Set(axes).size === axes.length, () => `repeated axes [${axes}]`);
 }
 
@@ -56,8 +57,10 @@ export function normAxes(axes: readonly number[], rank: number): number[] {
 }
 
 export function requireFloat(t: Tensor | null, what: string): void {
-  check(t && (t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'float16'),
-    () => `${what} must be a float tensor, got ${t ? t.dtype : 'none'}`);
+  check(
+    t && (t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'float16'),
+    () => `${what} must be a float tensor, got ${t ? t.dtype : 'none'}`,
+  );
 }
 
 export function sameDtype(a: Tensor, b: Tensor): void {
@@ -68,14 +71,23 @@ export function sameDtype(a: Tensor, b: Tensor): void {
 export function unaryPrim<A = {}>(
   name: PrimName,
   vjp: VjpRule<A>,
-  opts: { dtypes?: readonly DType[]; out?: (t: Tensor) => DType; onnx?: string; attrs?: (a: A) => Record<string, AttrValue> } = {},
+  opts: {
+    dtypes?: readonly DType[];
+    out?: (t: Tensor) => DType;
+    onnx?: string;
+    attrs?: (a: A) => Record<string, AttrValue>;
+  } = {},
 ): Primitive<A> {
   return {
     name,
     inputs: ['X'],
     infer([x]): OutputType[] {
       check(x, 'missing input');
-      if (opts.dtypes) check(opts.dtypes.includes(x.dtype), () => `dtype ${x.dtype} not supported (expects ${opts.dtypes!.join('|')})`);
+      if (opts.dtypes)
+        check(
+          opts.dtypes.includes(x.dtype),
+          () => `dtype ${x.dtype} not supported (expects ${opts.dtypes!.join('|')})`,
+        );
       return [{ dtype: opts.out ? opts.out(x) : x.dtype, shape: [...x.dims] }];
     },
     lower(ctx, node) {
@@ -97,7 +109,11 @@ export function binaryPrim(
     infer([a, b]) {
       check(a && b, 'missing input');
       sameDtype(a, b);
-      if (opts.dtypes) check(opts.dtypes.includes(a.dtype), () => `dtype ${a.dtype} not supported (expects ${opts.dtypes!.join('|')})`);
+      if (opts.dtypes)
+        check(
+          opts.dtypes.includes(a.dtype),
+          () => `dtype ${a.dtype} not supported (expects ${opts.dtypes!.join('|')})`,
+        );
       return [{ dtype: opts.out ?? a.dtype, shape: broadcastShapes(a.dims, b.dims) }];
     },
     lower(ctx, node) {

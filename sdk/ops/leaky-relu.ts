@@ -16,7 +16,9 @@ const base = unaryPrim<LeakyReluAttrs>(
   // NOTE: the ONNX attribute is a float32, so the forward pass uses fround(alpha); the slope must match.
   // With alpha >= 0 the output is > 0 exactly where x is, so the mask comes from the output: a LeakyRelu after a
   // GroupNorm then keeps only its output (the next Conv's input, kept anyway), not the GroupNorm's output too.
-  ([dy], { inputs: [x], outputs: [y], attrs: { alpha } }) => [where(greater(alpha >= 0 ? y : x!, 0), dy!, mul(dy!, Math.fround(alpha)))],
+  ([dy], { inputs: [x], outputs: [y], attrs: { alpha } }) => [
+    where(greater(alpha >= 0 ? y : x!, 0), dy!, mul(dy!, Math.fround(alpha))),
+  ],
   { dtypes: FLOATS, attrs: ({ alpha }) => ({ alpha: attr.float(alpha) }) },
 );
 

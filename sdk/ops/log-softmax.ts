@@ -21,7 +21,10 @@ export const LogSoftmax: Primitive<SoftmaxAttrs> = {
   infer([x], { axis }) {
     check(x, 'missing input');
     check(FLOATS.includes(x.dtype), () => `dtype ${x.dtype} is not a float type`);
-    check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
+    check(
+      Number.isInteger(axis) && axis >= 0 && axis < x.rank,
+      () => `axis ${axis} is out of range for rank ${x.rank}`,
+    );
     return [{ dtype: x.dtype, shape: [...x.dims] }];
   },
   lower(ctx, node) {

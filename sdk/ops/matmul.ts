@@ -18,8 +18,14 @@ export const MatMul: Primitive<{}> = {
   inputs: ['A', 'B'],
   infer([a, b]) {
     check(a && b, 'missing input');
-    check(a.dtype === b.dtype && FLOATS.includes(a.dtype), () => `needs two float tensors of one dtype, got ${a.dtype} and ${b.dtype}`);
-    check(a.rank >= 2 && b.rank >= 2, () => `operands need rank >= 2 (got ${a.rank} and ${b.rank}); reshape vectors to matrices`);
+    check(
+      a.dtype === b.dtype && FLOATS.includes(a.dtype),
+      () => `needs two float tensors of one dtype, got ${a.dtype} and ${b.dtype}`,
+    );
+    check(
+      a.rank >= 2 && b.rank >= 2,
+      () => `operands need rank >= 2 (got ${a.rank} and ${b.rank}); reshape vectors to matrices`,
+    );
     const [m, k] = a.dims.slice(-2);
     const [k2, n] = b.dims.slice(-2);
     check(k === k2, () => `inner dimensions differ: [..,${m},${k}] x [..,${k2},${n}]`);
@@ -27,9 +33,16 @@ export const MatMul: Primitive<{}> = {
     return [{ dtype: a.dtype, shape: [...batch, m, n] }];
   },
   lower(ctx, node) {
-    ctx.emit('MatMul', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])]);
+    ctx.emit(
+      'MatMul',
+      node.inputs.map((t) => ctx.name(t)),
+      [ctx.name(node.outputs[0])],
+    );
   },
-  vjp: ([dy], { inputs: [a, b] }) => [unbroadcast(matmul(dy!, mT(b!)), a!.dims), unbroadcast(matmul(mT(a!), dy!), b!.dims)],
+  vjp: ([dy], { inputs: [a, b] }) => [
+    unbroadcast(matmul(dy!, mT(b!)), a!.dims),
+    unbroadcast(matmul(mT(a!), dy!), b!.dims),
+  ],
 };
 
 /** Matrix product with numpy batch broadcasting (both operands rank ≥ 2). */

@@ -57,7 +57,9 @@ export function maxPoolGradGeneral(dy: Tensor, x: Tensor, y: Tensor, attrs: Pool
       inside[j * prod(out) + o] = pos.every((p, i) => {
         const at = p * strides[i] - pads[i] + off[i] * dilations[i];
         return at >= 0 && at < sp[i];
-      }) ? 1 : 0;
+      })
+        ? 1
+        : 0;
     }
   }
   const valid = g.constant(inside, 'bool', [1, 1, K, ...out]);

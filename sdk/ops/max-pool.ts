@@ -31,7 +31,9 @@ export const MaxPool: Primitive<PoolAttrs> = {
   lower(ctx, node) {
     const { kernel, strides, pads, dilations } = node.attrs;
     ctx.emit('MaxPool', [ctx.name(node.inputs[0])], [ctx.name(node.outputs[0])], {
-      kernel_shape: { ints: kernel }, strides: { ints: strides }, pads: { ints: pads },
+      kernel_shape: { ints: kernel },
+      strides: { ints: strides },
+      pads: { ints: pads },
       ...(dilations ? { dilations: { ints: dilations } } : {}),
     });
   },

@@ -29,7 +29,11 @@ export interface PoolOptions {
 }
 
 export function poolAttrs(o: PoolOptions): PoolAttrs {
-  const a: PoolAttrs = { kernel: [...o.kernel], strides: [...(o.strides ?? o.kernel)], pads: [...(o.pads ?? o.kernel.flatMap(() => [0, 0]))] };
+  const a: PoolAttrs = {
+    kernel: [...o.kernel],
+    strides: [...(o.strides ?? o.kernel)],
+    pads: [...(o.pads ?? o.kernel.flatMap(() => [0, 0]))],
+  };
   // Dilations are kept only when some is not 1, so that existing graphs keep their exact attributes.
   if (o.dilations && o.dilations.some((d) => d !== 1)) a.dilations = [...o.dilations];
   return a;
@@ -46,13 +50,26 @@ export function poolInfer([x]: readonly (Tensor | null)[], attrs: PoolAttrs): Ou
   const dil = poolDilations(attrs);
   check(x, 'missing input');
   check(FLOATS.includes(x.dtype), () => `X must be a float tensor, got ${x.dtype}`);
-  check(x.rank >= 3 && x.rank <= 5, () => `X must be [N, C, ...spatial] with 1 to 3 spatial axes, got ${fmtDims(x.dims)}`);
+  check(
+    x.rank >= 3 && x.rank <= 5,
+    () => `X must be [N, C, ...spatial] with 1 to 3 spatial axes, got ${fmtDims(x.dims)}`,
+  );
   const s = x.rank - 2;
-  check(kernel.length === s && kernel.every((k) => Number.isInteger(k) && k >= 1), () => `kernel [${kernel}] must be ${s} positive integers for X ${fmtDims(x.dims)}`);
+  check(
+    kernel.length === s && kernel.every((k) => Number.isInteger(k) && k >= 1),
+    () => `kernel [${kernel}] must be ${s} positive integers for X ${fmtDims(x.dims)}`,
+  );
   checkWindowAttrs(s, { pads, strides, dilations: dil });
   const out = x.dims.slice(2).map((size, i) => {
-    check(pads[i] < kernel[i] && pads[i + s] < kernel[i], () => `pads [${pads}] must be smaller than the kernel [${kernel}]`);
-    check(typeof size === 'string' || dil[i] * (kernel[i] - 1) + 1 <= size + pads[i] + pads[i + s], () => `kernel [${kernel}] (dilations [${dil}]) is larger than the padded input ${fmtDims(x.dims)} (pads [${pads}])`);
+    check(
+      pads[i] < kernel[i] && pads[i + s] < kernel[i],
+      () => `pads [${pads}] must be smaller than the kernel [${kernel}]`,
+    );
+    check(
+      typeof size === 'string' || dil[i] * (kernel[i] - 1) + 1 <= size + pads[i] + pads[i + s],
+      () =>
+        `kernel [${kernel}] (dilations [${dil}]) is larger than the padded input ${fmtDims(x.dims)} (pads [${pads}])`,
+    );
     return windowDim(size, kernel[i], pads[i], pads[i + s], strides[i], dil[i]);
   });
   return [{ dtype: x.dtype, shape: [x.dims[0], x.dims[1], ...out] }];
@@ -60,7 +77,9 @@ export function poolInfer([x]: readonly (Tensor | null)[], attrs: PoolAttrs): Ou
 
 /** True when windows tile the input without overlap or padding (trailing rows the forward drops are allowed). */
 export function nonOverlapping({ kernel, strides, pads, dilations }: PoolAttrs): boolean {
-  return kernel.every((k, i) => k === strides[i]) && pads.every((p) => p === 0) && (dilations ?? []).every((d) => d === 1);
+  return (
+    kernel.every((k, i) => k === strides[i]) && pads.every((p) => p === 0) && (dilations ?? []).every((d) => d === 1)
+  );
 }
 
 /**
@@ -81,6 +100,7 @@ export function windowViews(x: Tensor, kernel: readonly number[]) {
     viewShape,
     outView: [nc, ...out.flatMap((o) => [o, 1])],
     view: (t: Tensor) => reshape(slice(t, { axes, starts: axes.map(() => 0), ends: covered }), viewShape),
-    restore: (t: Tensor) => pad(reshape(t, [n, c, ...covered]), [0, 0, ...axes.map(() => 0), 0, 0, ...sp.map((v, i) => v - covered[i])]),
+    restore: (t: Tensor) =>
+      pad(reshape(t, [n, c, ...covered]), [0, 0, ...axes.map(() => 0), 0, 0, ...sp.map((v, i) => v - covered[i])]),
   };
 }

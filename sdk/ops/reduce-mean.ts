@@ -23,5 +23,8 @@ export function reduceMean(x: Tensor, axes: readonly number[], { keepdims = fals
 
 /** Mean of every element, as a scalar (shape []). */
 export function mean(x: Tensor): Tensor {
-  return reduceMean(x, x.dims.map((_, i) => i));
+  return reduceMean(
+    x,
+    x.dims.map((_, i) => i),
+  );
 }

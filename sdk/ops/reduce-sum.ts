@@ -17,7 +17,9 @@ export function reduceInfer([x]: readonly (Tensor | null)[], { axes, keepdims }:
   check(NUMERIC.includes(x.dtype), () => `dtype ${x.dtype} is not numeric`);
   check(axes.length > 0, 'needs at least one axis (an empty list means "all axes" in ONNX)');
   checkAxes(axes, x.rank);
-  const shape = keepdims ? x.dims.map((s, i) => (axes.includes(i) ? 1 : s)) : x.dims.filter((_, i) => !axes.includes(i));
+  const shape = keepdims
+    ? x.dims.map((s, i) => (axes.includes(i) ? 1 : s))
+    : x.dims.filter((_, i) => !axes.includes(i));
   return [{ dtype: x.dtype, shape }];
 }
 
@@ -35,7 +37,12 @@ export function reduceLower(opType: string, axesInputSince: number) {
 
 /** Broadcasts a reduced cotangent back to the input's shape (re-inserting dropped axes first). */
 export function unreduce(dy: Tensor, x: Tensor, { axes, keepdims }: ReduceAttrs): Tensor {
-  const kept = keepdims ? dy : reshape(dy, x.dims.map((s, i) => (axes.includes(i) ? 1 : s)));
+  const kept = keepdims
+    ? dy
+    : reshape(
+        dy,
+        x.dims.map((s, i) => (axes.includes(i) ? 1 : s)),
+      );
   return expandTo(kept, x.dims);
 }
 
@@ -48,8 +55,14 @@ export function countOver(x: Tensor, axes: readonly number[], dtype = x.dtype): 
   const dims = axes.map((a) => x.dims[a]);
   if (dims.every((d) => typeof d === 'number')) return (dims as number[]).reduce((n, d) => n * d, 1);
   const g = x.graph;
-  const ones = expandTo(g.scalar(1, dtype), x.dims.map((d, i) => (axes.includes(i) ? d : 1)));
-  return reduceSum(ones, x.dims.map((_, i) => i));
+  const ones = expandTo(
+    g.scalar(1, dtype),
+    x.dims.map((d, i) => (axes.includes(i) ? d : 1)),
+  );
+  return reduceSum(
+    ones,
+    x.dims.map((_, i) => i),
+  );
 }
 
 /** ONNX ReduceSum (opset 13). VJP: dx = broadcast(dy) back over the reduced axes. */

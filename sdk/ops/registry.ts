@@ -10,4 +10,10 @@ import type { PrimName } from './names';
  * Every primitive of the DSL, keyed by name. The type is a mapped type over `PrimName`, so a name added to
  * `names.ts` without its definition (or a misspelt key) is a compile error, not a runtime surprise.
  */
-export const REGISTRY: { readonly [K in PrimName]: Primitive<any> } = { ...ELEMENTWISE, ...REDUCE, ...SHAPE, ...INDEX, ...NN };
+export const REGISTRY: { readonly [K in PrimName]: Primitive<any> } = {
+  ...ELEMENTWISE,
+  ...REDUCE,
+  ...SHAPE,
+  ...INDEX,
+  ...NN,
+};

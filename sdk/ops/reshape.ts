@@ -18,12 +18,17 @@ export const Reshape: Primitive<ReshapeAttrs> = {
   inputs: ['data'],
   infer([x], { shape }) {
     check(x, 'missing input');
-    check(shape.every((s) => isSym(s) || (Number.isInteger(s) && s >= 0)), () => `invalid target shape ${fmtDims(shape)}`);
+    check(
+      shape.every((s) => isSym(s) || (Number.isInteger(s) && s >= 0)),
+      () => `invalid target shape ${fmtDims(shape)}`,
+    );
     const have = numelDims(x.dims);
     const want = numelDims(shape);
-    check(have === want, () => isStatic(x.dims) && isStatic(shape)
-      ? `cannot reshape ${have} elements to [${shape}]`
-      : `cannot reshape ${fmtDims(x.dims)} (${have} elements) to ${fmtDims(shape)} (${want}): the sizes are not equal for every value of the symbolic dims`);
+    check(have === want, () =>
+      isStatic(x.dims) && isStatic(shape)
+        ? `cannot reshape ${have} elements to [${shape}]`
+        : `cannot reshape ${fmtDims(x.dims)} (${have} elements) to ${fmtDims(shape)} (${want}): the sizes are not equal for every value of the symbolic dims`,
+    );
     return [{ dtype: x.dtype, shape: [...shape] }];
   },
   // NOTE: ONNX reads a 0 in the target shape as "copy the input's dim" unless allowzero=1 (opset 14).
@@ -31,7 +36,12 @@ export const Reshape: Primitive<ReshapeAttrs> = {
   lower(ctx, node) {
     const { shape } = node.attrs;
     const allowzero: Record<string, AttrValue> = shape.includes(0) ? { allowzero: { int: 1 } } : {};
-    ctx.emit('Reshape', [ctx.name(node.inputs[0]), isStatic(shape) ? ctx.i64(shape) : symbolicTarget(ctx, node)], [ctx.name(node.outputs[0])], allowzero);
+    ctx.emit(
+      'Reshape',
+      [ctx.name(node.inputs[0]), isStatic(shape) ? ctx.i64(shape) : symbolicTarget(ctx, node)],
+      [ctx.name(node.outputs[0])],
+      allowzero,
+    );
   },
   vjp: ([dy], { inputs: [x] }) => [reshape(dy!, x!.dims)],
 };

@@ -15,19 +15,27 @@ import type { CoordinateTransformationMode, NearestMode, ResizeAttrs } from './r
 export function sourceCoordinate(i: number, inLen: number, outLen: number, mode: CoordinateTransformationMode): number {
   const scale = outLen / inLen;
   switch (mode) {
-    case 'half_pixel': return (i + 0.5) / scale - 0.5;
-    case 'pytorch_half_pixel': return outLen > 1 ? (i + 0.5) / scale - 0.5 : 0;
-    case 'align_corners': return outLen === 1 ? 0 : (i * (inLen - 1)) / (outLen - 1);
-    case 'asymmetric': return i / scale;
+    case 'half_pixel':
+      return (i + 0.5) / scale - 0.5;
+    case 'pytorch_half_pixel':
+      return outLen > 1 ? (i + 0.5) / scale - 0.5 : 0;
+    case 'align_corners':
+      return outLen === 1 ? 0 : (i * (inLen - 1)) / (outLen - 1);
+    case 'asymmetric':
+      return i / scale;
   }
 }
 
 function nearestIndex(x: number, mode: NearestMode): number {
   switch (mode) {
-    case 'floor': return Math.floor(x);
-    case 'ceil': return Math.ceil(x);
-    case 'round_prefer_floor': return x - Math.floor(x) === 0.5 ? Math.floor(x) : Math.round(x);
-    case 'round_prefer_ceil': return Math.round(x);
+    case 'floor':
+      return Math.floor(x);
+    case 'ceil':
+      return Math.ceil(x);
+    case 'round_prefer_floor':
+      return x - Math.floor(x) === 0.5 ? Math.floor(x) : Math.round(x);
+    case 'round_prefer_ceil':
+      return Math.round(x);
   }
 }
 
@@ -60,7 +68,10 @@ function mapAxis(t: Tensor, axis: number, a: Float64Array, rows: number, cols: n
   const outShape = t.dims.map((v, i) => (i === axis ? rows : v));
   if (after === 1) {
     const at = Array.from({ length: cols * rows }, (_, k) => a[(k % rows) * cols + Math.floor(k / rows)]);
-    return reshape(matmul(reshape(t, [before, cols]), g.constant(fromNumbers(t.dtype, at), t.dtype, [cols, rows])), outShape);
+    return reshape(
+      matmul(reshape(t, [before, cols]), g.constant(fromNumbers(t.dtype, at), t.dtype, [cols, rows])),
+      outShape,
+    );
   }
   const m = g.constant(fromNumbers(t.dtype, a), t.dtype, [rows, cols]);
   return reshape(matmul(m, reshape(t, before === 1 ? [cols, after] : [before, cols, after])), outShape);
@@ -70,7 +81,12 @@ function mapAxis(t: Tensor, axis: number, a: Float64Array, rows: number, cols: n
  * Applies the separable resize (or, with `transposed`, its adjoint) as one MatMul per resized axis, last axis
  * first. The adjoint is Resize's VJP; the forward form lets tests check ONNX Resize against our matrices.
  */
-export function resizeByMatMul(x: Tensor, outShape: readonly Dim[], a: Omit<ResizeAttrs, 'sizes'>, transposed = false): Tensor {
+export function resizeByMatMul(
+  x: Tensor,
+  outShape: readonly Dim[],
+  a: Omit<ResizeAttrs, 'sizes'>,
+  transposed = false,
+): Tensor {
   let t = x;
   for (let axis = x.rank - 1; axis >= 0; axis--) {
     // The forward resize of this axis maps inLen → outLen; the adjoint maps back.
@@ -88,4 +104,3 @@ export function resizeByMatMul(x: Tensor, outShape: readonly Dim[], a: Omit<Resi
   }
   return t;
 }
-

@@ -31,23 +31,40 @@ export const Resize: Primitive<ResizeAttrs> = {
   infer([x], { sizes, mode, coordinateTransformationMode: ctm, nearestMode }) {
     check(x, 'missing input');
     check(FLOATS.includes(x.dtype), () => `X must be a float tensor, got ${x.dtype}`);
-    check(sizes.length === x.rank && sizes.every((s) => isSym(s) || (Number.isInteger(s) && s >= 1)),
-      () => `sizes [${sizes}] must be ${x.rank} positive integers for X ${fmtDims(x.dims)}`);
+    check(
+      sizes.length === x.rank && sizes.every((s) => isSym(s) || (Number.isInteger(s) && s >= 1)),
+      () => `sizes [${sizes}] must be ${x.rank} positive integers for X ${fmtDims(x.dims)}`,
+    );
     check(mode === 'nearest' || mode === 'linear', () => `mode '${mode}' is not supported (nearest | linear)`);
-    check(['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'].includes(ctm), () => `coordinate_transformation_mode '${ctm}' is not supported`);
-    check(['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'].includes(nearestMode), () => `nearest_mode '${nearestMode}' is not supported`);
+    check(
+      ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'].includes(ctm),
+      () => `coordinate_transformation_mode '${ctm}' is not supported`,
+    );
+    check(
+      ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'].includes(nearestMode),
+      () => `nearest_mode '${nearestMode}' is not supported`,
+    );
     if (mode === 'linear' && x.rank > 2) {
       // ORT's CPU kernel interpolates linearly over at most the 3 innermost axes of N-C-first tensors.
-      check(sizes[0] === x.dims[0] && sizes[1] === x.dims[1], () => `linear mode cannot resize the batch or channel axes: X ${fmtDims(x.dims)} to [${sizes}]`);
+      check(
+        sizes[0] === x.dims[0] && sizes[1] === x.dims[1],
+        () => `linear mode cannot resize the batch or channel axes: X ${fmtDims(x.dims)} to [${sizes}]`,
+      );
     }
     return [{ dtype: x.dtype, shape: [...sizes] }];
   },
   lower(ctx, node) {
     const { sizes, mode, coordinateTransformationMode, nearestMode } = node.attrs;
-    ctx.emit('Resize', [ctx.name(node.inputs[0]), '', '', ctx.shape(sizes, [node.inputs[0]])], [ctx.name(node.outputs[0])], {
-      mode: { str: mode }, coordinate_transformation_mode: { str: coordinateTransformationMode },
-      ...(mode === 'nearest' ? { nearest_mode: { str: nearestMode } } : {}),
-    });
+    ctx.emit(
+      'Resize',
+      [ctx.name(node.inputs[0]), '', '', ctx.shape(sizes, [node.inputs[0]])],
+      [ctx.name(node.outputs[0])],
+      {
+        mode: { str: mode },
+        coordinate_transformation_mode: { str: coordinateTransformationMode },
+        ...(mode === 'nearest' ? { nearest_mode: { str: nearestMode } } : {}),
+      },
+    );
   },
   vjp: ([dy], { inputs: [x], attrs }) => [resizeByMatMul(dy!, x!.dims, attrs, true)],
 };
@@ -69,7 +86,9 @@ export interface ResizeOptions {
 export function resize(x: Tensor, o: ResizeOptions): Tensor {
   const sizes = o.sizes ? [...o.sizes] : (o.scales ?? []).map((s, i) => scaleDim(x.dims[i], s));
   return x.graph.apply(Resize, [x], {
-    sizes, mode: o.mode ?? 'nearest', coordinateTransformationMode: o.coordinateTransformationMode ?? 'half_pixel',
+    sizes,
+    mode: o.mode ?? 'nearest',
+    coordinateTransformationMode: o.coordinateTransformationMode ?? 'half_pixel',
     nearestMode: o.nearestMode ?? 'round_prefer_floor',
   })[0];
 }

@@ -27,17 +27,29 @@ export const ScatterElements: Primitive<ScatterElementsAttrs> = {
     checkIndices(idx);
     checkReduction(reduction);
     check(u.dtype === x.dtype, () => `updates dtype ${u.dtype} differs from data dtype ${x.dtype}`);
-    check(x.rank >= 1 && idx.rank === x.rank, () => `indices [${idx.shape}] must have the rank of data [${x.shape}] (>= 1)`);
+    check(
+      x.rank >= 1 && idx.rank === x.rank,
+      () => `indices [${idx.shape}] must have the rank of data [${x.shape}] (>= 1)`,
+    );
     check(u.shape.join() === idx.shape.join(), () => `updates [${u.shape}] and indices [${idx.shape}] differ`);
-    check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
-    check(idx.shape.every((s, i) => i === axis || s <= x.shape[i]),
-      () => `indices [${idx.shape}] exceed data [${x.shape}] on an axis other than ${axis}`);
+    check(
+      Number.isInteger(axis) && axis >= 0 && axis < x.rank,
+      () => `axis ${axis} is out of range for rank ${x.rank}`,
+    );
+    check(
+      idx.shape.every((s, i) => i === axis || s <= x.shape[i]),
+      () => `indices [${idx.shape}] exceed data [${x.shape}] on an axis other than ${axis}`,
+    );
     return [{ dtype: x.dtype, shape: [...x.shape] }];
   },
   lower(ctx, node) {
     const { axis, reduction } = node.attrs;
-    ctx.emit('ScatterElements', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])],
-      reduction === 'none' ? { axis: { int: axis } } : { axis: { int: axis }, reduction: { str: reduction } });
+    ctx.emit(
+      'ScatterElements',
+      node.inputs.map((t) => ctx.name(t)),
+      [ctx.name(node.outputs[0])],
+      reduction === 'none' ? { axis: { int: axis } } : { axis: { int: axis }, reduction: { str: reduction } },
+    );
   },
   minOpset: ({ reduction }) => reductionOpset(reduction),
   vjp([dy], { inputs: [x, idx, u], attrs: { axis, reduction } }) {
@@ -53,7 +65,13 @@ export const ScatterElements: Primitive<ScatterElementsAttrs> = {
  * updates, same rank as data, may be negative).
  */
 export function scatterElements(
-  data: Tensor, indices: Tensor, updates: Tensor, { axis = 0, reduction = 'none' }: { axis?: number; reduction?: Reduction } = {},
+  data: Tensor,
+  indices: Tensor,
+  updates: Tensor,
+  { axis = 0, reduction = 'none' }: { axis?: number; reduction?: Reduction } = {},
 ): Tensor {
-  return data.graph.apply(ScatterElements, [data, indices, updates], { axis: axis < 0 ? axis + data.rank : axis, reduction })[0];
+  return data.graph.apply(ScatterElements, [data, indices, updates], {
+    axis: axis < 0 ? axis + data.rank : axis,
+    reduction,
+  })[0];
 }

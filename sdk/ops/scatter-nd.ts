@@ -27,17 +27,31 @@ export const ScatterND: Primitive<ScatterNDAttrs> = {
     checkIndices(idx, ['int64']);
     checkReduction(reduction);
     check(u.dtype === x.dtype, () => `updates dtype ${u.dtype} differs from data dtype ${x.dtype}`);
-    check(x.rank >= 1 && idx.rank >= 1, () => `data and indices need rank >= 1, got ${fmtDims(x.dims)} and ${fmtDims(idx.dims)}`);
+    check(
+      x.rank >= 1 && idx.rank >= 1,
+      () => `data and indices need rank >= 1, got ${fmtDims(x.dims)} and ${fmtDims(idx.dims)}`,
+    );
     // The index tuples' length must be static; the number of tuples (and data's other dims) may be symbolic.
     const k = idx.dims[idx.rank - 1];
-    check(typeof k === 'number' && k >= 1 && k <= x.rank, () => `index tuples of length ${k} (indices ${fmtDims(idx.dims)}) do not fit data of rank ${x.rank}`);
+    check(
+      typeof k === 'number' && k >= 1 && k <= x.rank,
+      () => `index tuples of length ${k} (indices ${fmtDims(idx.dims)}) do not fit data of rank ${x.rank}`,
+    );
     const want = [...idx.dims.slice(0, -1), ...x.dims.slice(k as number)];
-    check(u.dims.join() === want.join(), () => `updates ${fmtDims(u.dims)} must have shape ${fmtDims(want)} (indices.shape[:-1] + data.shape[${k}:])`);
+    check(
+      u.dims.join() === want.join(),
+      () => `updates ${fmtDims(u.dims)} must have shape ${fmtDims(want)} (indices.shape[:-1] + data.shape[${k}:])`,
+    );
     return [{ dtype: x.dtype, shape: [...x.dims] }];
   },
   lower(ctx, node) {
     const r = node.attrs.reduction;
-    ctx.emit('ScatterND', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])], r === 'none' ? {} : { reduction: { str: r } });
+    ctx.emit(
+      'ScatterND',
+      node.inputs.map((t) => ctx.name(t)),
+      [ctx.name(node.outputs[0])],
+      r === 'none' ? {} : { reduction: { str: r } },
+    );
   },
   minOpset: ({ reduction }) => reductionOpset(reduction),
   vjp([dy], { inputs: [x, idx, u], attrs: { reduction } }) {
@@ -52,6 +66,13 @@ export const ScatterND: Primitive<ScatterNDAttrs> = {
  * Writes `updates` into a copy of `data` at the index tuples of `indices` (int64; int32 is cast):
  * `scatterND(zeros, idx, rows, { reduction: 'add' })` accumulates, summing repeated tuples (opset >= 16).
  */
-export function scatterND(data: Tensor, indices: Tensor, updates: Tensor, { reduction = 'none' }: { reduction?: Reduction } = {}): Tensor {
-  return data.graph.apply(ScatterND, [data, indices.dtype === 'int32' ? cast(indices, 'int64') : indices, updates], { reduction })[0];
+export function scatterND(
+  data: Tensor,
+  indices: Tensor,
+  updates: Tensor,
+  { reduction = 'none' }: { reduction?: Reduction } = {},
+): Tensor {
+  return data.graph.apply(ScatterND, [data, indices.dtype === 'int32' ? cast(indices, 'int64') : indices, updates], {
+    reduction,
+  })[0];
 }

@@ -26,7 +26,8 @@ const INT64_MAX = 2 ** 63 - 1;
 function tailOf(dim: Dim, start: number, count: Dim): number {
   if (count === dim) return -start;
   const def = DIM_DEFS.get(count as string);
-  if (def?.kind !== 'add' || def.terms.length !== 1 || def.terms[0] !== dim) throw new Error(`slice count ${count} is not of the form ${dim}-k`);
+  if (def?.kind !== 'add' || def.terms.length !== 1 || def.terms[0] !== dim)
+    throw new Error(`slice count ${count} is not of the form ${dim}-k`);
   return -def.offset - start;
 }
 
@@ -34,10 +35,18 @@ function tailOf(dim: Dim, start: number, count: Dim): number {
  * Resolves a slice of a symbolic axis: step 1 from a start >= 0 to the end, to a negative end, or to a
  * positive end (a static count; the axis must be at least that long at run time), or a whole reversal.
  */
-function resolveSymbolic(dim: string, start: number | undefined, end: number | undefined, step: number): { start: number; count: Dim } {
+function resolveSymbolic(
+  dim: string,
+  start: number | undefined,
+  end: number | undefined,
+  step: number,
+): { start: number; count: Dim } {
   if (step === -1 && start === undefined && end === undefined) return { start: -1, count: dim };
-  check(step === 1 && (start ?? 0) >= 0,
-    () => `axis of symbolic length ${dim} can be sliced only with step 1 from a start >= 0, or reversed whole (start ${start}, end ${end}, step ${step})`);
+  check(
+    step === 1 && (start ?? 0) >= 0,
+    () =>
+      `axis of symbolic length ${dim} can be sliced only with step 1 from a start >= 0, or reversed whole (start ${start}, end ${end}, step ${step})`,
+  );
   const s = start ?? 0;
   if (end !== undefined && end > 0) return { start: s, count: Math.max(0, end - s) };
   return { start: s, count: addDims(dim, -s + (end ?? 0)) };
@@ -48,7 +57,12 @@ function resolveSymbolic(dim: string, start: number | undefined, end: number | u
  * NOTE: numpy and ONNX differ for a negative step with a start before the axis (`x[-10::-1]` on length 5):
  * numpy takes nothing, ONNX clamps the start to 0 and takes x[0]. We follow numpy.
  */
-export function resolveRange(dim: number, start: number | undefined, end: number | undefined, step: number): { start: number; count: number } {
+export function resolveRange(
+  dim: number,
+  start: number | undefined,
+  end: number | undefined,
+  step: number,
+): { start: number; count: number } {
   const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
   let s: number;
   let e: number;
@@ -70,22 +84,32 @@ export const Slice: Primitive<SliceAttrs> = {
     check(x, 'missing input');
     const shape = [...x.dims];
     check(new Set(axes).size === axes.length, () => `repeated axes [${axes}]`);
-    check(starts.length === axes.length && steps.length === axes.length && counts.length === axes.length,
-      'axes, starts, steps and counts must have the same length');
+    check(
+      starts.length === axes.length && steps.length === axes.length && counts.length === axes.length,
+      'axes, starts, steps and counts must have the same length',
+    );
     axes.forEach((a, i) => {
       check(a >= 0 && a < x.rank, () => `axis ${a} is out of range for rank ${x.rank}`);
       check(steps[i] !== 0, 'step 0 is not allowed');
       const n = x.dims[a];
       const count = counts[i];
       if (typeof n === 'string' || typeof count === 'string') {
-        check(typeof n === 'string' && (steps[i] === 1 ? typeof count === 'number' || tailOf(n, starts[i], count) >= 0 : steps[i] === -1 && starts[i] === -1 && count === n),
-          () => `slice of axis ${a} (length ${n}) with start ${starts[i]}, step ${steps[i]}, count ${count} is not supported`);
+        check(
+          typeof n === 'string' &&
+            (steps[i] === 1
+              ? typeof count === 'number' || tailOf(n, starts[i], count) >= 0
+              : steps[i] === -1 && starts[i] === -1 && count === n),
+          () =>
+            `slice of axis ${a} (length ${n}) with start ${starts[i]}, step ${steps[i]}, count ${count} is not supported`,
+        );
         shape[a] = count;
         return;
       }
       const last = starts[i] + (count - 1) * steps[i];
-      check(count === 0 || (starts[i] >= 0 && starts[i] < n && last >= 0 && last < n),
-        () => `range start ${starts[i]}, step ${steps[i]}, count ${count} leaves axis ${a} of length ${n}`);
+      check(
+        count === 0 || (starts[i] >= 0 && starts[i] < n && last >= 0 && last < n),
+        () => `range start ${starts[i]}, step ${steps[i]}, count ${count} leaves axis ${a} of length ${n}`,
+      );
       shape[a] = counts[i];
     });
     return [{ dtype: x.dtype, shape }];
@@ -108,7 +132,11 @@ export const Slice: Primitive<SliceAttrs> = {
         const end = starts[i] + (counts[i] as number) * steps[i];
         return end < 0 ? -(n + 1) : end;
       });
-      ctx.emit('Slice', [ctx.name(x), ctx.i64(b), ctx.i64(e), ctx.i64(axes), ctx.i64(steps)], [ctx.name(node.outputs[0])]);
+      ctx.emit(
+        'Slice',
+        [ctx.name(x), ctx.i64(b), ctx.i64(e), ctx.i64(axes), ctx.i64(steps)],
+        [ctx.name(node.outputs[0])],
+      );
       return;
     }
     // NOTE: an exclusive end of -1 (before index 0, for negative steps) must be written as -(dim+1):
@@ -119,7 +147,11 @@ export const Slice: Primitive<SliceAttrs> = {
       const e = starts[i] + (counts[i] as number) * steps[i];
       return e < 0 ? -((x.dims[a] as number) + 1) : e;
     });
-    ctx.emit('Slice', [ctx.name(x), ctx.i64(begin), ctx.i64(ends), ctx.i64(axes), ctx.i64(steps)], [ctx.name(node.outputs[0])]);
+    ctx.emit(
+      'Slice',
+      [ctx.name(x), ctx.i64(begin), ctx.i64(ends), ctx.i64(axes), ctx.i64(steps)],
+      [ctx.name(node.outputs[0])],
+    );
   },
   vjp([dy], { inputs: [x], attrs: { axes, starts, steps, counts } }) {
     let d = dy!;
@@ -130,7 +162,11 @@ export const Slice: Primitive<SliceAttrs> = {
         if (steps[i] < 0) d = slice(d, { axes: [a], steps: [-1] });
         else if (typeof counts[i] === 'number') {
           // A static part of a symbolic axis: zeros before and after it (the tail symbolic, by Expand).
-          const zerosOf = (len: Dim) => expandTo(d.graph.scalar(0, d.dtype), d.dims.map((v, j) => (j === a ? len : v)));
+          const zerosOf = (len: Dim) =>
+            expandTo(
+              d.graph.scalar(0, d.dtype),
+              d.dims.map((v, j) => (j === a ? len : v)),
+            );
           const tail = addDims(n, -(starts[i] + (counts[i] as number)));
           d = concat([...(starts[i] > 0 ? [zerosOf(starts[i])] : []), d, zerosOf(tail)], a);
         } else {
@@ -183,9 +219,16 @@ export function slice(x: Tensor, { axes, starts = [], ends = [], steps = [] }: S
   const ax = wrapAxes(axes ?? x.dims.map((_, i) => i), x.rank);
   const r = ax.map((a, i) => {
     const n = x.dims[a] ?? 0;
-    return typeof n === 'string' ? resolveSymbolic(n, starts[i], ends[i], steps[i] ?? 1) : resolveRange(n, starts[i], ends[i], steps[i] ?? 1);
+    return typeof n === 'string'
+      ? resolveSymbolic(n, starts[i], ends[i], steps[i] ?? 1)
+      : resolveRange(n, starts[i], ends[i], steps[i] ?? 1);
   });
-  const attrs: SliceAttrs = { axes: ax, starts: r.map((v) => v.start), steps: ax.map((_, i) => steps[i] ?? 1), counts: r.map((v) => v.count) };
+  const attrs: SliceAttrs = {
+    axes: ax,
+    starts: r.map((v) => v.start),
+    steps: ax.map((_, i) => steps[i] ?? 1),
+    counts: r.map((v) => v.count),
+  };
   const keep = ax.every((a, i) => attrs.steps[i] === 1 && attrs.starts[i] === 0 && attrs.counts[i] === x.dims[a]);
   if (keep) return x;
   return x.graph.apply(Slice, [x], attrs)[0];

@@ -21,15 +21,29 @@ export const Split: Primitive<SplitAttrs> = {
   inputs: ['input'],
   infer([x], { axis, sizes }) {
     check(x, 'missing input');
-    check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
-    check(sizes.length > 0 && sizes.every((s) => Number.isInteger(s) && s >= 0), () => `invalid split sizes [${sizes}]`);
+    check(
+      Number.isInteger(axis) && axis >= 0 && axis < x.rank,
+      () => `axis ${axis} is out of range for rank ${x.rank}`,
+    );
+    check(
+      sizes.length > 0 && sizes.every((s) => Number.isInteger(s) && s >= 0),
+      () => `invalid split sizes [${sizes}]`,
+    );
     const total = sizes.reduce((a, b) => a + b, 0);
-    check(total === x.dims[axis], () => `split sizes [${sizes}] add up to ${total}, but axis ${axis} has length ${x.dims[axis]}`);
+    check(
+      total === x.dims[axis],
+      () => `split sizes [${sizes}] add up to ${total}, but axis ${axis} has length ${x.dims[axis]}`,
+    );
     return sizes.map((s) => ({ dtype: x.dtype, shape: x.dims.map((d, i) => (i === axis ? s : d)) }));
   },
   lower(ctx, node) {
     const { axis, sizes } = node.attrs;
-    ctx.emit('Split', [ctx.name(node.inputs[0]), ctx.i64(sizes)], node.outputs.map((t) => ctx.name(t)), { axis: { int: axis } });
+    ctx.emit(
+      'Split',
+      [ctx.name(node.inputs[0]), ctx.i64(sizes)],
+      node.outputs.map((t) => ctx.name(t)),
+      { axis: { int: axis } },
+    );
   },
   vjp(dys, { outputs, attrs: { axis } }) {
     const parts = outputs.map((y, i) => dys[i] ?? expandTo(y.graph.scalar(0, y.dtype), y.dims));

@@ -16,7 +16,10 @@ export interface StandardizeAttrs {
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 /** Mean over every axis from 2 on, one axis per stage, last first (keepdims). */
-const stagedMean = (t: Tensor): Tensor => range(2, t.rank).reverse().reduce((m, a) => reduceMean(m, [a], { keepdims: true }), t);
+const stagedMean = (t: Tensor): Tensor =>
+  range(2, t.rank)
+    .reverse()
+    .reduce((m, a) => reduceMean(m, [a], { keepdims: true }), t);
 
 /**
  * (x − mean) / std over every axis after the first two, per (axis 0, axis 1) slice, with std = √(biased var + eps):
@@ -36,7 +39,10 @@ export const Standardize: Primitive<StandardizeAttrs> = {
     check(x!.rank >= 3, () => `needs rank >= 3 ([N, groups, ...]), got ${x!.type}`);
     check(x!.dtype === 'float32' || x!.dtype === 'float64', () => `needs a float32 or float64 tensor, got ${x!.dtype}`);
     check(Number.isFinite(eps) && eps >= 0, () => `eps must be a finite number >= 0, got ${eps}`);
-    return [{ dtype: x!.dtype, shape: [...x!.dims] }, { dtype: x!.dtype, shape: x!.dims.map((s, i) => (i < 2 ? s : 1)) }];
+    return [
+      { dtype: x!.dtype, shape: [...x!.dims] },
+      { dtype: x!.dtype, shape: x!.dims.map((s, i) => (i < 2 ? s : 1)) },
+    ];
   },
   lower(ctx: LowerCtx, node) {
     const x = node.inputs[0]!;

@@ -4,9 +4,13 @@ import { neg } from './neg';
 import { unbroadcast } from './unbroadcast';
 
 /** ONNX Sub (opset 14). VJP: (dy, −dy), each summed back to its input's shape. */
-export const Sub = binaryPrim('Sub', ([dy], { inputs: [a, b] }) => [unbroadcast(dy!, a!.dims), unbroadcast(neg(dy!), b!.dims)], {
-  dtypes: NUMERIC,
-});
+export const Sub = binaryPrim(
+  'Sub',
+  ([dy], { inputs: [a, b] }) => [unbroadcast(dy!, a!.dims), unbroadcast(neg(dy!), b!.dims)],
+  {
+    dtypes: NUMERIC,
+  },
+);
 
 /** `a − b` with numpy broadcasting. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {

@@ -12,8 +12,10 @@ export const Transpose: Primitive<TransposeAttrs> = {
   inputs: ['data'],
   infer([x], { perm }) {
     check(x, 'missing input');
-    check(perm.length === x.rank && [...perm].sort((a, b) => a - b).every((p, i) => p === i),
-      () => `perm [${perm}] is not a permutation of 0..${x.rank - 1}`);
+    check(
+      perm.length === x.rank && [...perm].sort((a, b) => a - b).every((p, i) => p === i),
+      () => `perm [${perm}] is not a permutation of 0..${x.rank - 1}`,
+    );
     return [{ dtype: x.dtype, shape: perm.map((p) => x.dims[p]) }];
   },
   lower(ctx, node) {

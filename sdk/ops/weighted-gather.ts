@@ -39,7 +39,10 @@ export const WeightedGather: Primitive<{}> = {
     check(t.dtype === 'float32' || t.dtype === 'float64', () => `table must be float32 or float64, got ${t.dtype}`);
     check(INDEX_TYPES.includes(i.dtype), () => `indices must be ${INDEX_TYPES.join(', ')}, got ${i.dtype}`);
     check(i.rank === 2 && i.shape[0] >= 1, () => `indices must be [K, M] with K >= 1, got ${i.type}`);
-    check(w.dtype === t.dtype && w.shape.join() === i.shape.join(), () => `weights ${w.type} must be ${t.dtype}[${i.shape}] (the indices' shape, the table's dtype)`);
+    check(
+      w.dtype === t.dtype && w.shape.join() === i.shape.join(),
+      () => `weights ${w.type} must be ${t.dtype}[${i.shape}] (the indices' shape, the table's dtype)`,
+    );
     return [{ dtype: t.dtype, shape: [i.shape[1], t.shape[1]] }];
   },
   lower(ctx, node) {
@@ -97,7 +100,10 @@ export const WeightedGather: Primitive<{}> = {
       const value = reshape(gather(t!, idx, { nonNegative: true }), [m, t!.shape[1]]);
       dws.push(reshape(reduceSum(mul(dy!, value), [1]), [1, m]));
     }
-    const dt = idxs.reduce((acc, idx, j) => scatterND(acc, idx, updates[j], { reduction: 'add' }), zeros(dy!.graph, t!.dtype, t!.shape));
+    const dt = idxs.reduce(
+      (acc, idx, j) => scatterND(acc, idx, updates[j], { reduction: 'add' }),
+      zeros(dy!.graph, t!.dtype, t!.shape),
+    );
     return [dt, null, concat(dws, 0)];
   },
 };

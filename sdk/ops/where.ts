@@ -16,7 +16,11 @@ export const Where: Primitive<{}> = {
     return [{ dtype: a.dtype, shape: broadcastShapes(broadcastShapes(c.dims, a.dims), b.dims) }];
   },
   lower(ctx, node) {
-    ctx.emit('Where', node.inputs.map((t) => ctx.name(t)), [ctx.name(node.outputs[0])]);
+    ctx.emit(
+      'Where',
+      node.inputs.map((t) => ctx.name(t)),
+      [ctx.name(node.outputs[0])],
+    );
   },
   vjp([dy], { inputs: [c, a, b] }) {
     const zero = dy!.graph.scalar(0, dy!.dtype);

@@ -17,9 +17,17 @@ import { SHAPE_GRAD_CASES } from './shape.grad';
 import { SHAPE_PRIM_CASES } from './shape.prim';
 
 export const ALL_PRIM_CASES: { readonly [K in PrimName]: PrimCase[] } = {
-  ...ELEMENTWISE_PRIM_CASES, ...REDUCE_PRIM_CASES, ...SHAPE_PRIM_CASES, ...INDEX_PRIM_CASES, ...NN_PRIM_CASES,
+  ...ELEMENTWISE_PRIM_CASES,
+  ...REDUCE_PRIM_CASES,
+  ...SHAPE_PRIM_CASES,
+  ...INDEX_PRIM_CASES,
+  ...NN_PRIM_CASES,
 };
 
 export const ALL_GRAD_CASES: { readonly [K in PrimName]: GradCase[] } = {
-  ...ELEMENTWISE_GRAD_CASES, ...REDUCE_GRAD_CASES, ...SHAPE_GRAD_CASES, ...INDEX_GRAD_CASES, ...NN_GRAD_CASES,
+  ...ELEMENTWISE_GRAD_CASES,
+  ...REDUCE_GRAD_CASES,
+  ...SHAPE_GRAD_CASES,
+  ...INDEX_GRAD_CASES,
+  ...NN_GRAD_CASES,
 };

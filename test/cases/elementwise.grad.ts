@@ -1,7 +1,37 @@
 import type { ElementwisePrim } from '../../sdk/ops/names';
 import {
-  abs, add, cast, clip, cos, div, equal, erf, exp, floor, greater, identity, leakyRelu, less, log, logicalAnd, logicalNot,
-  maximum, minimum, mul, neg, pow, relu, sigmoid, sign, sin, sqrt, square, sub, tan, tanh, where,
+  abs,
+  add,
+  cast,
+  clip,
+  cos,
+  div,
+  equal,
+  erf,
+  exp,
+  floor,
+  greater,
+  identity,
+  leakyRelu,
+  less,
+  log,
+  logicalAnd,
+  logicalNot,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  pow,
+  relu,
+  sigmoid,
+  sign,
+  sin,
+  sqrt,
+  square,
+  sub,
+  tan,
+  tanh,
+  where,
 } from '../../sdk/ops';
 import type { Tensor } from '../../sdk/tensor';
 import type { GradCase } from '../helpers/gradcheck';
@@ -24,14 +54,29 @@ function notTied(b: number[], n: number): number[] {
   return Array.from({ length: n }, (_, i) => b[i % b.length] + (i % 2 ? 1 : -1) * (0.1 + 0.07 * (i % 5)));
 }
 
-const unary = (build: (x: Tensor) => Tensor, extra: Partial<GradCase> & { range?: [number, number]; values?: number[] } = {}): GradCase => {
+const unary = (
+  build: (x: Tensor) => Tensor,
+  extra: Partial<GradCase> & { range?: [number, number]; values?: number[] } = {},
+): GradCase => {
   const { range, values, ...rest } = extra;
-  return { inputs: [{ shape: values ? [values.length] : [2, 3, 4], range, values }], build: ([x]) => build(x), ...rest };
+  return {
+    inputs: [{ shape: values ? [values.length] : [2, 3, 4], range, values }],
+    build: ([x]) => build(x),
+    ...rest,
+  };
 };
 
-const binary = (build: (a: Tensor, b: Tensor) => Tensor, sa: number[], sb: number[], ranges: [[number, number]?, [number, number]?] = []): GradCase => ({
+const binary = (
+  build: (a: Tensor, b: Tensor) => Tensor,
+  sa: number[],
+  sb: number[],
+  ranges: [[number, number]?, [number, number]?] = [],
+): GradCase => ({
   label: `[${sa}]·[${sb}]`,
-  inputs: [{ shape: sa, range: ranges[0] }, { shape: sb, range: ranges[1] }],
+  inputs: [
+    { shape: sa, range: ranges[0] },
+    { shape: sb, range: ranges[1] },
+  ],
   build: ([a, b]) => build(a, b),
 });
 
@@ -52,7 +97,15 @@ export const ELEMENTWISE_GRAD_CASES: { [K in ElementwisePrim]: GradCase[] } = {
   Div: [binary(div, [2, 3], [3], [undefined, [0.5, 2]]), binary(div, [3], [2, 1], [undefined, [-2, -0.5]])],
   Neg: [unary(neg)],
   Pow: [
-    binary(pow, [2, 3], [3], [[0.5, 2], [-1.5, 1.5]]),
+    binary(
+      pow,
+      [2, 3],
+      [3],
+      [
+        [0.5, 2],
+        [-1.5, 1.5],
+      ],
+    ),
     { label: 'constant exponent, negative base', ...unary((x) => pow(x, 3)) },
     { label: 'constant base', ...unary((x) => pow(x.graph.scalar(1.5, 'float64'), x)) },
   ],
@@ -75,12 +128,40 @@ export const ELEMENTWISE_GRAD_CASES: { [K in ElementwisePrim]: GradCase[] } = {
     { label: 'max only', ...unary((x) => clip(x, { max: -0.1 }), { values: awayFrom(12, [-0.1]) }) },
   ],
   Max: [
-    { label: 'broadcast', inputs: [{ shape: [4, 3], values: notTied(B3, 12) }, { shape: [3], values: B3 }], build: ([a, b]) => maximum(a, b) },
-    { label: 'same shape', inputs: [{ shape: [6], values: AWAY0.slice(0, 6) }, { shape: [6], values: notTied(AWAY0.slice(0, 6), 6) }], build: ([a, b]) => maximum(a, b) },
+    {
+      label: 'broadcast',
+      inputs: [
+        { shape: [4, 3], values: notTied(B3, 12) },
+        { shape: [3], values: B3 },
+      ],
+      build: ([a, b]) => maximum(a, b),
+    },
+    {
+      label: 'same shape',
+      inputs: [
+        { shape: [6], values: AWAY0.slice(0, 6) },
+        { shape: [6], values: notTied(AWAY0.slice(0, 6), 6) },
+      ],
+      build: ([a, b]) => maximum(a, b),
+    },
   ],
   Min: [
-    { label: 'broadcast', inputs: [{ shape: [3], values: B3 }, { shape: [4, 3], values: notTied(B3, 12) }], build: ([a, b]) => minimum(a, b) },
-    { label: 'same shape', inputs: [{ shape: [6], values: AWAY0.slice(0, 6) }, { shape: [6], values: notTied(AWAY0.slice(0, 6), 6) }], build: ([a, b]) => minimum(a, b) },
+    {
+      label: 'broadcast',
+      inputs: [
+        { shape: [3], values: B3 },
+        { shape: [4, 3], values: notTied(B3, 12) },
+      ],
+      build: ([a, b]) => minimum(a, b),
+    },
+    {
+      label: 'same shape',
+      inputs: [
+        { shape: [6], values: AWAY0.slice(0, 6) },
+        { shape: [6], values: notTied(AWAY0.slice(0, 6), 6) },
+      ],
+      build: ([a, b]) => minimum(a, b),
+    },
   ],
   Where: [
     {
@@ -101,25 +182,47 @@ export const ELEMENTWISE_GRAD_CASES: { [K in ElementwisePrim]: GradCase[] } = {
       build: ([k, x]) => where(equal(k, 1), x, square(x)),
     },
   ],
-  Less: [{ label: 'cast(x < 0.3)·x', ...unary((x) => mul(cast(less(x, 0.3), 'float64'), x), { values: awayFrom(12, [0.3]) }) }],
+  Less: [
+    {
+      label: 'cast(x < 0.3)·x',
+      ...unary((x) => mul(cast(less(x, 0.3), 'float64'), x), { values: awayFrom(12, [0.3]) }),
+    },
+  ],
   Greater: [
     {
       label: 'where(a > b, a, b)',
-      inputs: [{ shape: [4, 3], values: notTied(B3, 12) }, { shape: [3], values: B3 }],
+      inputs: [
+        { shape: [4, 3], values: notTied(B3, 12) },
+        { shape: [3], values: B3 },
+      ],
       build: ([a, b]) => where(greater(a, b), a, b),
     },
   ],
-  Not: [{ label: 'where(!(x < 0), x, 3x)', ...unary((x) => where(logicalNot(less(x, 0)), x, mul(x, 3)), { values: AWAY0 }) }],
+  Not: [
+    {
+      label: 'where(!(x < 0), x, 3x)',
+      ...unary((x) => where(logicalNot(less(x, 0)), x, mul(x, 3)), { values: AWAY0 }),
+    },
+  ],
   And: [
     {
       label: 'where(−0.5 < x < 0.5, x², x)',
-      ...unary((x) => where(logicalAnd(greater(x, -0.5), less(x, 0.5)), square(x), x), { values: awayFrom(12, [-0.5, 0.5]) }),
+      ...unary((x) => where(logicalAnd(greater(x, -0.5), less(x, 0.5)), square(x), x), {
+        values: awayFrom(12, [-0.5, 0.5]),
+      }),
     },
   ],
   Cast: [
     // Float32 inputs (a float64 input cast to float32 would lose the 1e-5 finite-difference step).
-    { label: 'float32→float64→float32', ...unary((x) => cast(square(cast(x, 'float64')), 'float32')), dtype: 'float32' },
-    { label: 'cast(cast(x, int64), float64)·x', ...unary((x) => mul(cast(cast(x, 'int64'), 'float64'), x), { values: NON_INT }) },
+    {
+      label: 'float32→float64→float32',
+      ...unary((x) => cast(square(cast(x, 'float64')), 'float32')),
+      dtype: 'float32',
+    },
+    {
+      label: 'cast(cast(x, int64), float64)·x',
+      ...unary((x) => mul(cast(cast(x, 'int64'), 'float64'), x), { values: NON_INT }),
+    },
   ],
   Relu: [unary(relu, { values: AWAY0 })],
   LeakyRelu: [

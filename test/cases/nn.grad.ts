@@ -28,7 +28,8 @@ const f32 = { dtype: 'float32' as const, eps: 1e-2, tol: FLOAT32_TOL };
 type ConvOpts = { pads?: number[]; strides?: number[]; dilations?: number[]; group?: number };
 function convGrad(label: string, x: number[], w: number[], bias: boolean, o: ConvOpts): GradCase {
   return {
-    label, ...f32,
+    label,
+    ...f32,
     inputs: [{ shape: x }, { shape: w }, ...(bias ? [{ shape: [w[0]] }] : [])],
     build: ([a, b, c]) => conv(a, b, c ?? null, o),
   };
@@ -72,7 +73,8 @@ function distinctAll(shape: number[], seed: number): InputSpec {
 type Coord = 'align_corners' | 'half_pixel' | 'asymmetric';
 function resizeGrad(label: string, x: number[], sizes: number[], mode: 'linear' | 'nearest', coord: Coord): GradCase {
   return {
-    label, ...f32,
+    label,
+    ...f32,
     inputs: [{ shape: x }],
     build: ([a]) => resize(a, { sizes, mode, coordinateTransformationMode: coord, nearestMode: 'floor' }),
   };
@@ -81,49 +83,156 @@ function resizeGrad(label: string, x: number[], sizes: number[], mode: 'linear' 
 export const NN_GRAD_CASES: { [K in NnPrim]: GradCase[] } = {
   MatMul: [
     { label: '2-D', inputs: [{ shape: [3, 4] }, { shape: [4, 5] }], build: ([a, b]) => matmul(a, b) },
-    { label: 'batch broadcast', inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], build: ([a, b]) => matmul(a, b) },
+    {
+      label: 'batch broadcast',
+      inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }],
+      build: ([a, b]) => matmul(a, b),
+    },
   ],
   Gemm: [
     { label: 'plain', inputs: [{ shape: [3, 4] }, { shape: [4, 5] }], build: ([a, b]) => gemm(a, b) },
-    { label: 'transA, C [N]', inputs: [{ shape: [4, 3] }, { shape: [4, 5] }, { shape: [5] }], build: ([a, b, c]) => gemm(a, b, c, { transA: true, alpha: 0.5 }) },
-    { label: 'transB, C [M,1]', inputs: [{ shape: [3, 4] }, { shape: [5, 4] }, { shape: [3, 1] }], build: ([a, b, c]) => gemm(a, b, c, { transB: true, beta: -2 }) },
-    { label: 'transA transB, C [M,N]', inputs: [{ shape: [4, 3] }, { shape: [5, 4] }, { shape: [3, 5] }], build: ([a, b, c]) => gemm(a, b, c, { transA: true, transB: true, alpha: 1.5, beta: 0.25 }) },
-    { label: 'scalar C', inputs: [{ shape: [2, 3] }, { shape: [3, 2] }, { shape: [] }], build: ([a, b, c]) => gemm(a, b, c, { beta: 3 }) },
+    {
+      label: 'transA, C [N]',
+      inputs: [{ shape: [4, 3] }, { shape: [4, 5] }, { shape: [5] }],
+      build: ([a, b, c]) => gemm(a, b, c, { transA: true, alpha: 0.5 }),
+    },
+    {
+      label: 'transB, C [M,1]',
+      inputs: [{ shape: [3, 4] }, { shape: [5, 4] }, { shape: [3, 1] }],
+      build: ([a, b, c]) => gemm(a, b, c, { transB: true, beta: -2 }),
+    },
+    {
+      label: 'transA transB, C [M,N]',
+      inputs: [{ shape: [4, 3] }, { shape: [5, 4] }, { shape: [3, 5] }],
+      build: ([a, b, c]) => gemm(a, b, c, { transA: true, transB: true, alpha: 1.5, beta: 0.25 }),
+    },
+    {
+      label: 'scalar C',
+      inputs: [{ shape: [2, 3] }, { shape: [3, 2] }, { shape: [] }],
+      build: ([a, b, c]) => gemm(a, b, c, { beta: 3 }),
+    },
   ],
   Conv: [
     convGrad('1-D pads 1, bias', [1, 3, 9], [4, 3, 3], true, { pads: [1, 1] }),
     convGrad('2-D asymmetric pads, no bias', [1, 2, 6, 7], [3, 2, 3, 3], false, { pads: [1, 0, 2, 1] }),
-    convGrad('3-D 5×6×7 pads 1, bias (C_out > C_in: slices X)', [1, 2, 5, 6, 7], [3, 2, 3, 3, 3], true, { pads: [1, 1, 1, 1, 1, 1] }),
-    convGrad('3-D pads 1 (C_out < C_in: slices dy)', [1, 4, 5, 6, 7], [2, 4, 3, 3, 3], false, { pads: [1, 1, 1, 1, 1, 1] }),
-    convGrad('2-D stride 2 on 7×8 (remainders)', [1, 2, 7, 8], [3, 2, 3, 3], true, { pads: [1, 1, 1, 1], strides: [2, 2] }),
+    convGrad('3-D 5×6×7 pads 1, bias (C_out > C_in: slices X)', [1, 2, 5, 6, 7], [3, 2, 3, 3, 3], true, {
+      pads: [1, 1, 1, 1, 1, 1],
+    }),
+    convGrad('3-D pads 1 (C_out < C_in: slices dy)', [1, 4, 5, 6, 7], [2, 4, 3, 3, 3], false, {
+      pads: [1, 1, 1, 1, 1, 1],
+    }),
+    convGrad('2-D stride 2 on 7×8 (remainders)', [1, 2, 7, 8], [3, 2, 3, 3], true, {
+      pads: [1, 1, 1, 1],
+      strides: [2, 2],
+    }),
     convGrad('3-D stride 2', [1, 2, 5, 6, 7], [2, 2, 3, 3, 3], false, { pads: [1, 1, 1, 1, 1, 1], strides: [2, 2, 2] }),
     convGrad('1-D stride 3, k2, dropped tail', [1, 2, 10], [2, 2, 2], false, { strides: [3] }),
     convGrad('2-D dilation 2', [1, 2, 9, 8], [3, 2, 3, 3], true, { pads: [2, 2, 2, 2], dilations: [2, 2] }),
-    convGrad('2-D dilation [2,1], slices dy', [1, 4, 8, 9], [2, 4, 3, 3], false, { pads: [2, 1, 1, 0], dilations: [2, 1] }),
+    convGrad('2-D dilation [2,1], slices dy', [1, 4, 8, 9], [2, 4, 3, 3], false, {
+      pads: [2, 1, 1, 0],
+      dilations: [2, 1],
+    }),
     convGrad('2-D groups 2, bias (slices X)', [1, 4, 6, 7], [6, 2, 3, 3], true, { pads: [1, 1, 1, 1], group: 2 }),
     convGrad('2-D groups 2, batch 2 (slices dy)', [2, 6, 5, 6], [4, 3, 3, 3], false, { group: 2 }),
     convGrad('3-D batch 2, bias', [2, 3, 5, 6, 7], [4, 3, 3, 3, 3], true, { pads: [1, 1, 1, 1, 1, 1] }),
-    convGrad('2-D batch 2, stride 2, groups 2', [2, 4, 7, 6], [4, 2, 3, 3], false, { pads: [0, 1, 1, 0], strides: [2, 2], group: 2 }),
+    convGrad('2-D batch 2, stride 2, groups 2', [2, 4, 7, 6], [4, 2, 3, 3], false, {
+      pads: [0, 1, 1, 0],
+      strides: [2, 2],
+      group: 2,
+    }),
     convGrad('2-D 1×1 kernel, pads 1 (pad > dilation·(k−1))', [1, 3, 4, 5], [2, 3, 1, 1], true, { pads: [1, 1, 1, 1] }),
-    convGrad('2-D stride 2, C_in > C_out (slices X, X first in the Gemm)', [1, 4, 7, 6], [2, 4, 3, 3], false, { pads: [1, 1, 1, 1], strides: [2, 2] }),
-    convGrad('2-D 1×1, pads 2, C_out > C_in (slices a cropped dy, dy first)', [1, 3, 4, 4], [4, 3, 1, 1], false, { pads: [2, 2, 2, 2] }),
-    { ...convGrad('3-D stride 2, groups 2, opset 13', [1, 4, 5, 6, 5], [4, 2, 3, 3, 3], true, { pads: [1, 1, 1, 1, 1, 1], strides: [2, 2, 2], group: 2 }), opset: 13 },
+    convGrad('2-D stride 2, C_in > C_out (slices X, X first in the Gemm)', [1, 4, 7, 6], [2, 4, 3, 3], false, {
+      pads: [1, 1, 1, 1],
+      strides: [2, 2],
+    }),
+    convGrad('2-D 1×1, pads 2, C_out > C_in (slices a cropped dy, dy first)', [1, 3, 4, 4], [4, 3, 1, 1], false, {
+      pads: [2, 2, 2, 2],
+    }),
+    {
+      ...convGrad('3-D stride 2, groups 2, opset 13', [1, 4, 5, 6, 5], [4, 2, 3, 3, 3], true, {
+        pads: [1, 1, 1, 1, 1, 1],
+        strides: [2, 2, 2],
+        group: 2,
+      }),
+      opset: 13,
+    },
   ],
   MaxPool: [
-    { label: '3-D k2 on 5×6×7 (dropped tail)', ...f32, inputs: [distinctWindows([1, 2, 5, 6, 7], [2, 2, 2], 11)], build: ([x]) => maxPool(x, { kernel: [2, 2, 2] }) },
-    { label: '2-D k [2,3] batch 2', ...f32, inputs: [distinctWindows([2, 3, 4, 9], [2, 3], 12)], build: ([x]) => maxPool(x, { kernel: [2, 3] }) },
-    { label: '1-D k3', ...f32, inputs: [distinctWindows([1, 2, 9], [3], 13)], build: ([x]) => maxPool(x, { kernel: [3] }) },
-    { label: '3-D k [1,2,2], opset 13', ...f32, opset: 13, inputs: [distinctWindows([1, 3, 3, 4, 5], [1, 2, 2], 14)], build: ([x]) => maxPool(x, { kernel: [1, 2, 2] }) },
-    { label: '2-D k3 s2 p1 (ResNet stem, overlapping + padding)', ...f32, inputs: [distinctAll([2, 2, 7, 6], 15)], build: ([x]) => maxPool(x, { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }) },
-    { label: '1-D k3 s1 dilation 2 pads 2', ...f32, inputs: [distinctAll([1, 2, 9], 16)], build: ([x]) => maxPool(x, { kernel: [3], strides: [1], pads: [2, 2], dilations: [2] }) },
-    { label: '3-D k3 s2 p1', ...f32, inputs: [distinctAll([1, 2, 5, 4, 5], 17)], build: ([x]) => maxPool(x, { kernel: [3, 3, 3], strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] }) },
-    { label: '2-D k2 s2 with an end pad (ceil mode), all-negative input', ...f32, inputs: [distinctAll([1, 1, 5, 5], 18)], build: ([x]) => maxPool(add(x, -20), { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1] }) },
+    {
+      label: '3-D k2 on 5×6×7 (dropped tail)',
+      ...f32,
+      inputs: [distinctWindows([1, 2, 5, 6, 7], [2, 2, 2], 11)],
+      build: ([x]) => maxPool(x, { kernel: [2, 2, 2] }),
+    },
+    {
+      label: '2-D k [2,3] batch 2',
+      ...f32,
+      inputs: [distinctWindows([2, 3, 4, 9], [2, 3], 12)],
+      build: ([x]) => maxPool(x, { kernel: [2, 3] }),
+    },
+    {
+      label: '1-D k3',
+      ...f32,
+      inputs: [distinctWindows([1, 2, 9], [3], 13)],
+      build: ([x]) => maxPool(x, { kernel: [3] }),
+    },
+    {
+      label: '3-D k [1,2,2], opset 13',
+      ...f32,
+      opset: 13,
+      inputs: [distinctWindows([1, 3, 3, 4, 5], [1, 2, 2], 14)],
+      build: ([x]) => maxPool(x, { kernel: [1, 2, 2] }),
+    },
+    {
+      label: '2-D k3 s2 p1 (ResNet stem, overlapping + padding)',
+      ...f32,
+      inputs: [distinctAll([2, 2, 7, 6], 15)],
+      build: ([x]) => maxPool(x, { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+    },
+    {
+      label: '1-D k3 s1 dilation 2 pads 2',
+      ...f32,
+      inputs: [distinctAll([1, 2, 9], 16)],
+      build: ([x]) => maxPool(x, { kernel: [3], strides: [1], pads: [2, 2], dilations: [2] }),
+    },
+    {
+      label: '3-D k3 s2 p1',
+      ...f32,
+      inputs: [distinctAll([1, 2, 5, 4, 5], 17)],
+      build: ([x]) => maxPool(x, { kernel: [3, 3, 3], strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] }),
+    },
+    {
+      label: '2-D k2 s2 with an end pad (ceil mode), all-negative input',
+      ...f32,
+      inputs: [distinctAll([1, 1, 5, 5], 18)],
+      build: ([x]) => maxPool(add(x, -20), { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1] }),
+    },
   ],
   AveragePool: [
-    { label: '3-D k2 on 5×6×7 (non-overlapping)', ...f32, inputs: [{ shape: [1, 2, 5, 6, 7] }], build: ([x]) => avgPool(x, { kernel: [2, 2, 2] }) },
-    { label: '2-D k3 s2 pads 1, include pad (conv route)', ...f32, inputs: [{ shape: [1, 2, 7, 6] }], build: ([x]) => avgPool(x, { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }) },
-    { label: '2-D k3 s1 pads [1,0,0,1], exclude pad', ...f32, inputs: [{ shape: [2, 1, 5, 6] }], build: ([x]) => avgPool(x, { kernel: [3, 3], strides: [1, 1], pads: [1, 0, 0, 1], countIncludePad: false }) },
-    { label: '3-D k [1,2,2] s [1,2,2] pads 0', ...f32, inputs: [{ shape: [1, 3, 3, 4, 5] }], build: ([x]) => avgPool(x, { kernel: [1, 2, 2] }) },
+    {
+      label: '3-D k2 on 5×6×7 (non-overlapping)',
+      ...f32,
+      inputs: [{ shape: [1, 2, 5, 6, 7] }],
+      build: ([x]) => avgPool(x, { kernel: [2, 2, 2] }),
+    },
+    {
+      label: '2-D k3 s2 pads 1, include pad (conv route)',
+      ...f32,
+      inputs: [{ shape: [1, 2, 7, 6] }],
+      build: ([x]) => avgPool(x, { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+    },
+    {
+      label: '2-D k3 s1 pads [1,0,0,1], exclude pad',
+      ...f32,
+      inputs: [{ shape: [2, 1, 5, 6] }],
+      build: ([x]) => avgPool(x, { kernel: [3, 3], strides: [1, 1], pads: [1, 0, 0, 1], countIncludePad: false }),
+    },
+    {
+      label: '3-D k [1,2,2] s [1,2,2] pads 0',
+      ...f32,
+      inputs: [{ shape: [1, 3, 3, 4, 5] }],
+      build: ([x]) => avgPool(x, { kernel: [1, 2, 2] }),
+    },
   ],
   Resize: [
     resizeGrad('trilinear ×2 align_corners (the U-Net)', [1, 2, 3, 4, 5], [1, 2, 6, 8, 10], 'linear', 'align_corners'),
@@ -131,25 +240,56 @@ export const NN_GRAD_CASES: { [K in NnPrim]: GradCase[] } = {
     resizeGrad('trilinear down 5×6×7 → 3×4×5', [1, 1, 5, 6, 7], [1, 1, 3, 4, 5], 'linear', 'half_pixel'),
     resizeGrad('bilinear asymmetric', [1, 2, 3, 4], [1, 2, 6, 7], 'linear', 'asymmetric'),
     resizeGrad('nearest ×2 floor', [1, 2, 3, 4, 5], [1, 2, 6, 8, 10], 'nearest', 'asymmetric'),
-    { ...resizeGrad('trilinear ×2 align_corners, opset 13', [1, 2, 3, 4, 5], [1, 2, 6, 8, 10], 'linear', 'align_corners'), opset: 13 },
+    {
+      ...resizeGrad(
+        'trilinear ×2 align_corners, opset 13',
+        [1, 2, 3, 4, 5],
+        [1, 2, 6, 8, 10],
+        'linear',
+        'align_corners',
+      ),
+      opset: 13,
+    },
   ],
   // float64; the affine map after x̂ (as GroupNorm's scale) makes the cotangent of x̂ non-constant per group.
   Standardize: [
-    { label: 'x̂ of [2, 3, 2, 4, 5] (GroupNorm layout)', inputs: [{ shape: [2, 3, 2, 4, 5] }], build: ([x]) => standardize(x)[0] },
-    { label: 'x̂ and std, eps 0.1, rank 3', inputs: [{ shape: [2, 2, 7] }], build: ([x]) => { const [xn, s] = standardize(x, { eps: 0.1 }); return add(mul(xn, xn), mul(s, 3)); } },
+    {
+      label: 'x̂ of [2, 3, 2, 4, 5] (GroupNorm layout)',
+      inputs: [{ shape: [2, 3, 2, 4, 5] }],
+      build: ([x]) => standardize(x)[0],
+    },
+    {
+      label: 'x̂ and std, eps 0.1, rank 3',
+      inputs: [{ shape: [2, 2, 7] }],
+      build: ([x]) => {
+        const [xn, s] = standardize(x, { eps: 0.1 });
+        return add(mul(xn, xn), mul(s, 3));
+      },
+    },
     { label: 'std alone, opset 13', opset: 13, inputs: [{ shape: [1, 2, 3, 4] }], build: ([x]) => standardize(x)[1] },
   ],
   HashUniform: [
     // No gradient of its own: the random numbers are constants of x; d(x·u)/dx = u.
-    { label: 'x · u(x, seed) (mask-like use), float64', inputs: [{ shape: [2, 3, 5] }, { shape: [], dtype: 'int32', values: [3] }], build: ([x, s]) => mul(x, hashUniform(x, s, { salt: 5 })) },
+    {
+      label: 'x · u(x, seed) (mask-like use), float64',
+      inputs: [{ shape: [2, 3, 5] }, { shape: [], dtype: 'int32', values: [3] }],
+      build: ([x, s]) => mul(x, hashUniform(x, s, { salt: 5 })),
+    },
   ],
 };
 
 /** A gradient as a forward case: the VJP of `f` at fixed x for a fixed cotangent `dy`, against hand numbers. */
-function handGrad(label: string, x: { shape: number[]; values: number[] }, dy: { shape: number[]; values: number[] },
-  f: (t: Tensor) => Tensor, want: ND | ((x: ND, dy: ND) => ND)): PrimCase {
+function handGrad(
+  label: string,
+  x: { shape: number[]; values: number[] },
+  dy: { shape: number[]; values: number[] },
+  f: (t: Tensor) => Tensor,
+  want: ND | ((x: ND, dy: ND) => ND),
+): PrimCase {
   return {
-    label, inputs: [x, dy], tol: 1e-6,
+    label,
+    inputs: [x, dy],
+    tol: 1e-6,
     build: ([a, d]) => grad(f(a), [a], { seed: d })[0],
     ref: ([a, d]) => (typeof want === 'function' ? want(a, d) : want),
   };
@@ -160,28 +300,41 @@ const arange = (n: number, from = 1) => Array.from({ length: n }, (_, i) => i + 
 export const NN_HAND_GRAD_CASES: PrimCase[] = [
   // Window 0 all equal → its first element; window 1 max 5 tied at (0,1) and (1,0) → (0,1), scan order;
   // window 2 zero background with a single 0 max tie everywhere → first; window 3 a unique maximum.
-  handGrad('max-pool 2-D ties go to the first maximum',
+  handGrad(
+    'max-pool 2-D ties go to the first maximum',
     { shape: [1, 1, 4, 4], values: [3, 3, 1, 5, 3, 3, 5, 2, 0, 0, -1, -2, 0, 0, 4, -3] },
     { shape: [1, 1, 2, 2], values: [10, 20, 30, 40] },
     (x) => maxPool(x, { kernel: [2, 2] }),
-    ND.from([1, 1, 4, 4], [10, 0, 0, 20, 0, 0, 0, 0, 30, 0, 0, 0, 0, 0, 40, 0])),
-  handGrad('max-pool 3-D zero background: all-zero window and a (0,1,1)/(1,0,0) tie',
+    ND.from([1, 1, 4, 4], [10, 0, 0, 20, 0, 0, 0, 0, 30, 0, 0, 0, 0, 0, 40, 0]),
+  ),
+  handGrad(
+    'max-pool 3-D zero background: all-zero window and a (0,1,1)/(1,0,0) tie',
     { shape: [1, 2, 2, 2, 2], values: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 7, 0, 0, 0] },
     { shape: [1, 2, 1, 1, 1], values: [1.5, -2] },
     (x) => maxPool(x, { kernel: [2, 2, 2] }),
-    ND.from([1, 2, 2, 2, 2], [1.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -2, 0, 0, 0, 0])),
-  handGrad('max-pool 3-D random ties on 4×4×6 (reference: first max in d, h, w order)',
+    ND.from([1, 2, 2, 2, 2], [1.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -2, 0, 0, 0, 0]),
+  ),
+  handGrad(
+    'max-pool 3-D random ties on 4×4×6 (reference: first max in d, h, w order)',
     { shape: [1, 2, 4, 4, 6], values: Array.from({ length: 192 }, (_, i) => ((i * 7919) % 5) - 2) },
     { shape: [1, 2, 2, 2, 3], values: arange(24) },
     (x) => maxPool(x, { kernel: [2, 2, 2] }),
-    (x, dy) => refMaxPoolGrad(x, dy, [2, 2, 2])),
+    (x, dy) => refMaxPoolGrad(x, dy, [2, 2, 2]),
+  ),
   // M(3→5, align_corners) = [[1,0,0],[.5,.5,0],[0,1,0],[0,.5,.5],[0,0,1]]; dx = Mᵀ·dy.
-  handGrad('resize 1-D 3 → 5 align_corners', { shape: [1, 3], values: [0, 0, 0] }, { shape: [1, 5], values: [1, 2, 3, 4, 5] },
+  handGrad(
+    'resize 1-D 3 → 5 align_corners',
+    { shape: [1, 3], values: [0, 0, 0] },
+    { shape: [1, 5], values: [1, 2, 3, 4, 5] },
     (x) => resize(x, { sizes: [1, 5], mode: 'linear', coordinateTransformationMode: 'align_corners' }),
-    ND.from([1, 3], [2, 6, 7])),
+    ND.from([1, 3], [2, 6, 7]),
+  ),
   // M(2→3) = [[1,0],[.5,.5],[0,1]]; dx = Mᵀ·dy·M with dy = [[1,2,3],[4,5,6],[7,8,9]].
-  handGrad('resize 2-D 2×2 → 3×3 align_corners', { shape: [1, 1, 2, 2], values: [0, 0, 0, 0] },
+  handGrad(
+    'resize 2-D 2×2 → 3×3 align_corners',
+    { shape: [1, 1, 2, 2], values: [0, 0, 0, 0] },
     { shape: [1, 1, 3, 3], values: arange(9) },
     (x) => resize(x, { sizes: [1, 1, 3, 3], mode: 'linear', coordinateTransformationMode: 'align_corners' }),
-    ND.from([1, 1, 2, 2], [5.25, 8.25, 14.25, 17.25])),
+    ND.from([1, 1, 2, 2], [5.25, 8.25, 14.25, 17.25]),
+  ),
 ];

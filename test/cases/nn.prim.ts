@@ -15,7 +15,13 @@ function refGemm([a, b, c]: ND[], o: { alpha?: number; beta?: number; transA?: b
   return c ? zipWith([s, c], (p, q) => p + (o.beta ?? 1) * q) : s;
 }
 
-function gemmCase(label: string, a: number[], b: number[], c: number[] | null, o: Parameters<typeof refGemm>[1]): PrimCase {
+function gemmCase(
+  label: string,
+  a: number[],
+  b: number[],
+  c: number[] | null,
+  o: Parameters<typeof refGemm>[1],
+): PrimCase {
   return {
     label,
     inputs: [f64(a), f64(b), ...(c ? [f64(c)] : [])],
@@ -53,7 +59,10 @@ function linearCase(label: string, x: number[], sizes: number[], mode: Coord, by
   return {
     label,
     inputs: [{ shape: x }],
-    build: ([a]) => (byMatMul ? resizeByMatMul(a, full, attrs) : resize(a, { sizes: full, mode: 'linear', coordinateTransformationMode: mode })),
+    build: ([a]) =>
+      byMatMul
+        ? resizeByMatMul(a, full, attrs)
+        : resize(a, { sizes: full, mode: 'linear', coordinateTransformationMode: mode }),
     ref: ([a]) => refResizeLinear(a, sizes, mode),
   };
 }
@@ -70,14 +79,35 @@ function refStandardize(x: ND, eps: number): ND[] {
     std[k] = Math.sqrt(v.reduce((s, t) => s + (t - mean) ** 2, 0) / m + eps);
     v.forEach((t, i) => (xn[k * m + i] = (t - mean) / std[k]));
   }
-  return [new ND([...x.shape], xn), new ND(x.shape.map((s, i) => (i < 2 ? s : 1)), std)];
+  return [
+    new ND([...x.shape], xn),
+    new ND(
+      x.shape.map((s, i) => (i < 2 ? s : 1)),
+      std,
+    ),
+  ];
 }
 
 export const NN_PRIM_CASES: { [K in NnPrim]: PrimCase[] } = {
   MatMul: [
-    { label: '2-D', inputs: [f64([3, 4]), f64([4, 5])], build: ([a, b]) => matmul(a, b), ref: ([a, b]) => refMatMul(a, b) },
-    { label: 'batch broadcast', inputs: [f64([2, 1, 3, 4]), f64([3, 4, 2])], build: ([a, b]) => matmul(a, b), ref: ([a, b]) => refMatMul(a, b) },
-    { label: 'float32 batch × matrix', inputs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }], build: ([a, b]) => matmul(a, b), ref: ([a, b]) => refMatMul(a, b) },
+    {
+      label: '2-D',
+      inputs: [f64([3, 4]), f64([4, 5])],
+      build: ([a, b]) => matmul(a, b),
+      ref: ([a, b]) => refMatMul(a, b),
+    },
+    {
+      label: 'batch broadcast',
+      inputs: [f64([2, 1, 3, 4]), f64([3, 4, 2])],
+      build: ([a, b]) => matmul(a, b),
+      ref: ([a, b]) => refMatMul(a, b),
+    },
+    {
+      label: 'float32 batch × matrix',
+      inputs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }],
+      build: ([a, b]) => matmul(a, b),
+      ref: ([a, b]) => refMatMul(a, b),
+    },
   ],
   Gemm: [
     gemmCase('plain, no C', [3, 4], [4, 5], null, {}),
@@ -88,7 +118,10 @@ export const NN_PRIM_CASES: { [K in NnPrim]: PrimCase[] } = {
   ],
   Conv: [
     convCase('1-D pads, bias', [1, 3, 9], [4, 3, 3], true, { pads: [1, 1] }),
-    convCase('2-D asymmetric pads, stride 2', [1, 2, 7, 8], [3, 2, 3, 3], false, { pads: [1, 0, 2, 1], strides: [2, 2] }),
+    convCase('2-D asymmetric pads, stride 2', [1, 2, 7, 8], [3, 2, 3, 3], false, {
+      pads: [1, 0, 2, 1],
+      strides: [2, 2],
+    }),
     convCase('2-D dilation 2', [1, 2, 9, 8], [3, 2, 3, 3], true, { pads: [2, 2, 2, 2], dilations: [2, 2] }),
     convCase('2-D groups 2, batch 2', [2, 4, 6, 7], [6, 2, 3, 3], true, { pads: [1, 1, 1, 1], group: 2 }),
     convCase('3-D 5×6×7, pads 1, bias', [1, 2, 5, 6, 7], [3, 2, 3, 3, 3], true, { pads: [1, 1, 1, 1, 1, 1] }),
@@ -96,13 +129,27 @@ export const NN_PRIM_CASES: { [K in NnPrim]: PrimCase[] } = {
   ],
   MaxPool: [
     poolCase('max', '3-D k2 on 5×6×7 (floor)', [1, 2, 5, 6, 7], { kernel: [2, 2, 2] }),
-    poolCase('max', '2-D k3 s1 pads 1 (overlapping)', [2, 2, 6, 7], { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] }),
+    poolCase('max', '2-D k3 s1 pads 1 (overlapping)', [2, 2, 6, 7], {
+      kernel: [3, 3],
+      strides: [1, 1],
+      pads: [1, 1, 1, 1],
+    }),
     poolCase('max', '1-D k2 s3', [1, 3, 10], { kernel: [2], strides: [3] }),
   ],
   AveragePool: [
     poolCase('avg', '3-D k2 on 5×6×7 (floor)', [1, 2, 5, 6, 7], { kernel: [2, 2, 2] }),
-    poolCase('avg', '2-D k3 s2 pads 1, count_include_pad', [1, 2, 7, 6], { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], countIncludePad: true }),
-    poolCase('avg', '2-D k3 s1 pads [1,0,0,1], exclude pad', [2, 1, 5, 6], { kernel: [3, 3], strides: [1, 1], pads: [1, 0, 0, 1], countIncludePad: false }),
+    poolCase('avg', '2-D k3 s2 pads 1, count_include_pad', [1, 2, 7, 6], {
+      kernel: [3, 3],
+      strides: [2, 2],
+      pads: [1, 1, 1, 1],
+      countIncludePad: true,
+    }),
+    poolCase('avg', '2-D k3 s1 pads [1,0,0,1], exclude pad', [2, 1, 5, 6], {
+      kernel: [3, 3],
+      strides: [1, 1],
+      pads: [1, 0, 0, 1],
+      countIncludePad: false,
+    }),
   ],
   Resize: [
     linearCase('trilinear ×2 align_corners (the U-Net)', [1, 2, 5, 6, 7], [10, 12, 14], 'align_corners'),
@@ -111,13 +158,22 @@ export const NN_PRIM_CASES: { [K in NnPrim]: PrimCase[] } = {
     linearCase('bilinear 4-D ×2 asymmetric', [1, 2, 3, 4], [6, 8], 'asymmetric'),
     linearCase('2-D tensor 3 → 5 align_corners', [2, 3], [2, 5], 'align_corners'),
     linearCase('1-D signal [N, C, W] 5 → 9 half_pixel', [2, 3, 5], [9], 'half_pixel'),
-    { ...linearCase('trilinear ×2 align_corners, opset 13', [1, 2, 5, 6, 7], [10, 12, 14], 'align_corners'), opset: 13 },
+    {
+      ...linearCase('trilinear ×2 align_corners, opset 13', [1, 2, 5, 6, 7], [10, 12, 14], 'align_corners'),
+      opset: 13,
+    },
     linearCase('forward by matrices: align_corners ×2', [1, 2, 5, 6, 7], [10, 12, 14], 'align_corners', true),
     linearCase('forward by matrices: half_pixel down', [1, 1, 5, 6, 7], [3, 4, 5], 'half_pixel', true),
     {
       label: 'nearest ×2 asymmetric floor (torch nearest)',
       inputs: [{ shape: [1, 2, 3, 4, 5] }],
-      build: ([a]) => resize(a, { scales: [1, 1, 2, 2, 2], mode: 'nearest', coordinateTransformationMode: 'asymmetric', nearestMode: 'floor' }),
+      build: ([a]) =>
+        resize(a, {
+          scales: [1, 1, 2, 2, 2],
+          mode: 'nearest',
+          coordinateTransformationMode: 'asymmetric',
+          nearestMode: 'floor',
+        }),
       ref: ([a]) => refResizeNearest(a, [1, 2, 6, 8, 10], 'asymmetric', 'floor'),
     },
     {
@@ -128,21 +184,40 @@ export const NN_PRIM_CASES: { [K in NnPrim]: PrimCase[] } = {
     },
   ],
   Standardize: [
-    { label: 'GroupNorm layout [2, 4, 2, 3, 5], float32', inputs: [{ shape: [2, 4, 2, 3, 5], range: [-3, 5] }], build: ([a]) => standardize(a), ref: ([a]) => refStandardize(a, 1e-5), tol: 1e-5 },
-    { label: 'rank 3, eps 0.5, float64, opset 13', opset: 13, inputs: [{ shape: [3, 2, 6], dtype: 'float64' }], build: ([a]) => standardize(a, { eps: 0.5 }), ref: ([a]) => refStandardize(a, 0.5), tol: 1e-12 },
+    {
+      label: 'GroupNorm layout [2, 4, 2, 3, 5], float32',
+      inputs: [{ shape: [2, 4, 2, 3, 5], range: [-3, 5] }],
+      build: ([a]) => standardize(a),
+      ref: ([a]) => refStandardize(a, 1e-5),
+      tol: 1e-5,
+    },
+    {
+      label: 'rank 3, eps 0.5, float64, opset 13',
+      opset: 13,
+      inputs: [{ shape: [3, 2, 6], dtype: 'float64' }],
+      build: ([a]) => standardize(a, { eps: 0.5 }),
+      ref: ([a]) => refStandardize(a, 0.5),
+      tol: 1e-12,
+    },
   ],
   HashUniform: [
     {
       label: 'full mask [2, 3, 4, 5], seed 12345, salt 77: bit-exact',
       inputs: [{ shape: [2, 3, 4, 5] }, { shape: [], dtype: 'int32', values: [12345] }],
       build: ([x, seed]) => hashUniform(x, seed, { salt: 77 }),
-      ref: () => new ND([2, 3, 4, 5], refHashUniform(120, 12345, 77)), tol: 1e-12,
+      ref: () => new ND([2, 3, 4, 5], refHashUniform(120, 12345, 77)),
+      tol: 1e-12,
     },
     {
-      label: 'per channel (keepAxes 2) of [3, 4, 6, 6], negative seed, float64, opset 13', opset: 13,
-      inputs: [{ shape: [3, 4, 6, 6], dtype: 'float64' }, { shape: [], dtype: 'int32', values: [-7] }],
+      label: 'per channel (keepAxes 2) of [3, 4, 6, 6], negative seed, float64, opset 13',
+      opset: 13,
+      inputs: [
+        { shape: [3, 4, 6, 6], dtype: 'float64' },
+        { shape: [], dtype: 'int32', values: [-7] },
+      ],
       build: ([x, seed]) => hashUniform(x, seed, { salt: 2 ** 31 - 1, keepAxes: 2 }),
-      ref: () => new ND([3, 4, 1, 1], refHashUniform(12, -7, 2 ** 31 - 1)), tol: 1e-15,
+      ref: () => new ND([3, 4, 1, 1], refHashUniform(12, -7, 2 ** 31 - 1)),
+      tol: 1e-15,
     },
   ],
 };

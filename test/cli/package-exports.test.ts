@@ -25,8 +25,18 @@ process.stdout.write(JSON.stringify(out));
 `;
 
 test('every documented entry point resolves by package name and exports its documented functions', () => {
-  const missing = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as Record<string, string[]>;
-  expect(missing).toEqual({ 'gvsl-onnx': [], 'gvsl-onnx/graphs': [], 'gvsl-onnx/serve': [], 'gvsl-onnx/data': [], 'gvsl-onnx/checkpoint': [], 'gvsl-onnx/train': [] });
+  const missing = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })) as Record<
+    string,
+    string[]
+  >;
+  expect(missing).toEqual({
+    'gvsl-onnx': [],
+    'gvsl-onnx/graphs': [],
+    'gvsl-onnx/serve': [],
+    'gvsl-onnx/data': [],
+    'gvsl-onnx/checkpoint': [],
+    'gvsl-onnx/train': [],
+  });
 });
 
 test('a small GVSL built through the public entry points exports and runs in ONNX Runtime', () => {
@@ -43,11 +53,21 @@ const ort = require('onnxruntime-node');
   const r = await s.run({ A: x, B: x });
   process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.dims]))));
 })();`;
-  const dims = JSON.parse(execFileSync(process.execPath, ['-e', run], { cwd: root, encoding: 'utf8' })) as Record<string, number[]>;
-  expect(dims).toEqual({ res_A: [1, 1, 16, 16, 16], warp_BA: [1, 1, 16, 16, 16], aff_mat_BA: [1, 3, 4], flow_BA: [1, 3, 16, 16, 16] });
+  const dims = JSON.parse(execFileSync(process.execPath, ['-e', run], { cwd: root, encoding: 'utf8' })) as Record<
+    string,
+    number[]
+  >;
+  expect(dims).toEqual({
+    res_A: [1, 1, 16, 16, 16],
+    warp_BA: [1, 1, 16, 16, 16],
+    aff_mat_BA: [1, 3, 4],
+    flow_BA: [1, 3, 16, 16, 16],
+  });
 });
 
 test('GVSL widths that its heads cannot use fail at construction, naming them', () => {
   const { GVSL } = require('../../graphs') as typeof import('../../graphs');
-  expect(() => new GVSL(1, [8, 16, 16, 16, 16, 16, 16, 16, 8])).toThrow('c4 and c8 must be multiples of 16 (the GVSL heads use c/2 channels with c/16 groups), got c4=16, c8=8');
+  expect(() => new GVSL(1, [8, 16, 16, 16, 16, 16, 16, 16, 8])).toThrow(
+    'c4 and c8 must be multiples of 16 (the GVSL heads use c/2 channels with c/16 groups), got c4=16, c8=8',
+  );
 });

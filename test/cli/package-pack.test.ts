@@ -11,7 +11,11 @@ import { ROOT } from '../helpers/paths';
 const built = fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js'));
 
 (built ? test : test.skip)('npm pack ships only what a user needs', () => {
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const [pack] = JSON.parse(out) as { files: { path: string }[] }[];
   const files = pack.files.map((f) => f.path);
   expect(files).toContain('package.json');
@@ -23,8 +27,19 @@ const built = fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js'
   expect(files).toContain('dist/graphs/index.js');
   expect(files).toContain('dist/runtime/engine/worker.js');
   expect(files.some((f) => f.startsWith('data/samples/'))).toBe(true);
-  const unwanted = files.filter((f) => /^(dist\/)?(test|scripts|examples)\//.test(f) || f.endsWith('.map') || /\.test\.(js|ts|d\.ts)$/.test(f) || f.endsWith('.tsbuildinfo') || /^(sdk|graphs|runtime)\//.test(f));
+  const unwanted = files.filter(
+    (f) =>
+      /^(dist\/)?(test|scripts|examples)\//.test(f) ||
+      f.endsWith('.map') ||
+      /\.test\.(js|ts|d\.ts)$/.test(f) ||
+      f.endsWith('.tsbuildinfo') ||
+      /^(sdk|graphs|runtime)\//.test(f),
+  );
   expect(unwanted).toEqual([]);
   // Every file is under a folder a user needs.
-  expect(files.filter((f) => !/^(dist\/(sdk|graphs|runtime)\/|bin\/|data\/samples\/|package\.json$|README\.md$|LICENSE)/.test(f))).toEqual([]);
+  expect(
+    files.filter(
+      (f) => !/^(dist\/(sdk|graphs|runtime)\/|bin\/|data\/samples\/|package\.json$|README\.md$|LICENSE)/.test(f),
+    ),
+  ).toEqual([]);
 });

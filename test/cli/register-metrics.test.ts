@@ -39,7 +39,8 @@ function fill(affine: number[], fn: (X: number[]) => number): Volume {
   const [D, H, W] = DIMS;
   const data = new Float32Array(D * H * W);
   let i = 0;
-  for (let d = 0; d < D; d++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) data[i++] = fn(apply4(affine, [w, h, d]));
+  for (let d = 0; d < D; d++)
+    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) data[i++] = fn(apply4(affine, [w, h, d]));
   return { data, dims: [...DIMS], affine, spacing: spacingOf(affine) };
 }
 
@@ -48,7 +49,8 @@ let fixedLabels: Volume;
 beforeAll(() => {
   const model = new GVSL(1, parseWidths('8,8,8,8,16,8,8,8,16'), { geometry: 'exact' });
   const sd = model.initStateDict(1);
-  const set = (k: string, v: (i: number) => number) => (sd.get(k)!.data = Float32Array.from({ length: sd.get(k)!.data.length }, (_, i) => v(i)));
+  const set = (k: string, v: (i: number) => number) =>
+    (sd.get(k)!.data = Float32Array.from({ length: sd.get(k)!.data.length }, (_, i) => v(i)));
   for (const head of ['fc_rot', 'fc_scl', 'fc_trans', 'fc_shear']) {
     set(`${head}.weight`, () => 0);
     set(`${head}.bias`, (i) => (head === 'fc_trans' ? T[i] : 0));
@@ -58,14 +60,22 @@ beforeAll(() => {
   saveSafetensors(f('shift.safetensors'), sd, { geometry: 'exact' });
   // The fixed image is the moving one moved by −SHIFT, as its labels are.
   const head = (X: number[]) => 10 + 40 * boxes(X) + 0.5 * X[0];
-  writeNifti(f('fixed.nii.gz'), fill(LPS, (X) => head([X[0] + SHIFT[0], X[1] + SHIFT[1], X[2] + SHIFT[2]])));
+  writeNifti(
+    f('fixed.nii.gz'),
+    fill(LPS, (X) => head([X[0] + SHIFT[0], X[1] + SHIFT[1], X[2] + SHIFT[2]])),
+  );
   writeNifti(f('moving.nii.gz'), fill(RAS, head));
   writeNifti(f('moving-labels.nii.gz'), fill(RAS, boxes), { datatype: 'uint8' });
   fixedLabels = fill(LPS, (X) => boxes([X[0] + SHIFT[0], X[1] + SHIFT[1], X[2] + SHIFT[2]]));
   writeNifti(f('fixed-labels.nii.gz'), fixedLabels, { datatype: 'uint8' });
   writeNifti(f('soft.nii.gz'), { ...fixedLabels, data: fixedLabels.data.map((v) => v / 2) });
-  writeNifti(f('small.nii.gz'), { ...fixedLabels, dims: [24, 32, 16], data: fixedLabels.data.slice(0, 24 * 32 * 16) }, { datatype: 'uint8' });
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js'))) throw new Error('run `npm run build` first (npm test does)');
+  writeNifti(
+    f('small.nii.gz'),
+    { ...fixedLabels, dims: [24, 32, 16], data: fixedLabels.data.slice(0, 24 * 32 * 16) },
+    { datatype: 'uint8' },
+  );
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js')))
+    throw new Error('run `npm run build` first (npm test does)');
 });
 
 function oneLine(r: CliResult, re: RegExp): void {
@@ -76,14 +86,38 @@ function oneLine(r: CliResult, re: RegExp): void {
 
 test('a known translation: the warped labels land on the fixed labels (Dice 1), metrics printed and written', async () => {
   const out = f('out');
-  const r = await cli(['register', f('fixed.nii.gz'), f('moving.nii.gz'), '--model', f('shift.safetensors'), '--size', '16', '--labels', f('moving-labels.nii.gz'), '--fixed-labels', f('fixed-labels.nii.gz'), '--metrics', f('m/metrics.json'), '--out', out]);
+  const r = await cli([
+    'register',
+    f('fixed.nii.gz'),
+    f('moving.nii.gz'),
+    '--model',
+    f('shift.safetensors'),
+    '--size',
+    '16',
+    '--labels',
+    f('moving-labels.nii.gz'),
+    '--fixed-labels',
+    f('fixed-labels.nii.gz'),
+    '--metrics',
+    f('m/metrics.json'),
+    '--out',
+    out,
+  ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/fit: resampled to the model grid 16x16x16 at 2 mm isotropic/);
-  expect(r.stdout).toMatch(/Dice on the fixed image 32x32x24 \(3 labels\): mean 0\.\d{4} before \(model identity\) -> 1\.0000 after; 0\.\d{4} in scanner coordinates/);
-  expect(r.stdout).toMatch(/per label \(before -> after\): 1: 0\.\d{4} -> 1\.0000, 2: 0\.\d{4} -> 1\.0000, 3: 0\.\d{4} -> 1\.0000/);
-  expect(r.stdout).toMatch(/Jacobian determinant on the fixed model grid 16x16x16: 0\.000% of voxels <= 0 \(0 of 4096\); min 1\.0000, mean 1\.0000, max 1\.0000/);
-  expect(r.stdout).toMatch(/similarity on the fixed model grid 16x16x16: NCC -?\d\.\d{4} -> \d\.\d{4}, local NCC \(9\^3\) \d\.\d{4} -> \d\.\d{4}/);
+  expect(r.stdout).toMatch(
+    /Dice on the fixed image 32x32x24 \(3 labels\): mean 0\.\d{4} before \(model identity\) -> 1\.0000 after; 0\.\d{4} in scanner coordinates/,
+  );
+  expect(r.stdout).toMatch(
+    /per label \(before -> after\): 1: 0\.\d{4} -> 1\.0000, 2: 0\.\d{4} -> 1\.0000, 3: 0\.\d{4} -> 1\.0000/,
+  );
+  expect(r.stdout).toMatch(
+    /Jacobian determinant on the fixed model grid 16x16x16: 0\.000% of voxels <= 0 \(0 of 4096\); min 1\.0000, mean 1\.0000, max 1\.0000/,
+  );
+  expect(r.stdout).toMatch(
+    /similarity on the fixed model grid 16x16x16: NCC -?\d\.\d{4} -> \d\.\d{4}, local NCC \(9\^3\) \d\.\d{4} -> \d\.\d{4}/,
+  );
   const warped = readNifti(path.join(out, 'warped-labels.nii.gz'));
   expect(warped.affine).toEqual(LPS);
   expect(Array.from(warped.data)).toEqual(Array.from(fixedLabels.data));
@@ -98,15 +132,30 @@ test('a known translation: the warped labels land on the fixed labels (Dice 1), 
 });
 
 test('one line for unpaired label flags, a missing file, another grid, values that are not labels', async () => {
-  const base = [f('fixed.nii.gz'), f('moving.nii.gz'), '--model', f('shift.safetensors'), '--size', '16', '--out', f('out-err')];
+  const base = [
+    f('fixed.nii.gz'),
+    f('moving.nii.gz'),
+    '--model',
+    f('shift.safetensors'),
+    '--size',
+    '16',
+    '--out',
+    f('out-err'),
+  ];
   const [alone, missing, grid, soft] = await Promise.all([
     cli(['register', ...base, '--labels', f('moving-labels.nii.gz')]),
     cli(['register', ...base, '--labels', f('nothing.nii.gz'), '--fixed-labels', f('fixed-labels.nii.gz')]),
     cli(['register', ...base, '--labels', f('moving-labels.nii.gz'), '--fixed-labels', f('small.nii.gz')]),
     cli(['register', ...base, '--labels', f('moving-labels.nii.gz'), '--fixed-labels', f('soft.nii.gz')]),
   ]);
-  oneLine(alone, /--labels needs --fixed-labels: Dice compares the warped moving labels with the fixed labels; give both label maps/);
+  oneLine(
+    alone,
+    /--labels needs --fixed-labels: Dice compares the warped moving labels with the fixed labels; give both label maps/,
+  );
   oneLine(missing, /--labels .*nothing\.nii\.gz: no such file or folder/);
-  oneLine(grid, /--fixed-labels .*small\.nii\.gz: not on the voxel grid of .*fixed\.nii\.gz \(16x32x24 voxels vs the image's 32x32x24\)/);
+  oneLine(
+    grid,
+    /--fixed-labels .*small\.nii\.gz: not on the voxel grid of .*fixed\.nii\.gz \(16x32x24 voxels vs the image's 32x32x24\)/,
+  );
   oneLine(soft, /--fixed-labels .*soft\.nii\.gz: value \d\.5 at voxel \(\d+, \d+, \d+\) is not a label/);
 });

@@ -17,7 +17,8 @@ const SMALL = ['--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--threads', '1'
 const TINY = [...SMALL, '--runs', '1'];
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'bench', 'child.js'))) throw new Error('run `npm run build` first (npm test does)');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'bench', 'child.js')))
+    throw new Error('run `npm run build` first (npm test does)');
 });
 
 function cli(args: string[], cwd = ROOT) {
@@ -26,40 +27,80 @@ function cli(args: string[], cwd = ROOT) {
 }
 
 const FIELDS: Record<string, string> = {
-  impl: 'string', model: 'string', batch: 'number', ep: 'string', threads: 'number', warmup: 'number', runs: 'number', cpu_arena: 'boolean',
-  median_s: 'number', min_s: 'number', max_s: 'number', voxels_per_s: 'number', peak_rss_mib: 'number',
-  arena: 'string', flops: 'number', gflops_per_s: 'number', nodes: 'number', machine: 'object', load_avg: 'object',
-  fp32_peak_gflops: 'number', peak_fraction: 'number',
+  impl: 'string',
+  model: 'string',
+  batch: 'number',
+  ep: 'string',
+  threads: 'number',
+  warmup: 'number',
+  runs: 'number',
+  cpu_arena: 'boolean',
+  median_s: 'number',
+  min_s: 'number',
+  max_s: 'number',
+  voxels_per_s: 'number',
+  peak_rss_mib: 'number',
+  arena: 'string',
+  flops: 'number',
+  gflops_per_s: 'number',
+  nodes: 'number',
+  machine: 'object',
+  load_avg: 'object',
+  fp32_peak_gflops: 'number',
+  peak_fraction: 'number',
 };
 
-test.each(['gvsl-train', 'gvsl', 'unet', 'unet-train'])('%s: one JSON line with every field, and a summary on stderr', (model) => {
-  const r = cli(['--model', model, ...TINY]);
-  expect(r.stderr).not.toMatch(/Error|at .*\.js/);
-  expect(r.code).toBe(0);
-  const lines = r.stdout.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  const j = JSON.parse(lines[0]);
-  for (const [k, type] of Object.entries(FIELDS)) expect([k, typeof j[k]]).toEqual([k, type]);
-  expect(j).toMatchObject({ model, size: [16, 16, 16], chan: [8, 8, 8, 8, 16, 8, 8, 8, 16], batch: 1, ep: 'cpu', threads: 1, warmup: 1, runs: 1, cpu_arena: true, arena_peak_mib: null });
-  for (const k of ['median_s', 'min_s', 'max_s', 'voxels_per_s', 'peak_rss_mib', 'flops', 'gflops_per_s', 'nodes']) expect(j[k]).toBeGreaterThan(0);
-  expect(j.min_s).toBeLessThanOrEqual(j.median_s);
-  expect(j.median_s).toBeLessThanOrEqual(j.max_s);
-  expect(j.times_s).toEqual([j.median_s]);
-  expect(j.profile).toBeUndefined();
-  expect(j.classes).toBeUndefined();
-  expect(r.stderr).toMatch(new RegExp(`^${model} 16×16×16 batch 1`));
-  expect(r.stderr).toMatch(/GFLOP per run/);
-  // Where it ran: the CPU, its vector width and clock, the load, and the fraction of the fp32 peak.
-  expect(j.machine).toEqual({ cpu: expect.any(String), logical_cpus: os.cpus().length, cpu_mhz: expect.any(Number), simd_fp32_lanes: expect.any(Number) });
-  expect([4, 8, 16]).toContain(j.machine.simd_fp32_lanes);
-  expect(j.fp32_peak_gflops).toBeCloseTo(1 * 2 * j.machine.simd_fp32_lanes * 2 * (j.machine.cpu_mhz / 1000), 6);
-  expect(j.peak_fraction).toBeCloseTo(j.gflops_per_s / j.fp32_peak_gflops, 9);
-  expect(j.load_avg).toHaveLength(2);
-  expect(r.stderr).toMatch(/% of the fp32 peak of 1 core/);
-  expect(r.stderr).toMatch(/load average [\d.]+ before, [\d.]+ after/);
-});
+test.each(['gvsl-train', 'gvsl', 'unet', 'unet-train'])(
+  '%s: one JSON line with every field, and a summary on stderr',
+  (model) => {
+    const r = cli(['--model', model, ...TINY]);
+    expect(r.stderr).not.toMatch(/Error|at .*\.js/);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const j = JSON.parse(lines[0]);
+    for (const [k, type] of Object.entries(FIELDS)) expect([k, typeof j[k]]).toEqual([k, type]);
+    expect(j).toMatchObject({
+      model,
+      size: [16, 16, 16],
+      chan: [8, 8, 8, 8, 16, 8, 8, 8, 16],
+      batch: 1,
+      ep: 'cpu',
+      threads: 1,
+      warmup: 1,
+      runs: 1,
+      cpu_arena: true,
+      arena_peak_mib: null,
+    });
+    for (const k of ['median_s', 'min_s', 'max_s', 'voxels_per_s', 'peak_rss_mib', 'flops', 'gflops_per_s', 'nodes'])
+      expect(j[k]).toBeGreaterThan(0);
+    expect(j.min_s).toBeLessThanOrEqual(j.median_s);
+    expect(j.median_s).toBeLessThanOrEqual(j.max_s);
+    expect(j.times_s).toEqual([j.median_s]);
+    expect(j.profile).toBeUndefined();
+    expect(j.classes).toBeUndefined();
+    expect(r.stderr).toMatch(new RegExp(`^${model} 16×16×16 batch 1`));
+    expect(r.stderr).toMatch(/GFLOP per run/);
+    // Where it ran: the CPU, its vector width and clock, the load, and the fraction of the fp32 peak.
+    expect(j.machine).toEqual({
+      cpu: expect.any(String),
+      logical_cpus: os.cpus().length,
+      cpu_mhz: expect.any(Number),
+      simd_fp32_lanes: expect.any(Number),
+    });
+    expect([4, 8, 16]).toContain(j.machine.simd_fp32_lanes);
+    expect(j.fp32_peak_gflops).toBeCloseTo(1 * 2 * j.machine.simd_fp32_lanes * 2 * (j.machine.cpu_mhz / 1000), 6);
+    expect(j.peak_fraction).toBeCloseTo(j.gflops_per_s / j.fp32_peak_gflops, 9);
+    expect(j.load_avg).toHaveLength(2);
+    expect(r.stderr).toMatch(/% of the fp32 peak of 1 core/);
+    expect(r.stderr).toMatch(/load average [\d.]+ before, [\d.]+ after/);
+  },
+);
 
-test.each([['seg-train', 2], ['seg', 3]])('%s with %i classes: the JSON line names the classes; the segmentation graph is what runs', (model, classes) => {
+test.each([
+  ['seg-train', 2],
+  ['seg', 3],
+])('%s with %i classes: the JSON line names the classes; the segmentation graph is what runs', (model, classes) => {
   const args = ['--model', String(model), ...TINY, ...(classes === 2 ? [] : ['--classes', String(classes)])];
   const r = cli(args);
   expect(r.stderr).not.toMatch(/Error|at .*\.js/);
@@ -88,7 +129,13 @@ test('--profile prints the top ops, reports the arena, and writes the trace (tim
   expect(fs.existsSync(j.profile.trace)).toBe(true);
   expect(Array.isArray(JSON.parse(fs.readFileSync(j.profile.trace, 'utf8')))).toBe(true);
   expect(j.profile.top_ops.map((o: { op: string }) => o.op)).toContain('Conv');
-  for (const o of j.profile.top_ops) expect(o).toEqual({ op: expect.any(String), ms: expect.any(Number), share: expect.any(Number), nodes: expect.any(Number) });
+  for (const o of j.profile.top_ops)
+    expect(o).toEqual({
+      op: expect.any(String),
+      ms: expect.any(Number),
+      share: expect.any(Number),
+      nodes: expect.any(Number),
+    });
   expect(j.profile.top_nodes[0]).toEqual({ node: expect.any(String), op: expect.any(String), ms: expect.any(Number) });
   expect(typeof j.arena_peak_mib).toBe('number');
   expect(r.stderr).toMatch(/top ops:\n\s+\w+\s+[\d.]+ ms/);
@@ -103,7 +150,16 @@ test('--no-arena and --warmup 0 are reported', () => {
 });
 
 test('bad input: one line, exit 1', () => {
-  for (const args of [['--size', '2'], ['--model', 'seg-eval'], ['--classes', '1'], ['--runs', '0'], ['--warmup', '-1'], ['--threads', '1.5'], ['--chan', '8,8'], ['--profile', '--profile-dir', '/nonexistent']]) {
+  for (const args of [
+    ['--size', '2'],
+    ['--model', 'seg-eval'],
+    ['--classes', '1'],
+    ['--runs', '0'],
+    ['--warmup', '-1'],
+    ['--threads', '1.5'],
+    ['--chan', '8,8'],
+    ['--profile', '--profile-dir', '/nonexistent'],
+  ]) {
     const r = cli(args);
     expect([args.join(' '), r.code]).toEqual([args.join(' '), 1]);
     expect(r.stderr).not.toMatch(/at .*\.js/);

@@ -24,7 +24,6 @@ beforeAll(() => {
   }
 });
 
-
 /** A failure caused by the user: exit code 1 and exactly one line on stderr, no stack trace. */
 function expectOneLineError(r: Result, pattern: RegExp): void {
   expect(r.code).toBe(1);
@@ -34,20 +33,27 @@ function expectOneLineError(r: Result, pattern: RegExp): void {
   expect(r.stderr).not.toMatch(/\n\s+at |\.js:\d+/);
 }
 
-test('--help lists the export command; --version prints package.json\'s version', async () => {
-  const [help, version, exportHelp] = await Promise.all([cli(['--help']), cli(['--version']), cli(['export', '--help'])]);
+test("--help lists the export command; --version prints package.json's version", async () => {
+  const [help, version, exportHelp] = await Promise.all([
+    cli(['--help']),
+    cli(['--version']),
+    cli(['export', '--help']),
+  ]);
   expect(help.code).toBe(0);
   expect(help.stdout).toMatch(/onnx-train export\s+Export a GVSL graph/);
   expect(version.code).toBe(0);
   expect(version.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
   expect(exportHelp.code).toBe(0);
-  for (const o of ['--model', '--chan', '--shape', '--geometry', '--weights', '--out', '--external-data']) expect(exportHelp.stdout).toContain(o);
+  for (const o of ['--model', '--chan', '--shape', '--geometry', '--weights', '--out', '--external-data'])
+    expect(exportHelp.stdout).toContain(o);
 });
 
 test('export --model gvsl | unet | gvsl-train writes models that load in onnxruntime-node and pass the ONNX checker', async () => {
   const dir = tmp();
   const out = (m: string) => path.join(dir, `${m}.onnx`);
-  const runs = await Promise.all(['gvsl', 'unet', 'gvsl-train'].map((m) => cli(['export', '--model', m, ...TINY, '--out', out(m)])));
+  const runs = await Promise.all(
+    ['gvsl', 'unet', 'gvsl-train'].map((m) => cli(['export', '--model', m, ...TINY, '--out', out(m)])),
+  );
   for (const r of runs) {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -82,18 +88,35 @@ test('export --model gvsl | unet | gvsl-train writes models that load in onnxrun
   expect(checkModelFiles(['gvsl', 'unet'].map(out))).toEqual([]);
 });
 
-test('--weights embeds a PyTorch .pth (widths read from it): with --geometry official the exported gvsl model reproduces PyTorch\'s forward', async () => {
+test("--weights embeds a PyTorch .pth (widths read from it): with --geometry official the exported gvsl model reproduces PyTorch's forward", async () => {
   const dir = tmp();
   const fwd = loadSafetensors(path.join(DATA, 'gvsl-narrow-forward.safetensors')).tensors;
   const onnxFile = path.join(dir, 'gvsl.onnx');
   // No --chan: the widths come from the weights' tensor shapes (as register and finetune read them).
-  const r = await cli(['export', '--geometry', 'official', '--shape', fwd.get('A')!.shape.join(','), '--weights', path.join(DATA, 'gvsl-narrow.pth'), '--out', onnxFile]);
+  const r = await cli([
+    'export',
+    '--geometry',
+    'official',
+    '--shape',
+    fwd.get('A')!.shape.join(','),
+    '--weights',
+    path.join(DATA, 'gvsl-narrow.pth'),
+    '--out',
+    onnxFile,
+  ]);
   expect(r.code).toBe(0);
-  expect(r.stderr).toMatch(/^note: --chan 8,8,8,8,16,8,8,8,16 read from the tensor shapes of .*gvsl-narrow\.pth\nnote: .*gvsl-narrow\.pth: converted all 104 tensors from float16 to float32\n$/);
+  expect(r.stderr).toMatch(
+    /^note: --chan 8,8,8,8,16,8,8,8,16 read from the tensor shapes of .*gvsl-narrow\.pth\nnote: .*gvsl-narrow\.pth: converted all 104 tensors from float16 to float32\n$/,
+  );
   const s = await createSession(onnxFile);
   const out = await runSession(s, { A: fwd.get('A')!, B: fwd.get('B')! });
   await s.release();
-  for (const [ours, theirs] of [['res_A', 'res'], ['warp_BA', 'warp'], ['aff_mat_BA', 'aff'], ['flow_BA', 'flow']]) {
+  for (const [ours, theirs] of [
+    ['res_A', 'res'],
+    ['warp_BA', 'warp'],
+    ['aff_mat_BA', 'aff'],
+    ['flow_BA', 'flow'],
+  ]) {
     expect(relErr(out[ours], fwd.get(theirs)!)).toBeLessThan(1e-4);
   }
 });
@@ -112,7 +135,11 @@ test('--external-data writes <out>.data, and the model gives the same outputs as
   const data = fs.statSync(`${b}.data`).size;
   expect(data).toBeGreaterThan(4 * 50_000); // most of the U-Net's ~54k parameters (tensors under 1 kB stay inline)
   expect(fs.statSync(b).size).toBeLessThan(fs.statSync(a).size - 0.95 * data);
-  const x: NamedArray = { dtype: 'float32', shape: [1, 1, 16, 16, 16], data: Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i * 0.01)) };
+  const x: NamedArray = {
+    dtype: 'float32',
+    shape: [1, 1, 16, 16, 16],
+    data: Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i * 0.01)),
+  };
   const results = [];
   for (const f of [a, b]) {
     const s = await createSession(f);
@@ -133,7 +160,16 @@ test('bad input: one line on stderr, exit code 1, no stack trace', async () => {
     cli(['export', '--geometry', 'official', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', '1,1,1,16,16', ...out]),
     cli(['export', '--chan', '8,8,8,8,16,8,8,8,16', '--shape', '65,1,64,64,64', ...out]),
     cli(['export', ...TINY, '--weights', path.join(dir, 'nope.pth'), ...out]),
-    cli(['export', '--chan', '8,16,16,32,32,32,16,16,16', '--shape', '1,1,16,16,16', '--weights', path.join(DATA, 'gvsl-narrow.pth'), ...out]),
+    cli([
+      'export',
+      '--chan',
+      '8,16,16,32,32,32,16,16,16',
+      '--shape',
+      '1,1,16,16,16',
+      '--weights',
+      path.join(DATA, 'gvsl-narrow.pth'),
+      ...out,
+    ]),
     cli(['export', ...TINY, '--weights', path.join(DATA, 'make_gvsl_pth.py'), ...out]),
   ]);
   expectOneLineError(chan, /multiples of 8 .*: 12$/m);
@@ -142,8 +178,10 @@ test('bad input: one line on stderr, exit code 1, no stack trace', async () => {
   expectOneLineError(flat, /flowWarpOfficial .*every spatial size must be at least 2; got 1x16x16$/m);
   expectOneLineError(tooBig, /trilinearSample .*65x64x64x64 voxels exceed/);
   expectOneLineError(missing, /weights file .*nope\.pth does not exist/);
-  expectOneLineError(wrongWidths, /gvsl-narrow\.pth does not fit this model: size mismatch for unet\.down1\.maxpool_conv\.1\.double_conv\.0\.weight: copying a param with shape \[8, 8, 3, 3, 3\] from checkpoint, the shape in current model is \[16, 8, 3, 3, 3\]\./);
+  expectOneLineError(
+    wrongWidths,
+    /gvsl-narrow\.pth does not fit this model: size mismatch for unet\.down1\.maxpool_conv\.1\.double_conv\.0\.weight: copying a param with shape \[8, 8, 3, 3, 3\] from checkpoint, the shape in current model is \[16, 8, 3, 3, 3\]\./,
+  );
   expectOneLineError(notWeights, /make_gvsl_pth\.py: unknown weights format/);
   expect(fs.readdirSync(dir)).toEqual([]);
 });
-

@@ -23,7 +23,8 @@ const TINY = ['--size', '16', '--chan', CHAN.join(','), '--quiet'];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-'));
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js'))) throw new Error('run `npm run build` first (npm test does)');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js')))
+    throw new Error('run `npm run build` first (npm test does)');
 });
 
 function cli(args: string[]) {
@@ -51,7 +52,12 @@ function dataset(n: number, dims: [number, number, number] = [24, 24, 24]): { im
 
 const data = dataset(4);
 const common = ['--images', data.images, '--labels', data.labels, '--classes', '2', '--lr', '1e-3'];
-const metrics = (dir: string) => fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+const metrics = (dir: string) =>
+  fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, number>);
 const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
 
 test('finetune learns an easy task, keeps the best checkpoint and writes seg.onnx; segment writes labels with the input affine', () => {
@@ -69,13 +75,18 @@ test('finetune learns an easy task, keeps the best checkpoint and writes seg.onn
   expect((best.meta.extra!.best as { dice: number }).dice).toBeCloseTo(bestVal, 12);
   expect(best.meta.step).toBe(val.find((l) => l.val_dice === bestVal)!.step);
   expect([...best.state.keys()].some((k) => k.startsWith('adam.'))).toBe(false);
-  for (const f of ['checkpoint.safetensors', 'loss.svg', 'dice.svg', 'seg.onnx', 'train.onnx', 'config.json']) expect(fs.existsSync(path.join(out, f))).toBe(true);
+  for (const f of ['checkpoint.safetensors', 'loss.svg', 'dice.svg', 'seg.onnx', 'train.onnx', 'config.json'])
+    expect(fs.existsSync(path.join(out, f))).toBe(true);
   if (haveOnnxChecker()) expect(checkModelFiles([path.join(out, 'seg.onnx')])).toEqual([]);
 
   // A new subject stored LSA (coronal slices, as itk-t1-head) with anisotropic voxels and an offset origin.
   const ph = makePhantom({ dims: [20, 26, 22], seed: 9 });
   const input = path.join(tmp(), 'subject.nii.gz');
-  writeNifti(input, { ...ph, affine: [-0.9, 0, 0, 40, 0, 0, 1.1, -30, 0, -1.2, 0, 25, 0, 0, 0, 1], spacing: [1.1, 1.2, 0.9] });
+  writeNifti(input, {
+    ...ph,
+    affine: [-0.9, 0, 0, 40, 0, 0, 1.1, -30, 0, -1.2, 0, 25, 0, 0, 0, 1],
+    spacing: [1.1, 1.2, 0.9],
+  });
   const seg = path.join(tmp(), 'labels.nii.gz');
   const s = cli(['segment', input, '--model', path.join(out, 'seg.onnx'), '--out', seg, '--quiet']);
   expect(s.stderr).toBe('');
@@ -120,7 +131,23 @@ test('linear mode from a GVSL pre-training checkpoint: the backbone stays bit-id
   for (const [k, v] of [...weights]) weights.set(`adam.m.${k}`, v);
   saveCheckpoint(dir, weights, { config: { chan: CHAN }, step: 5 });
   const out = tmp();
-  const r = cli(['finetune', ...common, '--size', '16', '--quiet', '--mode', 'linear', '--weights', dir, '--steps', '5', '--val-fraction', '0', '--out', out]);
+  const r = cli([
+    'finetune',
+    ...common,
+    '--size',
+    '16',
+    '--quiet',
+    '--mode',
+    'linear',
+    '--weights',
+    dir,
+    '--steps',
+    '5',
+    '--val-fraction',
+    '0',
+    '--out',
+    out,
+  ]);
   expect(r.stderr).not.toMatch(/warning|Error/);
   expect(r.code).toBe(0);
   const ck = loadCheckpoint(out).state;
@@ -128,7 +155,10 @@ test('linear mode from a GVSL pre-training checkpoint: the backbone stays bit-id
   const backbone = [...ck.keys()].filter((k) => k.startsWith('unet.'));
   expect(backbone.length).toBe([...weights.keys()].filter((k) => k.startsWith('unet.')).length);
   for (const k of backbone) expect(bytes(ck.get(k)!).equals(bytes(weights.get(k)!))).toBe(true);
-  expect([...ck.keys()].filter((k) => k.startsWith('adam.m.'))).toEqual(['adam.m.out_conv.weight', 'adam.m.out_conv.bias']);
+  expect([...ck.keys()].filter((k) => k.startsWith('adam.m.'))).toEqual([
+    'adam.m.out_conv.weight',
+    'adam.m.out_conv.bias',
+  ]);
   const fresh = new SegNet(2, CHAN).initStateDict(0);
   expect(bytes(ck.get('out_conv.weight')!).equals(bytes(fresh.get('out_conv.weight')!))).toBe(false);
 });
@@ -137,8 +167,23 @@ test('a label map on another grid is one line naming the file', () => {
   const d = dataset(2, [12, 12, 12]);
   const v = makePhantom({ dims: [12, 12, 14], seed: 1 });
   writeNifti(path.join(d.labels, 'case1.nii.gz'), blobLabels(v), { datatype: 'uint8' });
-  const r = cli(['finetune', '--images', d.images, '--labels', d.labels, '--classes', '2', ...TINY, '--steps', '2', '--out', tmp()]);
+  const r = cli([
+    'finetune',
+    '--images',
+    d.images,
+    '--labels',
+    d.labels,
+    '--classes',
+    '2',
+    ...TINY,
+    '--steps',
+    '2',
+    '--out',
+    tmp(),
+  ]);
   expect(r.code).toBe(1);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr).toMatch(/^onnx-train: \S*labels\/case1\.nii\.gz: the label map's grid \(14x12x12 voxels of 1x1x1 mm\) does not match its image \S*images\/case1\.nii\.gz/);
+  expect(r.stderr).toMatch(
+    /^onnx-train: \S*labels\/case1\.nii\.gz: the label map's grid \(14x12x12 voxels of 1x1x1 mm\) does not match its image \S*images\/case1\.nii\.gz/,
+  );
 });

@@ -20,7 +20,8 @@ const cli = (args: string[]) => {
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'geometry-'));
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js'))) throw new Error('run `npm run build` first (npm test does)');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js')))
+    throw new Error('run `npm run build` first (npm test does)');
 });
 
 test('pretrain --geometry official: stored in the config and checkpoint, implies --official-augment, kept on --resume', () => {
@@ -36,11 +37,16 @@ test('pretrain --geometry official: stored in the config and checkpoint, implies
   expect(fs.readFileSync(path.join(out, 'gvsl.onnx')).includes("geometry 'official'")).toBe(true);
   const refused = cli(['pretrain', '--resume', out, '--geometry', 'exact', '--steps', '2']);
   expect(refused.code).toBe(1);
-  expect(refused.stderr.trim()).toMatch(/^onnx-train: --resume .*: the run was trained with --geometry official; it cannot resume as exact \(leave --geometry out\)$/);
+  expect(refused.stderr.trim()).toMatch(
+    /^onnx-train: --resume .*: the run was trained with --geometry official; it cannot resume as exact \(leave --geometry out\)$/,
+  );
   const resumed = cli(['pretrain', '--resume', out, '--steps', '2', '--quiet']);
   expect(resumed.code).toBe(0);
   expect(loadCheckpoint<{ geometry: string }>(out).meta).toMatchObject({ step: 2, config: { geometry: 'official' } });
   const exact = tmp();
   expect(cli(['pretrain', data, ...tiny, '--steps', '1', '--out', exact]).code).toBe(0);
-  expect(loadCheckpoint<{ geometry: string; officialAugment: boolean }>(exact).meta.config).toMatchObject({ geometry: 'exact', officialAugment: false });
+  expect(loadCheckpoint<{ geometry: string; officialAugment: boolean }>(exact).meta.config).toMatchObject({
+    geometry: 'exact',
+    officialAugment: false,
+  });
 });

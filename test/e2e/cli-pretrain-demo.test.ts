@@ -14,10 +14,15 @@ import { ROOT } from '../helpers/paths';
 
 const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'demo-'));
-const LINE = /registering itk-t1-head\.nii\.gz to ch2-2mm\.nii\.gz \(centre 16x16x16 crops\): local NCC ([\d.]+) \(identity\) -> ([\d.]+) \(trained\), global NCC ([-\d.]+) -> ([-\d.]+)/;
+const LINE =
+  /registering itk-t1-head\.nii\.gz to ch2-2mm\.nii\.gz \(centre 16x16x16 crops\): local NCC ([\d.]+) \(identity\) -> ([\d.]+) \(trained\), global NCC ([-\d.]+) -> ([-\d.]+)/;
 
 function run(out: string) {
-  const r = spawnSync(process.execPath, [BIN, 'pretrain', '--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--steps', '3', '--quiet', '--out', out], { encoding: 'utf8', cwd: ROOT, timeout: 300000 });
+  const r = spawnSync(
+    process.execPath,
+    [BIN, 'pretrain', '--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--steps', '3', '--quiet', '--out', out],
+    { encoding: 'utf8', cwd: ROOT, timeout: 300000 },
+  );
   expect(r.status).toBe(0);
   const m = LINE.exec(r.stderr);
   expect(m).not.toBeNull();
@@ -32,7 +37,12 @@ test('the sample pair is registered at the end: same numbers for the same seed; 
 
   const cfg = JSON.parse(fs.readFileSync(path.join(a, 'config.json'), 'utf8')) as PretrainConfig;
   const [fixed, moving] = loadVolumes(cfg, () => {});
-  const crop = (v: typeof fixed) => cropAt(v, v.dims.map((d, k) => Math.floor((d - cfg.size[k]) / 2)), cfg.size).data;
+  const crop = (v: typeof fixed) =>
+    cropAt(
+      v,
+      v.dims.map((d, k) => Math.floor((d - cfg.size[k]) / 2)),
+      cfg.size,
+    ).data;
   const x = crop(moving);
   const y = crop(fixed);
   const mean = (v: Float32Array) => v.reduce((s, t) => s + t, 0) / v.length;

@@ -16,7 +16,8 @@ const TINY = ['--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--quiet'];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pretrain-'));
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js'))) throw new Error('run `npm run build` first (npm test does)');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js')))
+    throw new Error('run `npm run build` first (npm test does)');
 });
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -32,17 +33,32 @@ function phantoms(n: number, dims: [number, number, number] = [24, 24, 24]): str
 }
 
 const losses = (dir: string) =>
-  fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, number>);
 
 test('a run writes its checkpoint, metrics, plot and ONNX files, and --json prints one line per step', () => {
   const out = tmp();
   const r = cli(['pretrain', phantoms(3), ...TINY, '--steps', '4', '--save-every', '2', '--out', out, '--json']);
   expect(r.stderr).not.toMatch(/Error|at .*\.js/);
   expect(r.code).toBe(0);
-  for (const f of ['checkpoint.safetensors', 'metrics.jsonl', 'loss.svg', 'gvsl.onnx', 'unet.onnx', 'train.onnx', 'config.json']) {
+  for (const f of [
+    'checkpoint.safetensors',
+    'metrics.jsonl',
+    'loss.svg',
+    'gvsl.onnx',
+    'unet.onnx',
+    'train.onnx',
+    'config.json',
+  ]) {
     expect(fs.existsSync(path.join(out, f))).toBe(true);
   }
-  const json = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const json = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(json.map((l) => l.step)).toEqual([1, 2, 3, 4]);
   expect(Object.keys(json[0])).toEqual(expect.arrayContaining(['loss', 'loss_ncc', 'loss_mse', 'loss_smooth']));
   const ck = loadCheckpoint(out);
@@ -69,7 +85,9 @@ test('the loss falls on the bundled samples', () => {
   const r = cli(['pretrain', '--size', '24', '--steps', '40', '--quiet', '--out', out]);
   expect(r.code).toBe(0);
   const mean = (k: string, from: number, to?: number) => {
-    const xs = losses(out).slice(from, to).map((x) => x[k]);
+    const xs = losses(out)
+      .slice(from, to)
+      .map((x) => x[k]);
     return xs.reduce((s, v) => s + v, 0) / xs.length;
   };
   // 40 steps move mostly the restoration term (measured with the heads at PyTorch's default initialisation, as the
@@ -82,7 +100,11 @@ test('the loss falls on the bundled samples', () => {
 
 test('Ctrl-C saves a checkpoint and exits cleanly', async () => {
   const out = tmp();
-  const child = spawn(process.execPath, [BIN, 'pretrain', phantoms(2), '--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--steps', '100000', '--out', out], { cwd: ROOT });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'pretrain', phantoms(2), '--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--steps', '100000', '--out', out],
+    { cwd: ROOT },
+  );
   let err = '';
   await new Promise<void>((resolve) => {
     child.stderr.on('data', (d) => {
@@ -107,7 +129,12 @@ describe('bad input gives one clear line', () => {
   const expectError = (args: string[], pattern: RegExp) => {
     const r = cli(['pretrain', ...args]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('onnx-train:'))).toHaveLength(1);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('onnx-train:')),
+    ).toHaveLength(1);
     expect(r.stderr).toMatch(pattern);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   };
@@ -139,7 +166,21 @@ describe('bad input gives one clear line', () => {
   test('weights made with other widths', () => {
     const a = tmp();
     expect(cli(['pretrain', phantoms(2), ...TINY, '--steps', '1', '--out', a]).code).toBe(0);
-    expectError([phantoms(2), '--size', '16', '--chan', '8,8,8,8,32,8,8,8,16', '--quiet', '--weights', path.join(a, 'checkpoint.safetensors'), '--out', tmp()], /size mismatch/);
+    expectError(
+      [
+        phantoms(2),
+        '--size',
+        '16',
+        '--chan',
+        '8,8,8,8,32,8,8,8,16',
+        '--quiet',
+        '--weights',
+        path.join(a, 'checkpoint.safetensors'),
+        '--out',
+        tmp(),
+      ],
+      /size mismatch/,
+    );
   });
   test('an unwritable output folder', () => {
     const f = path.join(tmp(), 'file');
@@ -147,7 +188,10 @@ describe('bad input gives one clear line', () => {
     expectError([phantoms(2), ...TINY, '--out', path.join(f, 'sub')], /cannot write to the output folder/);
   });
   test('--ep webgpu without an adapter says what to install', () => {
-    const r = cli(['pretrain', phantoms(2), ...TINY, '--steps', '1', '--ep', 'webgpu', '--out', tmp()], { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' });
+    const r = cli(['pretrain', phantoms(2), ...TINY, '--steps', '1', '--ep', 'webgpu', '--out', tmp()], {
+      ...process.env,
+      VK_ICD_FILENAMES: '/nonexistent/icd.json',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/No WebGPU adapter was found: install a GPU driver with Vulkan support/);
   });

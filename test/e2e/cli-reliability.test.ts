@@ -44,43 +44,76 @@ test('an update that overflows (--lr 1e39) stops before any checkpoint keeps it;
   expect(cli(['pretrain', phantoms(2), ...TINY, '--steps', '2', '--save-every', '1', '--out', out]).code).toBe(0);
   // ... then resumed with an lr whose first update is infinite: the loss of step 3 is still finite.
   const r = cli(['pretrain', '--resume', out, '--steps', '6', '--lr', '1e39']);
-  expectOneLine(r, /step 3: the update made parameters or optimizer state non-finite .*the last good checkpoint \(step 2\) is .*resume it with --resume/);
+  expectOneLine(
+    r,
+    /step 3: the update made parameters or optimizer state non-finite .*the last good checkpoint \(step 2\) is .*resume it with --resume/,
+  );
   const ck = loadCheckpoint(out);
   expect(ck.meta.step).toBe(2);
-  for (const [k, t] of ck.state) expect({ k, finite: Array.from(t.data as Float32Array).every(Number.isFinite) }).toEqual({ k, finite: true });
+  for (const [k, t] of ck.state)
+    expect({ k, finite: Array.from(t.data as Float32Array).every(Number.isFinite) }).toEqual({ k, finite: true });
 }, 120000);
 
 describe('--resume', () => {
   const ckDir = tmp();
-  saveCheckpoint(ckDir, new Map(), { config: { geometry: 'exact', lr: 1e-3, steps: 5, saveEvery: 5, chan: [8], size: [16, 16, 16] }, step: 5 });
+  saveCheckpoint(ckDir, new Map(), {
+    config: { geometry: 'exact', lr: 1e-3, steps: 5, saveEvery: 5, chan: [8], size: [16, 16, 16] },
+    step: 5,
+  });
 
   test('refuses flags that define the run, saying which and why', () => {
-    expectOneLine(cli(['pretrain', '--resume', ckDir, '--chan', '16,16,16,16,32,16,16,16,32']), /--resume .*: --chan cannot change when resuming \(the checkpoint's tensors have the run's widths\)/);
-    expectOneLine(cli(['pretrain', '--resume', ckDir, '--batch', '2']), /--batch cannot change when resuming \(the training graph is built for the run's batch size\)/);
-    expectOneLine(cli(['pretrain', '--resume', ckDir, '--out', tmp()]), /--out cannot change: a resumed run continues in its own folder/);
+    expectOneLine(
+      cli(['pretrain', '--resume', ckDir, '--chan', '16,16,16,16,32,16,16,16,32']),
+      /--resume .*: --chan cannot change when resuming \(the checkpoint's tensors have the run's widths\)/,
+    );
+    expectOneLine(
+      cli(['pretrain', '--resume', ckDir, '--batch', '2']),
+      /--batch cannot change when resuming \(the training graph is built for the run's batch size\)/,
+    );
+    expectOneLine(
+      cli(['pretrain', '--resume', ckDir, '--out', tmp()]),
+      /--out cannot change: a resumed run continues in its own folder/,
+    );
   });
 
   test('honours --steps (here: nothing left to do is said as such)', () => {
-    expectOneLine(cli(['pretrain', '--resume', ckDir, '--steps', '5']), /the checkpoint is at step 5 and --steps is 5: nothing to do/);
+    expectOneLine(
+      cli(['pretrain', '--resume', ckDir, '--steps', '5']),
+      /the checkpoint is at step 5 and --steps is 5: nothing to do/,
+    );
   });
 
   test('a checkpoint without its run configuration is one line', () => {
     const dir = tmp();
     saveCheckpoint(dir, new Map(), { config: {}, step: 1 });
-    expectOneLine(cli(['pretrain', '--resume', dir]), /--resume .*: .*checkpoint\.safetensors: the checkpoint has no run configuration \(metadata "config" empty\)/);
+    expectOneLine(
+      cli(['pretrain', '--resume', dir]),
+      /--resume .*: .*checkpoint\.safetensors: the checkpoint has no run configuration \(metadata "config" empty\)/,
+    );
   });
 });
 
 test('a second run on a locked folder stops with one line; a stale lock is taken over', () => {
   const out = tmp();
   // This test process is alive: its lock holds.
-  fs.writeFileSync(path.join(out, LOCK_FILE), JSON.stringify({ pid: process.pid, host: os.hostname(), started: 'now', command: 'test' }));
-  expectOneLine(cli(['pretrain', phantoms(2), ...TINY, '--steps', '1', '--out', out]), new RegExp(`is in use by another run \\(pid ${process.pid}, since now\\)`));
-  fs.writeFileSync(path.join(out, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 17, host: os.hostname(), started: 'then', command: 'test' }));
+  fs.writeFileSync(
+    path.join(out, LOCK_FILE),
+    JSON.stringify({ pid: process.pid, host: os.hostname(), started: 'now', command: 'test' }),
+  );
+  expectOneLine(
+    cli(['pretrain', phantoms(2), ...TINY, '--steps', '1', '--out', out]),
+    new RegExp(`is in use by another run \\(pid ${process.pid}, since now\\)`),
+  );
+  fs.writeFileSync(
+    path.join(out, LOCK_FILE),
+    JSON.stringify({ pid: 2 ** 22 + 17, host: os.hostname(), started: 'then', command: 'test' }),
+  );
   fs.writeFileSync(path.join(out, '.checkpoint.safetensors.99999.tmp'), 'partial');
   const r = cli(['pretrain', phantoms(2), ...TINY, '--steps', '1', '--out', out]);
   expect(r.code).toBe(0);
-  expect(r.stderr).toMatch(/note: took over the lock of .* from pid 4194321 \(since then\), which is no longer running/);
+  expect(r.stderr).toMatch(
+    /note: took over the lock of .* from pid 4194321 \(since then\), which is no longer running/,
+  );
   expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp') || f === LOCK_FILE)).toEqual([]);
 }, 120000);
 
@@ -92,10 +125,19 @@ describe('one line before the work', () => {
     const model = path.join(base, 'any.onnx');
     fs.writeFileSync(model, 'x');
     const folder = tmp();
-    expectOneLine(cli(['segment', img, '--model', model, '--out', path.join(folder, 'x.nii.gz', '..')]), /--out .*(is a folder|end the name with \.nii\.gz)/);
+    expectOneLine(
+      cli(['segment', img, '--model', model, '--out', path.join(folder, 'x.nii.gz', '..')]),
+      /--out .*(is a folder|end the name with \.nii\.gz)/,
+    );
     fs.mkdirSync(path.join(folder, 'sub.nii.gz'));
-    expectOneLine(cli(['segment', img, '--model', model, '--out', path.join(folder, 'sub.nii.gz')]), /--out .*sub\.nii\.gz: is a folder/);
-    expectOneLine(cli(['segment', img, '--model', model, '--out', path.join(folder, 'a.nii.gz'), '--spacing', '0']), /--spacing expects D,H,W or one number \(mm\), each a positive number, got '0'/);
+    expectOneLine(
+      cli(['segment', img, '--model', model, '--out', path.join(folder, 'sub.nii.gz')]),
+      /--out .*sub\.nii\.gz: is a folder/,
+    );
+    expectOneLine(
+      cli(['segment', img, '--model', model, '--out', path.join(folder, 'a.nii.gz'), '--spacing', '0']),
+      /--spacing expects D,H,W or one number \(mm\), each a positive number, got '0'/,
+    );
   });
 
   test('register with a singular affine says so instead of crashing', () => {
@@ -104,6 +146,9 @@ describe('one line before the work', () => {
     for (const o of [280, 296, 312]) v.setFloat32(o, 0, true);
     const bad = path.join(base, 'singular.nii');
     fs.writeFileSync(bad, bytes);
-    expectOneLine(cli(['register', img, bad, '--model', path.join(base, 'any.onnx'), '--out', tmp()]), /singular\.nii: the sform .* is singular/);
+    expectOneLine(
+      cli(['register', img, bad, '--model', path.join(base, 'any.onnx'), '--out', tmp()]),
+      /singular\.nii: the sform .* is singular/,
+    );
   });
 });

@@ -16,7 +16,8 @@ const TINY = ['--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--quiet'];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'similarity-'));
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js'))) throw new Error('run `npm run build` first (npm test does)');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js')))
+    throw new Error('run `npm run build` first (npm test does)');
 });
 
 function cli(args: string[]) {
@@ -30,12 +31,29 @@ function phantoms(n: number): string {
   return dir;
 }
 
-const metrics = (dir: string) => fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+const metrics = (dir: string) =>
+  fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, number>);
 
 test('--similarity mi --similarity-bins 16: logged as loss_sim_mi, recorded, kept on resume, a change refused', () => {
   const data = phantoms(2);
   const out = tmp();
-  const r = cli(['pretrain', data, ...TINY, '--steps', '2', '--similarity', 'mi', '--similarity-bins', '16', '--out', out]);
+  const r = cli([
+    'pretrain',
+    data,
+    ...TINY,
+    '--steps',
+    '2',
+    '--similarity',
+    'mi',
+    '--similarity-bins',
+    '16',
+    '--out',
+    out,
+  ]);
   expect(r.stderr).not.toMatch(/Error|at .*\.js/);
   expect(r.code).toBe(0);
   const m = metrics(out);
@@ -49,7 +67,9 @@ test('--similarity mi --similarity-bins 16: logged as loss_sim_mi, recorded, kep
 
   const refused = cli(['pretrain', '--resume', out, '--steps', '3', '--similarity', 'ssim']);
   expect(refused.code).toBe(1);
-  expect(refused.stderr).toMatch(/--similarity cannot change when resuming \(the loss the run optimises would change\)/);
+  expect(refused.stderr).toMatch(
+    /--similarity cannot change when resuming \(the loss the run optimises would change\)/,
+  );
   const refusedBins = cli(['pretrain', '--resume', out, '--steps', '3', '--similarity-bins', '32']);
   expect(refusedBins.code).toBe(1);
   expect(refusedBins.stderr).toMatch(/--similarity-bins cannot change when resuming/);
@@ -73,12 +93,27 @@ describe('bad similarity flags: one line, before any data is read', () => {
   const expectError = (args: string[], pattern: RegExp) => {
     const r = cli(['pretrain', '/nonexistent-folder', ...args]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('onnx-train:')).length).toBe(1);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('onnx-train:')).length,
+    ).toBe(1);
     expect(r.stderr).toMatch(pattern);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   };
-  test('an unknown kind', () => expectError(['--similarity', 'nmi'], /similarity.*Choices: "ncc", "ncc-global", "mi", "ssim", "mse", "mind"/s));
-  test('a flag of another kind', () => expectError(['--similarity-bins', '16'], /--similarity-bins applies to --similarity mi, not ncc/));
-  test('an even window', () => expectError(['--similarity', 'ssim', '--similarity-window', '4'], /--similarity-window must be an odd integer >= 1/));
-  test('a sampling fraction above 1', () => expectError(['--similarity', 'mi', '--similarity-sampling', '2'], /--similarity-sampling must be a fraction in \(0, 1\]/));
+  test('an unknown kind', () =>
+    expectError(['--similarity', 'nmi'], /similarity.*Choices: "ncc", "ncc-global", "mi", "ssim", "mse", "mind"/s));
+  test('a flag of another kind', () =>
+    expectError(['--similarity-bins', '16'], /--similarity-bins applies to --similarity mi, not ncc/));
+  test('an even window', () =>
+    expectError(
+      ['--similarity', 'ssim', '--similarity-window', '4'],
+      /--similarity-window must be an odd integer >= 1/,
+    ));
+  test('a sampling fraction above 1', () =>
+    expectError(
+      ['--similarity', 'mi', '--similarity-sampling', '2'],
+      /--similarity-sampling must be a fraction in \(0, 1\]/,
+    ));
 });

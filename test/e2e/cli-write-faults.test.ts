@@ -18,7 +18,18 @@ import { ATOMIC_TMP } from '../../sdk/bytes';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
-const TINY = ['--size', '16', '--chan', '8,8,8,8,16,8,8,8,16', '--quiet', '--json', '--steps', '1000', '--save-every', '1'];
+const TINY = [
+  '--size',
+  '16',
+  '--chan',
+  '8,8,8,8,16,8,8,8,16',
+  '--quiet',
+  '--json',
+  '--steps',
+  '1000',
+  '--save-every',
+  '1',
+];
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-faults-'));
 fs.chmodSync(base, 0o755); // readable by `nobody` (the EACCES test as root)
 let n = 0;
@@ -40,7 +51,10 @@ interface Ended {
 
 /** Starts `pretrain` into `out`; `onStep(k, pid)` runs when the k-th step's JSON line has been printed. */
 function pretrain(out: string, onStep: (k: number, pid: number) => void, uid?: number): Promise<Ended> {
-  const p = spawn(process.execPath, [BIN, 'pretrain', data, ...TINY, '--out', out], { cwd: ROOT, ...(uid === undefined ? {} : { uid, gid: uid }) });
+  const p = spawn(process.execPath, [BIN, 'pretrain', data, ...TINY, '--out', out], {
+    cwd: ROOT,
+    ...(uid === undefined ? {} : { uid, gid: uid }),
+  });
   let stderr = '';
   let seen = 0;
   p.stderr.on('data', (d: Buffer) => (stderr += d));
@@ -64,40 +78,60 @@ function oneLine(r: Ended, pattern: RegExp): RegExpMatchArray {
 }
 
 const hasDevFull = fs.existsSync('/dev/full') && fs.statSync('/dev/full').isCharacterDevice();
-(hasDevFull ? test : test.skip)('ENOSPC on a checkpoint mid-run: one line, the previous checkpoint intact, no .tmp', async () => {
-  const out = tmp();
-  const r = await pretrain(out, (k, pid) => {
-    if (k === 3) fs.symlinkSync('/dev/full', path.join(out, `.${CHECKPOINT_FILE}.${pid}.tmp`));
-  });
-  const m = oneLine(r, /step (\d+): cannot write the checkpoint in .* \(ENOSPC: no space left on the device\); the checkpoint of step (\d+) is intact\. Free space or fix permissions, then resume with --resume /);
-  expect(Number(m[2])).toBeGreaterThanOrEqual(2);
-  expect(loadCheckpoint(out).meta.step).toBe(Number(m[2]));
-  expect(leftovers(out)).toEqual([]);
-  expect(fs.existsSync(path.join(out, LOCK_FILE))).toBe(false);
-});
+(hasDevFull ? test : test.skip)(
+  'ENOSPC on a checkpoint mid-run: one line, the previous checkpoint intact, no .tmp',
+  async () => {
+    const out = tmp();
+    const r = await pretrain(out, (k, pid) => {
+      if (k === 3) fs.symlinkSync('/dev/full', path.join(out, `.${CHECKPOINT_FILE}.${pid}.tmp`));
+    });
+    const m = oneLine(
+      r,
+      /step (\d+): cannot write the checkpoint in .* \(ENOSPC: no space left on the device\); the checkpoint of step (\d+) is intact\. Free space or fix permissions, then resume with --resume /,
+    );
+    expect(Number(m[2])).toBeGreaterThanOrEqual(2);
+    expect(loadCheckpoint(out).meta.step).toBe(Number(m[2]));
+    expect(leftovers(out)).toEqual([]);
+    expect(fs.existsSync(path.join(out, LOCK_FILE))).toBe(false);
+  },
+);
 
 /** The uid that cannot write a read-only folder: ours, or `nobody`'s when we are root (null: not possible here). */
 function unprivileged(): number | null {
   if (process.getuid?.() !== 0) return process.getuid?.() ?? null;
   const nobody = 65534;
   // It must be able to run node and read the build and the test data.
-  const probe = spawnSync(process.execPath, ['-e', `require('fs').readFileSync(${JSON.stringify(BIN)}); require('fs').readdirSync(${JSON.stringify(data)})`], { uid: nobody, gid: nobody });
+  const probe = spawnSync(
+    process.execPath,
+    ['-e', `require('fs').readFileSync(${JSON.stringify(BIN)}); require('fs').readdirSync(${JSON.stringify(data)})`],
+    { uid: nobody, gid: nobody },
+  );
   return probe.status === 0 ? nobody : null;
 }
 const uid = unprivileged();
-(uid === null ? test.skip : test)(`EACCES on a checkpoint mid-run (run folder made read-only${process.getuid?.() === 0 ? '; run as nobody since we are root' : ''}): one line, the previous checkpoint intact`, async () => {
-  const out = tmp();
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) fs.chownSync(out, uid!, uid!);
-  const r = await pretrain(out, (k) => {
-    if (k === 3) fs.chmodSync(out, 0o555);
-  }, asRoot ? uid! : undefined);
-  fs.chmodSync(out, 0o755);
-  const m = oneLine(r, /step (\d+): cannot write the checkpoint in .* \(EACCES: permission denied\); the checkpoint of step (\d+) is intact\. Free space or fix permissions, then resume with --resume /);
-  expect(loadCheckpoint(out).meta.step).toBe(Number(m[2]));
-  expect(leftovers(out)).toEqual([]);
-  // (The lock cannot be removed from a read-only folder: the next run takes it over as stale.)
-});
+(uid === null ? test.skip : test)(
+  `EACCES on a checkpoint mid-run (run folder made read-only${process.getuid?.() === 0 ? '; run as nobody since we are root' : ''}): one line, the previous checkpoint intact`,
+  async () => {
+    const out = tmp();
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) fs.chownSync(out, uid!, uid!);
+    const r = await pretrain(
+      out,
+      (k) => {
+        if (k === 3) fs.chmodSync(out, 0o555);
+      },
+      asRoot ? uid! : undefined,
+    );
+    fs.chmodSync(out, 0o755);
+    const m = oneLine(
+      r,
+      /step (\d+): cannot write the checkpoint in .* \(EACCES: permission denied\); the checkpoint of step (\d+) is intact\. Free space or fix permissions, then resume with --resume /,
+    );
+    expect(loadCheckpoint(out).meta.step).toBe(Number(m[2]));
+    expect(leftovers(out)).toEqual([]);
+    // (The lock cannot be removed from a read-only folder: the next run takes it over as stale.)
+  },
+);
 
 /**
  * Ctrl-C twice: the second press 30 ms after the first lands while the step finishes or its checkpoint is made;

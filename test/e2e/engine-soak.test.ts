@@ -88,8 +88,18 @@ function trends(tr: Trace) {
   const warm = Math.floor(STEPS / 5);
   const q = Math.floor((STEPS - warm) / 4);
   const isCheckpoint = (t: number) => (t - 1) % LONG_SAVE_EVERY === 0 && t > 1;
-  const plain = (from: number, to: number) => median(range(from, to).filter((t) => !isCheckpoint(t) && t % tr.every !== 0).map((t) => tr.gap[t]));
-  const ckpt = (from: number, to: number) => median(range(from, to).filter(isCheckpoint).map((t) => tr.gap[t] - tr.gap[t - 1]));
+  const plain = (from: number, to: number) =>
+    median(
+      range(from, to)
+        .filter((t) => !isCheckpoint(t) && t % tr.every !== 0)
+        .map((t) => tr.gap[t]),
+    );
+  const ckpt = (from: number, to: number) =>
+    median(
+      range(from, to)
+        .filter(isCheckpoint)
+        .map((t) => tr.gap[t] - tr.gap[t - 1]),
+    );
   const mem = tr.memory.filter(([t]) => t > warm);
   const steps = mem.map(([t]) => t);
   return {
@@ -97,8 +107,14 @@ function trends(tr: Trace) {
     checkpoint: [ckpt(warm + 1, warm + q), ckpt(STEPS - q + 1, STEPS)],
     rss: [mem[0][1], mem.at(-1)![1]],
     heap: [mem[0][2], Math.max(...mem.map((m) => m[2]))],
-    rssSlope: slope(steps, mem.map((m) => m[1])),
-    heapSlope: slope(steps, mem.map((m) => m[2])),
+    rssSlope: slope(
+      steps,
+      mem.map((m) => m[1]),
+    ),
+    heapSlope: slope(
+      steps,
+      mem.map((m) => m[2]),
+    ),
   };
 }
 
@@ -107,7 +123,13 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 test(`${STEPS} steps: metrics, plots and checkpoints stay correct; memory and step time do not grow`, async () => {
   const trace: Trace = { every: 250, gap: new Float64Array(STEPS + 1), memory: [] };
   const t = performance.now();
-  const r = await engineRun({ dir: long, steps: STEPS, saveEvery: LONG_SAVE_EVERY, onStep: tracer(trace), keep: new Set([SHORT, STEPS - LONG_SAVE_EVERY]) });
+  const r = await engineRun({
+    dir: long,
+    steps: STEPS,
+    saveEvery: LONG_SAVE_EVERY,
+    onStep: tracer(trace),
+    keep: new Set([SHORT, STEPS - LONG_SAVE_EVERY]),
+  });
   const seconds = (performance.now() - t) / 1000;
   expect(r).toMatchObject({ step: STEPS, interrupted: false });
 
@@ -127,24 +149,36 @@ test(`${STEPS} steps: metrics, plots and checkpoints stay correct; memory and st
   expect(svg).not.toMatch(/NaN|Infinity/);
   expect(svg.length).toBeLessThan(4 * MiB);
   const png = path.join(long, 'loss.png'); // once plots are also PNG
-  if (fs.existsSync(png)) expect(bytes(png).subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+  if (fs.existsSync(png))
+    expect(
+      bytes(png)
+        .subarray(0, 8)
+        .equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+    ).toBe(true);
 
   // The last checkpoint, and the run folder left clean.
   const ck = loadCheckpoint(long);
   expect(ck.meta.step).toBe(STEPS);
-  for (const [k, v] of ck.state) expect({ k, finite: Array.from(v.data as Float32Array).every(Number.isFinite) }).toEqual({ k, finite: true });
+  for (const [k, v] of ck.state)
+    expect({ k, finite: Array.from(v.data as Float32Array).every(Number.isFinite) }).toEqual({ k, finite: true });
   expect(fs.readdirSync(long).filter((f) => f.endsWith('.tmp') || f === LOCK_FILE)).toEqual([]);
 
-  if (process.env.ENGINE_SOAK_TRACE) fs.writeFileSync(process.env.ENGINE_SOAK_TRACE, JSON.stringify({ steps: STEPS, saveEvery: LONG_SAVE_EVERY, gap: [...trace.gap], memory: trace.memory }));
+  if (process.env.ENGINE_SOAK_TRACE)
+    fs.writeFileSync(
+      process.env.ENGINE_SOAK_TRACE,
+      JSON.stringify({ steps: STEPS, saveEvery: LONG_SAVE_EVERY, gap: [...trace.gap], memory: trace.memory }),
+    );
   const tr = trends(trace);
   const ms = ([a, b]: number[]) => `${a.toFixed(3)} → ${b.toFixed(3)} ms`;
   const mib = ([a, b]: number[]) => `${(a / MiB).toFixed(1)} → ${(b / MiB).toFixed(1)} MiB`;
-  console.log([
-    `engine soak: ${STEPS} steps in ${seconds.toFixed(1)} s (${((1000 * seconds) / STEPS).toFixed(2)} ms/step), checkpoint every ${LONG_SAVE_EVERY}; first → last quarter after a warm-up of a fifth:`,
-    `  plain step (median) ${ms(tr.step)}; checkpoint with metrics read and plots (median extra) ${ms(tr.checkpoint)}`,
-    `  RSS ${mib(tr.rss)} (trend ${(tr.rssSlope * 1000 / 1024).toFixed(1)} KiB per 1000 steps)`,
-    `  live heap after GC ${mib(tr.heap)} (max; trend ${(tr.heapSlope * 1000 / 1024).toFixed(1)} KiB per 1000 steps)`,
-  ].join('\n'));
+  console.log(
+    [
+      `engine soak: ${STEPS} steps in ${seconds.toFixed(1)} s (${((1000 * seconds) / STEPS).toFixed(2)} ms/step), checkpoint every ${LONG_SAVE_EVERY}; first → last quarter after a warm-up of a fifth:`,
+      `  plain step (median) ${ms(tr.step)}; checkpoint with metrics read and plots (median extra) ${ms(tr.checkpoint)}`,
+      `  RSS ${mib(tr.rss)} (trend ${((tr.rssSlope * 1000) / 1024).toFixed(1)} KiB per 1000 steps)`,
+      `  live heap after GC ${mib(tr.heap)} (max; trend ${((tr.heapSlope * 1000) / 1024).toFixed(1)} KiB per 1000 steps)`,
+    ].join('\n'),
+  );
 
   // Generous bounds for a loaded 2-core machine: they catch growth per step (a leak of a few hundred bytes per
   // step, a step whose cost grows with the run's length), not noise from other jobs.
@@ -170,21 +204,38 @@ test(`a run crashed twice and stopped by Ctrl-C once, each time resumed, equals 
     if (step === at) throw new Error(`crash at ${at}`);
   };
   // A crash between checkpoints (the metrics lines after the checkpoint are recomputed on resume) ...
-  await expect(engineRun({ dir, steps: SHORT, saveEvery: SAVE_EVERY, onStep: crash(777) })).rejects.toThrow('crash at 777');
+  await expect(engineRun({ dir, steps: SHORT, saveEvery: SAVE_EVERY, onStep: crash(777) })).rejects.toThrow(
+    'crash at 777',
+  );
   expect(loadCheckpoint(dir).meta.step).toBe(500);
   // ... with what a SIGKILL leaves behind: its lock and a partial checkpoint write.
   const dead = 2 ** 22 + 99;
-  fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: dead, host: os.hostname(), started: 'then', command: 'soak' }));
+  fs.writeFileSync(
+    path.join(dir, LOCK_FILE),
+    JSON.stringify({ pid: dead, host: os.hostname(), started: 'then', command: 'soak' }),
+  );
   fs.writeFileSync(path.join(dir, `.${CHECKPOINT_FILE}.${dead}.tmp`), 'partial');
   // Ctrl-C: the step finishes, a checkpoint of that step is written, the run returns interrupted.
-  const stopped = await engineRun({ dir, steps: SHORT, saveEvery: SAVE_EVERY, onStep: (s) => (s === 1234 ? 'sigint' : undefined) });
+  const stopped = await engineRun({
+    dir,
+    steps: SHORT,
+    saveEvery: SAVE_EVERY,
+    onStep: (s) => (s === 1234 ? 'sigint' : undefined),
+  });
   expect(stopped).toMatchObject({ step: 1234, interrupted: true });
   expect(loadCheckpoint(dir).meta.step).toBe(1234);
-  await expect(engineRun({ dir, steps: SHORT, saveEvery: SAVE_EVERY, onStep: crash(1700) })).rejects.toThrow('crash at 1700');
+  await expect(engineRun({ dir, steps: SHORT, saveEvery: SAVE_EVERY, onStep: crash(1700) })).rejects.toThrow(
+    'crash at 1700',
+  );
   expect(loadCheckpoint(dir).meta.step).toBe(1500);
-  expect(await engineRun({ dir, steps: SHORT, saveEvery: SAVE_EVERY })).toMatchObject({ step: SHORT, interrupted: false });
+  expect(await engineRun({ dir, steps: SHORT, saveEvery: SAVE_EVERY })).toMatchObject({
+    step: SHORT,
+    interrupted: false,
+  });
 
   expect(bytes(path.join(dir, CHECKPOINT_FILE)).equals(bytes(path.join(base, `long-${SHORT}.safetensors`)))).toBe(true);
-  expect(noTime(readMetrics(path.join(dir, 'metrics.jsonl')))).toEqual(noTime(readMetrics(path.join(long, 'metrics.jsonl')).slice(0, SHORT)));
+  expect(noTime(readMetrics(path.join(dir, 'metrics.jsonl')))).toEqual(
+    noTime(readMetrics(path.join(long, 'metrics.jsonl')).slice(0, SHORT)),
+  );
   expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp') || f === LOCK_FILE)).toEqual([]);
 });

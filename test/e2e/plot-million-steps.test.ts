@@ -36,7 +36,9 @@ describe('plot', () => {
     const svg = chartSvg([run]);
     const png = chartPng([run]);
     const seconds = cpu() - t0;
-    process.stderr.write(`10⁶ steps: binned in ${tBins.toFixed(2)} s, drawn in ${(seconds - tBins).toFixed(2)} s of CPU time, ${((heap1 - heap0) / 2 ** 20).toFixed(1)} MiB retained\n`);
+    process.stderr.write(
+      `10⁶ steps: binned in ${tBins.toFixed(2)} s, drawn in ${(seconds - tBins).toFixed(2)} s of CPU time, ${((heap1 - heap0) / 2 ** 20).toFixed(1)} MiB retained\n`,
+    );
     expect(run.lines).toBe(1_000_000);
     expect(run.lastStep).toBe(1_000_000);
     const loss = run.series.get('loss')!;

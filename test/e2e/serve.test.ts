@@ -58,7 +58,11 @@ const sd = weights(model);
 beforeAll(() => {
   vols = volumes();
   // The same weights four ways: gvsl.onnx with external data, unet.onnx, safetensors, and a run folder.
-  saveModel(buildGvslGraph(model, GRID), f('gvsl.onnx'), { weights: sd, externalData: true, docString: gvslDocString(model) });
+  saveModel(buildGvslGraph(model, GRID), f('gvsl.onnx'), {
+    weights: sd,
+    externalData: true,
+    docString: gvslDocString(model),
+  });
   saveModel(buildUnetGraph(model.unet, GRID), f('unet.onnx'), { weights: sd });
   saveSafetensors(f('weights.safetensors'), sd, { geometry: 'exact' });
   const run = f('run');
@@ -92,7 +96,9 @@ test('NIfTI in → register → NIfTI out: affines preserved, the displacement a
   const r = await m.register(vols.fixed, vols.moving);
   await m.release();
   expect(r.fit.mode).toBe('resample');
-  expect(r.fit.description).toMatch(/^resampled to the model grid 16x16x16 at 3 mm isotropic \(.*fixed\.nii\.gz 18x24x20 at 2 mm downsampled; .*moving\.nii\.gz 22x30x26 at 1\.5 mm downsampled/);
+  expect(r.fit.description).toMatch(
+    /^resampled to the model grid 16x16x16 at 3 mm isotropic \(.*fixed\.nii\.gz 18x24x20 at 2 mm downsampled; .*moving\.nii\.gz 22x30x26 at 1\.5 mm downsampled/,
+  );
   expect(maxAbs(r.flow.data)).toBeGreaterThan(0.1);
   const out = f('out-api');
   const files = writeRegistration(out, r);
@@ -135,10 +141,16 @@ test('an ONNX file, its weights, a run folder and a rebuilt graph give the same 
   // The run folder's training spacing (2 mm) is a floor: here the fields of view need more, so no change.
   // A checkpoint builds its graph for any grid: 24³ from the weights, fit 'none' on equal grids.
   const m = await loadModel(f('weights.safetensors'), { size: 24 });
-  expect(m.describe()).toMatch(/weights\.safetensors: GVSL widths 8,8,8,8,16,8,8,8,16, geometry exact; no exported graph, graphs for other grids built/);
+  expect(m.describe()).toMatch(
+    /weights\.safetensors: GVSL widths 8,8,8,8,16,8,8,8,16, geometry exact; no exported graph, graphs for other grids built/,
+  );
   const r24 = await m.register(vols.fixed, vols.moving, { warpOriginal: false });
   expect(r24.model.warped.dims).toEqual([24, 24, 24]);
-  const same = await m.register(vols.fixed, { ...vols.fixed, name: 'fixed again' }, { fit: 'none', warpOriginal: false });
+  const same = await m.register(
+    vols.fixed,
+    { ...vols.fixed, name: 'fixed again' },
+    { fit: 'none', warpOriginal: false },
+  );
   expect(same.fit.description).toBe('used as is on the 18x24x20 voxel grid (no resampling)');
   const feats = await m.features(vols.moving);
   expect(feats.local.dims).toEqual([24, 24, 24]);
@@ -158,22 +170,32 @@ test('an ONNX file, its weights, a run folder and a rebuilt graph give the same 
 test('model/volume mismatches and wrong model kinds are one clear error each', async () => {
   const m = await loadModel(f('static.onnx'));
   // An ONNX file that is copied alone still rebuilds graphs from its own weights; fit 'none' then needs equal grids.
-  await expect(m.register(vols.fixed, vols.moving, { fit: 'none' })).rejects.toThrow(/fit 'none' needs every volume on a grid of one size: .*fixed\.nii\.gz is 18x24x20, .*moving\.nii\.gz is 22x30x26; use fit 'resample'/);
-  await expect(m.segment(vols.fixed)).rejects.toThrow(/is a GVSL pre-training model: segment\(\) needs a fine-tuned segmentation model/);
+  await expect(m.register(vols.fixed, vols.moving, { fit: 'none' })).rejects.toThrow(
+    /fit 'none' needs every volume on a grid of one size: .*fixed\.nii\.gz is 18x24x20, .*moving\.nii\.gz is 22x30x26; use fit 'resample'/,
+  );
+  await expect(m.segment(vols.fixed)).rejects.toThrow(
+    /is a GVSL pre-training model: segment\(\) needs a fine-tuned segmentation model/,
+  );
   await m.release();
   // A graph whose parameters are not GVSL's: usable at its static shape only.
   const o = await loadModel(f('other.onnx'));
-  await expect(o.register(vols.fixed, vols.moving, { fit: 'none' })).rejects.toThrow(/18x24x20 voxels \(in RAS order\), but .*other\.onnx takes 16x16x16 \(a static shape\): use fit 'resample' \(--fit resample\)/);
+  await expect(o.register(vols.fixed, vols.moving, { fit: 'none' })).rejects.toThrow(
+    /18x24x20 voxels \(in RAS order\), but .*other\.onnx takes 16x16x16 \(a static shape\): use fit 'resample' \(--fit resample\)/,
+  );
   expect((await o.register(vols.fixed, vols.moving, { warpOriginal: false })).model.warped.dims).toEqual([16, 16, 16]);
   await o.release();
   const unet = await loadModel(f('unet.onnx'));
-  await expect(unet.register(vols.fixed, vols.moving)).rejects.toThrow(/holds the U-Net backbone only: register\(\) needs the GVSL heads/);
+  await expect(unet.register(vols.fixed, vols.moving)).rejects.toThrow(
+    /holds the U-Net backbone only: register\(\) needs the GVSL heads/,
+  );
   await expect(loadModel(f('nope.onnx'))).rejects.toThrow(/no such model file or run folder/);
   fs.writeFileSync(f('junk.onnx'), 'not a model');
   await expect(loadModel(f('junk.onnx'))).rejects.toThrow(/junk\.onnx: not an ONNX model/);
   fs.mkdirSync(f('empty'), { recursive: true });
   await expect(loadModel(f('empty'))).rejects.toThrow(/not a pre-training run folder/);
-  await expect(m.register({ ...vols.fixed, dims: [20, 24] as never }, vols.moving)).rejects.toThrow(/expected a 3-D scalar volume/);
+  await expect(m.register({ ...vols.fixed, dims: [20, 24] as never }, vols.moving)).rejects.toThrow(
+    /expected a 3-D scalar volume/,
+  );
 });
 
 /**
@@ -188,12 +210,18 @@ test('export --fp16: half the weight bytes, float32 interface, within the stated
   expect(bytes.byteLength).toBeLessThan(full.byteLength * 0.85);
   const inits = half.graph.initializer;
   // Network weights all float16 (constants inside a primitive's lowering, such as GroupNorm's eps, stay float32).
-  expect(inits.filter((t) => /^unet\..*\.(weight|bias)$/.test(t.name) && t.dataType === 1).map((t) => t.name)).toEqual([]);
+  expect(inits.filter((t) => /^unet\..*\.(weight|bias)$/.test(t.name) && t.dataType === 1).map((t) => t.name)).toEqual(
+    [],
+  );
   const fp32 = await loadModel(f('static.onnx'));
   const fp16 = await loadModel(f('gvsl-fp16.onnx'));
   const [a, b] = [await fp32.register(vols.fixed, vols.moving), await fp16.register(vols.fixed, vols.moving)];
-  for (const [x, y] of [[a.model.warped.data, b.model.warped.data], [a.flow.data, b.flow.data]]) {
-    if (process.env.SERVE_VERBOSE) console.log('fp16 relative error', maxAbsDiff(x, y) / maxAbs(x), 'affine', maxAbsDiff(a.affine, b.affine));
+  for (const [x, y] of [
+    [a.model.warped.data, b.model.warped.data],
+    [a.flow.data, b.flow.data],
+  ]) {
+    if (process.env.SERVE_VERBOSE)
+      console.log('fp16 relative error', maxAbsDiff(x, y) / maxAbs(x), 'affine', maxAbsDiff(a.affine, b.affine));
     expect(maxAbsDiff(x, y) / maxAbs(x)).toBeLessThan(5e-3);
   }
   expect(maxAbsDiff(a.affine, b.affine)).toBeLessThan(1e-3);
@@ -216,10 +244,11 @@ test('segment(): a fine-tuned model tiles any volume and says so; GVSL calls on 
   expect(r.labels.affine).toEqual(vols.moving.affine);
   expect(r.classes).toBe(3);
   expect(r.tiling).toMatch(/^tiled: sliding windows of 16x16x16 voxels at the volume's own spacing, overlap 0\.25/);
-  await expect(m.register(vols.fixed, vols.moving)).rejects.toThrow(/is a segmentation model: register\(\) needs a GVSL model/);
+  await expect(m.register(vols.fixed, vols.moving)).rejects.toThrow(
+    /is a segmentation model: register\(\) needs a GVSL model/,
+  );
   await m.release();
 });
-
 
 /** Exit code 1 and one line from onnx-train (native libraries may print their own warnings first: `native`). */
 function expectOneLineError(r: Result, pattern: RegExp, native = false): void {
@@ -234,7 +263,8 @@ function expectOneLineError(r: Result, pattern: RegExp, native = false): void {
 
 describe('onnx-train register (compiled CLI)', () => {
   beforeAll(() => {
-    if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js'))) throw new Error('run `npm run build` first (npm test does)');
+    if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'cli', 'index.js')))
+      throw new Error('run `npm run build` first (npm test does)');
   });
 
   test('a run folder: prints the fit and the affine matrix, writes the NIfTI files', async () => {
@@ -244,9 +274,20 @@ describe('onnx-train register (compiled CLI)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^model: .*run: GVSL widths 8,8,8,8,16,8,8,8,16, geometry exact; exported gvsl 16x16x16/);
     expect(r.stdout).toMatch(/fit: resampled to the model grid 16x16x16 at [\d.]+ mm isotropic/);
-    expect(r.stdout).toMatch(/affine matrix \(aff_mat_BA, geometry exact: rows and columns \(D, H, W\) about the grid centre, translation in voxels\):\n( {2}\[( +-?\d+\.\d{4}){4} \]\n){3}/);
+    expect(r.stdout).toMatch(
+      /affine matrix \(aff_mat_BA, geometry exact: rows and columns \(D, H, W\) about the grid centre, translation in voxels\):\n( {2}\[( +-?\d+\.\d{4}){4} \]\n){3}/,
+    );
     expect(r.stdout).toMatch(/affine part in world coordinates \(fixed RAS mm -> moving RAS mm\):/);
-    for (const file of ['warped.nii.gz', 'displacement-itk.nii.gz', 'model/displacement-ras.nii.gz', 'flow-magnitude.nii.gz', 'model/fixed.nii.gz', 'model/moving.nii.gz', 'model/warped.nii.gz', 'transform.json']) {
+    for (const file of [
+      'warped.nii.gz',
+      'displacement-itk.nii.gz',
+      'model/displacement-ras.nii.gz',
+      'flow-magnitude.nii.gz',
+      'model/fixed.nii.gz',
+      'model/moving.nii.gz',
+      'model/warped.nii.gz',
+      'transform.json',
+    ]) {
       expect(fs.existsSync(path.join(out, file))).toBe(true);
     }
     expect(readNifti(path.join(out, 'warped.nii.gz')).affine).toEqual(vols.fixed.affine);
@@ -254,16 +295,53 @@ describe('onnx-train register (compiled CLI)', () => {
 
   test('export --fp16 --external-data then register with it; --fp16 refuses the training graph', async () => {
     const out = f('cli-fp16.onnx');
-    const e = await cli(['export', '--model', 'gvsl', '--chan', CHAN, '--shape', '1,1,16,16,16', '--fp16', '--external-data', '--out', out]);
+    const e = await cli([
+      'export',
+      '--model',
+      'gvsl',
+      '--chan',
+      CHAN,
+      '--shape',
+      '1,1,16,16,16',
+      '--fp16',
+      '--external-data',
+      '--out',
+      out,
+    ]);
     expect(e.stderr).toBe('');
-    expect(e.stdout).toMatch(/^wrote .*cli-fp16\.onnx \(float16 network, [\d,]+ bytes, weights in cli-fp16\.onnx\.data\)/);
+    expect(e.stdout).toMatch(
+      /^wrote .*cli-fp16\.onnx \(float16 network, [\d,]+ bytes, weights in cli-fp16\.onnx\.data\)/,
+    );
     expect(fs.existsSync(`${out}.data`)).toBe(true);
     expect(readOnnx(out).graph.initializer.some((t) => t.dataType === 10)).toBe(true);
-    const r = await cli(['register', '--model', out, f('fixed.nii.gz'), f('moving.nii.gz'), '--out', f('out-fp16'), '--no-warp-original']);
+    const r = await cli([
+      'register',
+      '--model',
+      out,
+      f('fixed.nii.gz'),
+      f('moving.nii.gz'),
+      '--out',
+      f('out-fp16'),
+      '--no-warp-original',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(fs.existsSync(f('out-fp16/warped.nii.gz'))).toBe(false);
-    expectOneLineError(await cli(['export', '--model', 'gvsl-train', '--chan', CHAN, '--shape', '1,1,16,16,16', '--fp16', '--out', f('t.onnx')]), /--fp16 is for the inference graphs/);
+    expectOneLineError(
+      await cli([
+        'export',
+        '--model',
+        'gvsl-train',
+        '--chan',
+        CHAN,
+        '--shape',
+        '1,1,16,16,16',
+        '--fp16',
+        '--out',
+        f('t.onnx'),
+      ]),
+      /--fp16 is for the inference graphs/,
+    );
   });
 
   test('one line for a missing model, a size mismatch and a missing WebGPU adapter (what to install)', async () => {
@@ -271,29 +349,47 @@ describe('onnx-train register (compiled CLI)', () => {
     const [missing, mismatch, gpu] = await Promise.all([
       cli(['register', '--model', f('nothing-here'), ...base]),
       cli(['register', '--model', f('other.onnx'), '--fit', 'none', ...base]),
-      cli(['register', '--model', f('gvsl.onnx'), '--ep', 'webgpu', ...base], { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' }),
+      cli(['register', '--model', f('gvsl.onnx'), '--ep', 'webgpu', ...base], {
+        ...process.env,
+        VK_ICD_FILENAMES: '/nonexistent/icd.json',
+      }),
     ]);
     expectOneLineError(missing, /nothing-here: no such model file or run folder/);
-    expectOneLineError(mismatch, /fixed\.nii\.gz: 18x24x20 voxels \(in RAS order\), but .*other\.onnx takes 16x16x16 \(a static shape\)/);
+    expectOneLineError(
+      mismatch,
+      /fixed\.nii\.gz: 18x24x20 voxels \(in RAS order\), but .*other\.onnx takes 16x16x16 \(a static shape\)/,
+    );
     // The Vulkan loader prints its own warnings (no driver found) before our line.
-    expectOneLineError(gpu, /could not create the ONNX Runtime session on 'webgpu': .*No WebGPU adapter was found: install a GPU driver with Vulkan support .* or use --ep cpu/, true);
+    expectOneLineError(
+      gpu,
+      /could not create the ONNX Runtime session on 'webgpu': .*No WebGPU adapter was found: install a GPU driver with Vulkan support .* or use --ep cpu/,
+      true,
+    );
   });
 });
 
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const haveWebGpu = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
 
-(haveWebGpu ? test : test.skip)('WebGPU (SwiftShader): the same registration as the CPU; a float16 model without shader-f16 says so', async () => {
-  const cpu = await loadModel(f('static.onnx'));
-  const gpu = await loadModel(f('static.onnx'), { ep: 'webgpu' });
-  const [a, b] = [await cpu.register(vols.fixed, vols.moving, { warpOriginal: false }), await gpu.register(vols.fixed, vols.moving, { warpOriginal: false })];
-  expect(maxAbsDiff(a.model.warped.data, b.model.warped.data)).toBeLessThan(1e-4);
-  expect(maxAbsDiff(a.flow.data, b.flow.data)).toBeLessThan(1e-4);
-  expect(maxAbsDiff(a.affine, b.affine)).toBeLessThan(1e-4);
-  await cpu.release();
-  await gpu.release();
-  // SwiftShader's adapter has no shader-f16: the float16 model cannot run there, and the error says what to use.
-  const half = await loadModel(f('gvsl-fp16.onnx'), { ep: 'webgpu' });
-  await expect(half.register(vols.fixed, vols.moving)).rejects.toThrow(/no shader-f16 support; use the float32 model \(export without --fp16\)/);
-  await half.release();
-});
+(haveWebGpu ? test : test.skip)(
+  'WebGPU (SwiftShader): the same registration as the CPU; a float16 model without shader-f16 says so',
+  async () => {
+    const cpu = await loadModel(f('static.onnx'));
+    const gpu = await loadModel(f('static.onnx'), { ep: 'webgpu' });
+    const [a, b] = [
+      await cpu.register(vols.fixed, vols.moving, { warpOriginal: false }),
+      await gpu.register(vols.fixed, vols.moving, { warpOriginal: false }),
+    ];
+    expect(maxAbsDiff(a.model.warped.data, b.model.warped.data)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(a.flow.data, b.flow.data)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(a.affine, b.affine)).toBeLessThan(1e-4);
+    await cpu.release();
+    await gpu.release();
+    // SwiftShader's adapter has no shader-f16: the float16 model cannot run there, and the error says what to use.
+    const half = await loadModel(f('gvsl-fp16.onnx'), { ep: 'webgpu' });
+    await expect(half.register(vols.fixed, vols.moving)).rejects.toThrow(
+      /no shader-f16 support; use the float32 model \(export without --fp16\)/,
+    );
+    await half.release();
+  },
+);

@@ -18,7 +18,11 @@ const have = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
 const maybe = have ? describe : describe.skip;
 
 const shape = [1, 1, 16, 16, 16] as const;
-const vol = (f: (i: number) => number): NamedArray => ({ dtype: 'float32', shape: [...shape], data: Float32Array.from({ length: 16 ** 3 }, (_, i) => f(i)) });
+const vol = (f: (i: number) => number): NamedArray => ({
+  dtype: 'float32',
+  shape: [...shape],
+  data: Float32Array.from({ length: 16 ** 3 }, (_, i) => f(i)),
+});
 const A = vol((i) => 0.5 + 0.5 * Math.sin(i * 0.1));
 const B = vol((i) => 0.5 + 0.5 * Math.cos(i * 0.07));
 
@@ -37,7 +41,9 @@ maybe('WebGPU EP (SwiftShader)', () => {
     const { graph } = buildGvslTrainGraph(model, shape, { withGrads: true });
     const m = exportModel(graph, { params: 'inputs' });
     const feeds: Record<string, NamedArray> = {
-      img_aug: A, img: A, img2: B,
+      img_aug: A,
+      img: A,
+      img2: B,
       // Adam's first step moves each parameter by ≈ lr·sign(g): where |g| is at float-noise level the sign can
       // differ between devices (2·lr apart), so lr is 1e-5 here and the gradients are compared on their own.
       lr: { dtype: 'float32', shape: [], data: Float32Array.of(1e-5) },
@@ -50,9 +56,13 @@ maybe('WebGPU EP (SwiftShader)', () => {
     }
     const cpu = await runSession(await createSession(m.model), feeds);
     const gpu = await runSession(await createSession(m.model, { ep: 'webgpu', noCpuFallback: true }), feeds);
-    for (const k of ['loss', 'loss_ncc', 'loss_mse', 'loss_smooth']) expect(Math.abs(Number(gpu[k].data[0]) - Number(cpu[k].data[0]))).toBeLessThan(1e-4 * Math.abs(Number(cpu[k].data[0])) + 1e-7);
+    for (const k of ['loss', 'loss_ncc', 'loss_mse', 'loss_smooth'])
+      expect(Math.abs(Number(gpu[k].data[0]) - Number(cpu[k].data[0]))).toBeLessThan(
+        1e-4 * Math.abs(Number(cpu[k].data[0])) + 1e-7,
+      );
     // Gradients to 1e-3 of their norm; updated parameters (Adam's first step moves each by ~lr) to 1e-4.
-    const l2 = (a: ArrayLike<number>, b?: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, v, i) => s + (v - (b ? b[i] : 0)) ** 2, 0));
+    const l2 = (a: ArrayLike<number>, b?: ArrayLike<number>) =>
+      Math.sqrt(Array.from(a).reduce((s, v, i) => s + (v - (b ? b[i] : 0)) ** 2, 0));
     const bad: string[] = [];
     for (const k of weights.keys()) {
       const gc = cpu[`grad.${k}`].data as Float32Array;
@@ -60,7 +70,8 @@ maybe('WebGPU EP (SwiftShader)', () => {
       if (l2(gg, gc) > 1e-3 * l2(gc) + 1e-9) bad.push(`grad.${k}: ${l2(gg, gc)} vs norm ${l2(gc)}`);
       const pc = cpu[`new.${k}`].data as Float32Array;
       const pg = gpu[`new.${k}`].data as Float32Array;
-      for (let i = 0; i < pc.length; i++) if (Math.abs(pc[i] - pg[i]) > 1e-4) bad.push(`new.${k}[${i}]: ${pg[i]} vs ${pc[i]}`);
+      for (let i = 0; i < pc.length; i++)
+        if (Math.abs(pc[i] - pg[i]) > 1e-4) bad.push(`new.${k}[${i}]: ${pg[i]} vs ${pc[i]}`);
     }
     expect(bad).toEqual([]);
   });
@@ -102,7 +113,8 @@ maybe('WebGPU training state kept on the device', () => {
         n2 += a * a;
       }
       const tol = k.startsWith('adam.v.') ? 2e-2 : 1e-2;
-      if (weights.has(k) ? maxErr > 1e-4 : Math.sqrt(d2) > tol * Math.sqrt(n2) + 1e-12) bad.push(`${k}: max ${maxErr}, rel L2 ${Math.sqrt(d2 / n2)}`);
+      if (weights.has(k) ? maxErr > 1e-4 : Math.sqrt(d2) > tol * Math.sqrt(n2) + 1e-12)
+        bad.push(`${k}: max ${maxErr}, rel L2 ${Math.sqrt(d2 / n2)}`);
     }
     expect(bad).toEqual([]);
     await cpu.release();

@@ -18,11 +18,15 @@ export function checkExampleRun(r: ExampleResult, fall: number): void {
   expect(mean(r.losses.slice(-k))).toBeLessThan(fall * mean(r.losses.slice(0, k)));
   expect(fs.existsSync(r.checkpoint)).toBe(true);
   expect(r.exportedOutput.length).toBe(r.evalOutput.length);
-  r.exportedOutput.forEach((v, i) => expect(Math.abs(v - r.evalOutput[i])).toBeLessThan(1e-4 * (1 + Math.abs(r.evalOutput[i]))));
+  r.exportedOutput.forEach((v, i) =>
+    expect(Math.abs(v - r.evalOutput[i])).toBeLessThan(1e-4 * (1 + Math.abs(r.evalOutput[i]))),
+  );
   expectSymbolicBatch(r.onnxFile);
   expect(r.evalOutput.length % r.exportedFirstOutput.length).toBe(0);
   expect(r.exportedFirstOutput.length).toBeLessThan(r.evalOutput.length);
-  r.exportedFirstOutput.forEach((v, i) => expect(Math.abs(v - r.evalOutput[i])).toBeLessThan(1e-4 * (1 + Math.abs(r.evalOutput[i]))));
+  r.exportedFirstOutput.forEach((v, i) =>
+    expect(Math.abs(v - r.evalOutput[i])).toBeLessThan(1e-4 * (1 + Math.abs(r.evalOutput[i]))),
+  );
   if (haveOnnxChecker()) expect(checkModelFiles([r.onnxFile])).toEqual([]);
 }
 

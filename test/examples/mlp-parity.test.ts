@@ -13,7 +13,13 @@ import type { NamedArray } from '../../sdk/state';
 
 const dir = path.join(__dirname, 'fixtures');
 const ref = JSON.parse(fs.readFileSync(path.join(dir, 'mlp-parity.json'), 'utf8')) as {
-  x: number[]; y: number[]; logits: number[]; loss: number; grads: Record<string, number[]>; losses: number[]; params: Record<string, number[]>[];
+  x: number[];
+  y: number[];
+  logits: number[];
+  loss: number;
+  grads: Record<string, number[]>;
+  losses: number[];
+  params: Record<string, number[]>[];
 };
 const batch: Record<string, NamedArray> = {
   x: { dtype: 'float32', shape: [8, 2], data: Float32Array.from(ref.x) },
@@ -59,7 +65,11 @@ test('gradients equal PyTorch (read from one plain SGD step with lr 1: p1 = p0 â
   for (const [k, want] of Object.entries(ref.grads)) {
     const p0 = weights.get(k)!.data as Float32Array;
     const p1 = after.get(k)!.data as Float32Array;
-    close(p0.map((v, i) => v - p1[i]), want, 1e-5);
+    close(
+      p0.map((v, i) => v - p1[i]),
+      want,
+      1e-5,
+    );
   }
   await t.release();
 });

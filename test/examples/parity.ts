@@ -43,7 +43,9 @@ function mismatch(key: string, got: number[], want: number[], tol: number, abs =
   const bound = tol * maxAbs(want) + abs;
   let worst = 0;
   for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
-  return worst <= bound ? '' : `${key}: max error ${worst.toExponential(2)} > ${bound.toExponential(2)} (max |PyTorch| ${maxAbs(want).toExponential(2)})`;
+  return worst <= bound
+    ? ''
+    : `${key}: max error ${worst.toExponential(2)} > ${bound.toExponential(2)} (max |PyTorch| ${maxAbs(want).toExponential(2)})`;
 }
 
 export function parityTests(c: ParityCase): void {
@@ -99,7 +101,15 @@ export function parityTests(c: ParityCase): void {
       for (const k of t.program.trained) {
         const p0 = values(weights.get(k)!);
         const p1 = values(after.get(k)!);
-        bad.push(mismatch(`grad ${k}`, p0.map((v, i) => v - p1[i]), values(get(`grad.${k}`)), 1e-5, 6e-8 * maxAbs(p0)));
+        bad.push(
+          mismatch(
+            `grad ${k}`,
+            p0.map((v, i) => v - p1[i]),
+            values(get(`grad.${k}`)),
+            1e-5,
+            6e-8 * maxAbs(p0),
+          ),
+        );
       }
       for (const k of t.program.buffers) bad.push(mismatch(k, values(after.get(k)!), values(get(`sgd1.${k}`)), 1e-6));
       expect(bad.filter(Boolean)).toEqual([]);
@@ -121,8 +131,17 @@ export function parityTests(c: ParityCase): void {
           const want = values(get(`step${s}.${k}`));
           const noise = noiseElements(k);
           const p0 = values(weights.get(k)!);
-          for (const i of noise) if (Math.abs(got[i] - p0[i]) > s * c.lr * (1 + (c.optimizer.weightDecay ?? 0)) * 1.001) bad.push(`step ${s} ${k}[${i}] moved ${got[i] - p0[i]}`);
-          bad.push(mismatch(`step ${s} ${k}`, got.filter((_, i) => !noise.has(i)), want.filter((_, i) => !noise.has(i)), 1e-5));
+          for (const i of noise)
+            if (Math.abs(got[i] - p0[i]) > s * c.lr * (1 + (c.optimizer.weightDecay ?? 0)) * 1.001)
+              bad.push(`step ${s} ${k}[${i}] moved ${got[i] - p0[i]}`);
+          bad.push(
+            mismatch(
+              `step ${s} ${k}`,
+              got.filter((_, i) => !noise.has(i)),
+              want.filter((_, i) => !noise.has(i)),
+              1e-5,
+            ),
+          );
         }
         expect(bad.filter(Boolean)).toEqual([]);
       }

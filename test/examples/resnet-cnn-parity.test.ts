@@ -23,8 +23,10 @@ test("initialisation is torchvision's ResNet's: conv weights N(0, √(2/fan_out)
   });
   expect(Math.sqrt(scaled.reduce((a, v) => a + v * v, 0) / scaled.length)).toBeCloseTo(Math.SQRT2, 1);
   for (const [k, v] of sd) {
-    if (/bn\d\.weight$|downsample\.1\.weight$/.test(k)) expect(Array.from(v.data as Float32Array).every((x) => x === 1)).toBe(true);
-    if (/bn\d\.bias$|downsample\.1\.bias$/.test(k)) expect(Array.from(v.data as Float32Array).every((x) => x === 0)).toBe(true);
+    if (/bn\d\.weight$|downsample\.1\.weight$/.test(k))
+      expect(Array.from(v.data as Float32Array).every((x) => x === 1)).toBe(true);
+    if (/bn\d\.bias$|downsample\.1\.bias$/.test(k))
+      expect(Array.from(v.data as Float32Array).every((x) => x === 0)).toBe(true);
   }
   const fc = Array.from(sd.get('fc.weight')!.data as Float32Array);
   expect(Math.max(...fc.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(32));

@@ -14,7 +14,8 @@ const CHAN = parseWidths('8,16,16,16,16,16,16,16,16');
 const KAIMING_NORMAL_STD = Math.sqrt(2); // gain of relu (a = 0), times √fan_in
 const TORCH_DEFAULT_STD = 1 / Math.sqrt(3); // U(±1) after scaling by √fan_in
 
-const convWeights = (sd: StateDict) => [...sd.keys()].filter((k) => k.endsWith('.weight') && sd.get(k)!.shape.length === 5);
+const convWeights = (sd: StateDict) =>
+  [...sd.keys()].filter((k) => k.endsWith('.weight') && sd.get(k)!.shape.length === 5);
 const linearWeights = (sd: StateDict) => [...sd.keys()].filter((k) => k.startsWith('fc_') && k.endsWith('.weight'));
 
 /** The weights of `keys` scaled by √fan_in, pooled. */
@@ -54,8 +55,14 @@ describe.each(['official', 'exact'] as const)('GVSL initialisation (%s)', (geome
   });
 
   test('the heads keep PyTorch default initialisation: U(±1/√fan_in) weights and biases', () => {
-    const expected = ['f_conv.double_conv.0.weight', 'f_conv.double_conv.3.weight', 'sp_conv.double_conv.0.weight',
-      'sp_conv.double_conv.3.weight', 'res_conv.0.weight', 'res_conv.3.weight'];
+    const expected = [
+      'f_conv.double_conv.0.weight',
+      'f_conv.double_conv.3.weight',
+      'sp_conv.double_conv.0.weight',
+      'sp_conv.double_conv.3.weight',
+      'res_conv.0.weight',
+      'res_conv.3.weight',
+    ];
     expect([...heads].sort()).toEqual([...expected, ...(geometry === 'official' ? ['out_flow.weight'] : [])].sort());
     for (const keys of [heads, linearWeights(sd)]) {
       const w = scaled(sd, keys);

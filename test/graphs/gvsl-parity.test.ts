@@ -44,16 +44,25 @@ maybe('GVSL parity with the PyTorch fixture gvsl-half-24x32x40', () => {
     const { graph, step } = buildGvslTrainGraph(model, shape, { withGrads: true });
     const s = await createSession(exportModel(graph, { params: 'inputs' }).model);
     const feeds: Record<string, NamedArray> = {
-      img_aug: c.get('img_aug')!, img: c.get('img')!, img2: c.get('img2')!,
-      lr: { dtype: 'float32', shape: [], data: Float32Array.of(1e-4) }, step: { dtype: 'float32', shape: [], data: Float32Array.of(1) },
+      img_aug: c.get('img_aug')!,
+      img: c.get('img')!,
+      img2: c.get('img2')!,
+      lr: { dtype: 'float32', shape: [], data: Float32Array.of(1e-4) },
+      step: { dtype: 'float32', shape: [], data: Float32Array.of(1) },
     };
     for (const [name, w] of weights) {
       feeds[name] = w;
-      for (const st of step.stateNames.get(name) ?? []) feeds[st] = { dtype: 'float32', shape: [...w.shape], data: new Float32Array(w.data.length) };
+      for (const st of step.stateNames.get(name) ?? [])
+        feeds[st] = { dtype: 'float32', shape: [...w.shape], data: new Float32Array(w.data.length) };
     }
     const out = await runSession(s, feeds);
     await s.release();
-    for (const [ours, theirs] of [['loss', 'loss'], ['loss_ncc', 'ncc'], ['loss_mse', 'mse'], ['loss_smooth', 'smooth']]) {
+    for (const [ours, theirs] of [
+      ['loss', 'loss'],
+      ['loss_ncc', 'ncc'],
+      ['loss_mse', 'mse'],
+      ['loss_smooth', 'smooth'],
+    ]) {
       const want = scalar(c.get(theirs)!);
       expect(Math.abs(scalar(out[ours]) - want) / Math.abs(want)).toBeLessThan(1e-4);
     }
@@ -71,7 +80,8 @@ maybe('GVSL parity with the PyTorch fixture gvsl-half-24x32x40', () => {
       const wantNorm = scalar(c.get(`grad_norm.${name}`)!);
       const wantProj = scalar(c.get(`grad_proj.${name}`)!);
       if (Math.abs(norm - wantNorm) > 1e-3 * wantNorm) failures.push(`${name}: grad norm ${norm} vs ${wantNorm}`);
-      if (Math.abs(proj - wantProj) > 1e-3 * wantNorm * Math.sqrt(gr.data.length / 2)) failures.push(`${name}: grad proj ${proj} vs ${wantProj}`);
+      if (Math.abs(proj - wantProj) > 1e-3 * wantNorm * Math.sqrt(gr.data.length / 2))
+        failures.push(`${name}: grad proj ${proj} vs ${wantProj}`);
       const full = c.get(`grad.${name}`);
       if (full && relErr(gr, full) > 1e-3) failures.push(`${name}: full gradient rel err ${relErr(gr, full)}`);
     }

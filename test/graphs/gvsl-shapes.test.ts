@@ -23,11 +23,18 @@ function volumes(seed: number, n = N): NamedArray {
   const rng = new Rng(seed);
   const data = new Float32Array(n * D * H * W);
   for (let b = 0; b < n; b++) {
-    const waves = Array.from({ length: 4 }, () => [rng.uniform(0.1, 0.6), rng.uniform(0.1, 0.6), rng.uniform(0.1, 0.6), rng.uniform(0, 6)]);
+    const waves = Array.from({ length: 4 }, () => [
+      rng.uniform(0.1, 0.6),
+      rng.uniform(0.1, 0.6),
+      rng.uniform(0.1, 0.6),
+      rng.uniform(0, 6),
+    ]);
     let k = b * D * H * W;
-    for (let z = 0; z < D; z++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++, k++) {
-      data[k] = 0.5 + waves.reduce((s, [a, c, e, p]) => s + 0.12 * Math.cos(a * z + c * y + e * x + p), 0);
-    }
+    for (let z = 0; z < D; z++)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++, k++) {
+          data[k] = 0.5 + waves.reduce((s, [a, c, e, p]) => s + 0.12 * Math.cos(a * z + c * y + e * x + p), 0);
+        }
   }
   return { dtype: 'float32', shape: [n, 1, D, H, W], data };
 }
@@ -35,7 +42,11 @@ function volumes(seed: number, n = N): NamedArray {
 /** Sample `i` of a batch, as a batch of one. */
 function sample(a: NamedArray, i: number): NamedArray {
   const per = a.data.length / a.shape[0];
-  return { dtype: a.dtype, shape: [1, ...a.shape.slice(1)], data: (a.data as Float32Array).slice(i * per, (i + 1) * per) };
+  return {
+    dtype: a.dtype,
+    shape: [1, ...a.shape.slice(1)],
+    data: (a.data as Float32Array).slice(i * per, (i + 1) * per),
+  };
 }
 
 /** max |a − b| / max(|b|, 1e-6) */
@@ -85,17 +96,20 @@ test('unet: global (N, c4, ceil16(D)/16, …) and local (N, c8, D, H, W); batch 
   expect(relErr(sample(out.local, 1), alone.local)).toBeLessThan(1e-5);
 });
 
-test('gvsl-train: one step runs; scalar losses, and new parameters and Adam state of the parameters\' shapes', async () => {
+test("gvsl-train: one step runs; scalar losses, and new parameters and Adam state of the parameters' shapes", async () => {
   const { graph, step } = buildGvslTrainGraph(model, SHAPE);
   const feeds: Record<string, NamedArray> = {
-    img_aug: B, img: A, img2: volumes(5),
+    img_aug: B,
+    img: A,
+    img2: volumes(5),
     lr: { dtype: 'float32', shape: [], data: Float32Array.of(1e-3) },
     step: { dtype: 'float32', shape: [], data: Float32Array.of(1) },
   };
   for (const name of step.trained) {
     const w = weights.get(name)!;
     feeds[name] = w;
-    for (const s of step.stateNames.get(name)!) feeds[s] = { dtype: 'float32', shape: w.shape, data: new Float32Array(w.data.length) };
+    for (const s of step.stateNames.get(name)!)
+      feeds[s] = { dtype: 'float32', shape: w.shape, data: new Float32Array(w.data.length) };
   }
   // Shapes, finiteness and which parameters move do not depend on graph optimisation; without it, creating the
   // session of this ~12k-node training graph takes about half as long as at 'basic'.
@@ -104,7 +118,10 @@ test('gvsl-train: one step runs; scalar losses, and new parameters and Adam stat
     expect(out[k].shape).toEqual([]);
     expect(Number.isFinite(Number(out[k].data[0]))).toBe(true);
   }
-  expect(Number(out.loss.data[0])).toBeCloseTo(Number(out.loss_ncc.data[0]) + Number(out.loss_mse.data[0]) + Number(out.loss_smooth.data[0]), 5);
+  expect(Number(out.loss.data[0])).toBeCloseTo(
+    Number(out.loss_ncc.data[0]) + Number(out.loss_mse.data[0]) + Number(out.loss_smooth.data[0]),
+    5,
+  );
   expect([...step.trained].sort()).toEqual([...weights.keys()].sort());
   for (const name of step.trained) {
     expect(out[`new.${name}`].shape).toEqual(weights.get(name)!.shape);
@@ -112,10 +129,13 @@ test('gvsl-train: one step runs; scalar losses, and new parameters and Adam stat
   }
   // Adam's first step moves every parameter that has a gradient by about lr: the heads' included.
   const moved = (name: string) => relErr(out[`new.${name}`], weights.get(name)!) > 0;
-  expect(['fc_rot.weight', 'fc_shear.bias', 'out_flow.weight', 'res_conv.3.weight', 'unet.inc.double_conv.0.weight'].filter((k) => !moved(k))).toEqual([]);
+  expect(
+    ['fc_rot.weight', 'fc_shear.bias', 'out_flow.weight', 'res_conv.3.weight', 'unet.inc.double_conv.0.weight'].filter(
+      (k) => !moved(k),
+    ),
+  ).toEqual([]);
 });
 
 test('every exported model passes the ONNX checker', () => {
   expect(checkRecordedModels()).toEqual([]);
 });
-

@@ -16,12 +16,19 @@ const SHAPE: VolumeShape = [1, 1, 16, 16, 16];
 const model = new GVSL(1, parseWidths('8,8,8,8,16,8,8,8,16'));
 const weights = model.initStateDict(1);
 const rng = new Rng(2);
-const vol = (): NamedArray => ({ dtype: 'float32', shape: [...SHAPE], data: Float32Array.from(rng.array(16 ** 3, 0, 1)) });
+const vol = (): NamedArray => ({
+  dtype: 'float32',
+  shape: [...SHAPE],
+  data: Float32Array.from(rng.array(16 ** 3, 0, 1)),
+});
 const batch = { img_aug: vol(), img: vol(), img2: vol() };
 
 test('the default training graph is the explicit local-NCC one', () => {
-  const sig = (g: ReturnType<typeof buildGvslTrainGraph>['graph']) => g.nodes.map((n) => `${n.op.name}${JSON.stringify(n.attrs)}`).join('\n');
-  expect(sig(buildGvslTrainGraph(model, SHAPE).graph)).toBe(sig(buildGvslTrainGraph(model, SHAPE, { similarity: { kind: 'ncc', window: 9 } }).graph));
+  const sig = (g: ReturnType<typeof buildGvslTrainGraph>['graph']) =>
+    g.nodes.map((n) => `${n.op.name}${JSON.stringify(n.attrs)}`).join('\n');
+  expect(sig(buildGvslTrainGraph(model, SHAPE).graph)).toBe(
+    sig(buildGvslTrainGraph(model, SHAPE, { similarity: { kind: 'ncc', window: 9 } }).graph),
+  );
 });
 
 test('every kind builds, with its term among the outputs and no loss_ncc unless it is NCC', () => {
@@ -44,7 +51,8 @@ for (const kind of ['mi'] as SimilarityKind[]) {
     for (const name of step.trained) {
       const w = weights.get(name)!;
       feeds[name] = w;
-      for (const s of step.stateNames.get(name)!) feeds[s] = { dtype: 'float32', shape: w.shape, data: new Float32Array(w.data.length) };
+      for (const s of step.stateNames.get(name)!)
+        feeds[s] = { dtype: 'float32', shape: w.shape, data: new Float32Array(w.data.length) };
     }
     const out = await runGraph(graph, feeds, { params: 'inputs' });
     const term = similarityTerm({ kind });

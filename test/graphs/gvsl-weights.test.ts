@@ -30,7 +30,6 @@ const CHAN = parseWidths('8,8,8,8,16,8,8,8,16');
 const model = new GVSL(1, CHAN, { geometry: 'official' });
 const shape = FORWARD.get('A')!.shape as unknown as VolumeShape;
 
-
 /** Keys, dtypes, shapes and bytes of two state_dicts that should be identical; returns the differences. */
 function diff(a: StateDict, b: StateDict): string[] {
   const out: string[] = [];
@@ -38,13 +37,19 @@ function diff(a: StateDict, b: StateDict): string[] {
   for (const [k, x] of a) {
     const y = b.get(k);
     if (!y) continue;
-    if (x.dtype !== y.dtype || x.shape.join() !== y.shape.join()) out.push(`${k}: ${x.dtype}[${x.shape}] vs ${y.dtype}[${y.shape}]`);
-    else if (!Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength).equals(Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength))) out.push(`${k}: values differ`);
+    if (x.dtype !== y.dtype || x.shape.join() !== y.shape.join())
+      out.push(`${k}: ${x.dtype}[${x.shape}] vs ${y.dtype}[${y.shape}]`);
+    else if (
+      !Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength).equals(
+        Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength),
+      )
+    )
+      out.push(`${k}: values differ`);
   }
   return out;
 }
 
-test('the .pth holds exactly the tensors of its safetensors twin, under the model\'s keys in PyTorch\'s order', () => {
+test("the .pth holds exactly the tensors of its safetensors twin, under the model's keys in PyTorch's order", () => {
   const pth = loadWeights(PTH);
   const st = loadWeights(ST);
   expect(pth.format).toBe('pth');
@@ -71,7 +76,12 @@ test('the exported gvsl graph reproduces the PyTorch reference forward, and .pth
   const fromPth = await runGraph(g, feeds, { weights: loadModelWeights(model, PTH).tensors });
   const fromSt = await runGraph(g, feeds, { weights: loadModelWeights(model, ST).tensors });
   const errors: Record<string, number> = {};
-  for (const [ours, theirs] of [['res_A', 'res'], ['warp_BA', 'warp'], ['aff_mat_BA', 'aff'], ['flow_BA', 'flow']]) {
+  for (const [ours, theirs] of [
+    ['res_A', 'res'],
+    ['warp_BA', 'warp'],
+    ['aff_mat_BA', 'aff'],
+    ['flow_BA', 'flow'],
+  ]) {
     expect(fromPth[ours].shape).toEqual(FORWARD.get(theirs)!.shape);
     expect(fromPth[ours].data).toEqual(fromSt[ours].data);
     errors[theirs] = relErr(fromPth[ours], FORWARD.get(theirs)!);
@@ -95,7 +105,12 @@ test('a backbone-only .pth (keys without "unet.", wrapped under "model") loads f
   }
   expect(err).toBeInstanceOf(UserError);
   // PyTorch's wording; the list is cut after a dozen keys.
-  expect((err as Error).message).toContain(`does not fit this model: Missing key(s) in state_dict: ${heads.slice(0, 12).map((k) => `"${k}"`).join(', ')}, … and ${heads.length - 12} more.`);
+  expect((err as Error).message).toContain(
+    `does not fit this model: Missing key(s) in state_dict: ${heads
+      .slice(0, 12)
+      .map((k) => `"${k}"`)
+      .join(', ')}, … and ${heads.length - 12} more.`,
+  );
   const w = loadModelWeights(model, UNET_PTH, { allowBackboneOnly: true, seed: 4 });
   expect(w.missing).toEqual(heads);
   expect(w.notes).toEqual([
@@ -127,8 +142,12 @@ test('a checkpoint made with other widths is refused with PyTorch-style size mis
   }
   expect(err).toBeInstanceOf(UserError);
   const msg = (err as Error).message;
-  expect(msg).toContain(`${PTH} does not fit this model: size mismatch for unet.down1.maxpool_conv.1.double_conv.0.weight: copying a param with shape [8, 8, 3, 3, 3] from checkpoint, the shape in current model is [16, 8, 3, 3, 3].`);
-  expect(msg).toContain('size mismatch for unet.up4.conv.double_conv.0.weight: copying a param with shape [16, 16, 3, 3, 3] from checkpoint, the shape in current model is [16, 24, 3, 3, 3].');
+  expect(msg).toContain(
+    `${PTH} does not fit this model: size mismatch for unet.down1.maxpool_conv.1.double_conv.0.weight: copying a param with shape [8, 8, 3, 3, 3] from checkpoint, the shape in current model is [16, 8, 3, 3, 3].`,
+  );
+  expect(msg).toContain(
+    'size mismatch for unet.up4.conv.double_conv.0.weight: copying a param with shape [16, 16, 3, 3, 3] from checkpoint, the shape in current model is [16, 24, 3, 3, 3].',
+  );
   expect(msg).not.toMatch(/Missing|Unexpected/);
   expect(msg).not.toContain('\n');
 });
@@ -140,19 +159,25 @@ test('a training checkpoint (its run folder or file) loads as weights: the optim
     const state: StateDict = new Map();
     for (const [k, v] of weights) {
       state.set(k, v);
-      for (const slot of ['adam.m.', 'adam.v.']) state.set(slot + k, { ...v, data: new Float32Array(v.data.length).fill(0.5) });
+      for (const slot of ['adam.m.', 'adam.v.'])
+        state.set(slot + k, { ...v, data: new Float32Array(v.data.length).fill(0.5) });
     }
     saveCheckpoint(dir, state, { config: { chan: [...CHAN] }, step: 3 });
     for (const from of [dir, path.join(dir, CHECKPOINT_FILE)]) {
       const w = loadModelWeights(model, from);
       expect([...w.tensors.keys()]).toEqual([...weights.keys()]);
       for (const [k, v] of w.tensors) expect(v.data).toEqual(weights.get(k)!.data);
-      expect(w.notes).toContain(`${path.join(dir, CHECKPOINT_FILE)}: a training checkpoint; its ${2 * weights.size} optimizer-state tensors are not weights and were left out`);
+      expect(w.notes).toContain(
+        `${path.join(dir, CHECKPOINT_FILE)}: a training checkpoint; its ${2 * weights.size} optimizer-state tensors are not weights and were left out`,
+      );
     }
     // In a plain state_dict the same names are unexpected keys, listed PyTorch's way but cut after a dozen.
     saveSafetensors(path.join(dir, 'plain.safetensors'), state);
     expect(() => loadModelWeights(model, path.join(dir, 'plain.safetensors'))).toThrow(
-      new RegExp(`Unexpected key\\(s\\) in state_dict: ("adam\\.[mv]\\.[^"]+", ){12}… and ${2 * weights.size - 12} more\\.$`));
+      new RegExp(
+        `Unexpected key\\(s\\) in state_dict: ("adam\\.[mv]\\.[^"]+", ){12}… and ${2 * weights.size - 12} more\\.$`,
+      ),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

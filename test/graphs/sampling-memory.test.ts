@@ -14,7 +14,12 @@ test('gradient to the volume and the coordinates (inside, on the border and outs
   // Coordinates in [-1.5, size + 0.5): corners outside the volume get weight 0; random values stay clear of
   // the kinks at integer coordinates.
   const r = await gradCheck({
-    inputs: [{ shape: [2, 3, 4, 5, 6] }, { shape: [2, 3, 2, 2], range: [-1.5, 4.5] }, { shape: [2, 3, 2, 2], range: [-1.5, 5.5] }, { shape: [2, 3, 2, 2], range: [-1.5, 6.5] }],
+    inputs: [
+      { shape: [2, 3, 4, 5, 6] },
+      { shape: [2, 3, 2, 2], range: [-1.5, 4.5] },
+      { shape: [2, 3, 2, 2], range: [-1.5, 5.5] },
+      { shape: [2, 3, 2, 2], range: [-1.5, 6.5] },
+    ],
     build: ([src, z, y, x]) => trilinearSample(src, z, y, x),
   });
   expect(r.rel).toBeLessThan(r.tol);

@@ -6,7 +6,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { normalizeSimilarity, sampleVoxels, SIMILARITIES, similarityLoss, type SimilaritySpec, similarityTerm } from '../../graphs/similarity';
+import {
+  normalizeSimilarity,
+  sampleVoxels,
+  SIMILARITIES,
+  similarityLoss,
+  type SimilaritySpec,
+  similarityTerm,
+} from '../../graphs/similarity';
 import { nccLoss } from '../../graphs/losses';
 import { Graph } from '../../sdk/graph';
 import type { NamedArray } from '../../sdk/state';
@@ -28,8 +35,11 @@ const FIX = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'similar
 const usesConv = (s: SimilaritySpec) => s.kind === 'ncc' || s.kind === 'ssim';
 const dtypeOf = (s: SimilaritySpec) => (usesConv(s) ? 'float32' : 'float64');
 
-const arr = (dtype: 'float32' | 'float64', shape: number[], v: ArrayLike<number>): NamedArray =>
-  ({ dtype, shape, data: dtype === 'float32' ? Float32Array.from(v) : Float64Array.from(v) });
+const arr = (dtype: 'float32' | 'float64', shape: number[], v: ArrayLike<number>): NamedArray => ({
+  dtype,
+  shape,
+  data: dtype === 'float32' ? Float32Array.from(v) : Float64Array.from(v),
+});
 
 /** The loss and its gradient with respect to I, evaluated by onnxruntime-node. */
 async function lossAndGrad(spec: SimilaritySpec, shape: number[], I: ArrayLike<number>, J: ArrayLike<number>) {
@@ -60,8 +70,16 @@ describe('PyTorch references (float64 in torch; float32 here where the graph has
 describe('gradients against central differences (one random direction)', () => {
   const shape = [2, 1, 6, 7, 5];
   const specs: SimilaritySpec[] = [
-    { kind: 'ncc' }, { kind: 'ncc', window: 3 }, { kind: 'ncc-global' }, { kind: 'mi' }, { kind: 'mi', bins: 8, sigmaRatio: 0.7 },
-    { kind: 'mi', bins: 12, sampling: 0.5 }, { kind: 'ssim' }, { kind: 'ssim', window: 5, sigma: 1 }, { kind: 'mse' }, { kind: 'mind' },
+    { kind: 'ncc' },
+    { kind: 'ncc', window: 3 },
+    { kind: 'ncc-global' },
+    { kind: 'mi' },
+    { kind: 'mi', bins: 8, sigmaRatio: 0.7 },
+    { kind: 'mi', bins: 12, sampling: 0.5 },
+    { kind: 'ssim' },
+    { kind: 'ssim', window: 5, sigma: 1 },
+    { kind: 'mse' },
+    { kind: 'mind' },
   ];
   for (const spec of specs) {
     test(JSON.stringify(spec), async () => {
@@ -69,7 +87,10 @@ describe('gradients against central differences (one random direction)', () => {
       // Inputs inside (0, 1): MI's clamp has no kink there. float32 with a large step: central differences
       // of a smooth function err by O(eps²).
       const r = await gradCheck({
-        inputs: [{ shape, range: [0.05, 0.95] }, { shape, range: [0.05, 0.95] }],
+        inputs: [
+          { shape, range: [0.05, 0.95] },
+          { shape, range: [0.05, 0.95] },
+        ],
         build: ([a, b]) => similarityLoss(spec, a, b),
         ...(f32 ? { dtype: 'float32', eps: 1e-2, tol: 3e-3 } : {}),
       });
@@ -95,21 +116,48 @@ describe('known cases', () => {
   // Up to the 1e-5 in the denominator (relative to var_I·var_J, ~0.1 over a 3³ window here).
   test('local NCC(x, a·x) = 1 (loss 0) at windows 3, 9; a shuffled copy scores far worse', async () => {
     for (const window of [3, 9]) {
-      expect(await loss({ kind: 'ncc', window }, x, x.map((v) => 2.5 * v))).toBeLessThan(1e-4);
-      expect(await loss({ kind: 'ncc', window }, x, x.map((v) => -0.7 * v))).toBeLessThan(1e-4); // squared correlation
+      expect(
+        await loss(
+          { kind: 'ncc', window },
+          x,
+          x.map((v) => 2.5 * v),
+        ),
+      ).toBeLessThan(1e-4);
+      expect(
+        await loss(
+          { kind: 'ncc', window },
+          x,
+          x.map((v) => -0.7 * v),
+        ),
+      ).toBeLessThan(1e-4); // squared correlation
       expect(await loss({ kind: 'ncc', window }, x, shuffled)).toBeGreaterThan(0.3); // chance cc² in small windows is not 0
     }
   });
 
   // Up to the 1e-8 under the square root (relative to var_I·var_J, 2e-4 for the −0.5·x case).
   test('global NCC(x, a·x + b) = 1 for a > 0 (loss 0), −1 for a < 0 (loss 2)', async () => {
-    expect(await loss({ kind: 'ncc-global' }, x, x.map((v) => 3 * v + 0.5))).toBeLessThan(1e-6);
-    expect(Math.abs((await loss({ kind: 'ncc-global' }, x, x.map((v) => -0.5 * v + 2))) - 2)).toBeLessThan(1e-4);
+    expect(
+      await loss(
+        { kind: 'ncc-global' },
+        x,
+        x.map((v) => 3 * v + 0.5),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      Math.abs(
+        (await loss(
+          { kind: 'ncc-global' },
+          x,
+          x.map((v) => -0.5 * v + 2),
+        )) - 2,
+      ),
+    ).toBeLessThan(1e-4);
     expect(await loss({ kind: 'ncc-global' }, x, shuffled)).toBeGreaterThan(0.5);
   });
 
   test('MI(x, x) > MI(x, 1 − x²) (a nonlinear intensity map) > MI(x, shuffled x); the loss ln(bins) − MI >= 0', async () => {
-    const mi = async (b: number[], spec: SimilaritySpec = { kind: 'mi' }) => Math.log(spec.bins ?? 32) - (await loss(spec, x, b));
+    const mi = async (b: number[], spec: SimilaritySpec = { kind: 'mi' }) =>
+      Math.log(spec.bins ?? 32) - (await loss(spec, x, b));
     const self = await mi(x);
     const mapped = await mi(x.map((v) => 1 - v * v));
     const shuf = await mi(shuffled);
@@ -123,17 +171,43 @@ describe('known cases', () => {
   });
 
   test('MIND-SSC is invariant to an affine intensity map (loss(x, a·x + b) = 0, also a < 0); a shuffled copy is far', async () => {
-    expect(await loss({ kind: 'mind' }, x, x.map((v) => 2 * v + 0.3))).toBeLessThan(1e-6);
-    expect(await loss({ kind: 'mind' }, x, x.map((v) => 1 - v))).toBeLessThan(1e-6);
+    expect(
+      await loss(
+        { kind: 'mind' },
+        x,
+        x.map((v) => 2 * v + 0.3),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      await loss(
+        { kind: 'mind' },
+        x,
+        x.map((v) => 1 - v),
+      ),
+    ).toBeLessThan(1e-6);
     expect(await loss({ kind: 'mind' }, x, shuffled)).toBeGreaterThan(0.01);
   });
 
   test('SSIM(x, x) = 1 (loss 0); noise lowers it; MSE(x, x) = 0 and MSE(x, x + 0.1) = 0.01', async () => {
     expect(Math.abs(await loss({ kind: 'ssim' }, x, x))).toBeLessThan(1e-6);
     expect(Math.abs(await loss({ kind: 'ssim', window: 5, sigma: 1 }, x, x))).toBeLessThan(1e-6);
-    expect(await loss({ kind: 'ssim' }, x, x.map((v) => v + 0.2 * (rng.next() - 0.5)))).toBeGreaterThan(0.01);
+    expect(
+      await loss(
+        { kind: 'ssim' },
+        x,
+        x.map((v) => v + 0.2 * (rng.next() - 0.5)),
+      ),
+    ).toBeGreaterThan(0.01);
     expect(await loss({ kind: 'mse' }, x, x)).toBe(0);
-    expect(Math.abs((await loss({ kind: 'mse' }, x, x.map((v) => v + 0.1))) - 0.01)).toBeLessThan(1e-12);
+    expect(
+      Math.abs(
+        (await loss(
+          { kind: 'mse' },
+          x,
+          x.map((v) => v + 0.1),
+        )) - 0.01,
+      ),
+    ).toBeLessThan(1e-12);
   });
 });
 
@@ -154,10 +228,21 @@ test('specs: fields of other kinds and default sampling are dropped, bad values 
   expect(picked.every((v, k) => v >= 0 && v < 100 && (k === 0 || v > picked[k - 1]))).toBe(true);
   expect(normalizeSimilarity({ kind: 'mi', bins: 16, window: 5 })).toEqual({ kind: 'mi', bins: 16 });
   expect(normalizeSimilarity({ kind: 'mi', sampling: 1 })).toEqual({ kind: 'mi' });
-  expect(() => normalizeSimilarity({ kind: 'ncc', window: 4 })).toThrow('similarity window must be an odd integer >= 1 (similarity ncc), got 4');
+  expect(() => normalizeSimilarity({ kind: 'ncc', window: 4 })).toThrow(
+    'similarity window must be an odd integer >= 1 (similarity ncc), got 4',
+  );
   expect(() => normalizeSimilarity({ kind: 'mi', bins: 1 })).toThrow(/bins must be an integer from 2 to 256/);
   expect(() => normalizeSimilarity({ kind: 'mi', sampling: 0 })).toThrow(/sampling must be a fraction/);
-  expect(() => normalizeSimilarity({ kind: 'nmi' as never })).toThrow(/similarity must be one of ncc, ncc-global, mi, ssim, mse, mind/);
-  expect(SIMILARITIES.map((kind) => similarityTerm({ kind }))).toEqual(['loss_ncc', 'loss_sim_ncc_global', 'loss_sim_mi', 'loss_sim_ssim', 'loss_sim_mse', 'loss_sim_mind']);
+  expect(() => normalizeSimilarity({ kind: 'nmi' as never })).toThrow(
+    /similarity must be one of ncc, ncc-global, mi, ssim, mse, mind/,
+  );
+  expect(SIMILARITIES.map((kind) => similarityTerm({ kind }))).toEqual([
+    'loss_ncc',
+    'loss_sim_ncc_global',
+    'loss_sim_mi',
+    'loss_sim_ssim',
+    'loss_sim_mse',
+    'loss_sim_mind',
+  ]);
   expect(similarityTerm({ kind: 'ncc', window: 5 })).toBe('loss_ncc');
 });

@@ -97,7 +97,9 @@ export function tensorPickle(key: string, numel: number, size: number, storageOf
 }
 
 /** A torch.save-style .pth of one float tensor; `storage` overrides the storage bytes' entry. */
-export function craftPth(opts: { numel?: number; size?: number; storageOffset?: number; storage?: Partial<CraftEntry> } = {}): Uint8Array {
+export function craftPth(
+  opts: { numel?: number; size?: number; storageOffset?: number; storage?: Partial<CraftEntry> } = {},
+): Uint8Array {
   const numel = opts.numel ?? 4;
   const data = new Uint8Array(new Float32Array(Array.from({ length: numel }, (_, i) => i + 1)).buffer);
   return makeZip([

@@ -36,7 +36,10 @@ const program = buildTraining({
   loss: ({ x, y }) => {
     const d = sub(model.call(x), y);
     const mse = reduceMean(mul(d, d), [0, 1]);
-    return { loss: mse, metrics: { loss_mse: mse, loss_l1: reduceMean(abs(d), [0, 1]), loss_max: reduceMax(abs(d), [0, 1]) } };
+    return {
+      loss: mse,
+      metrics: { loss_mse: mse, loss_l1: reduceMean(abs(d), [0, 1]), loss_max: reduceMax(abs(d), [0, 1]) },
+    };
   },
   optimizer: { kind: 'adam' },
 });
@@ -72,11 +75,25 @@ export async function engineRun(spec: EngineRunSpec): Promise<TrainLoopResult> {
   const before = process.listeners('SIGINT');
   const opts = { out: spec.dir, ep: 'cpu' as const, threads: 1, quiet: true, json: false, workers: false, resumed };
   return inRun(opts, startStep, spec.steps, async ({ dir, t0 }) => {
-    const trainer = await Trainer.create(program, { weights: ck?.state ?? model.initStateDict(0), lr: LR, step: startStep, threads: 1 });
+    const trainer = await Trainer.create(program, {
+      weights: ck?.state ?? model.initStateDict(0),
+      lr: LR,
+      step: startStep,
+      threads: 1,
+    });
     try {
       return await trainLoop({
-        dir, trainer, source: inlineSource(batch), startStep, steps: spec.steps, terms: TERMS, saveEvery: spec.saveEvery,
-        quiet: true, json: false, resumed, t0,
+        dir,
+        trainer,
+        source: inlineSource(batch),
+        startStep,
+        steps: spec.steps,
+        terms: TERMS,
+        saveEvery: spec.saveEvery,
+        quiet: true,
+        json: false,
+        resumed,
+        t0,
         save: (state, step) => {
           const file = saveCheckpoint(dir, state, { config: { lr: LR }, step });
           if (spec.keep?.has(step)) fs.copyFileSync(file, `${dir}-${step}.safetensors`);
@@ -84,7 +101,8 @@ export async function engineRun(spec: EngineRunSpec): Promise<TrainLoopResult> {
         },
         afterStep: async (step) => {
           // Ctrl-C as the loop sees it: the engine's SIGINT handler called (a real signal would reach jest's too).
-          if (spec.onStep?.(step) === 'sigint') for (const h of process.listeners('SIGINT')) if (!before.includes(h)) h('SIGINT');
+          if (spec.onStep?.(step) === 'sigint')
+            for (const h of process.listeners('SIGINT')) if (!before.includes(h)) h('SIGINT');
           return undefined;
         },
       });

@@ -80,8 +80,7 @@ export async function gradCheck(c: GradCase, seed = 7): Promise<{ ad: number; fd
   const us = specs.map((s) => makeInput({ shape: s.shape }, s.dtype, rng));
   const vv = makeInput({ shape: [...vy.shape] }, vy.dtype, rng);
   const eps = c.eps ?? (dtype === 'float64' ? 1e-5 : 1e-2);
-  const feeds = (h: number) =>
-    Object.fromEntries(xs.map((x, i) => [`x${i}`, diff[i] ? shifted(x, us[i], h) : x]));
+  const feeds = (h: number) => Object.fromEntries(xs.map((x, i) => [`x${i}`, diff[i] ? shifted(x, us[i], h) : x]));
   const opset = c.opset;
   const yp = (await runGraph(fg, feeds(eps), { opset })).y;
   const ym = (await runGraph(fg, feeds(-eps), { opset })).y;

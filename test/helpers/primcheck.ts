@@ -40,8 +40,10 @@ export async function primCheck(c: PrimCase, seed = 3): Promise<void> {
   outs.forEach((t, i) => {
     const y = got[`y${i}`];
     const label = `${c.label ?? ''} output ${i}`;
-    if (y.shape.join() !== t.shape.join()) throw new Error(`${label}: ORT shape [${y.shape}] != DSL shape [${t.shape}]`);
-    if (y.shape.join() !== wants[i].shape.join()) throw new Error(`${label}: ORT shape [${y.shape}] != reference [${wants[i].shape}]`);
+    if (y.shape.join() !== t.shape.join())
+      throw new Error(`${label}: ORT shape [${y.shape}] != DSL shape [${t.shape}]`);
+    if (y.shape.join() !== wants[i].shape.join())
+      throw new Error(`${label}: ORT shape [${y.shape}] != reference [${wants[i].shape}]`);
     for (let k = 0; k < wants[i].size; k++) {
       const a = Number(y.data[k]);
       const b = wants[i].data[k];

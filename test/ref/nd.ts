@@ -4,12 +4,19 @@
  */
 export class ND {
   readonly strides: number[];
-  constructor(readonly shape: number[], readonly data: Float64Array = new Float64Array(shape.reduce((a, b) => a * b, 1))) {
+  constructor(
+    readonly shape: number[],
+    readonly data: Float64Array = new Float64Array(shape.reduce((a, b) => a * b, 1)),
+  ) {
     this.strides = strides(shape);
-    if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`ND: ${data.length} values for shape [${shape}]`);
+    if (data.length !== shape.reduce((a, b) => a * b, 1))
+      throw new Error(`ND: ${data.length} values for shape [${shape}]`);
   }
   static from(shape: number[], values: ArrayLike<number | bigint>): ND {
-    return new ND([...shape], Float64Array.from(values as ArrayLike<number>, (v) => Number(v)));
+    return new ND(
+      [...shape],
+      Float64Array.from(values as ArrayLike<number>, (v) => Number(v)),
+    );
   }
   static fill(shape: number[], v: number): ND {
     return new ND([...shape], new Float64Array(shape.reduce((a, b) => a * b, 1)).fill(v));

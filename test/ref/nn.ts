@@ -15,7 +15,8 @@ export function refMatMul(a: ND, b: ND): ND {
   const r = Math.max(ba.length, bb.length);
   const batch = Array.from({ length: r }, (_, i) => Math.max(ba[ba.length - r + i] ?? 1, bb[bb.length - r + i] ?? 1));
   const out = new ND([...batch, m, n]);
-  const pick = (shape: number[], idx: number[]) => idx.slice(idx.length - shape.length).map((v, i) => (shape[i] === 1 ? 0 : v));
+  const pick = (shape: number[], idx: number[]) =>
+    idx.slice(idx.length - shape.length).map((v, i) => (shape[i] === 1 ? 0 : v));
   forEachIndex(batch, (bi) => {
     const ia = pick(ba, bi);
     const ib = pick(bb, bi);
@@ -38,7 +39,12 @@ export function refTranspose2(a: ND): ND {
 }
 
 /** Direct N-d convolution (cross-correlation) with pads (begins, ends), strides, dilations and groups. */
-export function refConv(x: ND, w: ND, b: ND | null, o: { pads?: number[]; strides?: number[]; dilations?: number[]; group?: number } = {}): ND {
+export function refConv(
+  x: ND,
+  w: ND,
+  b: ND | null,
+  o: { pads?: number[]; strides?: number[]; dilations?: number[]; group?: number } = {},
+): ND {
   const [n, cin, ...sp] = x.shape;
   const [cout, cig, ...k] = w.shape;
   const s = sp.length;
@@ -66,7 +72,11 @@ export function refConv(x: ND, w: ND, b: ND | null, o: { pads?: number[]; stride
 }
 
 /** Max or average pooling (floor mode); padded positions are skipped (max) or counted as zeros (avg, include-pad). */
-export function refPool(kind: 'max' | 'avg', x: ND, o: { kernel: number[]; strides?: number[]; pads?: number[]; countIncludePad?: boolean }): ND {
+export function refPool(
+  kind: 'max' | 'avg',
+  x: ND,
+  o: { kernel: number[]; strides?: number[]; pads?: number[]; countIncludePad?: boolean },
+): ND {
   const [n, c, ...sp] = x.shape;
   const s = sp.length;
   const k = o.kernel;
@@ -131,17 +141,23 @@ export function refResizeLinear(x: ND, sizes: number[], mode: Coord): ND {
       const i0 = Math.min(Math.floor(src), inSp[a] - 1);
       const i1 = Math.min(i0 + 1, inSp[a] - 1);
       const l1 = Math.min(Math.max(src - i0, 0), 1);
-      return [[i0, 1 - l1], [i1, l1]];
+      return [
+        [i0, 1 - l1],
+        [i1, l1],
+      ];
     });
     let acc = 0;
-    forEachIndex(sizes.map(() => 2), (corner) => {
-      let wgt = 1;
-      const at = corner.map((c, a) => {
-        wgt *= taps[a][c][1];
-        return taps[a][c][0];
-      });
-      acc += wgt * x.get([...pre, ...at]);
-    });
+    forEachIndex(
+      sizes.map(() => 2),
+      (corner) => {
+        let wgt = 1;
+        const at = corner.map((c, a) => {
+          wgt *= taps[a][c][1];
+          return taps[a][c][0];
+        });
+        acc += wgt * x.get([...pre, ...at]);
+      },
+    );
     y.data[flat] = acc;
   });
   return y;
@@ -154,8 +170,14 @@ export function refResizeNearest(x: ND, sizes: number[], mode: Coord, rounding: 
     const src = idx.map((i, a) => {
       const inLen = x.shape[a];
       const outLen = sizes[a];
-      const c = mode === 'align_corners' ? (outLen > 1 ? (i * (inLen - 1)) / (outLen - 1) : 0)
-        : mode === 'asymmetric' ? (i * inLen) / outLen : ((i + 0.5) * inLen) / outLen - 0.5;
+      const c =
+        mode === 'align_corners'
+          ? outLen > 1
+            ? (i * (inLen - 1)) / (outLen - 1)
+            : 0
+          : mode === 'asymmetric'
+            ? (i * inLen) / outLen
+            : ((i + 0.5) * inLen) / outLen - 0.5;
       const r = rounding === 'floor' ? Math.floor(c) : c - Math.floor(c) === 0.5 ? Math.floor(c) : Math.round(c);
       return Math.min(Math.max(r, 0), inLen - 1);
     });

@@ -35,7 +35,13 @@ export function sliceIndices(n: number, start: number | undefined, stop: number 
 }
 
 /** numpy basic slicing: x[..., start:stop:step, ...] on each listed axis. */
-export function sliceRef(x: ND, axes: number[], starts: (number | undefined)[], ends: (number | undefined)[], steps: number[]): ND {
+export function sliceRef(
+  x: ND,
+  axes: number[],
+  starts: (number | undefined)[],
+  ends: (number | undefined)[],
+  steps: number[],
+): ND {
   const picks = x.shape.map((n, d) => {
     const k = axes.map((a) => wrap(a, x.rank)).indexOf(d);
     return k < 0 ? Array.from({ length: n }, (_, i) => i) : sliceIndices(n, starts[k], ends[k], steps[k] ?? 1);

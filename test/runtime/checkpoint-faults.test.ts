@@ -31,7 +31,11 @@ const hasDevFull = fs.existsSync('/dev/full') && fs.statSync('/dev/full').isChar
     const dir = tmp();
     const err = await engineRun({ dir, steps: 8, saveEvery: 2, onStep: fullFrom(dir, 3) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toMatch(new RegExp(`^step 4: cannot write the checkpoint in ${esc(dir)} \\(ENOSPC: no space left on the device\\); the checkpoint of step 2 is intact\\. Free space or fix permissions, then resume with --resume ${esc(dir)}$`));
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^step 4: cannot write the checkpoint in ${esc(dir)} \\(ENOSPC: no space left on the device\\); the checkpoint of step 2 is intact\\. Free space or fix permissions, then resume with --resume ${esc(dir)}$`,
+      ),
+    );
     expect(loadCheckpoint(dir).meta.step).toBe(2);
     expect(leftovers(dir)).toEqual([]);
     expect(await engineRun({ dir, steps: 8, saveEvery: 2 })).toMatchObject({ step: 8, interrupted: false });
@@ -42,14 +46,21 @@ const hasDevFull = fs.existsSync('/dev/full') && fs.statSync('/dev/full').isChar
     const dir = tmp();
     const metrics = path.join(dir, 'metrics.jsonl');
     const err = await engineRun({
-      dir, steps: 8, saveEvery: 2, onStep: (s) => {
+      dir,
+      steps: 8,
+      saveEvery: 2,
+      onStep: (s) => {
         if (s !== 3) return;
         fs.rmSync(metrics);
         fs.symlinkSync('/dev/full', metrics);
       },
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toMatch(new RegExp(`^step 3: cannot append to ${esc(metrics)} \\(ENOSPC: no space left on the device\\); the checkpoint of step 2 is intact\\.`));
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^step 3: cannot append to ${esc(metrics)} \\(ENOSPC: no space left on the device\\); the checkpoint of step 2 is intact\\.`,
+      ),
+    );
     expect(loadCheckpoint(dir).meta.step).toBe(2);
     expect(leftovers(dir)).toEqual([]);
   });
@@ -57,7 +68,9 @@ const hasDevFull = fs.existsSync('/dev/full') && fs.statSync('/dev/full').isChar
   test('on the first checkpoint, says that none was written', async () => {
     const dir = tmp();
     const err = await engineRun({ dir, steps: 8, saveEvery: 2, onStep: fullFrom(dir, 1) }).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/^step 2: cannot write the checkpoint in .* \(ENOSPC: no space left on the device\); no checkpoint was written yet\./);
+    expect((err as Error).message).toMatch(
+      /^step 2: cannot write the checkpoint in .* \(ENOSPC: no space left on the device\); no checkpoint was written yet\./,
+    );
     expect(fs.existsSync(path.join(dir, CHECKPOINT_FILE))).toBe(false);
     expect(leftovers(dir)).toEqual([]);
   });

@@ -36,25 +36,34 @@ function cudaSessionInChild(): { message: string; stderr: string } {
 
 const built = fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'engine', 'ort.js'));
 
-(noCudaLibs ? test : test.skip)('without the CUDA provider libraries: an error that says how to install them', async () => {
-  let msg = '';
-  if (built) {
-    const r = cudaSessionInChild();
-    msg = r.message;
-  } else {
-    try {
-      await createSession(train, { ep: 'cuda' });
-    } catch (e) {
-      msg = (e as Error).message;
+(noCudaLibs ? test : test.skip)(
+  'without the CUDA provider libraries: an error that says how to install them',
+  async () => {
+    let msg = '';
+    if (built) {
+      const r = cudaSessionInChild();
+      msg = r.message;
+    } else {
+      try {
+        await createSession(train, { ep: 'cuda' });
+      } catch (e) {
+        msg = (e as Error).message;
+      }
     }
-  }
-  expect(msg).toMatch(/Failed to load shared library/);
-  const explained = explainSessionError('cuda', msg);
-  expect(explained).not.toContain('\n');
-  expect(explained).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\), or use --ep cpu$/);
-});
+    expect(msg).toMatch(/Failed to load shared library/);
+    const explained = explainSessionError('cuda', msg);
+    expect(explained).not.toContain('\n');
+    expect(explained).toMatch(
+      /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install\), or use --ep cpu$/,
+    );
+  },
+);
 
 test('keepOnDevice is refused on CUDA (and on the CPU) before any session is created on it', async () => {
-  await expect(TrainingSession.create(train, model.initStateDict(0), { ep: 'cuda', keepOnDevice: true })).rejects.toThrow(/^keepOnDevice needs the WebGPU execution provider .* not 'cuda'$/);
-  await expect(TrainingSession.create(train, model.initStateDict(0), { keepOnDevice: true })).rejects.toThrow(/not 'cpu'$/);
+  await expect(
+    TrainingSession.create(train, model.initStateDict(0), { ep: 'cuda', keepOnDevice: true }),
+  ).rejects.toThrow(/^keepOnDevice needs the WebGPU execution provider .* not 'cuda'$/);
+  await expect(TrainingSession.create(train, model.initStateDict(0), { keepOnDevice: true })).rejects.toThrow(
+    /not 'cpu'$/,
+  );
 });

@@ -5,14 +5,25 @@ import { applyCurve, bezierCurve, bezierIntensity } from '../../runtime/data/aug
 import { gaussianKernel } from '../../runtime/data/augment/elastic';
 import { inPaint, outPaint } from '../../runtime/data/augment/painting';
 import { localPixelShuffle } from '../../runtime/data/augment/pixel-shuffle';
-import { drawSpatial, gvslMatrix, sourceCoord, spatialParams, type SpatialValues } from '../../runtime/data/augment/spatial';
+import {
+  drawSpatial,
+  gvslMatrix,
+  sourceCoord,
+  spatialParams,
+  type SpatialValues,
+} from '../../runtime/data/augment/spatial';
 import { applySpatial } from '../../runtime/data/augment/warp';
 import { makePhantom } from '../../runtime/data/phantom';
 import type { Dims3 } from '../../runtime/data/volume';
 
 const DIMS: Dims3 = [20, 22, 24];
 const image = makePhantom({ dims: DIMS, seed: 11 }).data;
-const ZERO: SpatialValues = { rotation: [0, 0, 0], scale: [1, 1, 1], shear: [0, 0, 0, 0, 0, 0], translation: [0, 0, 0] };
+const ZERO: SpatialValues = {
+  rotation: [0, 0, 0],
+  scale: [1, 1, 1],
+  shear: [0, 0, 0, 0, 0, 0],
+  translation: [0, 0, 0],
+};
 const sorted = (a: ArrayLike<number>) => Float32Array.from(a).sort();
 
 describe('determinism: same seed, same output; another seed, another output', () => {
@@ -21,7 +32,10 @@ describe('determinism: same seed, same output; another seed, another output', ()
     ['Bézier curve', (rng) => bezierIntensity(image, rng, { samples: 1000 })],
     ['in-painting', (rng) => inPaint(image, DIMS, rng)],
     ['out-painting', (rng) => outPaint(image, DIMS, rng)],
-    ['appearance damage', (rng) => damageAppearance(image, DIMS, rng, { localRate: 1, nonlinearRate: 1, paintRate: 1 })],
+    [
+      'appearance damage',
+      (rng) => damageAppearance(image, DIMS, rng, { localRate: 1, nonlinearRate: 1, paintRate: 1 }),
+    ],
     ['appearance damage (official)', (rng) => damageAppearance(image, DIMS, rng, { official: true })],
     ['spatial', (rng) => applySpatial(drawSpatial(DIMS, rng, { sigma: [2, 3] }), [image])[0]],
   ];
@@ -43,7 +57,8 @@ describe('local pixel shuffling', () => {
     const [d0, h0, w0] = box.map((c) => Math.min(Math.min(...c), 7));
     const block = (a: Float32Array) => {
       const v: number[] = [];
-      for (let d = 0; d < 3; d++) for (let h = 0; h < 3; h++) for (let w = 0; w < 3; w++) v.push(a[(d0 + d) * 100 + (h0 + h) * 10 + w0 + w]);
+      for (let d = 0; d < 3; d++)
+        for (let h = 0; h < 3; h++) for (let w = 0; w < 3; w++) v.push(a[(d0 + d) * 100 + (h0 + h) * 10 + w0 + w]);
       return v;
     };
     expect(sorted(block(out))).toEqual(sorted(block(unique)));
@@ -94,7 +109,10 @@ describe('Bézier intensity curve', () => {
   });
 
   test('not inverted: monotone from 0 to 1; inverted: v = x(s) maps to y(1 − s)', () => {
-    const [p1, p2]: Array<[number, number]> = [[0.8, 0.1], [0.3, 0.95]];
+    const [p1, p2]: Array<[number, number]> = [
+      [0.8, 0.1],
+      [0.3, 0.95],
+    ];
     const c = bezierCurve(p1, p2, false, 5001);
     expect(c.ys[0]).toBe(0);
     expect(c.ys[5000]).toBe(1);
@@ -145,10 +163,17 @@ describe('spatial transform', () => {
     const q = [10.3, 15.2, 12.7];
     const blob = new Float32Array(dims[0] * dims[1] * dims[2]);
     let o = 0;
-    for (let d = 0; d < dims[0]; d++) for (let h = 0; h < dims[1]; h++) for (let w = 0; w < dims[2]; w++) {
-      blob[o++] = Math.exp(-((d - q[0]) ** 2 + (h - q[1]) ** 2 + (w - q[2]) ** 2) / (2 * 1.5 ** 2));
-    }
-    const values: SpatialValues = { rotation: [0.2, -0.15, 0.3], scale: [1.1, 0.9, 1.2], shear: [0.05, -0.1, 0.08, 0.02, -0.04, 0.1], translation: [0.05, -0.05, 0.08] };
+    for (let d = 0; d < dims[0]; d++)
+      for (let h = 0; h < dims[1]; h++)
+        for (let w = 0; w < dims[2]; w++) {
+          blob[o++] = Math.exp(-((d - q[0]) ** 2 + (h - q[1]) ** 2 + (w - q[2]) ** 2) / (2 * 1.5 ** 2));
+        }
+    const values: SpatialValues = {
+      rotation: [0.2, -0.15, 0.3],
+      scale: [1.1, 0.9, 1.2],
+      shear: [0.05, -0.1, 0.08, 0.02, -0.04, 0.1],
+      translation: [0.05, -0.05, 0.08],
+    };
     const p = spatialParams(dims, values);
     // Pull-back q = c + M (x − c) + t, so the landmark goes to x = c + M⁻¹ (q − c − t).
     const inv = invert3(p.matrix);
@@ -159,12 +184,14 @@ describe('spatial transform', () => {
     const com = [0, 0, 0];
     let mass = 0;
     o = 0;
-    for (let d = 0; d < dims[0]; d++) for (let h = 0; h < dims[1]; h++) for (let w = 0; w < dims[2]; w++, o++) {
-      mass += out[o];
-      com[0] += d * out[o];
-      com[1] += h * out[o];
-      com[2] += w * out[o];
-    }
+    for (let d = 0; d < dims[0]; d++)
+      for (let h = 0; h < dims[1]; h++)
+        for (let w = 0; w < dims[2]; w++, o++) {
+          mass += out[o];
+          com[0] += d * out[o];
+          com[1] += h * out[o];
+          com[2] += w * out[o];
+        }
     com.forEach((v, a) => expect(Math.abs(v / mass - x[a])).toBeLessThan(0.1));
     expect(Math.abs(x[0] - q[0]) + Math.abs(x[1] - q[1]) + Math.abs(x[2] - q[2])).toBeGreaterThan(2);
   });
@@ -173,9 +200,14 @@ describe('spatial transform', () => {
     for (const official of [false, true]) {
       const p = drawSpatial(DIMS, new Rng(9), { alpha: [300, 300], sigma: [2, 2], official });
       const out = applySpatial(p, [image])[0];
-      for (const [d, h, w] of [[3, 4, 5], [10, 11, 12], [17, 2, 20]]) {
+      for (const [d, h, w] of [
+        [3, 4, 5],
+        [10, 11, 12],
+        [17, 2, 20],
+      ]) {
         const [qd, qh, qw] = sourceCoord(p, d, h, w);
-        const at = (a: number, b: number, c: number) => (a < 0 || b < 0 || c < 0 || a >= 20 || b >= 22 || c >= 24 ? 0 : image[(a * 22 + b) * 24 + c]);
+        const at = (a: number, b: number, c: number) =>
+          a < 0 || b < 0 || c < 0 || a >= 20 || b >= 22 || c >= 24 ? 0 : image[(a * 22 + b) * 24 + c];
         const [d0, h0, w0] = [Math.floor(qd), Math.floor(qh), Math.floor(qw)];
         const [fd, fh, fw] = [qd - d0, qh - h0, qw - w0];
         let v = 0;
@@ -202,7 +234,7 @@ describe('spatial transform', () => {
     expect(Math.max(...ours.map(Math.abs))).toBeGreaterThan(0.5);
   });
 
-  test('the Gaussian kernel is scipy\'s: radius ⌊4σ + ½⌋, sum 1', () => {
+  test("the Gaussian kernel is scipy's: radius ⌊4σ + ½⌋, sum 1", () => {
     const k = gaussianKernel(10);
     expect(k.length).toBe(81);
     expect(k.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);

@@ -9,7 +9,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'data-dicom-'));
 const theta = Math.PI / 6;
 const row = [Math.cos(theta), Math.sin(theta), 0];
 const col = [0, 0, -1];
-const normal = [row[1] * col[2] - row[2] * col[1], row[2] * col[0] - row[0] * col[2], row[0] * col[1] - row[1] * col[0]];
+const normal = [
+  row[1] * col[2] - row[2] * col[1],
+  row[2] * col[0] - row[0] * col[2],
+  row[0] * col[1] - row[1] * col[0],
+];
 const origin = [-10, 20.5, 30];
 const [ROWS, COLS, SLICES, GAP] = [3, 5, 4, 2.5];
 const slopes = [2, 2, 1, 2];
@@ -23,14 +27,32 @@ function writeSlice(dir: string, file: string, k: number, series = '1.2.3.9', po
   for (let r = 0; r < ROWS; r++) for (let c = 0; c < COLS; c++) px[r * COLS + c] = k * 100 + r * 10 - c;
   const uid = `1.2.3.4.${k}.${series.length}`;
   const dataset = {
-    _meta: { TransferSyntaxUID: '1.2.840.10008.1.2.1', MediaStorageSOPClassUID: '1.2.840.10008.5.1.4.1.1.2', MediaStorageSOPInstanceUID: uid, ImplementationClassUID: '1.2.3' },
+    _meta: {
+      TransferSyntaxUID: '1.2.840.10008.1.2.1',
+      MediaStorageSOPClassUID: '1.2.840.10008.5.1.4.1.1.2',
+      MediaStorageSOPInstanceUID: uid,
+      ImplementationClassUID: '1.2.3',
+    },
     _vrMap: { PixelData: 'OW' },
-    SOPClassUID: '1.2.840.10008.5.1.4.1.1.2', SOPInstanceUID: uid, SeriesInstanceUID: series, Modality: 'CT',
-    Rows: ROWS, Columns: COLS, BitsAllocated: 16, BitsStored: 16, HighBit: 15, PixelRepresentation: 1, SamplesPerPixel: 1,
-    PhotometricInterpretation: 'MONOCHROME2', InstanceNumber: SLICES - k,
+    SOPClassUID: '1.2.840.10008.5.1.4.1.1.2',
+    SOPInstanceUID: uid,
+    SeriesInstanceUID: series,
+    Modality: 'CT',
+    Rows: ROWS,
+    Columns: COLS,
+    BitsAllocated: 16,
+    BitsStored: 16,
+    HighBit: 15,
+    PixelRepresentation: 1,
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: 'MONOCHROME2',
+    InstanceNumber: SLICES - k,
     ImagePositionPatient: (position ?? origin.map((o, i) => o + k * GAP * normal[i])).map(ds),
-    ImageOrientationPatient: [...row, ...col].map(ds), PixelSpacing: [0.8, 0.6],
-    RescaleSlope: slopes[k], RescaleIntercept: -1024, PixelData: [px.buffer],
+    ImageOrientationPatient: [...row, ...col].map(ds),
+    PixelSpacing: [0.8, 0.6],
+    RescaleSlope: slopes[k],
+    RescaleIntercept: -1024,
+    PixelData: [px.buffer],
   };
   writeFileSync(join(dir, file), dcmjs.data.datasetToBuffer(dataset));
 }
@@ -48,9 +70,11 @@ test('a synthetic series: slices sorted along the normal, rescale per slice, LPS
   writeFileSync(join(dir, 'README.txt'), 'not a DICOM file');
   const vol = loadVolume(dir);
   expect(vol.dims).toEqual([SLICES, ROWS, COLS]);
-  for (let k = 0; k < SLICES; k++) for (let r = 0; r < ROWS; r++) for (let c = 0; c < COLS; c++) {
-    expect(vol.data[(k * ROWS + r) * COLS + c]).toBe((k * 100 + r * 10 - c) * slopes[k] - 1024);
-  }
+  for (let k = 0; k < SLICES; k++)
+    for (let r = 0; r < ROWS; r++)
+      for (let c = 0; c < COLS; c++) {
+        expect(vol.data[(k * ROWS + r) * COLS + c]).toBe((k * 100 + r * 10 - c) * slopes[k] - 1024);
+      }
   const lps = [
     [row[0] * 0.6, col[0] * 0.8, normal[0] * GAP, origin[0]],
     [row[1] * 0.6, col[1] * 0.8, normal[1] * GAP, origin[1]],
@@ -65,7 +89,9 @@ test('a synthetic series: slices sorted along the normal, rescale per slice, LPS
 test('several series in one folder need a seriesUid', () => {
   const dir = series('mixed');
   writeSlice(dir, 'other.dcm', 0, '9.9.9');
-  expect(() => readDicomSeries(dir)).toThrow(`${dir}: 2 series in one folder (1.2.3.9, 9.9.9); pass { seriesUid } to pick one`);
+  expect(() => readDicomSeries(dir)).toThrow(
+    `${dir}: 2 series in one folder (1.2.3.9, 9.9.9); pass { seriesUid } to pick one`,
+  );
   expect(readDicomSeries(dir, { seriesUid: '1.2.3.9' }).dims).toEqual([SLICES, ROWS, COLS]);
   expect(readDicomSeries(dir, { seriesUid: '9.9.9' }).dims).toEqual([1, ROWS, COLS]);
 });
@@ -73,7 +99,9 @@ test('several series in one folder need a seriesUid', () => {
 test('empty folders, duplicate positions and gaps are clear errors', () => {
   const empty = join(tmp, 'empty');
   mkdirSync(empty);
-  expect(() => readDicomSeries(empty)).toThrow(`${empty}: no DICOM files (with the DICM preamble, or bare data sets) in this folder`);
+  expect(() => readDicomSeries(empty)).toThrow(
+    `${empty}: no DICOM files (with the DICM preamble, or bare data sets) in this folder`,
+  );
   const dup = join(tmp, 'dup');
   mkdirSync(dup);
   writeSlice(dup, 'a.dcm', 0);

@@ -25,7 +25,16 @@ function ramp(dims: [number, number, number]): Volume {
 }
 
 /** A hand-written single-file header (NIfTI-1 or -2, either byte order) followed by `payload`. */
-function craft(opts: { v2?: boolean; be?: boolean; dim: number[]; datatype: number; bitpix: number; slope?: number; inter?: number; payload: Uint8Array }): Uint8Array {
+function craft(opts: {
+  v2?: boolean;
+  be?: boolean;
+  dim: number[];
+  datatype: number;
+  bitpix: number;
+  slope?: number;
+  inter?: number;
+  payload: Uint8Array;
+}): Uint8Array {
   const v2 = opts.v2 ?? false;
   const le = !opts.be;
   const off = v2 ? 544 : 352;
@@ -137,21 +146,24 @@ describe('NIfTI reading', () => {
       [64, 64, (d, i, x, le) => d.setFloat64(8 * i, x - 0.25, le), (x) => x - 0.25],
       [1024, 64, (d, i, x, le) => d.setBigInt64(8 * i, BigInt(-x), le), (x) => -x],
     ];
-    for (const [datatype, bitpix, set, expected] of cases) for (const be of [false, true]) for (const v2 of [false, true]) {
-      const payload = new Uint8Array((values.length * bitpix) / 8);
-      values.forEach((x, i) => set(new DataView(payload.buffer), i, x, !be));
-      const vol = parseNifti(craft({ v2, be, dim: [3, 3, 2, 1], datatype, bitpix, payload }), 'crafted');
-      expect(vol.dims).toEqual([1, 2, 3]);
-      expect(vol.data).toEqual(Float32Array.from(values.map((x) => expected(x) + 0)));
-      if (v2) expect(vol.affine).toEqual([2, 0, 0, 5, 0, 3, 0, 6, 0, 0, 4, 7, 0, 0, 0, 1]);
-    }
+    for (const [datatype, bitpix, set, expected] of cases)
+      for (const be of [false, true])
+        for (const v2 of [false, true]) {
+          const payload = new Uint8Array((values.length * bitpix) / 8);
+          values.forEach((x, i) => set(new DataView(payload.buffer), i, x, !be));
+          const vol = parseNifti(craft({ v2, be, dim: [3, 3, 2, 1], datatype, bitpix, payload }), 'crafted');
+          expect(vol.dims).toEqual([1, 2, 3]);
+          expect(vol.data).toEqual(Float32Array.from(values.map((x) => expected(x) + 0)));
+          if (v2) expect(vol.affine).toEqual([2, 0, 0, 5, 0, 3, 0, 6, 0, 0, 4, 7, 0, 0, 0, 1]);
+        }
   });
 
   test('scl_slope/scl_inter are applied; slope 0 means none', () => {
     const payload = new Uint8Array(4);
     new DataView(payload.buffer).setInt16(0, 10, true);
     new DataView(payload.buffer).setInt16(2, -3, true);
-    const bytes = (slope: number, inter: number) => craft({ dim: [3, 2, 1, 1], datatype: 4, bitpix: 16, slope, inter, payload });
+    const bytes = (slope: number, inter: number) =>
+      craft({ dim: [3, 2, 1, 1], datatype: 4, bitpix: 16, slope, inter, payload });
     expect(Array.from(parseNifti(bytes(2, -5), 's').data)).toEqual([15, -11]);
     expect(Array.from(parseNifti(bytes(0, -5), 's').data)).toEqual([10, -3]);
   });
@@ -168,7 +180,9 @@ describe('NIfTI errors', () => {
   test('a truncated .nii says how many bytes are missing', () => {
     const file = join(tmp, 'cut.nii');
     writeFileSync(file, encodeNifti(ramp([4, 4, 4])).subarray(0, 352 + 100));
-    expect(() => readNifti(file)).toThrow(`${file}: truncated NIfTI file: 4x4x4 float32 voxels need 608 bytes, the file has 452`);
+    expect(() => readNifti(file)).toThrow(
+      `${file}: truncated NIfTI file: 4x4x4 float32 voxels need 608 bytes, the file has 452`,
+    );
   });
 
   test('missing files and non-NIfTI bytes', () => {
@@ -185,7 +199,9 @@ describe('NIfTI errors', () => {
     for (let i = 0; i < 2 * n; i++) f[i] = i;
     const file = join(tmp, 'four-d.nii');
     writeFileSync(file, craft({ dim: [4, 4, 3, 2, 2], datatype: 16, bitpix: 32, payload }));
-    expect(() => readNifti(file)).toThrow(`${file}: 4-D image (dim[4] = 2); only 3-D volumes are read, pass { volume: 0 } to take the first volume`);
+    expect(() => readNifti(file)).toThrow(
+      `${file}: 4-D image (dim[4] = 2); only 3-D volumes are read, pass { volume: 0 } to take the first volume`,
+    );
     expect(readNifti(file, { volume: 0 }).data).toEqual(f.subarray(0, n));
     expect(readNifti(file, { volume: 1 }).data).toEqual(f.subarray(n));
     expect(() => readNifti(file, { volume: 2 })).toThrow(/volume index 2 out of range 0\.\.1/);

@@ -1,7 +1,8 @@
 import { normalize, percentiles, presetFromName } from '../../runtime/data/normalize';
 import { makeVolume } from '../../runtime/data/volume';
 
-const vol = (values: number[], name = 'v.nii.gz') => makeVolume(Float32Array.from(values), [1, 1, values.length], [1, 1, 1], name);
+const vol = (values: number[], name = 'v.nii.gz') =>
+  makeVolume(Float32Array.from(values), [1, 1, values.length], [1, 1, 1], name);
 
 test('ct-official clips to [0, 2048] and divides by 2048', () => {
   const out = normalize(vol([-1024, 0, 1024, 2048, 3000]), { preset: 'ct-official' });
@@ -9,8 +10,12 @@ test('ct-official clips to [0, 2048] and divides by 2048', () => {
 });
 
 test('ct-hu maps a window onto [0, 1]', () => {
-  expect(Array.from(normalize(vol([-2000, -1000, 0, 500, 1000, 4000]), { preset: 'ct-hu' }).data)).toEqual([0, 0, 0.5, 0.75, 1, 1]);
-  expect(Array.from(normalize(vol([-200, 40, 300]), { preset: 'ct-hu', window: [-160, 240] }).data)).toEqual([0, 0.5, 1]);
+  expect(Array.from(normalize(vol([-2000, -1000, 0, 500, 1000, 4000]), { preset: 'ct-hu' }).data)).toEqual([
+    0, 0, 0.5, 0.75, 1, 1,
+  ]);
+  expect(Array.from(normalize(vol([-200, 40, 300]), { preset: 'ct-hu', window: [-160, 240] }).data)).toEqual([
+    0, 0.5, 1,
+  ]);
 });
 
 test('mr-percentile clips to the 0.5/99.5 percentiles (numpy linear), optionally over non-zero voxels', () => {
@@ -30,7 +35,9 @@ test('mr-percentile clips to the 0.5/99.5 percentiles (numpy linear), optionally
 
 test('NaN voxels: an error naming the file and the count, or zeros when asked', () => {
   const v = vol([1, NaN, 3, NaN, Infinity], 'scan.nii.gz');
-  expect(() => normalize(v, { preset: 'ct-official' })).toThrow("scan.nii.gz: 3 NaN or infinite voxel(s) of 5: replace them in the file (e.g. with numpy.nan_to_num) and save it again");
+  expect(() => normalize(v, { preset: 'ct-official' })).toThrow(
+    'scan.nii.gz: 3 NaN or infinite voxel(s) of 5: replace them in the file (e.g. with numpy.nan_to_num) and save it again',
+  );
   const out = normalize(v, { preset: 'ct-hu', window: [0, 4] }, { nonFinite: 'zero' });
   expect(Array.from(out.data)).toEqual([0.25, 0, 0.75, 0, 0]);
   expect(Number.isNaN(v.data[1])).toBe(true); // the input is not modified
@@ -38,5 +45,7 @@ test('NaN voxels: an error naming the file and the count, or zeros when asked', 
 
 test('presets by name', () => {
   expect(presetFromName('ct-hu')).toEqual({ preset: 'ct-hu' });
-  expect(() => presetFromName('z-score')).toThrow("unknown normalisation 'z-score' (choose ct-official, ct-hu, mr-percentile)");
+  expect(() => presetFromName('z-score')).toThrow(
+    "unknown normalisation 'z-score' (choose ct-official, ct-hu, mr-percentile)",
+  );
 });

@@ -13,7 +13,12 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function ramp(dims: [number, number, number]): Volume {
   const n = dims[0] * dims[1] * dims[2];
-  return makeVolume(Float32Array.from({ length: n }, (_, i) => (i * 37) % 101 - 50.5), dims, [2, 1.5, 1], 'ramp');
+  return makeVolume(
+    Float32Array.from({ length: n }, (_, i) => ((i * 37) % 101) - 50.5),
+    dims,
+    [2, 1.5, 1],
+    'ramp',
+  );
 }
 
 /** encodeNifti bytes with header fields overwritten (little-endian NIfTI-1 offsets). */
@@ -52,7 +57,9 @@ describe('streamed NIfTI decoding', () => {
 
   test('a header that declares more voxels than the gzip file can hold is refused before allocating', () => {
     const bytes = patched(ramp([4, 4, 4]), (v) => [42, 44, 46].forEach((o) => v.setInt16(o, 30000, true)));
-    expect(() => parseNifti(zlib.gzipSync(bytes), 'big.nii.gz')).toThrow(/big\.nii\.gz: the header declares 30000x30000x30000 float32 voxels \(\d+ bytes\), more than the \d+-byte gzip file can hold/);
+    expect(() => parseNifti(zlib.gzipSync(bytes), 'big.nii.gz')).toThrow(
+      /big\.nii\.gz: the header declares 30000x30000x30000 float32 voxels \(\d+ bytes\), more than the \d+-byte gzip file can hold/,
+    );
   });
 });
 
@@ -64,17 +71,26 @@ describe('geometry validation on read', () => {
   };
 
   test('a singular sform (zero column) is refused, naming the file and the field', () => {
-    const f = write('singular.nii', patched(ramp([4, 4, 4]), (v) => [280, 296, 312].forEach((o) => v.setFloat32(o, 0, true))));
-    expect(() => readNifti(f)).toThrow(new RegExp(`${f}: the sform \\(srow_x/y/z\\) is singular \\(voxel axis i has zero length`));
+    const f = write(
+      'singular.nii',
+      patched(ramp([4, 4, 4]), (v) => [280, 296, 312].forEach((o) => v.setFloat32(o, 0, true))),
+    );
+    expect(() => readNifti(f)).toThrow(
+      new RegExp(`${f}: the sform \\(srow_x/y/z\\) is singular \\(voxel axis i has zero length`),
+    );
   });
 
   test('parallel axes and NaN entries are refused', () => {
     const parallel = patched(ramp([4, 4, 4]), (v) => {
       for (let r = 0; r < 3; r++) v.setFloat32(280 + 16 * r + 4, v.getFloat32(280 + 16 * r, true), true); // column j := column i
     });
-    expect(() => parseNifti(parallel, 'par.nii')).toThrow(/par\.nii: the sform .* is singular \(its axes are \(nearly\) parallel/);
+    expect(() => parseNifti(parallel, 'par.nii')).toThrow(
+      /par\.nii: the sform .* is singular \(its axes are \(nearly\) parallel/,
+    );
     const nan = patched(ramp([4, 4, 4]), (v) => v.setFloat32(300, NaN, true));
-    expect(() => parseNifti(nan, 'nan.nii')).toThrow(/nan\.nii: the sform .* has a non-finite entry \(NaN at row 1, column 1\)/);
+    expect(() => parseNifti(nan, 'nan.nii')).toThrow(
+      /nan\.nii: the sform .* has a non-finite entry \(NaN at row 1, column 1\)/,
+    );
   });
 
   test('zero or negative pixdims are refused where they build the affine (no sform)', () => {
@@ -88,8 +104,13 @@ describe('geometry validation on read', () => {
   });
 
   test('a negative vox_offset names the file', () => {
-    const f = write('negoff.nii', patched(ramp([4, 4, 4]), (v) => v.setFloat32(108, -16, true)));
-    expect(() => readNifti(f)).toThrow(`${f}: vox_offset = -16 in the NIfTI header; the voxel data must start after the 348-byte header`);
+    const f = write(
+      'negoff.nii',
+      patched(ramp([4, 4, 4]), (v) => v.setFloat32(108, -16, true)),
+    );
+    expect(() => readNifti(f)).toThrow(
+      `${f}: vox_offset = -16 in the NIfTI header; the voxel data must start after the 348-byte header`,
+    );
   });
 
   test('2-D images are refused by the volume loader with one line (the reader itself reads them)', () => {
@@ -106,7 +127,9 @@ describe('geometry validation on read', () => {
   });
 
   test('constant volumes get a warning', () => {
-    expect(degenerateWarning(makeVolume(new Float32Array(27), [3, 3, 3], [1, 1, 1], 'zeros.nii'))).toMatch(/zeros\.nii: every voxel is 0 \(a constant volume carries no signal: NCC stays at 1/);
+    expect(degenerateWarning(makeVolume(new Float32Array(27), [3, 3, 3], [1, 1, 1], 'zeros.nii'))).toMatch(
+      /zeros\.nii: every voxel is 0 \(a constant volume carries no signal: NCC stays at 1/,
+    );
     expect(degenerateWarning(ramp([3, 3, 3]))).toBeNull();
   });
 });

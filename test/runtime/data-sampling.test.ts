@@ -18,7 +18,18 @@ test('phantoms are deterministic, in [0, 1], and differ between seeds', () => {
 test('crops inside the volume copy the block; outside is zero', () => {
   const v = makeVolume(index(4 * 5 * 6), [4, 5, 6]);
   const c = cropAt(v, [1, 2, 3], [2, 2, 2]);
-  expect(Array.from(c.data)).toEqual([1 * 30 + 2 * 6 + 3, 1 * 30 + 2 * 6 + 4, 1 * 30 + 3 * 6 + 3, 1 * 30 + 3 * 6 + 4, 2 * 30 + 2 * 6 + 3, 2 * 30 + 2 * 6 + 4, 2 * 30 + 3 * 6 + 3, 2 * 30 + 3 * 6 + 4].map((x) => x + 1));
+  expect(Array.from(c.data)).toEqual(
+    [
+      1 * 30 + 2 * 6 + 3,
+      1 * 30 + 2 * 6 + 4,
+      1 * 30 + 3 * 6 + 3,
+      1 * 30 + 3 * 6 + 4,
+      2 * 30 + 2 * 6 + 3,
+      2 * 30 + 2 * 6 + 4,
+      2 * 30 + 3 * 6 + 3,
+      2 * 30 + 3 * 6 + 4,
+    ].map((x) => x + 1),
+  );
   expect(c.padded).toBe(false);
   const edge = cropAt(v, [-1, 0, 5], [2, 1, 2]);
   expect(Array.from(edge.data)).toEqual([0, 0, 6, 0]);
@@ -57,7 +68,11 @@ test('GVSL batches: shapes, different volumes, reproducible from the Rng state',
   const vols = [1, 2, 3].map((seed) => makePhantom({ dims: [20, 22, 24], seed }));
   const rng = new Rng(3);
   const state = rng.getState();
-  const opts = { crop: [16, 16, 16] as [number, number, number], batch: 2, spatial: { sigma: [2, 3] as [number, number] } };
+  const opts = {
+    crop: [16, 16, 16] as [number, number, number],
+    batch: 2,
+    spatial: { sigma: [2, 3] as [number, number] },
+  };
   const b = sampleGvslBatch(vols, rng, opts);
   expect(b.shape).toEqual([2, 1, 16, 16, 16]);
   expect(b.A.length).toBe(2 * 16 ** 3);

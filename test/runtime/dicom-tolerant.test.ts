@@ -14,14 +14,33 @@ const [ROWS, COLS, SLICES] = [3, 4, 5];
 function slice(k: number, syntax = '1.2.840.10008.1.2.1'): Buffer {
   const px = new Int16Array(ROWS * COLS).map((_, i) => k * 100 + Math.floor(i / COLS) * 10 + (i % COLS));
   const uid = `1.2.3.4.${k}`;
-  return Buffer.from(dcmjs.data.datasetToBuffer({
-    _meta: { TransferSyntaxUID: syntax, MediaStorageSOPClassUID: '1.2.840.10008.5.1.4.1.1.2', MediaStorageSOPInstanceUID: uid, ImplementationClassUID: '1.2.3' },
-    _vrMap: { PixelData: 'OW' },
-    SOPClassUID: '1.2.840.10008.5.1.4.1.1.2', SOPInstanceUID: uid, SeriesInstanceUID: '1.2.3.9', Modality: 'CT',
-    Rows: ROWS, Columns: COLS, BitsAllocated: 16, BitsStored: 16, HighBit: 15, PixelRepresentation: 1, SamplesPerPixel: 1,
-    PhotometricInterpretation: 'MONOCHROME2', ImagePositionPatient: [0, 0, 2 * k], ImageOrientationPatient: [1, 0, 0, 0, 1, 0],
-    PixelSpacing: [0.5, 0.75], PixelData: [px.buffer],
-  }));
+  return Buffer.from(
+    dcmjs.data.datasetToBuffer({
+      _meta: {
+        TransferSyntaxUID: syntax,
+        MediaStorageSOPClassUID: '1.2.840.10008.5.1.4.1.1.2',
+        MediaStorageSOPInstanceUID: uid,
+        ImplementationClassUID: '1.2.3',
+      },
+      _vrMap: { PixelData: 'OW' },
+      SOPClassUID: '1.2.840.10008.5.1.4.1.1.2',
+      SOPInstanceUID: uid,
+      SeriesInstanceUID: '1.2.3.9',
+      Modality: 'CT',
+      Rows: ROWS,
+      Columns: COLS,
+      BitsAllocated: 16,
+      BitsStored: 16,
+      HighBit: 15,
+      PixelRepresentation: 1,
+      SamplesPerPixel: 1,
+      PhotometricInterpretation: 'MONOCHROME2',
+      ImagePositionPatient: [0, 0, 2 * k],
+      ImageOrientationPatient: [1, 0, 0, 0, 1, 0],
+      PixelSpacing: [0.5, 0.75],
+      PixelData: [px.buffer],
+    }),
+  );
 }
 
 /** The data set alone: no preamble, no "DICM", no file meta group. */
@@ -43,7 +62,13 @@ function folder(name: string, files: Record<string, Buffer | null>): string {
 const series = (make: (k: number) => Buffer, extra: Record<string, Buffer | null> = {}) =>
   Object.assign(Object.fromEntries(Array.from({ length: SLICES }, (_, k) => [`s${k}.dcm`, make(k)])), extra);
 
-const clean = readDicomSeries(folder('clean', series((k) => slice(k))), { warn: () => {} });
+const clean = readDicomSeries(
+  folder(
+    'clean',
+    series((k) => slice(k)),
+  ),
+  { warn: () => {} },
+);
 
 const variants: [string, (k: number) => Buffer][] = [
   ['padding bytes after the data set', (k) => Buffer.concat([slice(k), Buffer.alloc(k % 2 ? 7 : 64)])],
@@ -74,24 +99,41 @@ describe('tolerant DICOM reading', () => {
       fs.writeFileSync(f, make(2));
       return f;
     });
-    const py = 'import sys, pydicom\nfor f in sys.argv[1:]:\n    d = pydicom.dcmread(f, force=True)\n    print(d.Rows * 1000 + int(d.PixelData[2 * 6]))';
-    const out = execFileSync('/usr/bin/python3', ['-c', py, ...files]).toString().trim().split('\n').map(Number);
+    const py =
+      'import sys, pydicom\nfor f in sys.argv[1:]:\n    d = pydicom.dcmread(f, force=True)\n    print(d.Rows * 1000 + int(d.PixelData[2 * 6]))';
+    const out = execFileSync('/usr/bin/python3', ['-c', py, ...files])
+      .toString()
+      .trim()
+      .split('\n')
+      .map(Number);
     expect(out).toEqual(files.map(() => ROWS * 1000 + 212)); // Rows, and the low byte of pixel (1, 2) of slice 2
   });
 
   test('an unreadable file among many is reported and skipped when the rest forms the series', () => {
     const notes: string[] = [];
     const broken = slice(9).subarray(0, 300); // DICM file cut inside its data set
-    const dir = folder('one-broken', series((k) => slice(k), { 'zz-broken.dcm': broken, 'gone.dcm': null }));
+    const dir = folder(
+      'one-broken',
+      series((k) => slice(k), { 'zz-broken.dcm': broken, 'gone.dcm': null }),
+    );
     const vol = readDicomSeries(dir, { warn: (m) => notes.push(m) });
     expect(vol.data).toEqual(clean.data);
     expect(notes).toHaveLength(2);
-    expect(notes.find((m) => m.includes('gone.dcm'))).toMatch(/gone\.dcm: a dangling symbolic link \(its target does not exist\); skipped \(the other 5 slices form the series\)/);
-    expect(notes.find((m) => m.includes('zz-broken.dcm'))).toMatch(/zz-broken\.dcm: (unreadable DICOM file|missing DICOM attribute).*; skipped/);
+    expect(notes.find((m) => m.includes('gone.dcm'))).toMatch(
+      /gone\.dcm: a dangling symbolic link \(its target does not exist\); skipped \(the other 5 slices form the series\)/,
+    );
+    expect(notes.find((m) => m.includes('zz-broken.dcm'))).toMatch(
+      /zz-broken\.dcm: (unreadable DICOM file|missing DICOM attribute).*; skipped/,
+    );
   });
 
   test('a broken slice inside the series stops with one line that names it', () => {
-    const dir = folder('hole', series((k) => (k === 2 ? slice(k).subarray(0, 300) : slice(k))));
-    expect(() => readDicomSeries(dir, { warn: () => {} })).toThrow(/irregular slice spacing .* \(skipped as unreadable: .*s2\.dcm: /);
+    const dir = folder(
+      'hole',
+      series((k) => (k === 2 ? slice(k).subarray(0, 300) : slice(k))),
+    );
+    expect(() => readDicomSeries(dir, { warn: () => {} })).toThrow(
+      /irregular slice spacing .* \(skipped as unreadable: .*s2\.dcm: /,
+    );
   });
 });

@@ -12,13 +12,25 @@ import type { NamedArray } from '../../sdk/state';
 const values = (a: NamedArray) => Array.from(a.data as Float32Array);
 
 const volumes = [0, 1, 2].map((seed) => makePhantom({ dims: [20, 20, 20], seed }));
-const cfg = { size: [12, 12, 12], batch: 4, seed: 3, augment: { appearance: true, spatial: true }, officialAugment: false } as unknown as PretrainConfig;
+const cfg = {
+  size: [12, 12, 12],
+  batch: 4,
+  seed: 3,
+  augment: { appearance: true, spatial: true },
+  officialAugment: false,
+} as unknown as PretrainConfig;
 
 test('each rank × micro-batch slice holds exactly those samples of the global batch', () => {
   const step = 7;
   const whole = makeBatch(volumes, cfg, step);
   const m = 12 ** 3;
-  for (const [world, micro] of [[2, 1], [4, 1], [1, 2], [2, 2], [1, 1]]) {
+  for (const [world, micro] of [
+    [2, 1],
+    [4, 1],
+    [1, 2],
+    [2, 2],
+    [1, 1],
+  ]) {
     const a = accumulationSteps(cfg.batch, { rank: 0, world, microBatch: micro });
     expect(a * world * micro).toBe(cfg.batch);
     const seen: number[] = [];
@@ -42,18 +54,25 @@ test('each rank × micro-batch slice holds exactly those samples of the global b
 
 test('a world size the global batch cannot be split over is refused with the sizes that work', () => {
   expect(() => accumulationSteps(4, { rank: 0, world: 3, microBatch: 1 })).toThrow('does not split into 3 rank(s)');
-  expect(() => accumulationSteps(4, { rank: 0, world: 2, microBatch: 4 })).toThrow('choose a world size that divides 1');
+  expect(() => accumulationSteps(4, { rank: 0, world: 2, microBatch: 4 })).toThrow(
+    'choose a world size that divides 1',
+  );
 });
 
 test('frames round-trip headers and float32 tensors', () => {
   const t = { dtype: 'float32' as const, shape: [1, 2, 3], data: Float32Array.from([1, -2.5, 3e-8, Infinity, 0, 7]) };
   const buf = Buffer.concat([
     encodeFrame({ type: 'ready', volumes: 3 }),
-    encodeFrame({ type: 'batch', step: 2, micro: 1, samples: [1, 2], tensors: [{ name: 'x', dtype: 'float32', shape: t.shape }] }, [t]),
+    encodeFrame(
+      { type: 'batch', step: 2, micro: 1, samples: [1, 2], tensors: [{ name: 'x', dtype: 'float32', shape: t.shape }] },
+      [t],
+    ),
   ]);
   const frames = decodeFrames(buf);
   expect(frames.map((f) => f.header.type)).toEqual(['ready', 'batch']);
   expect(values(frames[1].tensors[0])).toEqual(Array.from(t.data));
   // 4-byte length + header + 6 floats.
-  expect(buf.length).toBe(4 + JSON.stringify({ type: 'ready', volumes: 3 }).length + 4 + JSON.stringify(frames[1].header).length + 24);
+  expect(buf.length).toBe(
+    4 + JSON.stringify({ type: 'ready', volumes: 3 }).length + 4 + JSON.stringify(frames[1].header).length + 24,
+  );
 });

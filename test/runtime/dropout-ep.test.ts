@@ -20,17 +20,24 @@ maybe('dropout on the WebGPU EP', () => {
   g.output('y2', F.dropout2d(x, 0.5, true));
   const { model } = exportModel(g);
   const feeds = {
-    x: { dtype: 'float32' as const, shape: [2, 3, 8, 8], data: Float32Array.from({ length: 384 }, (_, i) => 1 + i / 384) },
+    x: {
+      dtype: 'float32' as const,
+      shape: [2, 3, 8, 8],
+      data: Float32Array.from({ length: 384 }, (_, i) => 1 + i / 384),
+    },
     dropout_seed: { dtype: 'int32' as const, shape: [], data: Int32Array.of(77) },
   };
 
   test('the same masks as the CPU EP, bit for bit', async () => {
     const cpu = await runSession(await createSession(model), feeds);
     const gpu = await runSession(await createSession(model, { ep: 'webgpu' }), feeds);
-    for (const k of ['y', 'y2']) expect(Array.from(gpu[k].data as Float32Array)).toEqual(Array.from(cpu[k].data as Float32Array));
+    for (const k of ['y', 'y2'])
+      expect(Array.from(gpu[k].data as Float32Array)).toEqual(Array.from(cpu[k].data as Float32Array));
   });
 
   test('without CPU fallback the int64 hash is refused (its nodes run on the CPU EP)', async () => {
-    await expect(createSession(model, { ep: 'webgpu', noCpuFallback: true }).then((s) => runSession(s, feeds))).rejects.toThrow(/fallback to CPU EP has been explicitly disabled/);
+    await expect(
+      createSession(model, { ep: 'webgpu', noCpuFallback: true }).then((s) => runSession(s, feeds)),
+    ).rejects.toThrow(/fallback to CPU EP has been explicitly disabled/);
   });
 });

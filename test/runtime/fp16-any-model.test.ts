@@ -33,7 +33,12 @@ class SmallNet extends nn.Module {
   forward(x: Tensor): Tensor {
     const g = x.graph;
     let h = relu(this.gn.call(conv(x, this.param(g, 'conv1_weight'), null, { pads: [1, 1, 1, 1] })));
-    h = relu(conv(maxPool(h, { kernel: [2, 2] }), this.param(g, 'conv2_weight'), null, { pads: [1, 1, 1, 1], strides: [2, 2] }));
+    h = relu(
+      conv(maxPool(h, { kernel: [2, 2] }), this.param(g, 'conv2_weight'), null, {
+        pads: [1, 1, 1, 1],
+        strides: [2, 2],
+      }),
+    );
     const flat = reshape(h, [h.dims[0], -1]);
     const logits = this.fc2.call(relu(this.fc1.call(flat)));
     return softmax(add(logits, mul0(reduceMean(logits, [1], { keepdims: true }))), { axis: 1 });
@@ -65,8 +70,11 @@ test('default float16 policy on a non-GVSL conv net + MLP: converts by op type, 
   for (const t of ['ReduceMean', 'Softmax', 'Sqrt']) expect(keptTypes).toContain(t);
   expect(report.kept.find((k) => k.opType === 'Softmax')!.reason).toBe('op type');
   expect(report.halfInitializers).toBeGreaterThanOrEqual(weights.size);
-  expect(formatFloat16Report(report)).toMatch(/^float16: \d+ nodes \(.*Conv 2.*\), \d+ weights; float32 kept: \d+ nodes \(.*Softmax \[op type\] 1/);
-  const initBytes = (bytes: Uint8Array) => decodeOnnx(bytes).graph.initializer.reduce((n, t) => n + (t.rawData?.byteLength ?? 0), 0);
+  expect(formatFloat16Report(report)).toMatch(
+    /^float16: \d+ nodes \(.*Conv 2.*\), \d+ weights; float32 kept: \d+ nodes \(.*Softmax \[op type\] 1/,
+  );
+  const initBytes = (bytes: Uint8Array) =>
+    decodeOnnx(bytes).graph.initializer.reduce((n, t) => n + (t.rawData?.byteLength ?? 0), 0);
   expect(initBytes(half)).toBeLessThan(initBytes(full) * 0.55);
 
   const [s32, s16] = [await createSession(full, { threads: 1 }), await createSession(half, { threads: 1 })];
@@ -102,38 +110,81 @@ test('a policy that matches nothing says so', () => {
   g.output('y', relu(g.input('x', 'float32', [2, 3])));
   const { report } = toFloat16(decodeOnnx(exportModel(g).model), { policy: 'conv' });
   expect(formatFloat16Report(report)).toMatch(/^float16: 0 nodes \(none\)/);
-  expect(report.kept).toEqual([{ name: 'Relu', opType: 'Relu', reason: 'op type' }, { name: 'output/y', opType: 'Identity', reason: 'op type' }]);
+  expect(report.kept).toEqual([
+    { name: 'Relu', opType: 'Relu', reason: 'op type' },
+    { name: 'output/y', opType: 'Identity', reason: 'op type' },
+  ]);
 });
 
 /** Inference graphs of main's nn modules with a symbolic batch (and sequence length): what the default policy converts. */
-const MODULE_NETS: { name: string; make: () => nn.Module; dims: (string | number)[]; sizes: number[][]; expectConverted: string[] }[] = [
+const MODULE_NETS: {
+  name: string;
+  make: () => nn.Module;
+  dims: (string | number)[];
+  sizes: number[][];
+  expectConverted: string[];
+}[] = [
   {
     name: 'ResNet-style stem and head (Conv2d, BatchNorm2d, 3/2/1 MaxPool2d, AdaptiveAvgPool2d, Linear)',
-    make: () => new nn.Sequential(
-      new nn.Conv2d(3, 8, 7, { stride: 2, padding: 3, bias: false }), new nn.BatchNorm2d(8), new nn.ReLU(), new nn.MaxPool2d(3, { stride: 2, padding: 1 }),
-      new nn.Conv2d(8, 8, 3, { padding: 1 }), new nn.GELU(), new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(8, 5)),
+    make: () =>
+      new nn.Sequential(
+        new nn.Conv2d(3, 8, 7, { stride: 2, padding: 3, bias: false }),
+        new nn.BatchNorm2d(8),
+        new nn.ReLU(),
+        new nn.MaxPool2d(3, { stride: 2, padding: 1 }),
+        new nn.Conv2d(8, 8, 3, { padding: 1 }),
+        new nn.GELU(),
+        new nn.AdaptiveAvgPool2d(1),
+        new nn.Flatten(),
+        new nn.Linear(8, 5),
+      ),
     dims: ['N', 3, 16, 16],
-    sizes: [[1, 3, 16, 16], [4, 3, 16, 16]],
+    sizes: [
+      [1, 3, 16, 16],
+      [4, 3, 16, 16],
+    ],
     expectConverted: ['Conv', 'Relu', 'MaxPool', 'MatMul', 'Erf', 'Reshape'],
   },
   {
     name: 'transformer encoder (MultiheadAttention, LayerNorm, GELU feed-forward) on (N, L, E)',
-    make: () => new nn.TransformerEncoder(new nn.TransformerEncoderLayer(16, 4, { dimFeedforward: 32, batchFirst: true, activation: 'gelu', normFirst: true }), 2),
+    make: () =>
+      new nn.TransformerEncoder(
+        new nn.TransformerEncoderLayer(16, 4, {
+          dimFeedforward: 32,
+          batchFirst: true,
+          activation: 'gelu',
+          normFirst: true,
+        }),
+        2,
+      ),
     dims: ['N', 'L', 16],
-    sizes: [[1, 5, 16], [3, 9, 16]],
+    sizes: [
+      [1, 5, 16],
+      [3, 9, 16],
+    ],
     expectConverted: ['MatMul', 'Transpose', 'Reshape', 'Erf', 'Split'],
   },
   {
     name: 'Conv1d, GroupNorm, SiLU, Upsample linear, ConvTranspose1d on (N, C, L)',
-    make: () => new nn.Sequential(new nn.Conv1d(3, 8, 3, { padding: 1 }), new nn.GroupNorm(2, 8), new nn.SiLU(), new nn.Upsample({ scaleFactor: 2, mode: 'linear' }), new nn.Conv1d(8, 4, 3, { padding: 1 })),
+    make: () =>
+      new nn.Sequential(
+        new nn.Conv1d(3, 8, 3, { padding: 1 }),
+        new nn.GroupNorm(2, 8),
+        new nn.SiLU(),
+        new nn.Upsample({ scaleFactor: 2, mode: 'linear' }),
+        new nn.Conv1d(8, 4, 3, { padding: 1 }),
+      ),
     dims: ['N', 3, 'L'],
-    sizes: [[1, 3, 7], [3, 3, 12]],
+    sizes: [
+      [1, 3, 7],
+      [3, 3, 12],
+    ],
     expectConverted: ['Conv', 'Resize', 'Sigmoid', 'Reshape'],
   },
 ];
 
 describe.each(MODULE_NETS)('default float16 policy: $name', ({ make, dims, sizes, expectConverted }) => {
-  test('converts the modules\' ops by type (run-time shapes included), warns of nothing, stays within 5e-3 at two sizes', async () => {
+  test("converts the modules' ops by type (run-time shapes included), warns of nothing, stays within 5e-3 at two sizes", async () => {
     const net = make();
     net.eval();
     const weights = net.initStateDict(4);
@@ -143,14 +194,29 @@ describe.each(MODULE_NETS)('default float16 policy: $name', ({ make, dims, sizes
     const { model, report } = toFloat16(decodeOnnx(full));
     for (const t of expectConverted) expect(report.converted[t] ?? 0).toBeGreaterThan(0);
     // Shape arithmetic of symbolic dims is integer: never reported as a float32 node, never blocking a Reshape/Resize.
-    expect(report.kept.filter((k) => k.reason === 'untyped intermediate' && ['Gather', 'Concat', 'Reshape', 'Resize', 'Expand'].includes(k.opType))).toEqual([]);
+    expect(
+      report.kept.filter(
+        (k) =>
+          k.reason === 'untyped intermediate' && ['Gather', 'Concat', 'Reshape', 'Resize', 'Expand'].includes(k.opType),
+      ),
+    ).toEqual([]);
     expect(report.warnings).toEqual([]);
     const half = encodeModel(model);
     const [s32, s16] = [await createSession(full, { threads: 1 }), await createSession(half, { threads: 1 })];
     try {
       for (const [i, shape] of sizes.entries()) {
         const rng = new Rng(30 + i);
-        const x: NamedArray = { dtype: 'float32', shape, data: Float32Array.from(rng.array(shape.reduce((a, b) => a * b, 1), -1, 1)) };
+        const x: NamedArray = {
+          dtype: 'float32',
+          shape,
+          data: Float32Array.from(
+            rng.array(
+              shape.reduce((a, b) => a * b, 1),
+              -1,
+              1,
+            ),
+          ),
+        };
         const [a, b] = [(await runSession(s32, { x })).y, (await runSession(s16, { x })).y];
         expect(b.shape).toEqual(a.shape);
         let err = 0;
@@ -183,6 +249,8 @@ test('the report warns when nothing is converted or when convolutions/products s
   expect(none.warnings).toEqual(['no node matched the policy: the model still computes in float32']);
   expect(formatFloat16Report(none)).toMatch(/; warning: no node matched the policy/);
   const noMatMul = toFloat16(m, { policy: (n) => n.opType !== 'MatMul' && FLOAT16_OPS.has(n.opType) }).report;
-  expect(noMatMul.warnings).toEqual(['1 compute node(s) stay float32 (MatMul [op type]): add their op types to the policy or the gain is small']);
+  expect(noMatMul.warnings).toEqual([
+    '1 compute node(s) stay float32 (MatMul [op type]): add their op types to the policy or the gain is small',
+  ]);
   expect(toFloat16(m).report.warnings).toEqual([]);
 });

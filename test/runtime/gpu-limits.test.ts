@@ -9,8 +9,15 @@ import * as path from 'node:path';
 import { buildUnetGraph, GVSL } from '../../graphs/build';
 import { parseWidths } from '../../graphs/unet';
 import {
-  checkWebGpuBuffers, checkWebGpuGraph, explainDeviceRunError, graphTensorSizes, largestTensor, MAX_BUFFER_ENV, onnxTensorSizes,
-  smallerSize, webgpuBufferLimit,
+  checkWebGpuBuffers,
+  checkWebGpuGraph,
+  explainDeviceRunError,
+  graphTensorSizes,
+  largestTensor,
+  MAX_BUFFER_ENV,
+  onnxTensorSizes,
+  smallerSize,
+  webgpuBufferLimit,
 } from '../../runtime/engine/gpu-limits';
 import { createSession, runSession } from '../../runtime/engine/ort';
 import { exportModel } from '../../sdk/export';
@@ -50,7 +57,8 @@ describe('the one-line error', () => {
 
   test('names the largest tensor, its shape and size, the limit, and a --size that fits', () => {
     const { graph } = unet(TINY, 32);
-    const rebuild = (size: number[], c?: readonly number[]) => buildUnetGraph(new GVSL(1, parseWidths(c ?? TINY)).unet, [1, 1, size[0], size[1], size[2]]);
+    const rebuild = (size: number[], c?: readonly number[]) =>
+      buildUnetGraph(new GVSL(1, parseWidths(c ?? TINY)).unet, [1, 1, size[0], size[1], size[2]]);
     let msg = '';
     try {
       checkWebGpuGraph(graph, { size: [32, 32, 32], chan: parseWidths(TINY) }, rebuild, 1);
@@ -58,7 +66,9 @@ describe('the one-line error', () => {
       msg = (e as Error).message;
     }
     expect(msg).not.toContain('\n');
-    expect(msg).toMatch(/^WebGPU: tensor '[^']+' \[1,16,32,32,32\] float32 needs 2\.00 MiB, over the 1\.00 MiB per-buffer limit \(--max-buffer-mib\)/);
+    expect(msg).toMatch(
+      /^WebGPU: tensor '[^']+' \[1,16,32,32,32\] float32 needs 2\.00 MiB, over the 1\.00 MiB per-buffer limit \(--max-buffer-mib\)/,
+    );
     // 16³ has an eighth of the voxels (0.25 MiB); the tiny widths cannot shrink further, so no --chan.
     expect(msg).toMatch(/; --size 16,16,16 fits$/);
   });
@@ -66,10 +76,12 @@ describe('the one-line error', () => {
   test('suggests narrower --chan when that fits, confirmed by rebuilding', () => {
     const wide = '16,16,16,16,32,16,16,16,32';
     const { graph } = unet(wide, 32);
-    const rebuild = (size: number[], c?: readonly number[]) => buildUnetGraph(new GVSL(1, parseWidths(c ?? wide)).unet, [1, 1, size[0], size[1], size[2]]);
+    const rebuild = (size: number[], c?: readonly number[]) =>
+      buildUnetGraph(new GVSL(1, parseWidths(c ?? wide)).unet, [1, 1, size[0], size[1], size[2]]);
     // 32 channels at 32³ = 4 MiB; half the widths (and of every feature map) fit 2 MiB.
-    expect(() => checkWebGpuGraph(graph, { size: [32, 32, 32], chan: parseWidths(wide) }, rebuild, 2))
-      .toThrow(/needs 4\.00 MiB, over the 2\.00 MiB .*; --size 16,16,16 or --chan 8,8,8,8,16,8,8,8,16 fits$/);
+    expect(() => checkWebGpuGraph(graph, { size: [32, 32, 32], chan: parseWidths(wide) }, rebuild, 2)).toThrow(
+      /needs 4\.00 MiB, over the 2\.00 MiB .*; --size 16,16,16 or --chan 8,8,8,8,16,8,8,8,16 fits$/,
+    );
   });
 
   test('a graph at the limit passes', () => {
@@ -97,17 +109,24 @@ describe('the one-line error', () => {
 describe("ORT's device-memory errors", () => {
   // Verbatim from a 1100 MiB Mul on SwiftShader (vkAllocateMemory failed with VK_ERROR_OUT_OF_DEVICE_MEMORY,
   // which Dawn reports only to ORT's log).
-  const ORT_MESSAGE = '/onnxruntime_src/onnxruntime/core/providers/webgpu/buffer_manager.cc:641 void onnxruntime::webgpu::BufferManager::Download(WGPUBuffer, void*, size_t) const map_async_result.status == wgpu::MapAsyncStatus::Success was false. Failed to download data from buffer. wgpu::MapAsyncStatus value: 3, message: [Invalid Buffer (unlabeled)] is invalid due to a previous error.';
+  const ORT_MESSAGE =
+    '/onnxruntime_src/onnxruntime/core/providers/webgpu/buffer_manager.cc:641 void onnxruntime::webgpu::BufferManager::Download(WGPUBuffer, void*, size_t) const map_async_result.status == wgpu::MapAsyncStatus::Success was false. Failed to download data from buffer. wgpu::MapAsyncStatus value: 3, message: [Invalid Buffer (unlabeled)] is invalid due to a previous error.';
 
   test('are rephrased in one line with what to do', () => {
     const msg = explainDeviceRunError('webgpu', ORT_MESSAGE)!;
     expect(msg).not.toContain('\n');
-    expect(msg).toMatch(/^the WebGPU device could not hold the graph's buffers \(ORT: Failed to download data from buffer\..*\): use a smaller --size or --chan, or set --max-buffer-mib/);
-    expect(explainDeviceRunError('cuda', 'CUDA failure 2: out of memory ; GPU=0')).toMatch(/^the cuda device ran out of memory .*: use a smaller --size, --chan or --batch$/);
+    expect(msg).toMatch(
+      /^the WebGPU device could not hold the graph's buffers \(ORT: Failed to download data from buffer\..*\): use a smaller --size or --chan, or set --max-buffer-mib/,
+    );
+    expect(explainDeviceRunError('cuda', 'CUDA failure 2: out of memory ; GPU=0')).toMatch(
+      /^the cuda device ran out of memory .*: use a smaller --size, --chan or --batch$/,
+    );
   });
 
   test('other errors and CPU runs are left alone', () => {
-    expect(explainDeviceRunError('webgpu', 'Non-zero status code returned while running Conv node: invalid shape')).toBeNull();
+    expect(
+      explainDeviceRunError('webgpu', 'Non-zero status code returned while running Conv node: invalid shape'),
+    ).toBeNull();
     expect(explainDeviceRunError('cpu', ORT_MESSAGE)).toBeNull();
   });
 });
@@ -118,10 +137,16 @@ const haveWebGpu = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
 (haveWebGpu ? describe : describe.skip)('before a WebGPU session (SwiftShader)', () => {
   const { model, graph } = unet(TINY, 32);
   const bytes = exportModel(graph, { weights: model.initStateDict(0) }).model;
-  const x: NamedArray = { dtype: 'float32', shape: [1, 1, 32, 32, 32], data: Float32Array.from({ length: 32 ** 3 }, (_, i) => Math.sin(i * 0.01)) };
+  const x: NamedArray = {
+    dtype: 'float32',
+    shape: [1, 1, 32, 32, 32],
+    data: Float32Array.from({ length: 32 ** 3 }, (_, i) => Math.sin(i * 0.01)),
+  };
 
   test('a model over the limit is refused in one line, with the --size read from its input', async () => {
-    await expect(createSession(bytes, { ep: 'webgpu', maxBufferMiB: 1 })).rejects.toThrow(/^WebGPU: tensor '[^']+' \[1,16,32,32,32\] float32 needs 2\.00 MiB, over the 1\.00 MiB per-buffer limit \(--max-buffer-mib\), as do \d+ more; --size 16,16,16 fits$/);
+    await expect(createSession(bytes, { ep: 'webgpu', maxBufferMiB: 1 })).rejects.toThrow(
+      /^WebGPU: tensor '[^']+' \[1,16,32,32,32\] float32 needs 2\.00 MiB, over the 1\.00 MiB per-buffer limit \(--max-buffer-mib\), as do \d+ more; --size 16,16,16 fits$/,
+    );
   });
 
   test('a model under the limit runs and equals the CPU', async () => {
@@ -131,7 +156,8 @@ const haveWebGpu = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
     const b = await runSession(cpu, { x });
     for (const k of Object.keys(b)) {
       let err = 0;
-      for (let i = 0; i < b[k].data.length; i++) err = Math.max(err, Math.abs(Number(a[k].data[i]) - Number(b[k].data[i])));
+      for (let i = 0; i < b[k].data.length; i++)
+        err = Math.max(err, Math.abs(Number(a[k].data[i]) - Number(b[k].data[i])));
       expect(err).toBeLessThan(1e-4);
     }
     await gpu.release();
@@ -143,14 +169,31 @@ const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
 const built = fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'gpu-limits.js'));
 
 (haveWebGpu && built ? describe : describe.skip)('the CLI', () => {
-  const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120000 });
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, timeout: 120000 });
 
   test('bench --ep webgpu --max-buffer-mib: one line, before any benchmark runs', () => {
-    const r = cli(['bench', '--model', 'unet', '--size', '32', '--chan', TINY, '--ep', 'webgpu', '--max-buffer-mib', '1', '--runs', '1']);
+    const r = cli([
+      'bench',
+      '--model',
+      'unet',
+      '--size',
+      '32',
+      '--chan',
+      TINY,
+      '--ep',
+      'webgpu',
+      '--max-buffer-mib',
+      '1',
+      '--runs',
+      '1',
+    ]);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^onnx-train: WebGPU: tensor '[^']+' \[1,16,32,32,32\] float32 needs 2\.00 MiB, over the 1\.00 MiB per-buffer limit \(--max-buffer-mib or ONNX_TRAIN_WEBGPU_MAX_BUFFER_MIB\).*; --size 16,16,16 fits\n$/);
+    expect(r.stderr).toMatch(
+      /^onnx-train: WebGPU: tensor '[^']+' \[1,16,32,32,32\] float32 needs 2\.00 MiB, over the 1\.00 MiB per-buffer limit \(--max-buffer-mib or ONNX_TRAIN_WEBGPU_MAX_BUFFER_MIB\).*; --size 16,16,16 fits\n$/,
+    );
   });
 
   test('pretrain --ep webgpu stops before training, naming a --size that fits', () => {
@@ -161,10 +204,21 @@ const built = fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'gpu-limits.js'))
       const r = cli(['pretrain', '--ep', 'webgpu', '--max-buffer-mib', '4', '--steps', '1', '--quiet', '--out', out]);
       expect(r.status).toBe(1);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      const m = /^onnx-train: WebGPU: tensor '[^']+' \[([\d,]+)\] float32 needs ([\d.]+) MiB, over the 4\.00 MiB per-buffer limit \(--max-buffer-mib or ONNX_TRAIN_WEBGPU_MAX_BUFFER_MIB\).*; --size 16,16,16 fits\n$/.exec(r.stderr);
+      const m =
+        /^onnx-train: WebGPU: tensor '[^']+' \[([\d,]+)\] float32 needs ([\d.]+) MiB, over the 4\.00 MiB per-buffer limit \(--max-buffer-mib or ONNX_TRAIN_WEBGPU_MAX_BUFFER_MIB\).*; --size 16,16,16 fits\n$/.exec(
+          r.stderr,
+        );
       expect(m).not.toBeNull();
       // The size it states is the named shape's (float32).
-      expect(Number(m![2])).toBeCloseTo(m![1].split(',').map(Number).reduce((a, b) => a * b, 1) * 4 / 2 ** 20, 1);
+      expect(Number(m![2])).toBeCloseTo(
+        (m![1]
+          .split(',')
+          .map(Number)
+          .reduce((a, b) => a * b, 1) *
+          4) /
+          2 ** 20,
+        1,
+      );
       expect(fs.existsSync(path.join(out, 'train.onnx'))).toBe(false);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });

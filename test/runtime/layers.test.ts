@@ -38,7 +38,12 @@ function sourceFiles(dir: string): string[] {
 function importsOf(rel: string): string[] {
   const text = fs.readFileSync(path.join(ROOT, rel), 'utf8');
   const re = /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]*)['"]/gm;
-  return [...text.matchAll(re)].map((m) => path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, rel)), m[1])).split(path.sep).join('/'));
+  return [...text.matchAll(re)].map((m) =>
+    path
+      .relative(ROOT, path.resolve(path.dirname(path.join(ROOT, rel)), m[1]))
+      .split(path.sep)
+      .join('/'),
+  );
 }
 
 /** Why importing `to` from `from` breaks a rule (null when allowed). */
@@ -48,11 +53,13 @@ function violation(from: string, to: string): string | null {
   if (!a) return null;
   if (/(^|\/)package\.json$/.test(to)) return null; // the version, read from the compiled file's place
   if (!b) return `the published code imports ${to} (tests, scripts and examples sit above it)`;
-  if (a.rank < 0) return `${from} is outside the layers (runtime/ holds only ${[...LIBRARIES, ...APPLICATIONS, 'cli'].join(', ')})`;
+  if (a.rank < 0)
+    return `${from} is outside the layers (runtime/ holds only ${[...LIBRARIES, ...APPLICATIONS, 'cli'].join(', ')})`;
   if (b.rank < 0) return `${to} is outside the layers`;
   if (b.unit === 'cli' && a.unit !== 'cli') return 'nothing but the CLI imports runtime/cli';
   if (b.rank > a.rank) return `${a.unit} (layer ${a.rank}) imports the higher layer ${b.unit} (layer ${b.rank})`;
-  if (a.rank === 3 && b.rank === 3 && a.unit !== b.unit) return `the application ${a.unit} imports the application ${b.unit}`;
+  if (a.rank === 3 && b.rank === 3 && a.unit !== b.unit)
+    return `the application ${a.unit} imports the application ${b.unit}`;
   return null;
 }
 
@@ -60,7 +67,8 @@ const FILES = ['sdk', 'graphs', 'runtime'].flatMap(sourceFiles);
 
 test('the source tree has the layers the rules name', () => {
   expect(FILES.length).toBeGreaterThan(100);
-  for (const dir of [...LIBRARIES, ...APPLICATIONS, 'cli']) expect(FILES.some((f) => f.startsWith(`runtime/${dir}/`))).toBe(true);
+  for (const dir of [...LIBRARIES, ...APPLICATIONS, 'cli'])
+    expect(FILES.some((f) => f.startsWith(`runtime/${dir}/`))).toBe(true);
   // Every runtime file sits in one of the named folders (no loose runtime/*.ts).
   expect(FILES.filter((f) => layerOf(f)!.rank < 0)).toEqual([]);
 });

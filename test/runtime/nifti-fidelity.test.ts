@@ -32,7 +32,12 @@ function rawNifti(file: string) {
   const n = dim.slice(1, 1 + dim[0]).reduce((a, c) => a * c, 1);
   expect(v.getInt16(70, true)).toBe(16); // float32 (the tests' images and fields)
   return {
-    dim, srow, quatern, intent: v.getInt16(68, true), qformCode: v.getInt16(252, true), sformCode: v.getInt16(254, true),
+    dim,
+    srow,
+    quatern,
+    intent: v.getInt16(68, true),
+    qformCode: v.getInt16(252, true),
+    sformCode: v.getInt16(254, true),
     data: new Float32Array(b.buffer.slice(b.byteOffset + voxOffset, b.byteOffset + voxOffset + 4 * n)),
   };
 }
@@ -41,9 +46,24 @@ function rawNifti(file: string) {
 function invert(m: number[]): number[] {
   const [a, b, c, d, e, f2, g, h, i] = [m[0], m[1], m[2], m[4], m[5], m[6], m[8], m[9], m[10]];
   const det = a * (e * i - f2 * h) - b * (d * i - f2 * g) + c * (d * h - e * g);
-  const r = [(e * i - f2 * h) / det, (c * h - b * i) / det, (b * f2 - c * e) / det, (f2 * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f2) / det, (d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det];
+  const r = [
+    (e * i - f2 * h) / det,
+    (c * h - b * i) / det,
+    (b * f2 - c * e) / det,
+    (f2 * g - d * i) / det,
+    (a * i - c * g) / det,
+    (c * d - a * f2) / det,
+    (d * h - e * g) / det,
+    (b * g - a * h) / det,
+    (a * e - b * d) / det,
+  ];
   const t = [m[3], m[7], m[11]];
-  return [0, 1, 2].flatMap((row) => [r[row * 3], r[row * 3 + 1], r[row * 3 + 2], -(r[row * 3] * t[0] + r[row * 3 + 1] * t[1] + r[row * 3 + 2] * t[2])]);
+  return [0, 1, 2].flatMap((row) => [
+    r[row * 3],
+    r[row * 3 + 1],
+    r[row * 3 + 2],
+    -(r[row * 3] * t[0] + r[row * 3 + 1] * t[1] + r[row * 3 + 2] * t[2]),
+  ]);
 }
 
 test('label maps and warped images keep the input sform/qform codes and qform', () => {
@@ -109,26 +129,48 @@ test('register: the ITK displacement field on the fixed grid reproduces warped.n
   let compared = 0;
   let worst = 0;
   let maxU = 0;
-  for (let k = 0; k < nk; k++) for (let j = 0; j < nj; j++) for (let i = 0; i < ni; i++) {
-    const o = (k * nj + j) * ni + i;
-    const S = fix.srow;
-    // ITK: physical point in LPS = (−x, −y, z) of NIfTI's RAS point; the field's vector is added there.
-    const p = [-(S[0] * i + S[1] * j + S[2] * k + S[3]), -(S[4] * i + S[5] * j + S[6] * k + S[7]), S[8] * i + S[9] * j + S[10] * k + S[11]];
-    const u = [field.data[o], field.data[n + o], field.data[2 * n + o]];
-    maxU = Math.max(maxU, Math.hypot(...u));
-    const q = [-(p[0] + u[0]), -(p[1] + u[1]), p[2] + u[2]]; // back to RAS
-    const x = toMoving[0] * q[0] + toMoving[1] * q[1] + toMoving[2] * q[2] + toMoving[3];
-    const y = toMoving[4] * q[0] + toMoving[5] * q[1] + toMoving[6] * q[2] + toMoving[7];
-    const z = toMoving[8] * q[0] + toMoving[9] * q[1] + toMoving[10] * q[2] + toMoving[11];
-    // Inside the moving image's voxel centres only: there every interpolator agrees (borders differ by convention).
-    if (!(x >= 0 && y >= 0 && z >= 0 && x <= mi - 1 && y <= mj - 1 && z <= mk - 1)) continue;
-    const [x0, y0, z0] = [Math.min(mi - 2, Math.floor(x)), Math.min(mj - 2, Math.floor(y)), Math.min(mk - 2, Math.floor(z))];
-    const [fx, fy, fz] = [x - x0, y - y0, z - z0];
-    let v = 0;
-    for (const [dx, wx] of [[0, 1 - fx], [1, fx]]) for (const [dy, wy] of [[0, 1 - fy], [1, fy]]) for (const [dz, wz] of [[0, 1 - fz], [1, fz]]) v += wx * wy * wz * at(x0 + dx, y0 + dy, z0 + dz);
-    worst = Math.max(worst, Math.abs(v - warped.data[o]));
-    compared++;
-  }
+  for (let k = 0; k < nk; k++)
+    for (let j = 0; j < nj; j++)
+      for (let i = 0; i < ni; i++) {
+        const o = (k * nj + j) * ni + i;
+        const S = fix.srow;
+        // ITK: physical point in LPS = (−x, −y, z) of NIfTI's RAS point; the field's vector is added there.
+        const p = [
+          -(S[0] * i + S[1] * j + S[2] * k + S[3]),
+          -(S[4] * i + S[5] * j + S[6] * k + S[7]),
+          S[8] * i + S[9] * j + S[10] * k + S[11],
+        ];
+        const u = [field.data[o], field.data[n + o], field.data[2 * n + o]];
+        maxU = Math.max(maxU, Math.hypot(...u));
+        const q = [-(p[0] + u[0]), -(p[1] + u[1]), p[2] + u[2]]; // back to RAS
+        const x = toMoving[0] * q[0] + toMoving[1] * q[1] + toMoving[2] * q[2] + toMoving[3];
+        const y = toMoving[4] * q[0] + toMoving[5] * q[1] + toMoving[6] * q[2] + toMoving[7];
+        const z = toMoving[8] * q[0] + toMoving[9] * q[1] + toMoving[10] * q[2] + toMoving[11];
+        // Inside the moving image's voxel centres only: there every interpolator agrees (borders differ by convention).
+        if (!(x >= 0 && y >= 0 && z >= 0 && x <= mi - 1 && y <= mj - 1 && z <= mk - 1)) continue;
+        const [x0, y0, z0] = [
+          Math.min(mi - 2, Math.floor(x)),
+          Math.min(mj - 2, Math.floor(y)),
+          Math.min(mk - 2, Math.floor(z)),
+        ];
+        const [fx, fy, fz] = [x - x0, y - y0, z - z0];
+        let v = 0;
+        for (const [dx, wx] of [
+          [0, 1 - fx],
+          [1, fx],
+        ])
+          for (const [dy, wy] of [
+            [0, 1 - fy],
+            [1, fy],
+          ])
+            for (const [dz, wz] of [
+              [0, 1 - fz],
+              [1, fz],
+            ])
+              v += wx * wy * wz * at(x0 + dx, y0 + dy, z0 + dz);
+        worst = Math.max(worst, Math.abs(v - warped.data[o]));
+        compared++;
+      }
   // A real transform (mm-scale displacements), most of the fixed grid compared.
   expect(maxU).toBeGreaterThan(1);
   expect(compared).toBeGreaterThan(0.3 * n);

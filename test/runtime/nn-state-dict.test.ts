@@ -10,15 +10,25 @@ import { loadPth } from '../../runtime/checkpoint/pth';
 import * as nn from '../../sdk/nn';
 
 // torch: Sequential(Conv2d(3, 4, 3, padding=1, bias=False), BatchNorm2d(4), ReLU(), Conv2d(4, 2, 1)); ReLU has no state.
-const build = () => new nn.Sequential(new nn.Conv2d(3, 4, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(4), new nn.Identity(), new nn.Conv2d(4, 2, 1));
+const build = () =>
+  new nn.Sequential(
+    new nn.Conv2d(3, 4, 3, { padding: 1, bias: false }),
+    new nn.BatchNorm2d(4),
+    new nn.Identity(),
+    new nn.Conv2d(4, 2, 1),
+  );
 const file = path.join(__dirname, '../data/nn/bn-net.pth');
 
 test('the BatchNorm network from PyTorch loads strictly, buffers included', () => {
   const model = build();
   const got = loadPth(file);
   const report = matchStateDict(model.stateSpecs(), got);
-  expect({ missing: report.missing, unexpected: report.unexpected, mismatched: report.mismatched, converted: report.converted })
-    .toEqual({ missing: [], unexpected: [], mismatched: [], converted: [] });
+  expect({
+    missing: report.missing,
+    unexpected: report.unexpected,
+    mismatched: report.mismatched,
+    converted: report.converted,
+  }).toEqual({ missing: [], unexpected: [], mismatched: [], converted: [] });
   expect([...got.keys()]).toEqual([...model.stateSpecs().keys()]);
   expect(got.get('1.num_batches_tracked')).toEqual({ dtype: 'int64', shape: [], data: BigInt64Array.from([3n]) });
 });

@@ -14,7 +14,10 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'plot-'));
 describe('plot', () => {
   test('one validation point is drawn as a marker; a one-line log still plots', () => {
     const dir = tmp();
-    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), JSON.stringify({ step: 5, time: 1, lr: 1e-4, loss: 0.3, val_dice: 0.78, val_dice_1: 0.78 }) + '\n');
+    fs.writeFileSync(
+      path.join(dir, 'metrics.jsonl'),
+      JSON.stringify({ step: 5, time: 1, lr: 1e-4, loss: 0.3, val_dice: 0.78, val_dice_1: 0.78 }) + '\n',
+    );
     const files = writeRunPlots(dir, 'dice', (k) => k.startsWith('val_'));
     expect(files.map((f) => path.basename(f))).toEqual(['dice.svg', 'dice.png']);
     const svg = fs.readFileSync(files[0], 'utf8');
@@ -22,14 +25,18 @@ describe('plot', () => {
     // The marker is inside the panel, at 0.78 on a 0..1 axis, and the PNG has its dark pixels.
     const png = PNG.sync.read(fs.readFileSync(files[1]));
     let dark = 0;
-    for (let i = 0; i < png.data.length; i += 4) if (png.data[i] < 60 && png.data[i + 1] < 60 && png.data[i + 2] < 60) dark++;
+    for (let i = 0; i < png.data.length; i += 4)
+      if (png.data[i] < 60 && png.data[i + 1] < 60 && png.data[i + 2] < 60) dark++;
     expect(dark).toBeGreaterThan(20);
     fs.rmSync(dir, { recursive: true });
   });
 
   test('several runs overlaid into one file, by extension', () => {
     const dir = tmp();
-    for (const [name, seed] of [['a', 1], ['b', 2]] as const) {
+    for (const [name, seed] of [
+      ['a', 1],
+      ['b', 2],
+    ] as const) {
       fs.mkdirSync(path.join(dir, name));
       writeLog(path.join(dir, name, 'metrics.jsonl'), 300, { seed, val: [100, 200, 300] });
     }

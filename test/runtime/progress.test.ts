@@ -12,7 +12,9 @@ test('loss terms read as <term>_loss; the last validation score stays on the bar
   expect(progressName('loss')).toBe('loss');
   expect(progressName('val_dice')).toBe('val_dice');
   const lines: string[] = [];
-  const write = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (lines.push(String(s)), true));
+  const write = jest
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((s: string | Uint8Array) => (lines.push(String(s)), true));
   const isTTY = process.stderr.isTTY;
   try {
     Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
@@ -31,7 +33,9 @@ test('loss terms read as <term>_loss; the last validation score stays on the bar
 test('resume keeps the lines up to the checkpoint, streaming, and drops a torn line', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metrics-'));
   const file = path.join(dir, 'metrics.jsonl');
-  const body = Array.from({ length: 50 }, (_, i) => JSON.stringify({ step: i + 1, time: i, lr: 1e-3, loss: 1 / (i + 1) })).join('\n');
+  const body = Array.from({ length: 50 }, (_, i) =>
+    JSON.stringify({ step: i + 1, time: i, lr: 1e-3, loss: 1 / (i + 1) }),
+  ).join('\n');
   fs.writeFileSync(file, `${body}\n{"step": 51, "ti`);
   const log = new MetricsLog(file, 30);
   log.append({ step: 31, time: 31, lr: 1e-3, loss: 0.5 });
@@ -42,7 +46,15 @@ test('resume keeps the lines up to the checkpoint, streaming, and drops a torn l
 });
 
 test('lossPlotSvg (the study plots) no longer spreads values into Math.min/max: 5·10⁴ steps × 4 terms draw', () => {
-  const lines = Array.from({ length: 50_000 }, (_, i) => ({ step: i + 1, time: i, lr: 1e-3, loss: 1 + 1 / (i + 1), loss_ncc: 0.9, loss_mse: 0.01, loss_smooth: 1e-4 }));
+  const lines = Array.from({ length: 50_000 }, (_, i) => ({
+    step: i + 1,
+    time: i,
+    lr: 1e-3,
+    loss: 1 + 1 / (i + 1),
+    loss_ncc: 0.9,
+    loss_mse: 0.01,
+    loss_smooth: 1e-4,
+  }));
   // Before: RangeError: Maximum call stack size exceeded (issue 18, finding 1).
   expect(lossPlotSvg(lines, ['loss', 'loss_ncc', 'loss_mse', 'loss_smooth'])).toMatch(/^<svg/);
 });

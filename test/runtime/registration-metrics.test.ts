@@ -10,12 +10,26 @@ import * as path from 'node:path';
 import { apply4, det3, mul4 } from '../../runtime/data/affine';
 import { spacingOf, type Dims3, type Volume } from '../../runtime/data/volume';
 import type { VectorVolume } from '../../runtime/serve/grid';
-import { checkLabelMap, labelDice, globalNcc, jacobianDeterminant, localNcc, registrationMetrics, summarizeJacobian, warpLabels } from '../../runtime/serve/metrics';
+import {
+  checkLabelMap,
+  labelDice,
+  globalNcc,
+  jacobianDeterminant,
+  localNcc,
+  registrationMetrics,
+  summarizeJacobian,
+  warpLabels,
+} from '../../runtime/serve/metrics';
 import { finishRegistration, prepareVolumes } from '../../runtime/serve/pipeline';
 
 const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'registration-metrics.json'), 'utf8'));
 
-const vol = (dims: Dims3, affine: number[], data: number[]): Volume => ({ data: Float32Array.from(data), dims, affine, spacing: spacingOf(affine) });
+const vol = (dims: Dims3, affine: number[], data: number[]): Volume => ({
+  data: Float32Array.from(data),
+  dims,
+  affine,
+  spacing: spacingOf(affine),
+});
 
 describe('against numpy/scipy (fixtures/make_registration_metrics.py)', () => {
   const fx = FIXTURE;
@@ -58,7 +72,10 @@ describe('against numpy/scipy (fixtures/make_registration_metrics.py)', () => {
 
 test('an affine displacement field has det = det(A) everywhere (borders included), on an oblique grid', () => {
   const dims: Dims3 = [7, 8, 9];
-  const grid = mul4([0.9, -0.3, 0.1, 4, 0.2, 1.1, 0, -3, 0.1, 0.2, 1.4, 2, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2.5, 0, 0, 0, 0, 1.5, 0, 0, 0, 0, 1]);
+  const grid = mul4(
+    [0.9, -0.3, 0.1, 4, 0.2, 1.1, 0, -3, 0.1, 0.2, 1.4, 2, 0, 0, 0, 1],
+    [2, 0, 0, 0, 0, 2.5, 0, 0, 0, 0, 1.5, 0, 0, 0, 0, 1],
+  );
   const cases = [
     [1.1, 0.2, -0.1, 3, 0.05, 0.9, 0.2, -1, -0.1, 0.1, 1.2, 2], // det > 0
     [-1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0], // a reflection: det −1, every voxel folds
@@ -67,11 +84,13 @@ test('an affine displacement field has det = det(A) everywhere (borders included
     const n = 7 * 8 * 9;
     const u = new Float32Array(3 * n);
     let i = 0;
-    for (let d = 0; d < 7; d++) for (let h = 0; h < 8; h++) for (let w = 0; w < 9; w++, i++) {
-      const X = apply4(grid, [w, h, d]);
-      const T = apply4([...A, 0, 0, 0, 1], X);
-      for (let c = 0; c < 3; c++) u[c * n + i] = T[c] - X[c];
-    }
+    for (let d = 0; d < 7; d++)
+      for (let h = 0; h < 8; h++)
+        for (let w = 0; w < 9; w++, i++) {
+          const X = apply4(grid, [w, h, d]);
+          const T = apply4([...A, 0, 0, 0, 1], X);
+          for (let c = 0; c < 3; c++) u[c * n + i] = T[c] - X[c];
+        }
     const want = det3([A[0], A[1], A[2], A[4], A[5], A[6], A[8], A[9], A[10]]);
     const det = jacobianDeterminant({ data: u, components: 3, dims, affine: grid, spacing: spacingOf(grid) });
     for (const v of det) expect(v).toBeCloseTo(want, 4);
@@ -110,7 +129,8 @@ function fill(dims: Dims3, affine: number[], f: (X: number[]) => number): Volume
   const [D, H, W] = dims;
   const data = new Float32Array(D * H * W);
   let i = 0;
-  for (let d = 0; d < D; d++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) data[i++] = f(apply4(affine, [w, h, d]));
+  for (let d = 0; d < D; d++)
+    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) data[i++] = f(apply4(affine, [w, h, d]));
   return { data, dims, affine, spacing: spacingOf(affine) };
 }
 
@@ -127,7 +147,11 @@ test('a known translation predicted on the coarse model grid moves labels on the
   const movingImg = image(ras);
   const movingLabels = fill(dims, ras, boxes);
   const fixedLabels = fill(dims, lps, (X) => boxes([X[0] + shift[0], X[1] + shift[1], X[2] + shift[2]]));
-  const prep = prepareVolumes([fixedImg, movingImg], { staticDims: null, size: [14, 14, 14], minSpacing: 0, name: 'm' }, { normalize: 'none' });
+  const prep = prepareVolumes(
+    [fixedImg, movingImg],
+    { staticDims: null, size: [14, 14, 14], minSpacing: 0, name: 'm' },
+    { normalize: 'none' },
+  );
   expect(prep.fit.spacing[0]).toBeCloseTo(2, 12);
   const n = 14 ** 3;
   const out = {
@@ -154,11 +178,19 @@ test('label maps: one-line errors for another grid and for values that are not l
   const ok = fill([4, 5, 6], image.affine, (X) => (X[0] > 2 ? 2 : 0));
   expect(() => checkLabelMap(ok, image, '--labels seg.nii', 'moving.nii')).not.toThrow();
   const other = fill([4, 5, 7], image.affine, () => 0);
-  expect(() => checkLabelMap(other, image, '--labels seg.nii', 'moving.nii')).toThrow(/^--labels seg\.nii: not on the voxel grid of moving\.nii \(7x5x4 voxels vs the image's 6x5x4\); a label map must share its image's grid/);
+  expect(() => checkLabelMap(other, image, '--labels seg.nii', 'moving.nii')).toThrow(
+    /^--labels seg\.nii: not on the voxel grid of moving\.nii \(7x5x4 voxels vs the image's 6x5x4\); a label map must share its image's grid/,
+  );
   const moved = { ...ok, affine: [1, 0, 0, 0.5, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1] };
-  expect(() => checkLabelMap(moved, image, '--labels seg.nii', 'moving.nii')).toThrow(/its affine differs from the image/);
+  expect(() => checkLabelMap(moved, image, '--labels seg.nii', 'moving.nii')).toThrow(
+    /its affine differs from the image/,
+  );
   const soft = { ...ok, data: ok.data.map((v, i) => (i === 37 ? 0.5 : v)) };
-  expect(() => checkLabelMap(soft, image, '--fixed-labels p.nii', 'fixed.nii')).toThrow(/^--fixed-labels p\.nii: value 0\.5 at voxel \(1, 1, 1\) is not a label \(labels are non-negative integers, 0 = background\)/);
+  expect(() => checkLabelMap(soft, image, '--fixed-labels p.nii', 'fixed.nii')).toThrow(
+    /^--fixed-labels p\.nii: value 0\.5 at voxel \(1, 1, 1\) is not a label \(labels are non-negative integers, 0 = background\)/,
+  );
   const negative = { ...ok, data: ok.data.map((v, i) => (i === 0 ? -1 : v)) };
-  expect(() => checkLabelMap(negative, image, '--labels n.nii', 'moving.nii')).toThrow(/value -1 at voxel \(0, 0, 0\) is not a label/);
+  expect(() => checkLabelMap(negative, image, '--labels n.nii', 'moving.nii')).toThrow(
+    /value -1 at voxel \(0, 0, 0\) is not a label/,
+  );
 });

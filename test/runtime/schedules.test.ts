@@ -36,7 +36,11 @@ test('warmup is SequentialLR of LinearLR and the schedule, which restarts at the
 test('constant, and one-line errors for bad arguments and steps', () => {
   expect(constant(0.3)(17)).toBe(0.3);
   expect(() => cosine(0.1, 0)).toThrow('tMax must be a positive number, got 0');
-  expect(() => sequential([constant(1), constant(2)], [])).toThrow('sequential needs one milestone fewer than schedules: got 2 schedules and 0 milestones');
-  expect(() => sequential([constant(1), constant(2), constant(3)], [5, 3])).toThrow('milestones must be increasing positive integers, got [5,3]');
+  expect(() => sequential([constant(1), constant(2)], [])).toThrow(
+    'sequential needs one milestone fewer than schedules: got 2 schedules and 0 milestones',
+  );
+  expect(() => sequential([constant(1), constant(2), constant(3)], [5, 3])).toThrow(
+    'milestones must be increasing positive integers, got [5,3]',
+  );
   expect(() => constant(1)(-1)).toThrow("a schedule's step must be an integer >= 0, got -1");
 });

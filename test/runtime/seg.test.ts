@@ -45,33 +45,41 @@ describe('Dice', () => {
     const [N, C, S] = [2, 3, 4];
     const n = S * S * S;
     const probs = new Float32Array(N * C * n);
-    for (let b = 0; b < N; b++) for (let i = 0; i < n; i++) {
-      const raw = [0, 1, 2].map((c) => Math.exp(Math.sin(7 * i + 3 * c + b)));
-      raw.forEach((r, c) => (probs[(b * C + c) * n + i] = r / (raw[0] + raw[1] + raw[2])));
-    }
+    for (let b = 0; b < N; b++)
+      for (let i = 0; i < n; i++) {
+        const raw = [0, 1, 2].map((c) => Math.exp(Math.sin(7 * i + 3 * c + b)));
+        raw.forEach((r, c) => (probs[(b * C + c) * n + i] = r / (raw[0] + raw[1] + raw[2])));
+      }
     const labels = Float32Array.from({ length: N * n }, (_, i) => (i * 7) % C);
     const g = new Graph('dice');
     const p = g.input('p', 'float32', [N, C, S, S, S]);
     const l = g.input('l', 'float32', [N, 1, S, S, S]);
     g.output('loss', diceLoss(p, oneHot(l, C)));
-    const out = await runGraph(g, { p: { dtype: 'float32', shape: [N, C, S, S, S], data: probs }, l: { dtype: 'float32', shape: [N, 1, S, S, S], data: labels } });
+    const out = await runGraph(g, {
+      p: { dtype: 'float32', shape: [N, C, S, S, S], data: probs },
+      l: { dtype: 'float32', shape: [N, 1, S, S, S], data: labels },
+    });
     let sum = 0;
-    for (let b = 0; b < N; b++) for (let c = 0; c < C; c++) {
-      let [pg, gg, pp] = [0, 0, 0];
-      for (let i = 0; i < n; i++) {
-        const pv = probs[(b * C + c) * n + i];
-        const gv = labels[b * n + i] === c ? 1 : 0;
-        pg += pv * gv;
-        gg += gv * gv;
-        pp += pv * pv;
+    for (let b = 0; b < N; b++)
+      for (let c = 0; c < C; c++) {
+        let [pg, gg, pp] = [0, 0, 0];
+        for (let i = 0; i < n; i++) {
+          const pv = probs[(b * C + c) * n + i];
+          const gv = labels[b * n + i] === c ? 1 : 0;
+          pg += pv * gv;
+          gg += gv * gv;
+          pp += pv * pv;
+        }
+        sum += (2 * pg + 1) / (gg + pp + 1);
       }
-      sum += (2 * pg + 1) / (gg + pp + 1);
-    }
     expect(out.loss.data[0]).toBeCloseTo(1 - sum / (N * C), 6);
     // Perfect one-hot probabilities give 0.
     const perfect = new Float32Array(N * C * n);
     for (let b = 0; b < N; b++) for (let i = 0; i < n; i++) perfect[(b * C + labels[b * n + i]) * n + i] = 1;
-    const out2 = await runGraph(g, { p: { dtype: 'float32', shape: [N, C, S, S, S], data: perfect }, l: { dtype: 'float32', shape: [N, 1, S, S, S], data: labels } });
+    const out2 = await runGraph(g, {
+      p: { dtype: 'float32', shape: [N, C, S, S, S], data: perfect },
+      l: { dtype: 'float32', shape: [N, 1, S, S, S], data: labels },
+    });
     expect(out2.loss.data[0]).toBeCloseTo(0, 7);
   });
 });
@@ -95,7 +103,8 @@ test('linear mode: the backbone is frozen in the graph (no gradient, no Adam sta
   expect(session.batchInputs.sort()).toEqual(['image', 'label']);
   const v = makePhantom({ dims: [20, 20, 20], seed: 1 });
   const vols = [{ image: v, label: blobLabels(v) }];
-  for (let s = 1; s <= 3; s++) await session.step(makeSegBatch(vols, { seed: 0, size: [16, 16, 16], batch: 1 }, s), 1e-2);
+  for (let s = 1; s <= 3; s++)
+    await session.step(makeSegBatch(vols, { seed: 0, size: [16, 16, 16], batch: 1 }, s), 1e-2);
   const after = session.getState();
   await session.release();
   expect([...after.keys()].some((k) => k.startsWith('adam.m.unet.'))).toBe(false);
@@ -109,11 +118,16 @@ test('linear mode: the backbone is frozen in the graph (no gradient, no Adam sta
 describe('labels and images', () => {
   test('a label map on another grid is refused, naming the file', () => {
     const img = makeVolume(new Float32Array(8 * 8 * 8), [8, 8, 8], [1, 1, 1], 'images/a.nii.gz');
-    expect(() => checkSameGrid(img, makeVolume(new Float32Array(8 * 8 * 9), [8, 8, 9], [1, 1, 1], 'labels/a.nii.gz')))
-      .toThrow(/^labels\/a\.nii\.gz: the label map's grid \(9x8x8 voxels .*\) does not match its image images\/a\.nii\.gz \(8x8x8/);
+    expect(() =>
+      checkSameGrid(img, makeVolume(new Float32Array(8 * 8 * 9), [8, 8, 9], [1, 1, 1], 'labels/a.nii.gz')),
+    ).toThrow(
+      /^labels\/a\.nii\.gz: the label map's grid \(9x8x8 voxels .*\) does not match its image images\/a\.nii\.gz \(8x8x8/,
+    );
     const shifted = makeVolume(new Float32Array(8 * 8 * 8), [8, 8, 8], [1, 1, 1], 'labels/a.nii.gz');
     shifted.affine[3] = 2;
-    expect(() => checkSameGrid(img, shifted)).toThrow(/^labels\/a\.nii\.gz: the label map's affine .* does not match its image images\/a\.nii\.gz/);
+    expect(() => checkSameGrid(img, shifted)).toThrow(
+      /^labels\/a\.nii\.gz: the label map's affine .* does not match its image images\/a\.nii\.gz/,
+    );
   });
 
   test('images and labels are paired by name; a missing label map or a bad label value names the file', () => {
@@ -122,12 +136,20 @@ describe('labels and images', () => {
     fs.mkdirSync(path.join(dir, 'lab'));
     const v = makePhantom({ dims: [8, 8, 8], seed: 0 });
     writeNifti(path.join(dir, 'im', 'a.nii.gz'), v);
-    writeNifti(path.join(dir, 'lab', 'a.nii'), { ...v, data: v.data.map((x) => (x > 0.37 ? 3 : 0)) }, { datatype: 'uint8' });
+    writeNifti(
+      path.join(dir, 'lab', 'a.nii'),
+      { ...v, data: v.data.map((x) => (x > 0.37 ? 3 : 0)) },
+      { datatype: 'uint8' },
+    );
     const pairs = pairFiles(path.join(dir, 'im'), path.join(dir, 'lab'));
     expect(pairs).toEqual([{ image: path.join(dir, 'im', 'a.nii.gz'), label: path.join(dir, 'lab', 'a.nii') }]);
-    expect(() => loadPair(pairs[0], { classes: 2, normalize: 'mr-percentile' })).toThrow(/lab\/a\.nii: value 3 .* is not a class index 0\.\.1/);
+    expect(() => loadPair(pairs[0], { classes: 2, normalize: 'mr-percentile' })).toThrow(
+      /lab\/a\.nii: value 3 .* is not a class index 0\.\.1/,
+    );
     writeNifti(path.join(dir, 'im', 'b.nii.gz'), v);
-    expect(() => pairFiles(path.join(dir, 'im'), path.join(dir, 'lab'))).toThrow(/im\/b\.nii\.gz: no label map of the same name/);
+    expect(() => pairFiles(path.join(dir, 'im'), path.join(dir, 'lab'))).toThrow(
+      /im\/b\.nii\.gz: no label map of the same name/,
+    );
   });
 });
 
@@ -146,7 +168,14 @@ describe('sliding windows (MONAI semantics)', () => {
 
   test('blending is a weighted mean: constant predictions come back unchanged over a volume of many windows', async () => {
     const dims: [number, number, number] = [13, 20, 9];
-    const out = await slidingWindow(new Float32Array(13 * 20 * 9), dims, [8, 8, 8], 2, async (w) => new Float32Array(2 * w.length).fill(0.25).fill(0.75, w.length), { overlap: 0.5 });
+    const out = await slidingWindow(
+      new Float32Array(13 * 20 * 9),
+      dims,
+      [8, 8, 8],
+      2,
+      async (w) => new Float32Array(2 * w.length).fill(0.25).fill(0.75, w.length),
+      { overlap: 0.5 },
+    );
     const n = 13 * 20 * 9;
     let worst = 0;
     out.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - (i < n ? 0.25 : 0.75)))));
@@ -155,13 +184,21 @@ describe('sliding windows (MONAI semantics)', () => {
 
   test('equals whole-volume inference when the volume is one window', async () => {
     const model = new SegNet(3, TINY);
-    const predictor = await SegPredictor.fromModel(model, { classes: 3, size: [16, 12, 20], normalize: 'mr-percentile' }, { threads: 1 });
+    const predictor = await SegPredictor.fromModel(
+      model,
+      { classes: 3, size: [16, 12, 20], normalize: 'mr-percentile' },
+      { threads: 1 },
+    );
     const params = model.initStateDict(5);
     predictor.setParams(params);
     const vol = normalize(makePhantom({ dims: [16, 12, 20], seed: 2 }), { preset: 'mr-percentile' });
     const sw = await predictor.probabilities(vol, 0.25);
     await predictor.release();
-    const whole = await runGraph(buildSegGraph(model, [1, 1, 16, 12, 20]), { image: { dtype: 'float32', shape: [1, 1, 16, 12, 20], data: vol.data } }, { weights: params });
+    const whole = await runGraph(
+      buildSegGraph(model, [1, 1, 16, 12, 20]),
+      { image: { dtype: 'float32', shape: [1, 1, 16, 12, 20], data: vol.data } },
+      { weights: params },
+    );
     expect(sw.length).toBe(whole.probs.data.length);
     let worst = 0;
     sw.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - (whole.probs.data[i] as number)))));
@@ -174,14 +211,21 @@ function thresholdModel(file: string, size: [number, number, number], spacing?: 
   const g = new Graph('threshold');
   const x = g.input('image', 'float32', [1, 1, ...size]);
   g.output('probs', concat([sub(1, x), x], 1));
-  saveModel(g, file, { metadata: { [SEG_INFO_KEY]: JSON.stringify({ classes: 2, size, normalize: 'mr-percentile', spacing }) } });
+  saveModel(g, file, {
+    metadata: { [SEG_INFO_KEY]: JSON.stringify({ classes: 2, size, normalize: 'mr-percentile', spacing }) },
+  });
 }
 
 test('segment returns labels on the input grid: the RAS reorientation inverted exactly, resampling undone', async () => {
   const dir = tmp();
   // An LSA volume (as itk-t1-head: coronal slices), anisotropic voxels, off origin.
   const ph = makePhantom({ dims: [14, 22, 18], seed: 4 });
-  const raw: Volume = { ...ph, affine: [-1.5, 0, 0, 30, 0, 0, 2, -20, 0, -1, 0, 12, 0, 0, 0, 1], spacing: [2, 1, 1.5], name: 'lsa' };
+  const raw: Volume = {
+    ...ph,
+    affine: [-1.5, 0, 0, 30, 0, 0, 2, -20, 0, -1, 0, 12, 0, 0, 0, 1],
+    spacing: [2, 1, 1.5],
+    name: 'lsa',
+  };
   const expected = normalize(raw, { preset: 'mr-percentile' }).data.map((x) => (x > 0.5 ? 1 : 0));
 
   thresholdModel(path.join(dir, 'native.onnx'), [12, 12, 12]);

@@ -47,9 +47,13 @@ test('the model grid: the fields of view fit, centred, at one isotropic spacing;
   expect(fitSpacing([b], [16, 16, 16], 3)).toBe(3); // never finer than the training spacing
   // A volume whose voxels hold their world x: resampled, every grid voxel holds its own world x (inside).
   const dims: Dims3 = [12, 14, 16];
-  const vol: Volume = { ...makeVolume(new Float32Array(12 * 14 * 16), dims, [2, 1.5, 1]), affine: obliqueAffine([2, 1.5, 1], [10, -20, 5]) };
+  const vol: Volume = {
+    ...makeVolume(new Float32Array(12 * 14 * 16), dims, [2, 1.5, 1]),
+    affine: obliqueAffine([2, 1.5, 1], [10, -20, 5]),
+  };
   let i = 0;
-  for (let d = 0; d < 12; d++) for (let h = 0; h < 14; h++) for (let w = 0; w < 16; w++) vol.data[i++] = apply4(vol.affine, [w, h, d])[0];
+  for (let d = 0; d < 12; d++)
+    for (let h = 0; h < 14; h++) for (let w = 0; w < 16; w++) vol.data[i++] = apply4(vol.affine, [w, h, d])[0];
   const ras = reorient(vol, 'RAS');
   const t = fitSpacing([ras], [8, 8, 8]);
   const g = centredGrid(ras, [8, 8, 8], t);
@@ -57,12 +61,14 @@ test('the model grid: the fields of view fit, centred, at one isotropic spacing;
   const toSrc = mul4(invertAffine(ras.affine), g.affine);
   i = 0;
   let checked = 0;
-  for (let d = 0; d < 8; d++) for (let h = 0; h < 8; h++) for (let w = 0; w < 8; w++, i++) {
-    const s = apply4(toSrc, [w, h, d]);
-    if (s.some((v, k) => v < 0 || v > ras.dims[2 - k] - 1)) continue;
-    expect(out.data[i]).toBeCloseTo(apply4(g.affine, [w, h, d])[0], 3);
-    checked++;
-  }
+  for (let d = 0; d < 8; d++)
+    for (let h = 0; h < 8; h++)
+      for (let w = 0; w < 8; w++, i++) {
+        const s = apply4(toSrc, [w, h, d]);
+        if (s.some((v, k) => v < 0 || v > ras.dims[2 - k] - 1)) continue;
+        expect(out.data[i]).toBeCloseTo(apply4(g.affine, [w, h, d])[0], 3);
+        checked++;
+      }
   expect(checked).toBeGreaterThan(100);
   // The grid is centred on the field of view: the grid centre maps to the volume centre.
   const centre = apply4(g.affine, [3.5, 3.5, 3.5]);
@@ -78,11 +84,19 @@ test('prepareVolumes says what it did', () => {
   expect(p.fit.mode).toBe('resample');
   expect(p.fit.spacing[0]).toBeCloseTo(6, 9); // 48 voxels x 2 mm in 16 voxels
   expect(p.fit.description).toMatch(/resampled to the model grid 16x16x16 at 6 mm isotropic/);
-  expect(p.fit.description).toMatch(/phantom\(seed 1\) 36x48x40 at 2 mm downsampled; phantom\(seed 2\) 8x12x10 at 1 mm downsampled/);
-  expect(p.inputs.map((v) => v.dims)).toEqual([[16, 16, 16], [16, 16, 16]]);
-  expect(() => prepareVolumes([big, small], spec, { fit: 'none', normalize: 'none' })).toThrow(/fit 'none' needs every volume on a grid of one size/);
-  expect(() => prepareVolumes([big], { ...spec, staticDims: [16, 16, 16] }, { fit: 'none', normalize: 'none' }))
-    .toThrow(/36x48x40 voxels \(in RAS order\), but m takes 16x16x16 \(a static shape\): use fit 'resample'/);
+  expect(p.fit.description).toMatch(
+    /phantom\(seed 1\) 36x48x40 at 2 mm downsampled; phantom\(seed 2\) 8x12x10 at 1 mm downsampled/,
+  );
+  expect(p.inputs.map((v) => v.dims)).toEqual([
+    [16, 16, 16],
+    [16, 16, 16],
+  ]);
+  expect(() => prepareVolumes([big, small], spec, { fit: 'none', normalize: 'none' })).toThrow(
+    /fit 'none' needs every volume on a grid of one size/,
+  );
+  expect(() =>
+    prepareVolumes([big], { ...spec, staticDims: [16, 16, 16] }, { fit: 'none', normalize: 'none' }),
+  ).toThrow(/36x48x40 voxels \(in RAS order\), but m takes 16x16x16 \(a static shape\): use fit 'resample'/);
 });
 
 /** GVSL weights whose heads give a clearly non-trivial affine matrix and flow. */
@@ -106,9 +120,16 @@ async function runGvsl(geometry: Geometry, dims: Dims3, A: Float32Array, B: Floa
   const model = new GVSL(1, TINY, { geometry });
   const g = buildGvslGraph(model, [1, 1, ...dims]);
   const s = await ort.InferenceSession.create(exportModel(g, { weights: boldWeights(model, 3) }).model);
-  const out = await s.run({ A: new ort.Tensor('float32', A, [1, 1, ...dims]), B: new ort.Tensor('float32', B, [1, 1, ...dims]) });
+  const out = await s.run({
+    A: new ort.Tensor('float32', A, [1, 1, ...dims]),
+    B: new ort.Tensor('float32', B, [1, 1, ...dims]),
+  });
   await s.release();
-  return { warp: out.warp_BA.data as Float32Array, aff: out.aff_mat_BA.data as Float32Array, flow: out.flow_BA.data as Float32Array };
+  return {
+    warp: out.warp_BA.data as Float32Array,
+    aff: out.aff_mat_BA.data as Float32Array,
+    flow: out.flow_BA.data as Float32Array,
+  };
 }
 
 describe.each<Geometry>(['exact', 'official'])('what the outputs mean (geometry %s)', (geometry) => {
@@ -126,7 +147,10 @@ describe.each<Geometry>(['exact', 'official'])('what the outputs mean (geometry 
     expect(Math.abs(aff[3]) + Math.abs(aff[7]) + Math.abs(aff[11])).toBeGreaterThan(0.5); // a real translation
     // Grid affines of the fixed and moving model grids: different oblique frames, isotropic 3 mm.
     const Af = obliqueAffine([3, 3, 3], [5, 7, -9]);
-    const Am = mul4([1, 0, 0, 40, 0, 0, -1, 10, 0, 1, 0, -30, 0, 0, 0, 1], [3, 0, 0, 0, 0, 3, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1]);
+    const Am = mul4(
+      [1, 0, 0, 40, 0, 0, -1, 10, 0, 1, 0, -30, 0, 0, 0, 1],
+      [3, 0, 0, 0, 0, 3, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1],
+    );
     const disp = displacementField(out.flow, out.aff, dims, Af, Am, geometry);
     const toMoving = invertAffine(Am);
     const fixedGrid = { dims, affine: Af };
@@ -137,25 +161,28 @@ describe.each<Geometry>(['exact', 'official'])('what the outputs mean (geometry 
     let checked = 0;
     let maxFlow = 0;
     i = 0;
-    for (let d = 0; d < D; d++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
-      const X = apply4(Af, [w, h, d]);
-      const q = apply4(toMoving, [X[0] + disp.data[i], X[1] + disp.data[n + i], X[2] + disp.data[2 * n + i]]);
-      maxFlow = Math.max(maxFlow, Math.abs(out.flow[i]), Math.abs(out.flow[n + i]), Math.abs(out.flow[2 * n + i]));
-      if (!inside(q)) continue;
-      if (official) {
-        // Two samplings: every corner of r must read the affine-warped image inside the volume.
-        const k = [W / (W - 1), H / (H - 1), D / (D - 1)];
-        const r = [w + out.flow[2 * n + i], h + out.flow[n + i], d + out.flow[i]].map((v, a) => v * k[a] - 0.5);
-        if (!inside(r)) continue;
-        const f = r.map(Math.floor);
-        let ok = true;
-        for (let c = 0; c < 8; c++) ok &&= inside(apply4(aff, [f[0] + (c & 1), f[1] + ((c >> 1) & 1), f[2] + ((c >> 2) & 1)]), 0);
-        if (!ok) continue;
-      }
-      expect(Math.abs(out.warp[i] - ramp(q[0], q[1], q[2]))).toBeLessThan(2e-5);
-      expect(Math.abs(warped.data[i] - out.warp[i])).toBeLessThan(2e-5);
-      checked++;
-    }
+    for (let d = 0; d < D; d++)
+      for (let h = 0; h < H; h++)
+        for (let w = 0; w < W; w++, i++) {
+          const X = apply4(Af, [w, h, d]);
+          const q = apply4(toMoving, [X[0] + disp.data[i], X[1] + disp.data[n + i], X[2] + disp.data[2 * n + i]]);
+          maxFlow = Math.max(maxFlow, Math.abs(out.flow[i]), Math.abs(out.flow[n + i]), Math.abs(out.flow[2 * n + i]));
+          if (!inside(q)) continue;
+          if (official) {
+            // Two samplings: every corner of r must read the affine-warped image inside the volume.
+            const k = [W / (W - 1), H / (H - 1), D / (D - 1)];
+            const r = [w + out.flow[2 * n + i], h + out.flow[n + i], d + out.flow[i]].map((v, a) => v * k[a] - 0.5);
+            if (!inside(r)) continue;
+            const f = r.map(Math.floor);
+            let ok = true;
+            for (let c = 0; c < 8; c++)
+              ok &&= inside(apply4(aff, [f[0] + (c & 1), f[1] + ((c >> 1) & 1), f[2] + ((c >> 2) & 1)]), 0);
+            if (!ok) continue;
+          }
+          expect(Math.abs(out.warp[i] - ramp(q[0], q[1], q[2]))).toBeLessThan(2e-5);
+          expect(Math.abs(warped.data[i] - out.warp[i])).toBeLessThan(2e-5);
+          checked++;
+        }
     expect(maxFlow).toBeGreaterThan(0.5);
     expect(checked).toBeGreaterThan(n / 4);
     // The affine part alone: with a zero flow the field is worldAffine(x) − x (exact geometry; official's

@@ -43,7 +43,17 @@ test('BatchNorm buffers and a Dropout seed through training, evaluation and a bi
   });
   expect(program.buffers.sort()).toEqual(['bn.num_batches_tracked', 'bn.running_mean', 'bn.running_var']);
   expect(program.seedInput).toBe('dropout_seed');
-  expect(program.stateDictKeys).toEqual(['conv.weight', 'conv.bias', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var', 'bn.num_batches_tracked', 'fc.weight', 'fc.bias']);
+  expect(program.stateDictKeys).toEqual([
+    'conv.weight',
+    'conv.bias',
+    'bn.weight',
+    'bn.bias',
+    'bn.running_mean',
+    'bn.running_var',
+    'bn.num_batches_tracked',
+    'fc.weight',
+    'fc.bias',
+  ]);
   expect(model.training).toBe(true); // restored after building the eval graph
   const batches = [batch(), batch(), batch(), batch()];
   const weights = model.initStateDict(0);

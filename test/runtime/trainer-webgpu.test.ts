@@ -23,37 +23,40 @@ class MLP extends Module {
   }
 }
 
-(have ? test : test.skip)('an MLP trained on WebGPU (state on the device, no CPU fallback) equals the CPU run', async () => {
-  const model = new MLP();
-  const program = buildTraining({
-    model,
-    inputs: { x: { dtype: 'float32', shape: [4, 3] }, y: { dtype: 'float32', shape: [4, 2] } },
-    loss: ({ x, y }) => {
-      const d = sub(model.call(x), y);
-      return reduceMean(mul(d, d), [0, 1]);
-    },
-    optimizer: { kind: 'adam' },
-    clipGradNorm: 1,
-  });
-  const r = new Rng(4);
-  const batches: Record<string, NamedArray>[] = [0, 1, 2].map(() => ({
-    x: { dtype: 'float32', shape: [4, 3], data: Float32Array.from(r.array(12)) },
-    y: { dtype: 'float32', shape: [4, 2], data: Float32Array.from(r.array(8)) },
-  }));
-  const run = async (o: Partial<TrainerOptions>) => {
-    const t = await Trainer.create(program, { weights: model.initStateDict(0), lr: 0.05, ...o });
-    const losses: number[] = [];
-    for (const b of batches) losses.push((await t.step(b)).loss);
-    const res = { losses, state: await t.stateDict(), evalLoss: (await t.evaluate(batches[0])).metrics.loss };
-    await t.release();
-    return res;
-  };
-  const cpu = await run({});
-  const gpu = await run({ ep: 'webgpu', noCpuFallback: true });
-  gpu.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i])).toBeLessThan(1e-5 * (1 + cpu.losses[i])));
-  expect(Math.abs(gpu.evalLoss - cpu.evalLoss)).toBeLessThan(1e-5 * (1 + cpu.evalLoss));
-  for (const [k, v] of cpu.state) {
-    const g = gpu.state.get(k)!.data as Float32Array;
-    (v.data as Float32Array).forEach((w, i) => expect(Math.abs(g[i] - w)).toBeLessThan(1e-5));
-  }
-});
+(have ? test : test.skip)(
+  'an MLP trained on WebGPU (state on the device, no CPU fallback) equals the CPU run',
+  async () => {
+    const model = new MLP();
+    const program = buildTraining({
+      model,
+      inputs: { x: { dtype: 'float32', shape: [4, 3] }, y: { dtype: 'float32', shape: [4, 2] } },
+      loss: ({ x, y }) => {
+        const d = sub(model.call(x), y);
+        return reduceMean(mul(d, d), [0, 1]);
+      },
+      optimizer: { kind: 'adam' },
+      clipGradNorm: 1,
+    });
+    const r = new Rng(4);
+    const batches: Record<string, NamedArray>[] = [0, 1, 2].map(() => ({
+      x: { dtype: 'float32', shape: [4, 3], data: Float32Array.from(r.array(12)) },
+      y: { dtype: 'float32', shape: [4, 2], data: Float32Array.from(r.array(8)) },
+    }));
+    const run = async (o: Partial<TrainerOptions>) => {
+      const t = await Trainer.create(program, { weights: model.initStateDict(0), lr: 0.05, ...o });
+      const losses: number[] = [];
+      for (const b of batches) losses.push((await t.step(b)).loss);
+      const res = { losses, state: await t.stateDict(), evalLoss: (await t.evaluate(batches[0])).metrics.loss };
+      await t.release();
+      return res;
+    };
+    const cpu = await run({});
+    const gpu = await run({ ep: 'webgpu', noCpuFallback: true });
+    gpu.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i])).toBeLessThan(1e-5 * (1 + cpu.losses[i])));
+    expect(Math.abs(gpu.evalLoss - cpu.evalLoss)).toBeLessThan(1e-5 * (1 + cpu.evalLoss));
+    for (const [k, v] of cpu.state) {
+      const g = gpu.state.get(k)!.data as Float32Array;
+      (v.data as Float32Array).forEach((w, i) => expect(Math.abs(g[i] - w)).toBeLessThan(1e-5));
+    }
+  },
+);

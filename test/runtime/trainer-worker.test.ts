@@ -34,7 +34,11 @@ test('a worker-thread trainer equals the in-process one bit for bit and leaves t
   const b0 = batch();
   const batches = [b0, b0, batch()];
   const run = async (worker: boolean) => {
-    const t = await api.Trainer.create(program, { weights: model.initStateDict(0), lr: api.schedules.cosine(0.1, 3), worker });
+    const t = await api.Trainer.create(program, {
+      weights: model.initStateDict(0),
+      lr: api.schedules.cosine(0.1, 3),
+      worker,
+    });
     const losses = [];
     for (const b of batches) losses.push((await t.step(b)).loss);
     const state = await t.fullState();

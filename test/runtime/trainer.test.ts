@@ -49,7 +49,11 @@ function program(model: MLP, optimizer: OptimizerSpec, clipGradNorm?: number): T
   });
 }
 
-const f32 = (shape: number[], data: number[]): NamedArray => ({ dtype: 'float32', shape, data: Float32Array.from(data) });
+const f32 = (shape: number[], data: number[]): NamedArray => ({
+  dtype: 'float32',
+  shape,
+  data: Float32Array.from(data),
+});
 
 function batch(seed: number): Record<string, NamedArray> {
   const r = new Rng(seed);
@@ -57,11 +61,17 @@ function batch(seed: number): Record<string, NamedArray> {
 }
 
 /** Loss and gradients of the MLP with MSE, by hand (float64). Parameters in state-dict order. */
-function lossAndGrads(p: Map<string, number[]>, b: Record<string, NamedArray>): { loss: number; grads: Map<string, number[]> } {
+function lossAndGrads(
+  p: Map<string, number[]>,
+  b: Record<string, NamedArray>,
+): { loss: number; grads: Map<string, number[]> } {
   const x = Array.from(b.x.data as Float32Array);
   const y = Array.from(b.y.data as Float32Array);
   const [w1, b1, w2, b2] = ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias'].map((k) => p.get(k)!);
-  const gw1 = w1.map(() => 0), gb1 = b1.map(() => 0), gw2 = w2.map(() => 0), gb2 = b2.map(() => 0);
+  const gw1 = w1.map(() => 0),
+    gb1 = b1.map(() => 0),
+    gw2 = w2.map(() => 0),
+    gb2 = b2.map(() => 0);
   let loss = 0;
   for (let n = 0; n < N; n++) {
     const z = b1.map((bj, j) => bj + x.slice(n * IN, n * IN + IN).reduce((s, xi, i) => s + xi * w1[j * IN + i], 0));
@@ -80,11 +90,25 @@ function lossAndGrads(p: Map<string, number[]>, b: Record<string, NamedArray>): 
       for (let i = 0; i < IN; i++) gw1[j * IN + i] += dz * x[n * IN + i];
     });
   }
-  return { loss, grads: new Map([['fc1.weight', gw1], ['fc1.bias', gb1], ['fc2.weight', gw2], ['fc2.bias', gb2]]) };
+  return {
+    loss,
+    grads: new Map([
+      ['fc1.weight', gw1],
+      ['fc1.bias', gb1],
+      ['fc2.weight', gw2],
+      ['fc2.bias', gb2],
+    ]),
+  };
 }
 
 /** torch.optim's update rules (single-tensor paths), several steps; returns the losses and parameters after each. */
-function reference(spec: OptimizerSpec, init: StateDict, lr: Schedule, batches: Record<string, NamedArray>[], clip?: number) {
+function reference(
+  spec: OptimizerSpec,
+  init: StateDict,
+  lr: Schedule,
+  batches: Record<string, NamedArray>[],
+  clip?: number,
+) {
   const p = new Map([...init].map(([k, v]) => [k, Array.from(v.data as Float32Array)]));
   const m = new Map([...p].map(([k, v]) => [k, v.map(() => 0)]));
   const v2 = new Map([...p].map(([k, v]) => [k, v.map(() => 0)]));
@@ -101,7 +125,9 @@ function reference(spec: OptimizerSpec, init: StateDict, lr: Schedule, batches: 
       for (const g of grads.values()) g.forEach((_, i) => (g[i] *= coef));
     }
     for (const [name, w] of p) {
-      const g = grads.get(name)!, mm = m.get(name)!, vv = v2.get(name)!;
+      const g = grads.get(name)!,
+        mm = m.get(name)!,
+        vv = v2.get(name)!;
       for (let i = 0; i < w.length; i++) {
         let d = g[i];
         if (spec.kind === 'sgd') {
@@ -130,36 +156,43 @@ function reference(spec: OptimizerSpec, init: StateDict, lr: Schedule, batches: 
 
 const CASES: [string, OptimizerSpec, number | undefined][] = [
   ['sgd', { kind: 'sgd' }, undefined],
-  ['sgd momentum + dampening + weight decay', { kind: 'sgd', momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }, undefined],
+  [
+    'sgd momentum + dampening + weight decay',
+    { kind: 'sgd', momentum: 0.9, dampening: 0.1, weightDecay: 0.01 },
+    undefined,
+  ],
   ['sgd nesterov, gradient clipping', { kind: 'sgd', momentum: 0.8, nesterov: true }, 0.05],
   ['adam with L2 weight decay', { kind: 'adam', weightDecay: 0.1, beta1: 0.8 }, undefined],
   ['adamw, gradient clipping', { kind: 'adamw', weightDecay: 0.05 }, 0.1],
-  ['adamw with PyTorch\'s default weight decay (0.01)', { kind: 'adamw' }, undefined],
+  ["adamw with PyTorch's default weight decay (0.01)", { kind: 'adamw' }, undefined],
 ];
 
 const close = (got: ArrayLike<number>, want: number[], tol = 2e-5) =>
   want.forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThanOrEqual(tol * (1 + Math.abs(w))));
 
-test.each(CASES)('an MLP trained with %s equals torch.optim for 4 steps of a warm-up + cosine schedule', async (_l, spec, clip) => {
-  const model = new MLP();
-  const init = model.initStateDict(3);
-  const lr = warmup(2, cosine(0.05, 6), 0.5);
-  const batches = [1, 2, 3, 4].map(batch);
-  const want = reference(spec, init, lr, batches, clip);
-  const prog = program(model, spec, clip);
-  expect(prog.stateDictKeys).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
-  const trainer = await Trainer.create(prog, { weights: init, lr });
-  for (let k = 0; k < batches.length; k++) {
-    expect(trainer.lr).toBe(lr(k));
-    const metrics = await trainer.step(batches[k]);
-    expect(Math.abs(metrics.loss - want.losses[k])).toBeLessThanOrEqual(1e-5 * want.losses[k]);
-    if (clip !== undefined) expect(metrics.grad_norm).toBeGreaterThan(0);
-    const sd = await trainer.stateDict();
-    for (const [key, w] of want.params[k]) close(sd.get(key)!.data as Float32Array, w);
-  }
-  expect(trainer.stepCount).toBe(4);
-  await trainer.release();
-});
+test.each(CASES)(
+  'an MLP trained with %s equals torch.optim for 4 steps of a warm-up + cosine schedule',
+  async (_l, spec, clip) => {
+    const model = new MLP();
+    const init = model.initStateDict(3);
+    const lr = warmup(2, cosine(0.05, 6), 0.5);
+    const batches = [1, 2, 3, 4].map(batch);
+    const want = reference(spec, init, lr, batches, clip);
+    const prog = program(model, spec, clip);
+    expect(prog.stateDictKeys).toEqual(['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+    const trainer = await Trainer.create(prog, { weights: init, lr });
+    for (let k = 0; k < batches.length; k++) {
+      expect(trainer.lr).toBe(lr(k));
+      const metrics = await trainer.step(batches[k]);
+      expect(Math.abs(metrics.loss - want.losses[k])).toBeLessThanOrEqual(1e-5 * want.losses[k]);
+      if (clip !== undefined) expect(metrics.grad_norm).toBeGreaterThan(0);
+      const sd = await trainer.stateDict();
+      for (const [key, w] of want.params[k]) close(sd.get(key)!.data as Float32Array, w);
+    }
+    expect(trainer.stepCount).toBe(4);
+    await trainer.release();
+  },
+);
 
 test('evaluate runs the eval graph with the current weights: no update, loss and outputs as computed by hand', async () => {
   const model = new MLP();
@@ -207,7 +240,9 @@ test('save → resume → continue is bit-identical to an uninterrupted run (par
   await resumed.release();
 
   const sgd = program(model, { kind: 'sgd', momentum: 0.9 });
-  await expect(Trainer.resume(sgd, file, { lr })).rejects.toThrow(`was written with optimizer {"kind":"adamw","weightDecay":0.01}, this program uses {"kind":"sgd","momentum":0.9}`);
+  await expect(Trainer.resume(sgd, file, { lr })).rejects.toThrow(
+    `was written with optimizer {"kind":"adamw","weightDecay":0.01}, this program uses {"kind":"sgd","momentum":0.9}`,
+  );
   fs.rmSync(dir, { recursive: true });
 });
 
@@ -225,7 +260,9 @@ test('state dict round trip: what stateDict() returns starts a new trainer at th
   const e2 = await b.evaluate(batch(4));
   expect(e2.metrics.loss).toBe(e1.metrics.loss);
   // The optimizer state of a fresh trainer starts at zero (torch.optim's fresh state).
-  expect(Array.from((await b.fullState()).get('sgd.momentum.fc1.weight')!.data as Float32Array).every((v) => v === 0)).toBe(true);
+  expect(
+    Array.from((await b.fullState()).get('sgd.momentum.fc1.weight')!.data as Float32Array).every((v) => v === 0),
+  ).toBe(true);
   await a.release();
   await b.release();
 });
@@ -234,22 +271,28 @@ test('one-line errors: a non-scalar loss, a model without parameters, a missing 
   const model = new MLP();
   const inputs = { x: { dtype: 'float32' as const, shape: [N, IN] } };
   expect(() => buildTraining({ inputs, loss: ({ x }) => model.call(x), optimizer: { kind: 'adam' } })).toThrow(
-    'the loss must be a scalar, but it is float32[5,2]: reduce it (e.g. ops.reduceMean over every axis, or F.crossEntropy\'s default \'mean\' reduction)',
+    "the loss must be a scalar, but it is float32[5,2]: reduce it (e.g. ops.reduceMean over every axis, or F.crossEntropy's default 'mean' reduction)",
   );
-  expect(() => buildTraining({ inputs, loss: ({ x }) => reduceMean(mul(x, x), [0, 1]), optimizer: { kind: 'adam' } })).toThrow(
+  expect(() =>
+    buildTraining({ inputs, loss: ({ x }) => reduceMean(mul(x, x), [0, 1]), optimizer: { kind: 'adam' } }),
+  ).toThrow(
     'the loss depends on no parameters, so there is nothing to train: build it from modules (nn.Linear, …) or graph.param tensors',
   );
   const prog = program(model, { kind: 'adam' });
   const weights = model.initStateDict(0);
   weights.delete('fc2.bias');
-  await expect(Trainer.create(prog, { weights, lr: 0.1 })).rejects.toThrow("no value for 'fc2.bias': pass every parameter and buffer in `weights` (e.g. model.initStateDict(seed))");
+  await expect(Trainer.create(prog, { weights, lr: 0.1 })).rejects.toThrow(
+    "no value for 'fc2.bias': pass every parameter and buffer in `weights` (e.g. model.initStateDict(seed))",
+  );
   const t = await Trainer.create(prog, { weights: model.initStateDict(0), lr: 0.1 });
   const { x } = batch(1);
   await expect(t.step({ x })).rejects.toThrow("batch input 'y' is missing: the model takes x, y");
   await expect(t.step({ ...batch(1), x: f32([2, IN], new Array(2 * IN).fill(0)) })).rejects.toThrow(
     "batch input 'x' is float32[2, 3], the model was built for float32[5, 3]: rebuild the program for this shape or reshape the batch",
   );
-  await expect(t.step({ ...batch(1), z: x })).rejects.toThrow("batch input 'z' is not an input of the model (it takes x, y)");
+  await expect(t.step({ ...batch(1), z: x })).rejects.toThrow(
+    "batch input 'z' is not an input of the model (it takes x, y)",
+  );
   expect(t.stepCount).toBe(0);
   await t.release();
 });

@@ -29,35 +29,41 @@ test('replaces a file through a temporary file named as ATOMIC_TMP expects', () 
 });
 
 const hasDevFull = fs.existsSync('/dev/full') && fs.statSync('/dev/full').isCharacterDevice();
-(hasDevFull ? test : test.skip)('ENOSPC (a write into /dev/full): the error is rethrown, the old file intact, no temporary file left', () => {
-  const file = path.join(tmp(), 'checkpoint.safetensors');
-  writeFileAtomic(file, 'previous checkpoint');
-  fs.symlinkSync('/dev/full', tmpOf(file));
-  let err: NodeJS.ErrnoException | undefined;
-  try {
-    writeFileAtomic(file, new Uint8Array(1 << 20));
-  } catch (e) {
-    err = e as NodeJS.ErrnoException;
-  }
-  expect(err?.code).toBe('ENOSPC');
-  expect(err?.path).toBe(file); // a failed write(2) names no path: the CLI's one line needs it
-  expect(fs.readFileSync(file, 'utf8')).toBe('previous checkpoint');
-  expect(leftovers(path.dirname(file))).toEqual([]);
-  expect(fs.statSync('/dev/full').isCharacterDevice()).toBe(true); // the link was removed, not its target
-});
+(hasDevFull ? test : test.skip)(
+  'ENOSPC (a write into /dev/full): the error is rethrown, the old file intact, no temporary file left',
+  () => {
+    const file = path.join(tmp(), 'checkpoint.safetensors');
+    writeFileAtomic(file, 'previous checkpoint');
+    fs.symlinkSync('/dev/full', tmpOf(file));
+    let err: NodeJS.ErrnoException | undefined;
+    try {
+      writeFileAtomic(file, new Uint8Array(1 << 20));
+    } catch (e) {
+      err = e as NodeJS.ErrnoException;
+    }
+    expect(err?.code).toBe('ENOSPC');
+    expect(err?.path).toBe(file); // a failed write(2) names no path: the CLI's one line needs it
+    expect(fs.readFileSync(file, 'utf8')).toBe('previous checkpoint');
+    expect(leftovers(path.dirname(file))).toEqual([]);
+    expect(fs.statSync('/dev/full').isCharacterDevice()).toBe(true); // the link was removed, not its target
+  },
+);
 
 // Root passes any permission check: chmod cannot make a folder unwritable to it.
 const root = process.getuid?.() === 0;
-(root ? test.skip : test)('EACCES (a read-only folder; skipped as root, see cli-write-faults): the old file intact, nothing left', () => {
-  const dir = tmp();
-  const file = path.join(dir, 'checkpoint.safetensors');
-  writeFileAtomic(file, 'previous checkpoint');
-  fs.chmodSync(dir, 0o555);
-  try {
-    expect(() => writeFileAtomic(file, 'new')).toThrow(expect.objectContaining({ code: 'EACCES', path: file }));
-  } finally {
-    fs.chmodSync(dir, 0o755);
-  }
-  expect(fs.readFileSync(file, 'utf8')).toBe('previous checkpoint');
-  expect(leftovers(dir)).toEqual([]);
-});
+(root ? test.skip : test)(
+  'EACCES (a read-only folder; skipped as root, see cli-write-faults): the old file intact, nothing left',
+  () => {
+    const dir = tmp();
+    const file = path.join(dir, 'checkpoint.safetensors');
+    writeFileAtomic(file, 'previous checkpoint');
+    fs.chmodSync(dir, 0o555);
+    try {
+      expect(() => writeFileAtomic(file, 'new')).toThrow(expect.objectContaining({ code: 'EACCES', path: file }));
+    } finally {
+      fs.chmodSync(dir, 0o755);
+    }
+    expect(fs.readFileSync(file, 'utf8')).toBe('previous checkpoint');
+    expect(leftovers(dir)).toEqual([]);
+  },
+);

@@ -32,7 +32,10 @@ function build(asParts: boolean) {
 
 test('a list of inputs gives the outputs and gradients of their concatenation', async () => {
   const rng = new Rng(11);
-  const feeds = { a: makeInput({ shape: [2, 3, 5, 6, 7] }, 'float32', rng), b: makeInput({ shape: [2, 5, 5, 6, 7] }, 'float32', rng) };
+  const feeds = {
+    a: makeInput({ shape: [2, 3, 5, 6, 7] }, 'float32', rng),
+    b: makeInput({ shape: [2, 5, 5, 6, 7] }, 'float32', rng),
+  };
   const [parts, whole] = [build(true), build(false)];
   const p = await runGraph(parts.g, feeds, { weights: parts.weights });
   const w = await runGraph(whole.g, feeds, { weights: whole.weights });
@@ -66,5 +69,7 @@ test("parts whose channels do not add up to the convolution's input name the mod
     }
   }
   const parts = [g.input('a', 'float32', [1, 3, 5, 5, 5]), g.input('b', 'float32', [1, 4, 5, 5, 5])];
-  expect(() => new Net().call(parts)).toThrow('c: inputs with 3 + 4 channels cannot stand for the 8-channel input of Conv3d(8, 4)');
+  expect(() => new Net().call(parts)).toThrow(
+    'c: inputs with 3 + 4 channels cannot stand for the 8-channel input of Conv3d(8, 4)',
+  );
 });

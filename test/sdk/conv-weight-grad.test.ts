@@ -51,19 +51,49 @@ const CASES: Case[] = [
   { label: '2-D asymmetric pads, C_in > C_out (windows of dy)', x: [1, 4, 6, 7], w: [2, 4, 3, 3], pads: [0, 2, 1, 1] },
   { label: '3-D pads 1, batch 2, windows of X', x: [2, 2, 5, 6, 7], w: [3, 2, 3, 3, 3], pads: [1, 1, 1, 1, 1, 1] },
   { label: '3-D pads 1, batch 2, windows of dy', x: [2, 4, 5, 6, 7], w: [2, 4, 3, 3, 3], pads: [1, 1, 1, 1, 1, 1] },
-  { label: '3-D dilation [2,1,2], no pads (windows reach past the last plane)', x: [1, 2, 7, 5, 6], w: [3, 2, 3, 2, 2], pads: [0, 0, 0, 0, 0, 0], dilations: [2, 1, 2] },
-  { label: '3-D dilation 2, pads 2, windows of dy', x: [1, 3, 6, 5, 7], w: [2, 3, 3, 3, 3], pads: [2, 2, 2, 2, 2, 2], dilations: [2, 2, 2] },
+  {
+    label: '3-D dilation [2,1,2], no pads (windows reach past the last plane)',
+    x: [1, 2, 7, 5, 6],
+    w: [3, 2, 3, 2, 2],
+    pads: [0, 0, 0, 0, 0, 0],
+    dilations: [2, 1, 2],
+  },
+  {
+    label: '3-D dilation 2, pads 2, windows of dy',
+    x: [1, 3, 6, 5, 7],
+    w: [2, 3, 3, 3, 3],
+    pads: [2, 2, 2, 2, 2, 2],
+    dilations: [2, 2, 2],
+  },
   { label: '2-D 1×1 kernel, pads 2 (pad > dilation·(k−1))', x: [1, 3, 4, 5], w: [2, 3, 1, 1], pads: [2, 2, 2, 2] },
   { label: '2-D k [2,3] even kernel, pads [1,0,0,2]', x: [2, 2, 5, 4], w: [3, 2, 2, 3], pads: [1, 0, 0, 2] },
-  { label: '3-D stride 2, batch 2 (remainders)', x: [2, 2, 6, 5, 7], w: [3, 2, 3, 3, 3], pads: [1, 1, 1, 1, 1, 1], strides: [2, 2, 2] },
-  { label: '2-D stride [2,1], dilation [1,2]', x: [1, 3, 7, 8], w: [2, 3, 3, 2], pads: [1, 1, 0, 1], strides: [2, 1], dilations: [1, 2] },
+  {
+    label: '3-D stride 2, batch 2 (remainders)',
+    x: [2, 2, 6, 5, 7],
+    w: [3, 2, 3, 3, 3],
+    pads: [1, 1, 1, 1, 1, 1],
+    strides: [2, 2, 2],
+  },
+  {
+    label: '2-D stride [2,1], dilation [1,2]',
+    x: [1, 3, 7, 8],
+    w: [2, 3, 3, 2],
+    pads: [1, 1, 0, 1],
+    strides: [2, 1],
+    dilations: [1, 2],
+  },
   { label: '2-D groups 2, batch 2, windows of X', x: [2, 4, 6, 5], w: [6, 2, 3, 3], pads: [1, 1, 1, 1], group: 2 },
   { label: '3-D groups 3, windows of dy', x: [1, 6, 4, 5, 4], w: [3, 2, 3, 3, 3], pads: [1, 1, 1, 1, 1, 1], group: 3 },
 ];
 
 function attrsOf(c: Case): ConvAttrs {
   const s = c.x.length - 2;
-  return { pads: c.pads, strides: c.strides ?? new Array(s).fill(1), dilations: c.dilations ?? new Array(s).fill(1), group: c.group ?? 1 };
+  return {
+    pads: c.pads,
+    strides: c.strides ?? new Array(s).fill(1),
+    dilations: c.dilations ?? new Array(s).fill(1),
+    group: c.group ?? 1,
+  };
 }
 
 async function lowered(c: Case, x: ND, dy: ND): Promise<Float32Array> {

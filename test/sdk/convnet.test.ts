@@ -22,7 +22,11 @@ function reference(x: ND, sd: StateDict): ND {
   h = refGroupNorm(h, 2, p('norm.weight'), p('norm.bias'));
   h = refLeakyRelu(h, 0.2);
   h = refPool('max', h, { kernel: [2, 2, 2] });
-  h = refResizeLinear(h, h.shape.slice(2).map((s) => 2 * s), 'align_corners');
+  h = refResizeLinear(
+    h,
+    h.shape.slice(2).map((s) => 2 * s),
+    'align_corners',
+  );
   return refConv(h, p('conv2.weight'), p('conv2.bias'), { pads });
 }
 

@@ -30,7 +30,10 @@ const gvsl = () => new GVSL(1, parseWidths('8,16,16,16,16,16,16,16,16'));
 
 /** Conv3d(1→8) then Conv3d(16→4): the second is fed 8 channels. */
 class Mismatched extends nn.Module {
-  readonly body = this.addModule('body', new nn.Sequential(new nn.Conv3d(1, 8, 3, { padding: 1 }), new nn.Conv3d(16, 4, 3)));
+  readonly body = this.addModule(
+    'body',
+    new nn.Sequential(new nn.Conv3d(1, 8, 3, { padding: 1 }), new nn.Conv3d(16, 4, 3)),
+  );
   forward(x: Tensor): Tensor {
     return this.body.call(x);
   }
@@ -63,7 +66,9 @@ describe('shape errors name the op, the module path and the shapes', () => {
     const x = g.input('x', 'float32', [1, 1, 8, 8, 8]);
     const e = thrown(() => new Mismatched().call(x));
     expect(e).toMatchObject({ name: 'BuildError', op: 'Conv3d', path: 'body.1' });
-    expect(e.message).toBe("Conv3d at 'body.1': Conv3d(16, 4, kernel_size=(3,3,3)) expects input (N, 16, D, H, W), got float32[1,8,8,8,8]");
+    expect(e.message).toBe(
+      "Conv3d at 'body.1': Conv3d(16, 4, kernel_size=(3,3,3)) expects input (N, 16, D, H, W), got float32[1,8,8,8,8]",
+    );
   });
 
   test('shapes that do not broadcast', () => {
@@ -84,13 +89,17 @@ describe('bad attributes', () => {
   test('negative conv pads', () => {
     expect(thrown(() => g.withScope('enc.conv', () => conv(x, w, null, { pads: [1, 1, -1, 1, 1, 1] }))).message).toBe(
       "Conv at 'enc.conv': pads [1,1,-1,1,1,1] must be 6 non-negative integers (begins, then ends) for 3 spatial axes " +
-      '(inputs: X=float32[1,2,6,6,6], W=float32[4,2,3,3,3], B=none)',
+        '(inputs: X=float32[1,2,6,6,6], W=float32[4,2,3,3,3], B=none)',
     );
   });
 
   test('pool pads as large as the kernel', () => {
-    expect(thrown(() => g.withScope('down1.pool', () => maxPool(x, { kernel: [2, 2, 2], pads: [2, 0, 0, 0, 0, 0] }))).message)
-      .toMatch(/^MaxPool at 'down1\.pool': pads \[2,0,0,0,0,0\] must be smaller than the kernel \[2,2,2\] \(inputs: X=float32\[1,2,6,6,6\]\)$/);
+    expect(
+      thrown(() => g.withScope('down1.pool', () => maxPool(x, { kernel: [2, 2, 2], pads: [2, 0, 0, 0, 0, 0] })))
+        .message,
+    ).toMatch(
+      /^MaxPool at 'down1\.pool': pads \[2,0,0,0,0,0\] must be smaller than the kernel \[2,2,2\] \(inputs: X=float32\[1,2,6,6,6\]\)$/,
+    );
   });
 
   test('a perm that is not a permutation', () => {
@@ -163,7 +172,9 @@ describe('parameters and export', () => {
     new nn.Conv3d(1, 8, 3).call(x);
     const e = thrown(() => new nn.Conv3d(1, 4, 3).call(x));
     expect(e).toMatchObject({ name: 'BuildError', op: 'param' });
-    expect(e.message).toBe("param at '<root>': parameter 'weight' redeclared as float32[4,1,3,3,3] but is float32[8,1,3,3,3]");
+    expect(e.message).toBe(
+      "param at '<root>': parameter 'weight' redeclared as float32[4,1,3,3,3] but is float32[8,1,3,3,3]",
+    );
     // The same shape is the same parameter (a module applied twice shares its weights).
     expect(g.param('weight', 'float32', [8, 1, 3, 3, 3])).toBe(g.params.get('weight'));
   });
@@ -173,7 +184,10 @@ describe('parameters and export', () => {
     const data = g.input('d', 'float32', [4, 3]);
     const idx = g.constant([0, 2], 'int64', [2, 1]);
     const upd = g.input('u', 'float32', [2, 3]);
-    g.output('y', g.withScope('warp.splat', () => scatterND(data, idx, upd, { reduction: 'add' })));
+    g.output(
+      'y',
+      g.withScope('warp.splat', () => scatterND(data, idx, upd, { reduction: 'add' })),
+    );
     expect(thrown(() => exportModel(g, { opset: 13 })).message).toMatch(
       /^ScatterND at 'warp\.splat': needs ONNX opset >= 16 but the export targets opset 13; export with opset 16 or later$/,
     );

@@ -16,7 +16,10 @@ function weightsGraph() {
   const b = g.param('layer.bias', 'float32', [4]);
   g.scoped('layer', () => g.output('y', add(matmul(x, w), b)));
   const weights = new Map([
-    ['layer.weight', { dtype: 'float32' as const, shape: [300, 4], data: Float32Array.from({ length: 1200 }, (_, i) => Math.sin(i)) }],
+    [
+      'layer.weight',
+      { dtype: 'float32' as const, shape: [300, 4], data: Float32Array.from({ length: 1200 }, (_, i) => Math.sin(i)) },
+    ],
     ['layer.bias', { dtype: 'float32' as const, shape: [4], data: Float32Array.of(1, 2, 3, 4) }],
   ]);
   return { g, weights };
@@ -31,12 +34,19 @@ test('initializers vs external data give the same results, and both pass the ONN
   const e = saveModel(g, ext, { weights, externalData: true });
   expect(fs.existsSync(`${ext}.data`)).toBe(true);
   expect(e.model.byteLength).toBeLessThan(fs.statSync(inline).size - 4000);
-  const x = { dtype: 'float32' as const, shape: [2, 300], data: Float32Array.from({ length: 600 }, (_, i) => Math.cos(i)) };
+  const x = {
+    dtype: 'float32' as const,
+    shape: [2, 300],
+    data: Float32Array.from({ length: 600 }, (_, i) => Math.cos(i)),
+  };
   const a = await runSession(await createSession(inline), { x });
   const b = await runSession(await createSession(ext), { x });
   expect(Array.from(b.y.data as Float32Array)).toEqual(Array.from(a.y.data as Float32Array));
   // Loading external data from bytes (the browser path).
-  const c = await runSession(await createSession(e.model, { externalData: [{ path: 'ext.onnx.data', data: e.external!.data }] }), { x });
+  const c = await runSession(
+    await createSession(e.model, { externalData: [{ path: 'ext.onnx.data', data: e.external!.data }] }),
+    { x },
+  );
   expect(Array.from(c.y.data as Float32Array)).toEqual(Array.from(a.y.data as Float32Array));
   expect(checkModelFiles([inline, ext])).toEqual([]);
 });
@@ -68,7 +78,9 @@ test('the exporter refuses an op newer than the target opset, and missing or mis
   expect(() => exportModel(g, {})).toThrow(/no weight given for parameter 'layer.weight'/);
   const bad = new Map(weights);
   bad.set('layer.bias', { dtype: 'float32', shape: [5], data: new Float32Array(5) });
-  expect(() => exportModel(g, { weights: bad })).toThrow(/weight 'layer.bias' is float32\[5\] but the graph needs float32\[4\]/);
+  expect(() => exportModel(g, { weights: bad })).toThrow(
+    /weight 'layer.bias' is float32\[5\] but the graph needs float32\[4\]/,
+  );
   const h = new Graph('scatter');
   const d = h.input('d', 'float32', [4]);
   h.output('y', reduceSum(d, [0]));
@@ -84,15 +96,19 @@ test('BuildError is what shape errors become', () => {
   const x = g.input('x', 'float32', [2, 3]);
   const y = g.input('y', 'float32', [4]);
   let err: unknown;
-  g.scoped('unet', () => g.scoped('down2', () => {
-    try {
-      add(x, y);
-    } catch (e) {
-      err = e;
-    }
-  }));
+  g.scoped('unet', () =>
+    g.scoped('down2', () => {
+      try {
+        add(x, y);
+      } catch (e) {
+        err = e;
+      }
+    }),
+  );
   expect(err).toBeInstanceOf(BuildError);
-  expect((err as Error).message).toBe("Add at 'unet.down2': shapes [2,3] and [4] do not broadcast (inputs: A=float32[2,3], B=float32[4])");
+  expect((err as Error).message).toBe(
+    "Add at 'unet.down2': shapes [2,3] and [4] do not broadcast (inputs: A=float32[2,3], B=float32[4])",
+  );
 });
 
 test('an output named apart from its value is written by the producing node; inputs and repeats get an Identity', async () => {
@@ -110,9 +126,14 @@ test('an output named apart from its value is written by the producing node; inp
   expect(ops.filter((o) => o === 'Identity')).toHaveLength(2);
   expect(nodes.find((n) => n.opType === 'Mul')!.output).toEqual(['twice']);
   expect(nodes.find((n) => n.opType === 'Add')!.input).toContain('twice');
-  expect(nodes.filter((n) => n.opType === 'Identity').map((n) => [n.input![0], n.output![0]])).toEqual([['twice', 'again'], ['x', 'x_out']]);
+  expect(nodes.filter((n) => n.opType === 'Identity').map((n) => [n.input![0], n.output![0]])).toEqual([
+    ['twice', 'again'],
+    ['x', 'x_out'],
+  ]);
   expect(model.graph!.valueInfo!.map((v) => v.name)).not.toContain(h.name);
-  const r = await runSession(await createSession(exportModel(g).model), { x: { dtype: 'float32', shape: [3], data: Float32Array.of(1, 2, 3) } });
+  const r = await runSession(await createSession(exportModel(g).model), {
+    x: { dtype: 'float32', shape: [3], data: Float32Array.of(1, 2, 3) },
+  });
   expect(Array.from(r.twice.data as Float32Array)).toEqual([2, 4, 6]);
   expect(Array.from(r.again.data as Float32Array)).toEqual([2, 4, 6]);
   expect(Array.from(r.y.data as Float32Array)).toEqual([3, 5, 7]);

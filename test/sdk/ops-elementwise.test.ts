@@ -27,8 +27,10 @@ test('the registry and both tables cover every elementwise primitive, and each r
     expect(ELEMENTWISE_PRIM_CASES[p].length).toBeGreaterThan(0);
     expect(ELEMENTWISE_GRAD_CASES[p].length).toBeGreaterThan(0);
   }
-  for (const [name, p, c] of rows(ELEMENTWISE_PRIM_CASES)) expect([name, primsBuilt(c.inputs, c.build).has(p)]).toEqual([name, true]);
-  for (const [name, p, c] of rows(ELEMENTWISE_GRAD_CASES)) expect([name, primsBuilt(c.inputs, c.build, c.dtype ?? 'float64').has(p)]).toEqual([name, true]);
+  for (const [name, p, c] of rows(ELEMENTWISE_PRIM_CASES))
+    expect([name, primsBuilt(c.inputs, c.build).has(p)]).toEqual([name, true]);
+  for (const [name, p, c] of rows(ELEMENTWISE_GRAD_CASES))
+    expect([name, primsBuilt(c.inputs, c.build, c.dtype ?? 'float64').has(p)]).toEqual([name, true]);
 });
 
 test.each(rows(ELEMENTWISE_PRIM_CASES))('forward: %s', async (_name, _p, c) => {
@@ -45,7 +47,9 @@ async function gradsAt(build: (xs: Tensor[]) => Tensor, inputs: number[][]): Pro
   const g = new Graph('hand');
   const xs = inputs.map((v, i) => g.input(`x${i}`, 'float64', [v.length]));
   grad(reduceSum(build(xs), [0]), xs).forEach((t, i) => g.output(`g${i}`, t));
-  const feeds = Object.fromEntries(inputs.map((v, i) => [`x${i}`, { dtype: 'float64' as const, shape: [v.length], data: Float64Array.from(v) }]));
+  const feeds = Object.fromEntries(
+    inputs.map((v, i) => [`x${i}`, { dtype: 'float64' as const, shape: [v.length], data: Float64Array.from(v) }]),
+  );
   const out = await runGraph(g, feeds);
   return inputs.map((_, i) => Array.from(out[`g${i}`].data as Float64Array));
 }
@@ -66,8 +70,14 @@ describe('subgradients at kinks (PyTorch conventions)', () => {
   test('maximum and minimum split the gradient 0.5/0.5 on ties', async () => {
     const a = [1, 2, 3];
     const b = [1, 0, 5];
-    expect(await gradsAt(([x, y]) => maximum(x, y), [a, b])).toEqual([[0.5, 1, 0], [0.5, 0, 1]]);
-    expect(await gradsAt(([x, y]) => minimum(x, y), [a, b])).toEqual([[0.5, 0, 1], [0.5, 1, 0]]);
+    expect(await gradsAt(([x, y]) => maximum(x, y), [a, b])).toEqual([
+      [0.5, 1, 0],
+      [0.5, 0, 1],
+    ]);
+    expect(await gradsAt(([x, y]) => minimum(x, y), [a, b])).toEqual([
+      [0.5, 0, 1],
+      [0.5, 1, 0],
+    ]);
   });
 
   test('abs has gradient 0 at x == 0', async () => {
@@ -75,7 +85,13 @@ describe('subgradients at kinks (PyTorch conventions)', () => {
   });
 
   test('pow at a == 0: da = b·0^(b−1) (0 when b == 0), db = 0', async () => {
-    const [da, db] = await gradsAt(([a, b]) => pow(a, b), [[0, 0, 2, 0], [2, 1, 3, 0]]);
+    const [da, db] = await gradsAt(
+      ([a, b]) => pow(a, b),
+      [
+        [0, 0, 2, 0],
+        [2, 1, 3, 0],
+      ],
+    );
     expect(da).toEqual([0, 1, 12, 0]);
     expect(db[0]).toBe(0);
     expect(db[1]).toBe(0);

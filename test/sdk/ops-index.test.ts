@@ -50,7 +50,12 @@ test('scatterND add, then its gradient: d data = dy, d updates = dy at each (rep
   g.output('y', y);
   g.output('dx', dx);
   g.output('du', du);
-  const out = await runGraph(g, { x: f64([1, 2, 3]), u: f64([10, 20, 30]), i: { ...i64([2, 2, -3]), shape: [3, 1] }, dy: f64([1, 2, 3]) });
+  const out = await runGraph(g, {
+    x: f64([1, 2, 3]),
+    u: f64([10, 20, 30]),
+    i: { ...i64([2, 2, -3]), shape: [3, 1] },
+    dy: f64([1, 2, 3]),
+  });
   expect(Array.from(out.y.data as Float64Array)).toEqual([31, 2, 33]);
   expect(Array.from(out.dx.data as Float64Array)).toEqual([1, 2, 3]);
   expect(Array.from(out.du.data as Float64Array)).toEqual([3, 3, 1]);
@@ -85,7 +90,9 @@ describe('shape rules and opsets', () => {
   });
   test('updates of the wrong shape', () => {
     expect(() => scatterND(x, i1, g.input('u', 'float32', [2, 4]))).toThrow(/updates \[2,4\] must have shape \[2,3\]/);
-    expect(() => scatterElements(x, i1, g.input('u2', 'float32', [2, 2]))).toThrow(/updates \[2,2\] and indices \[2,1\] differ/);
+    expect(() => scatterElements(x, i1, g.input('u2', 'float32', [2, 2]))).toThrow(
+      /updates \[2,2\] and indices \[2,1\] differ/,
+    );
     expect(() => scatterAdd(g.input('u3', 'float32', [2, 2]), i1, [4, 3])).toThrow(/scatterAdd .*expects \[2,1,3\]/);
   });
   test("reduction 'add' needs opset 16, and so does a gather's gradient", async () => {

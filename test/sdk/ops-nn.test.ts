@@ -51,7 +51,6 @@ describe('shape rules and unsupported gradients', () => {
     const w = g.input('w', 'float32', [1, 1, 3, 3]);
     expect(() => conv(x, w)).toThrow(/larger than the padded input/);
   });
-
 });
 
 test('every exported model passes the ONNX checker', () => {

@@ -1,8 +1,21 @@
 import { grad } from '../../sdk/autodiff';
 import { Graph } from '../../sdk/graph';
 import {
-  argMax, concat, cumsum, expandTo, pad, reduceMax, reduceMean, reduceMin, reshape, slice, softmax, split, squeeze,
-  transpose, unsqueeze,
+  argMax,
+  concat,
+  cumsum,
+  expandTo,
+  pad,
+  reduceMax,
+  reduceMean,
+  reduceMin,
+  reshape,
+  slice,
+  softmax,
+  split,
+  squeeze,
+  transpose,
+  unsqueeze,
 } from '../../sdk/ops';
 import { REDUCE } from '../../sdk/ops/group-reduce';
 import { SHAPE } from '../../sdk/ops/group-shape';
@@ -39,7 +52,13 @@ describe.each([
 });
 
 /** dx of `f(x)` for the cotangent `dy`, run in ORT (float64). */
-async function vjpOf(name: string, xv: number[], xShape: number[], f: (x: Tensor) => Tensor, dyv: number[]): Promise<number[]> {
+async function vjpOf(
+  name: string,
+  xv: number[],
+  xShape: number[],
+  f: (x: Tensor) => Tensor,
+  dyv: number[],
+): Promise<number[]> {
   const g = new Graph(name);
   const x = g.input('x', 'float64', xShape);
   const y = f(x);
@@ -56,7 +75,13 @@ describe('hand-computed gradients', () => {
   });
   test('reduceMax over two axes, keepdims: the ties may sit in different rows', async () => {
     // x[0] = [[4, 1], [0, 4]], x[1] = [[2, 5], [5, 1]]: two tied maxima in each
-    const dx = await vjpOf('max_ties2', [4, 1, 0, 4, 2, 5, 5, 1], [2, 2, 2], (x) => reduceMax(x, [1, 2], { keepdims: true }), [3, 8]);
+    const dx = await vjpOf(
+      'max_ties2',
+      [4, 1, 0, 4, 2, 5, 5, 1],
+      [2, 2, 2],
+      (x) => reduceMax(x, [1, 2], { keepdims: true }),
+      [3, 8],
+    );
     expect(dx).toEqual([1.5, 0, 0, 1.5, 0, 4, 4, 0]);
   });
   test('reduceMin with ties', async () => {
@@ -64,23 +89,35 @@ describe('hand-computed gradients', () => {
     expect(dx).toEqual([0, 3, 3, 3, 0, 0]);
   });
   test('slice with step −1 puts dy back in reverse', async () => {
-    const dx = await vjpOf('slice_rev', [0, 1, 2, 3, 4], [5], (x) => slice(x, { starts: [3], ends: [0], steps: [-1] }), [10, 20, 30]);
+    const dx = await vjpOf(
+      'slice_rev',
+      [0, 1, 2, 3, 4],
+      [5],
+      (x) => slice(x, { starts: [3], ends: [0], steps: [-1] }),
+      [10, 20, 30],
+    );
     expect(dx).toEqual([0, 30, 20, 10, 0]);
   });
   test('slice with step 3 (and step −3) places dy every third element', async () => {
     const xs = Array.from({ length: 8 }, (_, i) => i);
-    expect(await vjpOf('slice_3', xs, [8], (x) => slice(x, { starts: [1], steps: [3] }), [10, 20, 30])).toEqual([0, 10, 0, 0, 20, 0, 0, 30]);
-    expect(await vjpOf('slice_m3', xs, [8], (x) => slice(x, { starts: [6], steps: [-3] }), [10, 20, 30])).toEqual([30, 0, 0, 20, 0, 0, 10, 0]);
+    expect(await vjpOf('slice_3', xs, [8], (x) => slice(x, { starts: [1], steps: [3] }), [10, 20, 30])).toEqual([
+      0, 10, 0, 0, 20, 0, 0, 30,
+    ]);
+    expect(await vjpOf('slice_m3', xs, [8], (x) => slice(x, { starts: [6], steps: [-3] }), [10, 20, 30])).toEqual([
+      30, 0, 0, 20, 0, 0, 10, 0,
+    ]);
   });
   test('pad with negative pads: the cropped elements get 0, the added ones are dropped', async () => {
     // y = [x1, x2, x3, x4, 0, 0] for x of length 5 and pads [-1, 2]
     const dx = await vjpOf('pad_neg', [5, 6, 7, 8, 9], [5], (x) => pad(x, [-1, 2]), [1, 2, 3, 4, 5, 6]);
     expect(dx).toEqual([0, 1, 2, 3, 4]);
   });
-  test('softmax: the gradient of Σ softmax is 0; CumSum\'s adjoint is the reversed sum', async () => {
+  test("softmax: the gradient of Σ softmax is 0; CumSum's adjoint is the reversed sum", async () => {
     const s = await vjpOf('softmax_sum', [0.3, -1, 2], [3], (x) => softmax(x), [1, 1, 1]);
     for (const v of s) expect(Math.abs(v)).toBeLessThan(1e-15);
-    expect(await vjpOf('cumsum_adj', [1, 2, 3, 4], [4], (x) => cumsum(x, 0, { exclusive: true }), [1, 10, 100, 1000])).toEqual([1110, 1100, 1000, 0]);
+    expect(
+      await vjpOf('cumsum_adj', [1, 2, 3, 4], [4], (x) => cumsum(x, 0, { exclusive: true }), [1, 10, 100, 1000]),
+    ).toEqual([1110, 1100, 1000, 0]);
   });
 });
 
@@ -97,8 +134,12 @@ describe('shape rules name the op and the offending values', () => {
   test('shape ops', () => {
     expect(() => reshape(x, [5, 5])).toThrow(/cannot reshape 24 elements to \[5,5\]/);
     expect(() => transpose(x, [0, 0, 1])).toThrow(/perm \[0,0,1\] is not a permutation/);
-    expect(() => concat([x, g.input('y', 'float32', [2, 4, 4])], 2)).toThrow(/shapes \[2,3,4\] and \[2,4,4\] differ outside axis 2/);
-    expect(() => split(x, { axis: 1, sizes: [1, 1] })).toThrow(/Split .*sizes \[1,1\] add up to 2, but axis 1 has length 3/);
+    expect(() => concat([x, g.input('y', 'float32', [2, 4, 4])], 2)).toThrow(
+      /shapes \[2,3,4\] and \[2,4,4\] differ outside axis 2/,
+    );
+    expect(() => split(x, { axis: 1, sizes: [1, 1] })).toThrow(
+      /Split .*sizes \[1,1\] add up to 2, but axis 1 has length 3/,
+    );
     expect(() => pad(x, [0, -3, 0, 0, -1, 0])).toThrow(/Pad .*crop more than the input has/);
     expect(() => expandTo(x, [3, 3, 4])).toThrow(/shapes \[2,3,4\] and \[3,3,4\] do not broadcast/);
     expect(() => squeeze(x, [1])).toThrow(/Squeeze .*axis 1 has length 3, not 1/);

@@ -55,7 +55,10 @@ function referenceSteps(spec: OptimizerSpec, p0: number[], c: number[], lrs: num
 
 const SPECS: [string, OptimizerSpec][] = [
   ['adam', { kind: 'adam' }],
-  ['adam with L2 weight decay and custom betas', { kind: 'adam', beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.1 }],
+  [
+    'adam with L2 weight decay and custom betas',
+    { kind: 'adam', beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.1 },
+  ],
   ['adamw', { kind: 'adamw', weightDecay: 0.05 }],
   ['sgd', { kind: 'sgd' }],
   ['sgd momentum + dampening', { kind: 'sgd', momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }],

@@ -22,15 +22,18 @@ test('ALL_PRIMS lists each primitive once and the registry holds exactly those',
   expect(Object.keys(REGISTRY).sort()).toEqual([...ALL_PRIMS].sort());
 });
 
-test.each(ALL_PRIMS.map((p) => [p]))('%s: registered under its own name, with a VJP and forward and gradient rows', (p) => {
-  const prim = REGISTRY[p];
-  expect(prim.name).toBe(p);
-  expect(typeof prim.vjp).toBe('function');
-  expect(typeof prim.infer).toBe('function');
-  expect(typeof prim.lower).toBe('function');
-  expect(ALL_PRIM_CASES[p].length).toBeGreaterThan(0);
-  expect(ALL_GRAD_CASES[p].length).toBeGreaterThan(0);
-});
+test.each(ALL_PRIMS.map((p) => [p]))(
+  '%s: registered under its own name, with a VJP and forward and gradient rows',
+  (p) => {
+    const prim = REGISTRY[p];
+    expect(prim.name).toBe(p);
+    expect(typeof prim.vjp).toBe('function');
+    expect(typeof prim.infer).toBe('function');
+    expect(typeof prim.lower).toBe('function');
+    expect(ALL_PRIM_CASES[p].length).toBeGreaterThan(0);
+    expect(ALL_GRAD_CASES[p].length).toBeGreaterThan(0);
+  },
+);
 
 /**
  * Gradient rows only: a few forward rows deliberately test a primitive's helpers (scatterAdd, the adjoint

@@ -19,9 +19,15 @@ import { relErr } from '../helpers/compare';
 
 /** Conv → GroupNorm → LeakyReLU → Conv, as in the U-Net's DoubleConv. */
 class Block extends nn.Module {
-  readonly body = this.addModule('body', new nn.Sequential(
-    new nn.Conv3d(2, 4, 3, { padding: 1 }), new nn.GroupNorm(2, 4), new nn.LeakyReLU(0.2), new nn.Conv3d(4, 2, 3, { padding: 1 }),
-  ));
+  readonly body = this.addModule(
+    'body',
+    new nn.Sequential(
+      new nn.Conv3d(2, 4, 3, { padding: 1 }),
+      new nn.GroupNorm(2, 4),
+      new nn.LeakyReLU(0.2),
+      new nn.Conv3d(4, 2, 3, { padding: 1 }),
+    ),
+  );
   forward(x: Tensor): Tensor {
     return this.body.call(x);
   }
@@ -29,7 +35,12 @@ class Block extends nn.Module {
 
 test('gradients through recomputed tensors equal those through kept ones', async () => {
   const attrs = { pads: [1, 1, 1, 1, 1, 1], strides: [1, 1, 1], dilations: [1, 1, 1], group: 1 };
-  const shapes = [[1, 2, 3, 4, 5], [4, 2, 3, 3, 3], [1, 4, 1, 1, 1], [2, 4, 3, 3, 3]];
+  const shapes = [
+    [1, 2, 3, 4, 5],
+    [4, 2, 3, 3, 3],
+    [1, 4, 1, 1, 1],
+    [2, 4, 3, 3, 3],
+  ];
   const rng = new Rng(3);
   const feeds = Object.fromEntries(shapes.map((sh, i) => [`x${i}`, makeInput({ shape: sh }, 'float32', rng)]));
   const run = (remat: boolean) => {

@@ -87,7 +87,11 @@ function exportNet(g: Graph, withGrads = false): Uint8Array {
   return m;
 }
 
-const SIZES = [[1, 2, 8, 8, 8], [7, 2, 8, 12, 6], [3, 2, 6, 8, 10]];
+const SIZES = [
+  [1, 2, 8, 8, 8],
+  [7, 2, 8, 12, 6],
+  [3, 2, 6, 8, 10],
+];
 
 test('one file with symbolic N, D, H, W runs at several sizes and equals the static graphs', async () => {
   const sym = exportNet(buildNet(['N', 2, 'D', 'H', 'W']));
@@ -102,7 +106,8 @@ test('one file with symbolic N, D, H, W runs at several sizes and equals the sta
 
 test('the exported inputs and outputs carry the symbols as dim_param', () => {
   const m = onnx.ModelProto.decode(exportNet(buildNet(['N', 2, 'D', 'H', 'W'])));
-  const dims = (v: onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+  const dims = (v: onnx.IValueInfoProto) =>
+    v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
   expect(dims(m.graph!.input![0])).toEqual(['N', 2, 'D', 'H', 'W']);
   expect(dims(m.graph!.output![0])).toEqual(['N', 3]);
   // Nothing in the graph bakes a batch size: GroupNorm's reshapes read it (or copy it with 0).
@@ -113,7 +118,10 @@ test('the exported inputs and outputs carry the symbols as dim_param', () => {
 test('gradients of a symbolic-batch graph at batch 1 and 5 equal the static ones', async () => {
   const sym = exportNet(buildNet(['N', 2, 8, 8, 8], true), true);
   const params = Object.fromEntries([...weights].map(([k, v]) => [k, v]));
-  const sizes = [[1, 2, 8, 8, 8], [5, 2, 8, 8, 8]];
+  const sizes = [
+    [1, 2, 8, 8, 8],
+    [5, 2, 8, 8, 8],
+  ];
   const feeds = sizes.map((s, i) => ({ x: volume(s, 10 + i), ...params }));
   const got = await runModel(sym, feeds);
   for (let i = 0; i < sizes.length; i++) {
@@ -138,7 +146,10 @@ test('a training step with a symbolic batch runs at batch 2 and 3 and equals the
     state[k] = w;
     for (const s of sym.step.stateNames.get(k) ?? []) state[s] = { ...w, data: new Float32Array(w.data.length) };
   }
-  const sizes = [[2, 2, 8, 8, 8], [3, 2, 8, 8, 8]];
+  const sizes = [
+    [2, 2, 8, 8, 8],
+    [3, 2, 8, 8, 8],
+  ];
   const feeds = sizes.map((s, i) => ({ ...state, x: volume(s, 20 + i) }));
   const got = await runModel(model, feeds);
   for (let i = 0; i < sizes.length; i++) {
@@ -165,11 +176,16 @@ describe('build-time errors for dims that cannot be shown equal', () => {
     const b = g.input('b', 'float32', ['M', 3]);
     const c = g.input('c', 'float32', [4, 3]);
     expect(thrown(() => add(a, b)).message).toBe(
-      "Add at '<root>': shapes [N,3] and [M,3] do not broadcast (N against M: a symbolic dim broadcasts only against itself or 1) (inputs: A=float32[N,3], B=float32[M,3])");
+      "Add at '<root>': shapes [N,3] and [M,3] do not broadcast (N against M: a symbolic dim broadcasts only against itself or 1) (inputs: A=float32[N,3], B=float32[M,3])",
+    );
     expect(thrown(() => add(a, c)).message).toMatch(/N against 4/);
-    expect(thrown(() => concat([a, b], 1)).message).toMatch(/^Concat at '<root>': shapes \[N,3\] and \[M,3\] differ outside axis 1/);
+    expect(thrown(() => concat([a, b], 1)).message).toMatch(
+      /^Concat at '<root>': shapes \[N,3\] and \[M,3\] differ outside axis 1/,
+    );
     const k = g.input('k', 'float32', [2, 'K']);
-    expect(thrown(() => matmul(k, g.input('w', 'float32', [3, 4]))).message).toMatch(/inner dimensions differ: \[\.\.,2,K\] x \[\.\.,3,4\]/);
+    expect(thrown(() => matmul(k, g.input('w', 'float32', [3, 4]))).message).toMatch(
+      /inner dimensions differ: \[\.\.,2,K\] x \[\.\.,3,4\]/,
+    );
   });
 
   test('a broadcast of N against 1 or N is fine, and keeps N', () => {
@@ -184,16 +200,22 @@ describe('build-time errors for dims that cannot be shown equal', () => {
     const x = g.input('x', 'float32', ['N', 6, 'H']);
     expect(reshape(x, ['N', -1]).dims).toEqual(['N', '6*H']);
     expect(reshape(reshape(x, ['N', -1]), ['N', 2, 3, 'H']).dims).toEqual(['N', 2, 3, 'H']);
-    expect(thrown(() => reshape(x, ['N', 4, 'H'])).message).toMatch(/^Reshape at '<root>': cannot reshape \[N,6,H\] \(6\*H\*N elements\) to \[N,4,H\]/);
+    expect(thrown(() => reshape(x, ['N', 4, 'H'])).message).toMatch(
+      /^Reshape at '<root>': cannot reshape \[N,6,H\] \(6\*H\*N elements\) to \[N,4,H\]/,
+    );
   });
 
   test('a module names itself when it meets a dim it cannot take', () => {
     const g = new Graph('m');
     const gn = new nn.GroupNorm(2, 8);
     const x = g.input('x', 'float32', ['N', 'C', 4, 4]);
-    expect(thrown(() => gn.call(x)).message).toMatch(/^GroupNorm at '.*': GroupNorm\(2, 8\) expects input \(N, 8, \*\), got float32\[N,C,4,4\]/);
+    expect(thrown(() => gn.call(x)).message).toMatch(
+      /^GroupNorm at '.*': GroupNorm\(2, 8\) expects input \(N, 8, \*\), got float32\[N,C,4,4\]/,
+    );
     const lin = new nn.Linear(8, 3);
-    expect(thrown(() => lin.call(g.input('y', 'float32', ['N', 'F']))).message).toMatch(/^Linear at '.*': Linear\(in_features=8, out_features=3\) got input of shape \[N, F\]; its last axis must be 8/);
+    expect(thrown(() => lin.call(g.input('y', 'float32', ['N', 'F']))).message).toMatch(
+      /^Linear at '.*': Linear\(in_features=8, out_features=3\) got input of shape \[N, F\]; its last axis must be 8/,
+    );
   });
 
   test('code that needs a static shape says which tensor is symbolic, and the op and module path', () => {

@@ -37,7 +37,10 @@ interface Case {
  */
 const symbolicInputs = (c: Case, p: PrimName): boolean[] => {
   const [a] = c.inputs;
-  return c.inputs.map((s, i) => i === 0 || (!NN_PRIMS.includes(p as NnPrim) && s.shape.length === a.shape.length && s.shape[0] === a.shape[0]));
+  return c.inputs.map(
+    (s, i) =>
+      i === 0 || (!NN_PRIMS.includes(p as NnPrim) && s.shape.length === a.shape.length && s.shape[0] === a.shape[0]),
+  );
 };
 
 function withBatch(c: Case, p: PrimName, b: number): InputSpec[] {
@@ -49,8 +52,9 @@ function withBatch(c: Case, p: PrimName, b: number): InputSpec[] {
 function buildCase(c: Case, p: PrimName, specs: InputSpec[], symbolic: boolean, withGrads: boolean): Graph {
   const g = new Graph('sym');
   const sym = symbolicInputs(c, p);
-  const xs = specs.map((s, i) => g.input(`x${i}`, s.dtype ?? c.dtype ?? 'float32',
-    symbolic && sym[i] ? ['N', ...s.shape.slice(1)] : s.shape));
+  const xs = specs.map((s, i) =>
+    g.input(`x${i}`, s.dtype ?? c.dtype ?? 'float32', symbolic && sym[i] ? ['N', ...s.shape.slice(1)] : s.shape),
+  );
   const built = c.build(xs);
   const ys = Array.isArray(built) ? built : [built];
   if (!withGrads) {
@@ -59,12 +63,19 @@ function buildCase(c: Case, p: PrimName, specs: InputSpec[], symbolic: boolean, 
   }
   const wrt = xs.filter((x, i) => (specs[i].diff ?? true) && (x.dtype === 'float32' || x.dtype === 'float64'));
   const y = ys[0];
-  const loss = reduceSum(mul(y, y), y.dims.map((_, i) => i));
+  const loss = reduceSum(
+    mul(y, y),
+    y.dims.map((_, i) => i),
+  );
   grad(loss, wrt).forEach((d, i) => g.output(`g${i}`, d));
   return g;
 }
 
-async function run(g: Graph, feedsBySize: Record<string, NamedArray>[], opset?: number): Promise<Record<string, NamedArray>[]> {
+async function run(
+  g: Graph,
+  feedsBySize: Record<string, NamedArray>[],
+  opset?: number,
+): Promise<Record<string, NamedArray>[]> {
   const m = exportModel(g, { opset });
   recordModel(`sym:${g.name}`, m.model);
   const s = await createSession(m.model, { threads: 1, graphOptimizationLevel: 'basic' });
@@ -85,7 +96,8 @@ function expectClose(got: NamedArray, want: NamedArray, tol: number, what: strin
     const b = Number(want.data[i]);
     worst = Math.max(worst, Math.abs(a - b) / (tol + tol * Math.abs(b)));
   }
-  if (worst > 1) throw new Error(`${what}: symbolic and static graphs differ by ${worst.toFixed(2)}× the tolerance ${tol}`);
+  if (worst > 1)
+    throw new Error(`${what}: symbolic and static graphs differ by ${worst.toFixed(2)}× the tolerance ${tol}`);
 }
 
 type Outcome = 'ok' | 'refused';
@@ -109,9 +121,16 @@ async function checkCase(c: Case & { label?: string }, p: PrimName, withGrads: b
   for (const b of [b0, b0 + 2]) {
     const specs = b === b0 ? c.inputs : withBatch(c, p, b);
     if (b !== b0 && c.inputs.some((s, i) => symbolicInputs(c, p)[i] && s.values)) continue;
-    sizes.push({ specs, feeds: Object.fromEntries(specs.map((s, i) => [`x${i}`, makeInput(s, s.dtype ?? c.dtype ?? 'float32', rng)])) });
+    sizes.push({
+      specs,
+      feeds: Object.fromEntries(specs.map((s, i) => [`x${i}`, makeInput(s, s.dtype ?? c.dtype ?? 'float32', rng)])),
+    });
   }
-  const symOut = await run(sym, sizes.map((s) => s.feeds), c.opset);
+  const symOut = await run(
+    sym,
+    sizes.map((s) => s.feeds),
+    c.opset,
+  );
   let compared = 0;
   for (let k = 0; k < sizes.length; k++) {
     let stat: Graph;
@@ -121,7 +140,8 @@ async function checkCase(c: Case & { label?: string }, p: PrimName, withGrads: b
       continue; // the case's build bakes its batch (e.g. an explicit reshape target)
     }
     const [want] = await run(stat, [sizes[k].feeds], c.opset);
-    for (const name of Object.keys(want)) expectClose(symOut[k][name], want[name], c.tol ?? 1e-6, `${name} at batch ${sizes[k].specs[0].shape[0]}`);
+    for (const name of Object.keys(want))
+      expectClose(symOut[k][name], want[name], c.tol ?? 1e-6, `${name} at batch ${sizes[k].specs[0].shape[0]}`);
     compared++;
   }
   expect(compared).toBeGreaterThan(0);

@@ -20,12 +20,15 @@ const BATCH = [2, 1, N, N, N];
 
 /** Conv3d(1→8, k3 p1) → GroupNorm(2, 8) → LeakyReLU(0.2) → Conv3d(8→1, k3 p1). */
 class TinyNet extends nn.Module {
-  readonly net = this.addModule('net', new nn.Sequential(
-    new nn.Conv3d(1, 8, 3, { padding: 1 }),
-    new nn.GroupNorm(2, 8),
-    new nn.LeakyReLU(0.2),
-    new nn.Conv3d(8, 1, 3, { padding: 1 }),
-  ));
+  readonly net = this.addModule(
+    'net',
+    new nn.Sequential(
+      new nn.Conv3d(1, 8, 3, { padding: 1 }),
+      new nn.GroupNorm(2, 8),
+      new nn.LeakyReLU(0.2),
+      new nn.Conv3d(8, 1, 3, { padding: 1 }),
+    ),
+  );
   forward(x: Tensor): Tensor {
     return this.net.call(x);
   }
@@ -53,10 +56,14 @@ function batch(seed: number): Record<string, NamedArray> {
   const rng = new Rng(seed);
   const x = Float32Array.from(rng.array(2 * N ** 3));
   const t = new Float32Array(x.length);
-  const at = (b: number, z: number, y: number, q: number) => (y >= 0 && y < N && q >= 0 && q < N ? x[idx(b, z, y, q)] : 0);
-  for (let b = 0; b < 2; b++) for (let z = 0; z < N; z++) for (let y = 0; y < N; y++) for (let q = 0; q < N; q++) {
-    t[idx(b, z, y, q)] = (at(b, z, y - 1, q - 1) + 2 * at(b, z, y, q - 1) + at(b, z, y + 1, q - 1)) / 4;
-  }
+  const at = (b: number, z: number, y: number, q: number) =>
+    y >= 0 && y < N && q >= 0 && q < N ? x[idx(b, z, y, q)] : 0;
+  for (let b = 0; b < 2; b++)
+    for (let z = 0; z < N; z++)
+      for (let y = 0; y < N; y++)
+        for (let q = 0; q < N; q++) {
+          t[idx(b, z, y, q)] = (at(b, z, y - 1, q - 1) + 2 * at(b, z, y, q - 1) + at(b, z, y + 1, q - 1)) / 4;
+        }
   return { x: { dtype: 'float32', shape: BATCH, data: x }, t: { dtype: 'float32', shape: BATCH, data: t } };
 }
 
@@ -85,7 +92,11 @@ test('Adam on the exported training graph fits a toy regression task (loss falls
 });
 
 /** Runs a training-step model once at the given parameters (zero optimizer state, lr 0) and returns its outputs. */
-async function runAt(model: Uint8Array, params: StateDict, data: Record<string, NamedArray>): Promise<Record<string, NamedArray>> {
+async function runAt(
+  model: Uint8Array,
+  params: StateDict,
+  data: Record<string, NamedArray>,
+): Promise<Record<string, NamedArray>> {
   const s = await createSession(model, { threads: 1 });
   try {
     const feeds: Record<string, NamedArray> = { ...data };

@@ -17,7 +17,15 @@ import { Rng } from '../helpers/rng';
 const N = 6;
 
 class TinyNet extends nn.Module {
-  readonly net = this.addModule('net', new nn.Sequential(new nn.Conv3d(1, 4, 3, { padding: 1 }), new nn.GroupNorm(2, 4), new nn.LeakyReLU(0.2), new nn.Conv3d(4, 1, 3, { padding: 1 })));
+  readonly net = this.addModule(
+    'net',
+    new nn.Sequential(
+      new nn.Conv3d(1, 4, 3, { padding: 1 }),
+      new nn.GroupNorm(2, 4),
+      new nn.LeakyReLU(0.2),
+      new nn.Conv3d(4, 1, 3, { padding: 1 }),
+    ),
+  );
   forward(x: Tensor): Tensor {
     return this.net.call(x);
   }
@@ -44,7 +52,8 @@ async function run(model: Uint8Array, feeds: Record<string, NamedArray>): Promis
 }
 
 const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 test('grads of two batch-1 halves, averaged and applied, equal the batch-2 training step (clipping after the average)', async () => {
   const params = new TinyNet().initStateDict(7);
@@ -55,8 +64,14 @@ test('grads of two batch-1 halves, averaged and applied, equal the batch-2 train
   // A state that is not zero (as after some steps), so the update exercises every Adam term.
   const state: Record<string, NamedArray> = {};
   for (const [k, v] of params) {
-    state[`adam.m.${k}`] = f32(v.shape, Float32Array.from(rng.array(v.data.length), (u) => u * 1e-3));
-    state[`adam.v.${k}`] = f32(v.shape, Float32Array.from(rng.array(v.data.length), (u) => Math.abs(u) * 1e-5));
+    state[`adam.m.${k}`] = f32(
+      v.shape,
+      Float32Array.from(rng.array(v.data.length), (u) => u * 1e-3),
+    );
+    state[`adam.v.${k}`] = f32(
+      v.shape,
+      Float32Array.from(rng.array(v.data.length), (u) => Math.abs(u) * 1e-5),
+    );
   }
   const common = { ...Object.fromEntries(params), ...state, lr: scalar(1e-2), step: scalar(3) };
 
@@ -77,9 +92,14 @@ test('grads of two batch-1 halves, averaged and applied, equal the batch-2 train
     const sl = (a: Float32Array) => f32([1, 1, N, N, N], a.slice(i * m, (i + 1) * m));
     halves.push(await run(gradsModel, { ...Object.fromEntries(params), x: sl(x), t: sl(t) }));
   }
-  const flat = Float32Array.from(halves[0].grads.data as Float32Array, (v, i) => (v + (halves[1].grads.data[i] as number)) / 2);
+  const flat = Float32Array.from(
+    halves[0].grads.data as Float32Array,
+    (v, i) => (v + (halves[1].grads.data[i] as number)) / 2,
+  );
   // The batch-2 loss is the mean of the halves' losses; the batch-2 gradients the mean of their gradients.
-  expect(Math.abs((Number(halves[0].loss.data[0]) + Number(halves[1].loss.data[0])) / 2 - Number(ref.loss.data[0]))).toBeLessThan(1e-6);
+  expect(
+    Math.abs((Number(halves[0].loss.data[0]) + Number(halves[1].loss.data[0])) / 2 - Number(ref.loss.data[0])),
+  ).toBeLessThan(1e-6);
 
   const ap = new Graph('apply');
   const st = buildApplyStep(ap, layout, { optimizer: { kind: 'adam' }, clipGradNorm: 0.05 });
@@ -91,11 +111,16 @@ test('grads of two batch-1 halves, averaged and applied, equal the batch-2 train
   // The reference's grad.P are clipped (norm before clipping: grad_norm); unclip them to compare the raw average.
   const coef = Math.min(1, 0.05 / (Number(ref.grad_norm.data[0]) + 1e-6));
   expect(coef).toBeLessThan(1); // clipping is active
-  expect(Math.abs(Number(upd.grad_norm.data[0]) - Number(ref.grad_norm.data[0]))).toBeLessThan(1e-6 * Number(ref.grad_norm.data[0]));
+  expect(Math.abs(Number(upd.grad_norm.data[0]) - Number(ref.grad_norm.data[0]))).toBeLessThan(
+    1e-6 * Number(ref.grad_norm.data[0]),
+  );
   for (const s of layout) {
     const g = (ref[`grad.${s.name}`].data as Float32Array).map((v) => v / coef);
     // float32 sums in another order: a few ulps of the largest gradient.
-    expect([s.name, maxDiff(flat.subarray(s.offset, s.offset + s.size), g) <= 1e-5 * maxAbs(g) + 1e-9]).toEqual([s.name, true]);
+    expect([s.name, maxDiff(flat.subarray(s.offset, s.offset + s.size), g) <= 1e-5 * maxAbs(g) + 1e-9]).toEqual([
+      s.name,
+      true,
+    ]);
     for (const k of [`new.${s.name}`, `new.adam.m.${s.name}`, `new.adam.v.${s.name}`]) {
       const a = upd[k].data as Float32Array;
       const b = ref[k].data as Float32Array;

@@ -23,7 +23,9 @@ function graph(stateCheck: boolean): Uint8Array {
 }
 
 const init = new nn.Conv3d(1, 2, 3, { padding: 1 }).initStateDict(3);
-const batch: Record<string, NamedArray> = { x: { dtype: 'float32', shape: SHAPE, data: Float32Array.from(new Rng(4).array(64)) } };
+const batch: Record<string, NamedArray> = {
+  x: { dtype: 'float32', shape: SHAPE, data: Float32Array.from(new Rng(4).array(64)) },
+};
 
 test('state_check is 0 for a finite update and the other outputs are bit-identical with and without it', async () => {
   const a = await TrainingSession.create(graph(true), init);
@@ -36,7 +38,10 @@ test('state_check is 0 for a finite update and the other outputs are bit-identic
     expect(ma.loss).toBe(mb.loss);
   }
   const sa = a.getState();
-  for (const [k, v] of b.getState()) expect(Buffer.from(sa.get(k)!.data.buffer as ArrayBuffer).equals(Buffer.from(v.data.buffer as ArrayBuffer))).toBe(true);
+  for (const [k, v] of b.getState())
+    expect(Buffer.from(sa.get(k)!.data.buffer as ArrayBuffer).equals(Buffer.from(v.data.buffer as ArrayBuffer))).toBe(
+      true,
+    );
   await a.release();
   await b.release();
 });

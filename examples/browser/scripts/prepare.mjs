@@ -30,18 +30,22 @@ const { docGeometry } = require(dist('runtime/serve/source.js'));
 for (const d of ['model', 'samples', 'ort']) fs.mkdirSync(path.join(pub, d), { recursive: true });
 
 // Samples, and ORT's WebAssembly binary with its loader (the app imports ORT without them: see vite.config.mts).
-for (const f of ['ch2-2mm.nii.gz', 'itk-t1-head.nii.gz']) fs.copyFileSync(path.join(root, 'data', 'samples', f), path.join(pub, 'samples', f));
+for (const f of ['ch2-2mm.nii.gz', 'itk-t1-head.nii.gz'])
+  fs.copyFileSync(path.join(root, 'data', 'samples', f), path.join(pub, 'samples', f));
 const ortDist = path.dirname(require.resolve('onnxruntime-web/webgpu')); // …/onnxruntime-web/dist
 for (const f of ['ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.asyncify.mjs']) {
   const to = path.join(pub, 'ort', f);
-  if (!fs.existsSync(to) || fs.statSync(to).size !== fs.statSync(path.join(ortDist, f)).size) fs.copyFileSync(path.join(ortDist, f), to);
+  if (!fs.existsSync(to) || fs.statSync(to).size !== fs.statSync(path.join(ortDist, f)).size)
+    fs.copyFileSync(path.join(ortDist, f), to);
 }
 
 // The model.
 function newestRun() {
   const runs = path.join(root, 'runs');
   if (!fs.existsSync(runs)) return null;
-  const found = fs.readdirSync(runs).filter((d) => d.startsWith('pretrain-') && fs.existsSync(path.join(runs, d, 'gvsl.onnx')))
+  const found = fs
+    .readdirSync(runs)
+    .filter((d) => d.startsWith('pretrain-') && fs.existsSync(path.join(runs, d, 'gvsl.onnx')))
     .map((d) => path.join(runs, d));
   const mtime = (d) => fs.statSync(path.join(d, 'gvsl.onnx')).mtimeMs;
   found.sort((a, b) => mtime(b) - mtime(a));
@@ -61,7 +65,22 @@ if (source) {
 } else {
   onnxFile = path.join(pub, 'model', 'untrained.onnx');
   const chan = '8,16,16,32,32,32,16,16,16';
-  execFileSync(process.execPath, [path.join(root, 'bin', 'onnx-train.js'), 'export', '--model', 'gvsl', '--chan', chan, '--shape', '1,1,32,32,32', '--out', onnxFile], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(root, 'bin', 'onnx-train.js'),
+      'export',
+      '--model',
+      'gvsl',
+      '--chan',
+      chan,
+      '--shape',
+      '1,1,32,32,32',
+      '--out',
+      onnxFile,
+    ],
+    { stdio: 'inherit' },
+  );
   description = `untrained GVSL (widths ${chan}, seeded initialisation): run \`npx onnx-train pretrain\` and restart for a trained model`;
 }
 const model = readOnnx(onnxFile);
@@ -75,9 +94,11 @@ const info = {
   description,
   dims: A.shape.slice(2),
   // As runtime/serve/source.ts: the graph's own doc string, else its run's config (exact when unset), else official.
-  geometry: docGeometry(model.docString) ?? (config ? config.geometry ?? 'exact' : 'official'),
+  geometry: docGeometry(model.docString) ?? (config ? (config.geometry ?? 'exact') : 'official'),
   minSpacing: config?.spacing ?? 0,
   normalize: config?.normalize ?? 'mr-percentile',
 };
 fs.writeFileSync(path.join(pub, 'model', 'model.json'), JSON.stringify(info, null, 2) + '\n');
-console.log(`examples/browser/public: model ${info.description}, grid ${info.dims.join('x')}, geometry ${info.geometry}`);
+console.log(
+  `examples/browser/public: model ${info.description}, grid ${info.dims.join('x')}, geometry ${info.geometry}`,
+);

@@ -12,17 +12,27 @@ let busy = false;
 let last: RunResult | null = null;
 let windows: Record<string, [number, number]> = {};
 
-fetch(new URL('model/model.json', base)).then((r) => r.json()).then((m: ModelInfo) => {
-  $('model').textContent = `${m.description}; grid ${m.dims.join('×')}, geometry ${m.geometry}`;
-});
+fetch(new URL('model/model.json', base))
+  .then((r) => r.json())
+  .then((m: ModelInfo) => {
+    $('model').textContent = `${m.description}; grid ${m.dims.join('×')}, geometry ${m.geometry}`;
+  });
 
 /** Runs one registration in the worker; resolves with its result (also kept for redrawing and for tests). */
-function register(fixed: RunRequest['fixed'], moving: RunRequest['moving'], ep: EpChoice, precision: RunRequest['precision'] = 'auto'): Promise<RunResult> {
+function register(
+  fixed: RunRequest['fixed'],
+  moving: RunRequest['moving'],
+  ep: EpChoice,
+  precision: RunRequest['precision'] = 'auto',
+): Promise<RunResult> {
   if (busy) return Promise.reject(new Error('a registration is already running'));
   busy = true;
   setButtons();
   const started = performance.now();
-  const tick = setInterval(() => ($('status').dataset.elapsed = `${((performance.now() - started) / 1000).toFixed(1)} s`), 100);
+  const tick = setInterval(
+    () => ($('status').dataset.elapsed = `${((performance.now() - started) / 1000).toFixed(1)} s`),
+    100,
+  );
   return new Promise<RunResult>((resolve, reject) => {
     worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
       const m = e.data;
@@ -43,7 +53,10 @@ function register(fixed: RunRequest['fixed'], moving: RunRequest['moving'], ep: 
       resolve(m);
     };
     const threads = Number(new URLSearchParams(location.search).get('threads')) || undefined;
-    worker.postMessage({ type: 'run', fixed, moving, ep, precision, base, threads } satisfies RunRequest, [fixed.bytes, moving.bytes]);
+    worker.postMessage({ type: 'run', fixed, moving, ep, precision, base, threads } satisfies RunRequest, [
+      fixed.bytes,
+      moving.bytes,
+    ]);
   });
 }
 
@@ -55,9 +68,13 @@ function show(r: RunResult): void {
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   $('status').textContent = `done in ${s(t.total)}`;
   $('ep-note').textContent = `Ran on ${r.epNote}.`;
-  $('timings').textContent = `inference ${s(t.inference)} · session ${s(t.session)} · preparation ${s(t.prepare)} · outputs ${s(t.finish)} · reading ${s(t.load)} · model: ${r.model}`;
+  $('timings').textContent =
+    `inference ${s(t.inference)} · session ${s(t.session)} · preparation ${s(t.prepare)} · outputs ${s(t.finish)} · reading ${s(t.load)} · model: ${r.model}`;
   $('fit').textContent = `Model grid: ${r.fit}.`;
-  for (const [id, bytes] of [['save-warped', r.files.warped], ['save-field', r.files.displacement]] as const) {
+  for (const [id, bytes] of [
+    ['save-warped', r.files.warped],
+    ['save-field', r.files.displacement],
+  ] as const) {
     const a = $(id) as HTMLAnchorElement;
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/gzip' }));
@@ -86,7 +103,9 @@ function draw(): void {
   for (const v of flow.data) max = Math.max(max, v);
   $('legend-text').textContent = `|flow| 0 … ${max.toFixed(1)} mm`;
   // The overlay is off or faint by default (alpha 0.3): the warped image stays readable under it.
-  const opacity = ($('overlay-on') as HTMLInputElement).checked ? Number(($('overlay') as HTMLInputElement).value) / 100 : 0;
+  const opacity = ($('overlay-on') as HTMLInputElement).checked
+    ? Number(($('overlay') as HTMLInputElement).value) / 100
+    : 0;
   for (const row of ROWS) {
     const vol: DisplayVolume = last.display[row];
     for (const p of PLANES) {
@@ -104,13 +123,17 @@ function cell(text: string, cls: string): HTMLElement {
 }
 
 function setButtons(): void {
-  const files = ($('fixed-file') as HTMLInputElement).files?.length && ($('moving-file') as HTMLInputElement).files?.length;
+  const files =
+    ($('fixed-file') as HTMLInputElement).files?.length && ($('moving-file') as HTMLInputElement).files?.length;
   ($('run-files') as HTMLButtonElement).disabled = busy || !files;
   ($('run-samples') as HTMLButtonElement).disabled = busy;
 }
 
 async function samples(): Promise<[RunRequest['fixed'], RunRequest['moving']]> {
-  const get = async (f: string) => ({ name: f, bytes: await (await fetch(new URL(`samples/${f}`, base))).arrayBuffer() });
+  const get = async (f: string) => ({
+    name: f,
+    bytes: await (await fetch(new URL(`samples/${f}`, base))).arrayBuffer(),
+  });
   return [await get('ch2-2mm.nii.gz'), await get('itk-t1-head.nii.gz')];
 }
 
@@ -128,7 +151,8 @@ $('run-files').addEventListener('click', async () => {
   register(await pick('fixed-file'), await pick('moving-file'), ep()).catch(report);
 });
 for (const id of ['fixed-file', 'moving-file']) $(id).addEventListener('change', setButtons);
-for (const id of ['slice-axial', 'slice-coronal', 'slice-sagittal', 'overlay', 'overlay-on']) $(id).addEventListener('input', draw);
+for (const id of ['slice-axial', 'slice-coronal', 'slice-sagittal', 'overlay', 'overlay-on'])
+  $(id).addEventListener('input', draw);
 
 /** For scripted use (the end-to-end test): register the samples with a chosen provider. */
 declare global {

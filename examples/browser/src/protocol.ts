@@ -44,10 +44,16 @@ export interface RunResult {
   /** NIfTI downloads (.nii.gz bytes): the warped moving image and the ITK displacement field, both on the fixed image's grid. */
   files: { warped: Uint8Array; displacement: Uint8Array };
   /** The network's outputs and the derived fields, for comparisons (model grid). */
-  raw: { warp: Float32Array; flow: Float32Array; affine: number[]; worldAffine: number[]; displacement: Float32Array; fixed: Float32Array; moving: Float32Array };
+  raw: {
+    warp: Float32Array;
+    flow: Float32Array;
+    affine: number[];
+    worldAffine: number[];
+    displacement: Float32Array;
+    fixed: Float32Array;
+    moving: Float32Array;
+  };
 }
 
 export type WorkerMessage =
-  | { type: 'progress'; stage: string; fraction: number }
-  | RunResult
-  | { type: 'error'; message: string };
+  { type: 'progress'; stage: string; fraction: number } | RunResult | { type: 'error'; message: string };

@@ -17,7 +17,10 @@ export function isSoftwareAdapter(a: GPUAdapterLike): boolean {
 }
 
 /** The provider to use and a sentence saying why. */
-export async function chooseProvider(want: EpChoice, precision: RunRequest['precision']): Promise<{ ep: 'webgpu' | 'wasm'; fp16: boolean; note: string }> {
+export async function chooseProvider(
+  want: EpChoice,
+  precision: RunRequest['precision'],
+): Promise<{ ep: 'webgpu' | 'wasm'; fp16: boolean; note: string }> {
   if (want === 'wasm') return { ep: 'wasm', fp16: false, note: 'WebAssembly (CPU), as chosen' };
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GPUAdapterLike | null> } }).gpu;
   const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
@@ -25,11 +28,21 @@ export async function chooseProvider(want: EpChoice, precision: RunRequest['prec
     const why = gpu ? 'WebGPU is present but no GPU adapter was found' : 'this browser has no WebGPU';
     return { ep: 'wasm', fp16: false, note: `${why}: running on the CPU with WebAssembly` };
   }
-  const name = [adapter.info?.vendor, adapter.info?.architecture, adapter.info?.description].filter(Boolean).join(' ') || 'adapter';
+  const name =
+    [adapter.info?.vendor, adapter.info?.architecture, adapter.info?.description].filter(Boolean).join(' ') ||
+    'adapter';
   if (want === 'auto' && isSoftwareAdapter(adapter)) {
-    return { ep: 'wasm', fp16: false, note: `WebAssembly (CPU): the WebGPU adapter (${name}) is a software renderer, slower than WebAssembly; choose WebGPU to use it anyway` };
+    return {
+      ep: 'wasm',
+      fp16: false,
+      note: `WebAssembly (CPU): the WebGPU adapter (${name}) is a software renderer, slower than WebAssembly; choose WebGPU to use it anyway`,
+    };
   }
   const f16 = adapter.features.has('shader-f16');
   const fp16 = f16 && precision === 'auto';
-  return { ep: 'webgpu', fp16, note: `WebGPU (${name}), ${fp16 ? 'float16 model (the adapter has shader-f16)' : f16 ? 'float32 model (as chosen)' : 'float32 model (no shader-f16 on this adapter)'}` };
+  return {
+    ep: 'webgpu',
+    fp16,
+    note: `WebGPU (${name}), ${fp16 ? 'float16 model (the adapter has shader-f16)' : f16 ? 'float32 model (as chosen)' : 'float32 model (no shader-f16 on this adapter)'}`,
+  };
 }

@@ -41,8 +41,15 @@ function heat(t: number): [number, number, number] {
  * Draws one orthogonal slice (RAS volume: x = patient right → canvas right, superior/anterior up) at fraction
  * `frac` of the axis, with an optional overlay (same grid) from transparent red (0) to opaque yellow (`overlay.max`).
  */
-export function drawSlice(canvas: HTMLCanvasElement, v: DisplayVolume, plane: Plane, frac: number, win: [number, number],
-  overlay?: { vol: DisplayVolume; max: number; opacity: number }, boxPx = 200): void {
+export function drawSlice(
+  canvas: HTMLCanvasElement,
+  v: DisplayVolume,
+  plane: Plane,
+  frac: number,
+  win: [number, number],
+  overlay?: { vol: DisplayVolume; max: number; opacity: number },
+  boxPx = 200,
+): void {
   const L = layout(v, plane, frac);
   canvas.width = L.w;
   canvas.height = L.h;
@@ -52,26 +59,27 @@ export function drawSlice(canvas: HTMLCanvasElement, v: DisplayVolume, plane: Pl
   const ctx = canvas.getContext('2d')!;
   const img = ctx.createImageData(L.w, L.h);
   const [lo, hi] = win;
-  for (let y = 0; y < L.h; y++) for (let x = 0; x < L.w; x++) {
-    const i = L.index(x, y);
-    let g = Math.round((255 * (v.data[i] - lo)) / (hi - lo));
-    g = g < 0 ? 0 : g > 255 ? 255 : g;
-    let [r, gg, b] = [g, g, g];
-    if (overlay && overlay.max > 0) {
-      const t = overlay.vol.data[i] / overlay.max;
-      if (t > 0.02) {
-        const a = overlay.opacity * Math.min(1, t);
-        const [cr, cg, cb] = heat(t);
-        r = Math.round(r * (1 - a) + cr * a);
-        gg = Math.round(gg * (1 - a) + cg * a);
-        b = Math.round(b * (1 - a) + cb * a);
+  for (let y = 0; y < L.h; y++)
+    for (let x = 0; x < L.w; x++) {
+      const i = L.index(x, y);
+      let g = Math.round((255 * (v.data[i] - lo)) / (hi - lo));
+      g = g < 0 ? 0 : g > 255 ? 255 : g;
+      let [r, gg, b] = [g, g, g];
+      if (overlay && overlay.max > 0) {
+        const t = overlay.vol.data[i] / overlay.max;
+        if (t > 0.02) {
+          const a = overlay.opacity * Math.min(1, t);
+          const [cr, cg, cb] = heat(t);
+          r = Math.round(r * (1 - a) + cr * a);
+          gg = Math.round(gg * (1 - a) + cg * a);
+          b = Math.round(b * (1 - a) + cb * a);
+        }
       }
+      const o = 4 * (y * L.w + x);
+      img.data[o] = r;
+      img.data[o + 1] = gg;
+      img.data[o + 2] = b;
+      img.data[o + 3] = 255;
     }
-    const o = 4 * (y * L.w + x);
-    img.data[o] = r;
-    img.data[o + 1] = gg;
-    img.data[o + 2] = b;
-    img.data[o + 3] = 255;
-  }
   ctx.putImageData(img, 0, 0);
 }

@@ -16,20 +16,56 @@ export const benchCommand: Command = defineCommand({
   describe: 'Time a GVSL graph (training step, inference or backbone) with ONNX Runtime; prints one JSON line',
   builder: (y) =>
     y
-      .option('model', { choices: BENCH_MODELS, default: 'gvsl-train' as const, describe: 'gvsl-train: training step (forward + loss + backward + Adam); gvsl: inference on a pair; unet: backbone forward; unet-train: backbone with mean(global²)+mean(local²) and Adam; seg-train: segmentation fine-tuning step (Dice, Adam); seg: segmentation inference' })
+      .option('model', {
+        choices: BENCH_MODELS,
+        default: 'gvsl-train' as const,
+        describe:
+          'gvsl-train: training step (forward + loss + backward + Adam); gvsl: inference on a pair; unet: backbone forward; unet-train: backbone with mean(global²)+mean(local²) and Adam; seg-train: segmentation fine-tuning step (Dice, Adam); seg: segmentation inference',
+      })
       .option('size', sizeOption('size', { default: '64', describe: 'volume D,H,W (or one number for a cube)' }))
-      .option('chan', widthsOption('chan', { default: '32,64,128,256,512,256,128,64,32', describe: 'U-Net channel widths c0..c8' }))
-      .option('batch', numberOption('batch', RULES.positiveInt, { default: 1, describe: 'volumes (pairs for gvsl models) per run' }))
-      .option('classes', numberOption('classes', { int: true, min: 2 }, { default: 2, describe: 'segmentation classes, background included (seg, seg-train)' }))
+      .option(
+        'chan',
+        widthsOption('chan', { default: '32,64,128,256,512,256,128,64,32', describe: 'U-Net channel widths c0..c8' }),
+      )
+      .option(
+        'batch',
+        numberOption('batch', RULES.positiveInt, { default: 1, describe: 'volumes (pairs for gvsl models) per run' }),
+      )
+      .option(
+        'classes',
+        numberOption(
+          'classes',
+          { int: true, min: 2 },
+          { default: 2, describe: 'segmentation classes, background included (seg, seg-train)' },
+        ),
+      )
       .option('ep', epOption)
-      .option('warmup', numberOption('warmup', RULES.nonNegativeInt, { default: 1, describe: 'untimed runs first (ORT training graphs reach their steady speed after ~3)' }))
+      .option(
+        'warmup',
+        numberOption('warmup', RULES.nonNegativeInt, {
+          default: 1,
+          describe: 'untimed runs first (ORT training graphs reach their steady speed after ~3)',
+        }),
+      )
       .option('runs', numberOption('runs', RULES.positiveInt, { default: 5, describe: 'timed runs after the warm-up' }))
       .option('threads', threadsOption)
       .option('max-buffer-mib', { ...MAX_BUFFER_OPTION, ...numberOption('max-buffer-mib', RULES.positive) })
-      .option('arena', { type: 'boolean', default: true, describe: "ORT's CPU memory arena (--no-arena: plain malloc per tensor; at 64³ it now needs more memory than the arena and is slower, see docs/performance.md)" })
-      .option('profile', { type: 'boolean', default: false, describe: "write ONNX Runtime's per-node profile and print the top ops by time" })
+      .option('arena', {
+        type: 'boolean',
+        default: true,
+        describe:
+          "ORT's CPU memory arena (--no-arena: plain malloc per tensor; at 64³ it now needs more memory than the arena and is slower, see docs/performance.md)",
+      })
+      .option('profile', {
+        type: 'boolean',
+        default: false,
+        describe: "write ONNX Runtime's per-node profile and print the top ops by time",
+      })
       .option('profile-dir', { type: 'string', default: '.', describe: 'folder for the profile trace' })
-      .option('seed', numberOption('seed', RULES.seed, { default: 0, describe: 'seed of the weights and input noise' })),
+      .option(
+        'seed',
+        numberOption('seed', RULES.seed, { default: 0, describe: 'seed of the weights and input noise' }),
+      ),
   async handler(a) {
     setMaxBufferMiB(a.maxBufferMib);
     let spec: BenchSpec;

@@ -20,24 +20,85 @@ import { similarityOf, similarityOptions } from '../similarity';
 /** The options of a pre-training run (shared by `pretrain` and `distributed prepare`). */
 export const pretrainOptions = (y: Argv) =>
   similarityOptions(trainingRunOptions(y, 'pretrain'))
-    .positional('data', { type: 'string', array: true, default: [], describe: '.nii/.nii.gz files, DICOM folders, folders holding them, nnU-Net raw dataset folders or datalist .json files' })
-    .option('channel', { type: 'string', describe: 'multi-channel data (nnU-Net _0000, _0001…): the channel to train on, by name or index' })
+    .positional('data', {
+      type: 'string',
+      array: true,
+      default: [],
+      describe:
+        '.nii/.nii.gz files, DICOM folders, folders holding them, nnU-Net raw dataset folders or datalist .json files',
+    })
+    .option('channel', {
+      type: 'string',
+      describe: 'multi-channel data (nnU-Net _0000, _0001…): the channel to train on, by name or index',
+    })
     .option('size', sizeOption('size', { describe: 'crop D,H,W (or one number); default 64 (24 on the samples)' }))
     .option('batch', numberOption('batch', RULES.positiveInt, { default: 1, describe: 'pairs per step' }))
-    .option('chan', widthsOption('chan', { describe: 'U-Net widths c0..c8; default the official 32,…,32 (8,16,16,32,32,32,16,16,16 on the samples)' }))
-    .option('geometry', { choices: GEOMETRIES, describe: "exact (default): identity warps are exact, one (D,H,W) axis order, one fused sampling, zero-initialised flow; official: the official code's warps (and, unless --no-official-augment, its augmentation)" })
-    .option('lr', numberOption('lr', RULES.positive, { describe: 'Adam learning rate; default 1e-4 as the official code (1e-3 on the samples)' }))
-    .option('steps', numberOption('steps', RULES.positiveInt, { describe: 'total optimizer steps; default 1000 (150 on the samples)' }))
+    .option(
+      'chan',
+      widthsOption('chan', {
+        describe: 'U-Net widths c0..c8; default the official 32,…,32 (8,16,16,32,32,32,16,16,16 on the samples)',
+      }),
+    )
+    .option('geometry', {
+      choices: GEOMETRIES,
+      describe:
+        "exact (default): identity warps are exact, one (D,H,W) axis order, one fused sampling, zero-initialised flow; official: the official code's warps (and, unless --no-official-augment, its augmentation)",
+    })
+    .option(
+      'lr',
+      numberOption('lr', RULES.positive, {
+        describe: 'Adam learning rate; default 1e-4 as the official code (1e-3 on the samples)',
+      }),
+    )
+    .option(
+      'steps',
+      numberOption('steps', RULES.positiveInt, {
+        describe: 'total optimizer steps; default 1000 (150 on the samples)',
+      }),
+    )
     .option('seed', numberOption('seed', RULES.seed, { default: 0 }))
-    .option('w-ncc', numberOption('w-ncc', RULES.nonNegative, { default: 1, describe: 'weight of the registration similarity loss (NCC unless --similarity says otherwise)' }))
-    .option('w-mse', numberOption('w-mse', RULES.nonNegative, { default: 1, describe: 'weight of the MSE restoration loss' }))
-    .option('w-smooth', numberOption('w-smooth', RULES.nonNegative, { default: 1, describe: 'weight of the flow smoothness loss' }))
-    .option('normalize', { choices: normalizeChoices, default: 'mr-percentile' as const, describe: 'intensity preset: ct-official = clip [0,2048]/2048 (official GVSL), ct-hu = HU window, mr-percentile = 0.5–99.5 %' })
-    .option('spacing', spacingOption('spacing', { describe: 'resample to this spacing in mm, D,H,W or one number (default: keep; 6 on the samples)' }))
-    .option('weights', { type: 'string', describe: 'start from these weights (.safetensors or PyTorch .pth; full GVSL or backbone-only)' })
+    .option(
+      'w-ncc',
+      numberOption('w-ncc', RULES.nonNegative, {
+        default: 1,
+        describe: 'weight of the registration similarity loss (NCC unless --similarity says otherwise)',
+      }),
+    )
+    .option(
+      'w-mse',
+      numberOption('w-mse', RULES.nonNegative, { default: 1, describe: 'weight of the MSE restoration loss' }),
+    )
+    .option(
+      'w-smooth',
+      numberOption('w-smooth', RULES.nonNegative, { default: 1, describe: 'weight of the flow smoothness loss' }),
+    )
+    .option('normalize', {
+      choices: normalizeChoices,
+      default: 'mr-percentile' as const,
+      describe:
+        'intensity preset: ct-official = clip [0,2048]/2048 (official GVSL), ct-hu = HU window, mr-percentile = 0.5–99.5 %',
+    })
+    .option(
+      'spacing',
+      spacingOption('spacing', {
+        describe: 'resample to this spacing in mm, D,H,W or one number (default: keep; 6 on the samples)',
+      }),
+    )
+    .option('weights', {
+      type: 'string',
+      describe: 'start from these weights (.safetensors or PyTorch .pth; full GVSL or backbone-only)',
+    })
     .option('max-buffer-mib', { ...MAX_BUFFER_OPTION, ...numberOption('max-buffer-mib', RULES.positive) })
-    .option('augment', { type: 'boolean', default: true, describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)' })
-    .option('official-augment', { type: 'boolean', describe: "reproduce the official code's augmentation quirks (default: on with --geometry official, off otherwise)" });
+    .option('augment', {
+      type: 'boolean',
+      default: true,
+      describe: 'appearance damage of A and the shared spatial augmentation (--no-augment turns both off)',
+    })
+    .option('official-augment', {
+      type: 'boolean',
+      describe:
+        "reproduce the official code's augmentation quirks (default: on with --geometry official, off otherwise)",
+    });
 
 /** The arguments yargs infers from pretrainOptions. */
 export type PretrainArgs = ArgumentsCamelCase<ReturnType<typeof pretrainOptions> extends Argv<infer T> ? T : never>;
@@ -47,7 +108,10 @@ export type PretrainArgs = ArgumentsCamelCase<ReturnType<typeof pretrainOptions>
  * the caller handles itself, exempt from the resume rules (`distributed prepare --resume` writes a new run
  * folder and chooses its micro-batches).
  */
-export function pretrainConfig(a: PretrainArgs, ownFlags: readonly string[] = []): { cfg: PretrainConfig; resume?: { state: StateDict; step: number } } {
+export function pretrainConfig(
+  a: PretrainArgs,
+  ownFlags: readonly string[] = [],
+): { cfg: PretrainConfig; resume?: { state: StateDict; step: number } } {
   let cfg: PretrainConfig;
   let resume;
   if (a.resume) {
@@ -55,7 +119,9 @@ export function pretrainConfig(a: PretrainArgs, ownFlags: readonly string[] = []
     // A resumed run keeps its geometry (the trained weights follow its conventions).
     const geometry = configGeometry(ck.meta.config);
     if (a.geometry && a.geometry !== geometry) {
-      throw new UserError(`--resume ${a.resume}: the run was trained with --geometry ${geometry}; it cannot resume as ${a.geometry} (leave --geometry out)`);
+      throw new UserError(
+        `--resume ${a.resume}: the run was trained with --geometry ${geometry}; it cannot resume as ${a.geometry} (leave --geometry out)`,
+      );
     }
     const given = new Set([...givenFlags()].filter((f) => !ownFlags.includes(f)));
     cfg = applyResumeOverrides({ ...ck.meta.config, geometry }, a, given, a.data.length ? ['data'] : []);
@@ -63,7 +129,9 @@ export function pretrainConfig(a: PretrainArgs, ownFlags: readonly string[] = []
   } else {
     const similarity = similarityOf(a); // checked before any data is read
     const samples = a.data.length === 0;
-    const volumes = samples ? samplePaths() : discoverVolumes(a.data, { channel: a.channel, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
+    const volumes = samples
+      ? samplePaths()
+      : discoverVolumes(a.data, { channel: a.channel, warn: (m) => process.stderr.write(`warning: ${m}\n`) });
     const chan = a.chan ?? (samples ? [...SAMPLE_DEFAULTS.chan] : [32, 64, 128, 256, 512, 256, 128, 64, 32]);
     const steps = a.steps ?? (samples ? SAMPLE_DEFAULTS.steps : 1000);
     const geometry = a.geometry ?? 'exact';
@@ -108,7 +176,9 @@ export const pretrainCommand: Command = defineCommand({
     const lines = [
       `${r.status === 'done' ? 'finished' : 'interrupted'} at step ${r.step}/${cfg.steps} in ${formatDuration(r.seconds)} (trainer waited ${r.dataWait.toFixed(1)} s for data)`,
       `checkpoint: ${r.checkpoint}`,
-      ...(r.status === 'done' ? [`ONNX: ${r.gvslOnnx} (GVSL inference), ${r.unetOnnx} (U-Net backbone)`] : [`resume with: onnx-train pretrain --resume ${r.dir}`]),
+      ...(r.status === 'done'
+        ? [`ONNX: ${r.gvslOnnx} (GVSL inference), ${r.unetOnnx} (U-Net backbone)`]
+        : [`resume with: onnx-train pretrain --resume ${r.dir}`]),
       `metrics: ${path.join(r.dir, 'metrics.jsonl')}, plots: ${path.join(r.dir, 'loss.png')} (and .svg; redraw or compare runs with onnx-train plot)`,
       ...(r.samplePair ? [samplePairLine(r.samplePair)] : []),
     ];

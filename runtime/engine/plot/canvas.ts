@@ -45,4 +45,15 @@ export function rgb(c: Color): [number, number, number] {
 }
 
 /** A qualitative palette (matplotlib's tab10), readable on white. */
-export const PALETTE: Color[] = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f', '#17becf', '#bcbd22'];
+export const PALETTE: Color[] = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#17becf',
+  '#bcbd22',
+];

@@ -18,10 +18,17 @@ export function choosePanels(runs: RunSeries[]): Panel[] {
   const names: string[] = [];
   for (const r of runs) for (const k of r.series.keys()) if (!names.includes(k)) names.push(k);
   const val = names.filter((k) => k.startsWith('val_'));
-  const panels: Panel[] = names.filter((k) => !k.startsWith('val_') && k !== 'lr' && k !== 'step_time').map((k) => ({ title: k, terms: [k], markers: false }));
+  const panels: Panel[] = names
+    .filter((k) => !k.startsWith('val_') && k !== 'lr' && k !== 'step_time')
+    .map((k) => ({ title: k, terms: [k], markers: false }));
   // Several runs: only the headline validation score per run (per-class markers of every run would not read).
   const shownVal = runs.length > 1 ? val.filter((k) => !/_\d+$/.test(k)) : val;
-  if (shownVal.length) panels.push({ title: shownVal.length > 1 ? `${shownVal[0]} (per class: ${shownVal[0]}_k)` : shownVal[0], terms: shownVal, markers: true });
+  if (shownVal.length)
+    panels.push({
+      title: shownVal.length > 1 ? `${shownVal[0]} (per class: ${shownVal[0]}_k)` : shownVal[0],
+      terms: shownVal,
+      markers: true,
+    });
   if (names.includes('lr')) panels.push({ title: 'learning rate', terms: ['lr'], markers: false });
   if (names.includes('step_time')) panels.push({ title: 'seconds per step', terms: ['step_time'], markers: false });
   return panels;
@@ -45,7 +52,8 @@ export function niceTicks(lo: number, hi: number, target = 5): number[] {
 export function tickLabel(v: number, step: number): string {
   if (v === 0) return '0';
   const a = Math.max(Math.abs(v), Math.abs(step));
-  if (a >= 1e5 || Math.abs(step) < 1e-3) return v.toExponential(Math.max(0, Math.round(Math.log10(Math.abs(v) / Math.abs(step))))).replace('e+', 'e');
+  if (a >= 1e5 || Math.abs(step) < 1e-3)
+    return v.toExponential(Math.max(0, Math.round(Math.log10(Math.abs(v) / Math.abs(step))))).replace('e+', 'e');
   return v.toFixed(Math.max(0, -Math.floor(Math.log10(Math.abs(step)) + 1e-9)));
 }
 
@@ -123,10 +131,25 @@ export function drawChart(c: Canvas, runs: RunSeries[], panels = choosePanels(ru
   });
 }
 
-function drawPanel(c: Canvas, p: Panel, runs: RunSeries[], a: { x: number; y: number; w: number; h: number }, x0: number, x1: number, index: number): void {
+function drawPanel(
+  c: Canvas,
+  p: Panel,
+  runs: RunSeries[],
+  a: { x: number; y: number; w: number; h: number },
+  x0: number,
+  x1: number,
+  index: number,
+): void {
   const binsOf = runs.flatMap((r) => p.terms.map((t) => r.series.get(t)?.bins ?? []));
-  let [y0, y1] = valueRange(binsOf.filter((b) => b.length), p.markers);
-  if (p.markers && y0 >= -0.05 && y1 <= 1.05) [y0, y1] = [Math.min(y0, 0), Math.max(y1, 1)].map((v, i) => (i ? Math.min(1.02, v) : Math.max(-0.02, v))) as [number, number];
+  let [y0, y1] = valueRange(
+    binsOf.filter((b) => b.length),
+    p.markers,
+  );
+  if (p.markers && y0 >= -0.05 && y1 <= 1.05)
+    [y0, y1] = [Math.min(y0, 0), Math.max(y1, 1)].map((v, i) => (i ? Math.min(1.02, v) : Math.max(-0.02, v))) as [
+      number,
+      number,
+    ];
   const sx = (s: number) => a.x + ((s - x0) / (x1 - x0)) * a.w;
   const sy = (v: number) => a.y + (1 - (v - y0) / (y1 - y0)) * a.h;
   // Frame, grid and ticks.
@@ -145,7 +168,9 @@ function drawPanel(c: Canvas, p: Panel, runs: RunSeries[], a: { x: number; y: nu
   // Title with the last smoothed value of the first run.
   const first = runs[0]?.series.get(p.terms[0]);
   const lastBin = first?.bins[first.bins.length - 1];
-  const now = lastBin ? ` ${p.markers ? 'last' : 'now'} ${(p.markers ? lastBin.mean : lastBin.smooth).toPrecision(4)}` : '';
+  const now = lastBin
+    ? ` ${p.markers ? 'last' : 'now'} ${(p.markers ? lastBin.mean : lastBin.smooth).toPrecision(4)}`
+    : '';
   c.text(a.x, a.y - 8, p.title, { bold: true, color: '#222222' });
   if (now && runs.length === 1) c.text(a.x + a.w, a.y - 8, now.trim(), { anchor: 'end', color: '#555555' });
   c.clip({ x: a.x, y: a.y, w: a.w, h: a.h });
@@ -153,16 +178,51 @@ function drawPanel(c: Canvas, p: Panel, runs: RunSeries[], a: { x: number; y: nu
     p.terms.forEach((t, ti) => {
       const s = r.series.get(t);
       if (!s || s.bins.length === 0) return;
-      const color: Color = runs.length > 1 ? PALETTE[ri % PALETTE.length] : p.markers ? (ti === 0 ? '#111111' : PALETTE[(ti - 1) % PALETTE.length]) : PALETTE[index % PALETTE.length];
+      const color: Color =
+        runs.length > 1
+          ? PALETTE[ri % PALETTE.length]
+          : p.markers
+            ? ti === 0
+              ? '#111111'
+              : PALETTE[(ti - 1) % PALETTE.length]
+            : PALETTE[index % PALETTE.length];
       const xs = s.bins.map((b) => sx((b.step0 + b.step1) / 2));
       if (p.markers) {
-        if (ti === 0) c.polyline(xs, s.bins.map((b) => sy(b.mean)), color, 1, 0.5);
-        s.bins.forEach((b, i) => c.circle(xs[i], sy(b.mean), ti === 0 ? 3.5 : 2.5, color, ti === 0 ? '#ffffff' : undefined));
+        if (ti === 0)
+          c.polyline(
+            xs,
+            s.bins.map((b) => sy(b.mean)),
+            color,
+            1,
+            0.5,
+          );
+        s.bins.forEach((b, i) =>
+          c.circle(xs[i], sy(b.mean), ti === 0 ? 3.5 : 2.5, color, ti === 0 ? '#ffffff' : undefined),
+        );
         return;
       }
-      if (s.bins.some((b) => b.n > 1)) c.band(xs, s.bins.map((b) => sy(b.min)), s.bins.map((b) => sy(b.max)), color, 0.08);
-      c.polyline(xs, s.bins.map((b) => sy(b.mean)), color, 1, 0.3);
-      c.polyline(xs, s.bins.map((b) => sy(b.smooth)), color, 2.2, 1);
+      if (s.bins.some((b) => b.n > 1))
+        c.band(
+          xs,
+          s.bins.map((b) => sy(b.min)),
+          s.bins.map((b) => sy(b.max)),
+          color,
+          0.08,
+        );
+      c.polyline(
+        xs,
+        s.bins.map((b) => sy(b.mean)),
+        color,
+        1,
+        0.3,
+      );
+      c.polyline(
+        xs,
+        s.bins.map((b) => sy(b.smooth)),
+        color,
+        2.2,
+        1,
+      );
     });
   });
   c.clip(null);

@@ -37,7 +37,12 @@ export function chartPng(runs: RunSeries[], panels?: Panel[]): Buffer {
  * Writes `<base>.svg` and `<base>.png` in `dir` from its metrics.jsonl (atomically; nothing when the log is
  * missing or empty). `select` keeps some terms only (e.g. validation scores for dice.svg).
  */
-export function writeRunPlots(dir: string, base = 'loss', select?: (term: string) => boolean, opts: SummariseOptions = {}): string[] {
+export function writeRunPlots(
+  dir: string,
+  base = 'loss',
+  select?: (term: string) => boolean,
+  opts: SummariseOptions = {},
+): string[] {
   const file = path.join(dir, 'metrics.jsonl');
   if (!fs.existsSync(file)) return [];
   const run = summariseMetrics(file, path.basename(path.resolve(dir)), opts);
@@ -53,7 +58,8 @@ export function writeRunPlots(dir: string, base = 'loss', select?: (term: string
 /** The metrics.jsonl of a run folder (or the file itself), or a message naming what is missing. */
 export function metricsFileOf(run: string): string {
   const file = fs.existsSync(run) && fs.statSync(run).isDirectory() ? path.join(run, 'metrics.jsonl') : run;
-  if (!fs.existsSync(file)) throw new Error(`${run}: no metrics.jsonl (give a run folder of pretrain or finetune, or a metrics.jsonl file)`);
+  if (!fs.existsSync(file))
+    throw new Error(`${run}: no metrics.jsonl (give a run folder of pretrain or finetune, or a metrics.jsonl file)`);
   return file;
 }
 
@@ -61,7 +67,8 @@ export function metricsFileOf(run: string): string {
 export function plotRuns(runs: string[], out: string, opts: SummariseOptions = {}): void {
   const series = runs.map((r) => {
     const file = metricsFileOf(r);
-    const label = path.basename(file) === 'metrics.jsonl' ? path.basename(path.dirname(path.resolve(file))) : path.basename(file);
+    const label =
+      path.basename(file) === 'metrics.jsonl' ? path.basename(path.dirname(path.resolve(file))) : path.basename(file);
     return summariseMetrics(file, label, opts);
   });
   const bytes = /\.png$/i.test(out) ? chartPng(series) : chartSvg(series);

@@ -67,14 +67,16 @@ function centre(v: Volume, labels?: Volume): [number, number, number] {
   if (labels) {
     let n = 0;
     const m = [0, 0, 0];
-    for (let d = 0, i = 0; d < D; d++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++, i++) {
-      if (labels.data[i] > 0) {
-        n++;
-        m[0] += d;
-        m[1] += h;
-        m[2] += w;
-      }
-    }
+    for (let d = 0, i = 0; d < D; d++)
+      for (let h = 0; h < H; h++)
+        for (let w = 0; w < W; w++, i++) {
+          if (labels.data[i] > 0) {
+            n++;
+            m[0] += d;
+            m[1] += h;
+            m[2] += w;
+          }
+        }
     if (n > 0) return m.map((x) => Math.round(x / n)) as [number, number, number];
   }
   return [Math.floor(D / 2), Math.floor(H / 2), Math.floor(W / 2)];
@@ -124,7 +126,16 @@ export function segmentationPreviewPng(image: Volume, labels?: Volume, title = '
     for (let r = 0; r < rows; r++) {
       const y0 = TITLE + GAP + r * (CELL + TITLE + GAP);
       c.text(GAP + k * (CELL + GAP), y0 + 12, `${p}${r === 1 ? ' + labels' : ''}`, { color: '#cccccc' });
-      c.image(x, y0 + TITLE + Math.floor((CELL - dh) / 2), dw, dh, windowed(s.data, win), s.w, s.h, r === 1 && ls ? labelOverlay(ls, 0.45) : undefined);
+      c.image(
+        x,
+        y0 + TITLE + Math.floor((CELL - dh) / 2),
+        dw,
+        dh,
+        windowed(s.data, win),
+        s.w,
+        s.h,
+        r === 1 && ls ? labelOverlay(ls, 0.45) : undefined,
+      );
     }
   });
   return c.png();

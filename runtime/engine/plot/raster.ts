@@ -18,14 +18,22 @@ function glyphBits(ch: string): [number, number, Uint8Array] {
 export class RasterCanvas implements Canvas {
   readonly data: Uint8Array;
   private box = { x0: 0, y0: 0, x1: 0, y1: 0 };
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.data = new Uint8Array(width * height * 4).fill(255);
     this.clip(null);
   }
 
   clip(r: { x: number; y: number; w: number; h: number } | null): void {
     this.box = r
-      ? { x0: Math.max(0, Math.floor(r.x)), y0: Math.max(0, Math.floor(r.y)), x1: Math.min(this.width, Math.ceil(r.x + r.w)), y1: Math.min(this.height, Math.ceil(r.y + r.h)) }
+      ? {
+          x0: Math.max(0, Math.floor(r.x)),
+          y0: Math.max(0, Math.floor(r.y)),
+          x1: Math.min(this.width, Math.ceil(r.x + r.w)),
+          y1: Math.min(this.height, Math.ceil(r.y + r.h)),
+        }
       : { x0: 0, y0: 0, x1: this.width, y1: this.height };
   }
 
@@ -41,23 +49,35 @@ export class RasterCanvas implements Canvas {
   }
 
   /** The clip box cut down to the bounding box of the points (grown by `pad`), so masks stay small. */
-  private near(xs: ArrayLike<number>, ys: ArrayLike<number>, pad: number, anyY = false): { x0: number; y0: number; x1: number; y1: number } {
+  private near(
+    xs: ArrayLike<number>,
+    ys: ArrayLike<number>,
+    pad: number,
+    anyY = false,
+  ): { x0: number; y0: number; x1: number; y1: number } {
     let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
     for (let i = 0; i < xs.length; i++) {
       if (Number.isFinite(xs[i])) [x0, x1] = [Math.min(x0, xs[i]), Math.max(x1, xs[i])];
     }
     for (let i = 0; i < ys.length; i++) {
-      if (Number.isFinite(ys[i]) && (anyY || Number.isFinite(xs[i]))) [y0, y1] = [Math.min(y0, ys[i]), Math.max(y1, ys[i])];
+      if (Number.isFinite(ys[i]) && (anyY || Number.isFinite(xs[i])))
+        [y0, y1] = [Math.min(y0, ys[i]), Math.max(y1, ys[i])];
     }
     if (!Number.isFinite(x0) || !Number.isFinite(y0)) return { x0: 0, y0: 0, x1: 0, y1: 0 };
     const b = this.box;
-    const r = { x0: Math.max(b.x0, Math.floor(x0 - pad)), y0: Math.max(b.y0, Math.floor(y0 - pad)), x1: Math.min(b.x1, Math.ceil(x1 + pad + 1)), y1: Math.min(b.y1, Math.ceil(y1 + pad + 1)) };
+    const r = {
+      x0: Math.max(b.x0, Math.floor(x0 - pad)),
+      y0: Math.max(b.y0, Math.floor(y0 - pad)),
+      x1: Math.min(b.x1, Math.ceil(x1 + pad + 1)),
+      y1: Math.min(b.y1, Math.ceil(y1 + pad + 1)),
+    };
     return r.x1 > r.x0 && r.y1 > r.y0 ? r : { x0: 0, y0: 0, x1: 0, y1: 0 };
   }
 
   rect(x: number, y: number, w: number, h: number, fill: Color, opacity = 1): void {
     const c = rgb(fill);
-    for (let j = Math.round(y); j < Math.round(y + h); j++) for (let i = Math.round(x); i < Math.round(x + w); i++) this.blend(i, j, c, opacity);
+    for (let j = Math.round(y); j < Math.round(y + h); j++)
+      for (let i = Math.round(x); i < Math.round(x + w); i++) this.blend(i, j, c, opacity);
   }
 
   /**
@@ -138,7 +158,16 @@ export class RasterCanvas implements Canvas {
    * Draws a greyscale image (values 0..1, row-major `w`×`h`) scaled to the rectangle (nearest neighbour), with an
    * optional per-pixel overlay colour (RGBA bytes, alpha in [3]) blended on top.
    */
-  image(x: number, y: number, dw: number, dh: number, grey: Float32Array, w: number, h: number, overlay?: Uint8Array): void {
+  image(
+    x: number,
+    y: number,
+    dw: number,
+    dh: number,
+    grey: Float32Array,
+    w: number,
+    h: number,
+    overlay?: Uint8Array,
+  ): void {
     for (let j = 0; j < dh; j++) {
       const sj = Math.min(h - 1, Math.floor(((j + 0.5) * h) / dh));
       for (let i = 0; i < dw; i++) {
@@ -147,7 +176,8 @@ export class RasterCanvas implements Canvas {
         this.blend(x + i, y + j, [v, v, v], 1);
         if (overlay) {
           const o = (sj * w + si) * 4;
-          if (overlay[o + 3]) this.blend(x + i, y + j, [overlay[o], overlay[o + 1], overlay[o + 2]], overlay[o + 3] / 255);
+          if (overlay[o + 3])
+            this.blend(x + i, y + j, [overlay[o], overlay[o + 1], overlay[o + 2]], overlay[o + 3] / 255);
         }
       }
     }

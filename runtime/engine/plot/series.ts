@@ -120,7 +120,8 @@ export function summariseMetrics(file: string, label: string, opts: SummariseOpt
     const time = Number(o.time);
     if (Number.isFinite(time)) {
       // A resumed run restarts its clock: a step back in time is not a step time.
-      if (prev && step > prev.step && time >= prev.time) binner('step_time').add(step, (time - prev.time) / (step - prev.step));
+      if (prev && step > prev.step && time >= prev.time)
+        binner('step_time').add(step, (time - prev.time) / (step - prev.step));
       prev = { step, time };
     }
   });
@@ -136,7 +137,12 @@ class Binner {
   private ema = 0;
   private weight = 0;
   private key = NaN;
-  constructor(readonly name: string, private readonly first: number, private readonly width: number, private readonly alpha: number) {}
+  constructor(
+    readonly name: string,
+    private readonly first: number,
+    private readonly width: number,
+    private readonly alpha: number,
+  ) {}
 
   add(step: number, v: number): void {
     if (!Number.isFinite(v)) return;

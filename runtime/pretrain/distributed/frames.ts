@@ -13,7 +13,13 @@ import type { NamedArray } from '../../../sdk/state';
 
 export type FrameHeader =
   | { type: 'ready'; volumes: number }
-  | { type: 'batch'; step: number; micro: number; samples: [number, number]; tensors: { name: string; dtype: 'float32'; shape: number[] }[] };
+  | {
+      type: 'batch';
+      step: number;
+      micro: number;
+      samples: [number, number];
+      tensors: { name: string; dtype: 'float32'; shape: number[] }[];
+    };
 
 /** One frame as bytes (the tensors' data is copied once, behind the header). */
 export function encodeFrame(header: FrameHeader, tensors: NamedArray[] = []): Buffer {

@@ -30,13 +30,30 @@ export interface LaunchOptions {
  * picked by the rendezvous).
  */
 export function torchrunArgs(o: LaunchOptions): string[] {
-  const rdzv = o.nnodes === 1
-    ? ['--master-addr', o.host, '--master-port', String(o.port)]
-    : ['--rdzv-backend', 'c10d', '--rdzv-endpoint', `${o.host}:${o.port}`, '--rdzv-id', path.basename(o.dir)];
+  const rdzv =
+    o.nnodes === 1
+      ? ['--master-addr', o.host, '--master-port', String(o.port)]
+      : ['--rdzv-backend', 'c10d', '--rdzv-endpoint', `${o.host}:${o.port}`, '--rdzv-id', path.basename(o.dir)];
   return [
-    o.torchrun, '--nnodes', String(o.nnodes), '--nproc-per-node', String(o.nprocPerNode), ...rdzv, '--max-restarts', String(o.maxRestarts),
-    '-m', 'gvsl_onnx_dist.run', o.dir, '--ep', o.ep, ...(o.threads ? ['--threads', String(o.threads)] : []), ...(o.steps ? ['--steps', String(o.steps)] : []),
-    '--nodejs', o.node, '--cli', o.cli,
+    o.torchrun,
+    '--nnodes',
+    String(o.nnodes),
+    '--nproc-per-node',
+    String(o.nprocPerNode),
+    ...rdzv,
+    '--max-restarts',
+    String(o.maxRestarts),
+    '-m',
+    'gvsl_onnx_dist.run',
+    o.dir,
+    '--ep',
+    o.ep,
+    ...(o.threads ? ['--threads', String(o.threads)] : []),
+    ...(o.steps ? ['--steps', String(o.steps)] : []),
+    '--nodejs',
+    o.node,
+    '--cli',
+    o.cli,
   ];
 }
 

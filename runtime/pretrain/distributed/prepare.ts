@@ -51,14 +51,25 @@ const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(fil
  * apply.onnx (averaged gradients → Adam update), manifest.json, and checkpoint.safetensors at the starting
  * step (the seeded initialisation, --weights, or the resumed run's checkpoint) in pretrain's format.
  */
-export function prepareDistributed(cfg: PretrainConfig, o: { out: string; microBatch: number; resume?: { state: StateDict; step: number; dir?: string }; log: (m: string) => void; warn: (m: string) => void }): { dir: string; manifest: DistributedManifest } {
+export function prepareDistributed(
+  cfg: PretrainConfig,
+  o: {
+    out: string;
+    microBatch: number;
+    resume?: { state: StateDict; step: number; dir?: string };
+    log: (m: string) => void;
+    warn: (m: string) => void;
+  },
+): { dir: string; manifest: DistributedManifest } {
   const m = o.microBatch;
   if (!(Number.isInteger(m) && m > 0)) throw new UserError(`--micro-batch must be a positive integer, got ${m}`);
-  if (cfg.batch % m !== 0) throw new UserError(`--batch ${cfg.batch} (the global batch) is not a multiple of --micro-batch ${m}`);
+  if (cfg.batch % m !== 0)
+    throw new UserError(`--batch ${cfg.batch} (the global batch) is not a multiple of --micro-batch ${m}`);
   const dir = path.resolve(o.out);
   ensureWritable(dir);
   const existing = path.join(dir, CHECKPOINT_FILE);
-  if (fs.existsSync(existing) && !o.resume) throw new UserError(`${dir} already holds a run (${CHECKPOINT_FILE}): choose another --out, or --resume ${dir}`);
+  if (fs.existsSync(existing) && !o.resume)
+    throw new UserError(`${dir} already holds a run (${CHECKPOINT_FILE}): choose another --out, or --resume ${dir}`);
 
   const chan = parseWidths(cfg.chan);
   const model = new GVSL(1, chan, { geometry: configGeometry(cfg) });
@@ -78,7 +89,8 @@ export function prepareDistributed(cfg: PretrainConfig, o: { out: string; microB
   saveCheckpoint(dir, state, { config: cfg, step });
   // A run continued in a new folder keeps its history (the runner drops lines after `step`).
   const history = o.resume?.dir && path.join(path.resolve(o.resume.dir), 'metrics.jsonl');
-  if (history && path.dirname(history) !== dir && fs.existsSync(history)) fs.copyFileSync(history, path.join(dir, 'metrics.jsonl'));
+  if (history && path.dirname(history) !== dir && fs.existsSync(history))
+    fs.copyFileSync(history, path.join(dir, 'metrics.jsonl'));
 
   const manifest: DistributedManifest = {
     format: DIST_FORMAT,
@@ -101,9 +113,15 @@ export function prepareDistributed(cfg: PretrainConfig, o: { out: string; microB
 /** Reads a prepared run folder's config and manifest (one line saying what is missing otherwise). */
 export function readPreparedRun(dir: string): { cfg: PretrainConfig; manifest: DistributedManifest } {
   const mf = path.join(dir, MANIFEST_FILE);
-  if (!fs.existsSync(mf)) throw new UserError(`${dir} is not a prepared distributed run (no ${MANIFEST_FILE}): run onnx-train distributed prepare --out ${dir} first`);
+  if (!fs.existsSync(mf))
+    throw new UserError(
+      `${dir} is not a prepared distributed run (no ${MANIFEST_FILE}): run onnx-train distributed prepare --out ${dir} first`,
+    );
   const manifest = JSON.parse(fs.readFileSync(mf, 'utf8')) as DistributedManifest;
-  if (manifest.format !== DIST_FORMAT) throw new UserError(`${mf} has format '${manifest.format}', this onnx-train writes '${DIST_FORMAT}': prepare the run again`);
+  if (manifest.format !== DIST_FORMAT)
+    throw new UserError(
+      `${mf} has format '${manifest.format}', this onnx-train writes '${DIST_FORMAT}': prepare the run again`,
+    );
   const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as PretrainConfig;
   return { cfg, manifest };
 }

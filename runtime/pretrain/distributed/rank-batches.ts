@@ -19,7 +19,9 @@ export interface RankSlice {
 export function accumulationSteps(globalBatch: number, s: RankSlice): number {
   const per = s.world * s.microBatch;
   if (globalBatch % per !== 0) {
-    throw new Error(`the global batch ${globalBatch} does not split into ${s.world} rank(s) × micro-batches of ${s.microBatch}: choose a world size that divides ${globalBatch / s.microBatch}`);
+    throw new Error(
+      `the global batch ${globalBatch} does not split into ${s.world} rank(s) × micro-batches of ${s.microBatch}: choose a world size that divides ${globalBatch / s.microBatch}`,
+    );
   }
   return globalBatch / per;
 }
@@ -40,13 +42,22 @@ export function sliceOf(globalBatch: number, s: RankSlice, micro: number): [numb
  * to `out`, waiting for the reader when the pipe is full; the same volumes, crops and augmentations as
  * `onnx-train pretrain` (runtime/pretrain/batches.ts makeBatch).
  */
-export async function streamRankBatches(cfg: PretrainConfig, slice: RankSlice, first: number, last: number, out: Writable, warn: (m: string) => void): Promise<void> {
+export async function streamRankBatches(
+  cfg: PretrainConfig,
+  slice: RankSlice,
+  first: number,
+  last: number,
+  out: Writable,
+  warn: (m: string) => void,
+): Promise<void> {
   const a = accumulationSteps(cfg.batch, slice);
-  if (!(Number.isInteger(slice.rank) && slice.rank >= 0 && slice.rank < slice.world)) throw new Error(`--rank ${slice.rank} is not in 0..${slice.world - 1}`);
+  if (!(Number.isInteger(slice.rank) && slice.rank >= 0 && slice.rank < slice.world))
+    throw new Error(`--rank ${slice.rank} is not in 0..${slice.world - 1}`);
   const volumes = loadVolumes(cfg, warn);
-  const write = (buf: Buffer) => new Promise<void>((resolve, reject) => {
-    out.write(buf, (e) => (e ? reject(e) : resolve()));
-  });
+  const write = (buf: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      out.write(buf, (e) => (e ? reject(e) : resolve()));
+    });
   await write(encodeFrame({ type: 'ready', volumes: volumes.length }));
   for (let step = first; step <= last; step++) {
     for (let micro = 0; micro < a; micro++) {
@@ -54,7 +65,18 @@ export async function streamRankBatches(cfg: PretrainConfig, slice: RankSlice, f
       const b = makeBatch(volumes, cfg, step, samples);
       const names = ['img_aug', 'img', 'img2'];
       const tensors = names.map((n) => b[n]);
-      await write(encodeFrame({ type: 'batch', step, micro, samples, tensors: names.map((name, i) => ({ name, dtype: 'float32', shape: [...tensors[i].shape] })) }, tensors));
+      await write(
+        encodeFrame(
+          {
+            type: 'batch',
+            step,
+            micro,
+            samples,
+            tensors: names.map((name, i) => ({ name, dtype: 'float32', shape: [...tensors[i].shape] })),
+          },
+          tensors,
+        ),
+      );
     }
   }
 }

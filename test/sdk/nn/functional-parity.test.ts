@@ -14,10 +14,23 @@ import type { NamedArray } from '../../../sdk/state';
 import type { Tensor } from '../../../sdk/tensor';
 import { runGraph } from '../../helpers/run';
 
-interface Arr { dtype: DType; shape: number[]; data: number[] }
-interface Case { name: string; inputs: Arr[]; const: boolean[]; r: Arr; y: Arr; grads: (Arr | null)[] }
+interface Arr {
+  dtype: DType;
+  shape: number[];
+  data: number[];
+}
+interface Case {
+  name: string;
+  inputs: Arr[];
+  const: boolean[];
+  r: Arr;
+  y: Arr;
+  grads: (Arr | null)[];
+}
 
-const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, '../../data/nn/functional.json'), 'utf8')) as { cases: Case[] };
+const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, '../../data/nn/functional.json'), 'utf8')) as {
+  cases: Case[];
+};
 
 /** The same calls as the fixture script's FUNCTIONAL list, by name. */
 const CALLS: Record<string, (xs: Tensor[]) => Tensor> = {
@@ -33,13 +46,15 @@ const CALLS: Record<string, (xs: Tensor[]) => Tensor> = {
   avg_pool1d: ([x]) => F.avgPool1d(x, 4, { stride: 2, padding: 2 }),
   avg_pool2d: ([x]) => F.avgPool2d(x, [2, 3], { stride: [1, 2] }),
   avg_pool3d_exclude_pad: ([x]) => F.avgPool3d(x, 3, { stride: 2, padding: 1, countIncludePad: false }),
-  avg_pool2d_divisor_override: ([x]) => F.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, divisorOverride: 4 }),
+  avg_pool2d_divisor_override: ([x]) =>
+    F.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, divisorOverride: 4 }),
   adaptive_avg_pool2d: ([x]) => F.adaptiveAvgPool2d(x, [2, 3]),
   adaptive_max_pool1d: ([x]) => F.adaptiveMaxPool1d(x, 4),
   adaptive_avg_pool3d: ([x]) => F.adaptiveAvgPool3d(x, [2, 2, 2]),
   interpolate_nearest1d_x3: ([x]) => F.interpolate(x, { scaleFactor: 3, mode: 'nearest' }),
   interpolate_bilinear_down: ([x]) => F.interpolate(x, { size: [4, 3], mode: 'bilinear', alignCorners: false }),
-  interpolate_trilinear_size_align: ([x]) => F.interpolate(x, { size: [5, 4, 4], mode: 'trilinear', alignCorners: true }),
+  interpolate_trilinear_size_align: ([x]) =>
+    F.interpolate(x, { size: [5, 4, 4], mode: 'trilinear', alignCorners: true }),
   batch_norm_training: ([x, w, b]) => F.batchNorm(x, null, null, { weight: w, bias: b, training: true }),
   batch_norm_eval: ([x, rm, rv, w, b]) => F.batchNorm(x, rm, rv, { weight: w, bias: b, eps: 1e-3 }),
   instance_norm: ([x, w, b]) => F.instanceNorm(x, { weight: w, bias: b }),
@@ -70,7 +85,10 @@ test.each(FIXTURE.cases.map((c) => [c.name, c] as const))('F.%s matches torch.nn
   const g = new Graph(c.name);
   const xs = c.inputs.map((a, i) => g.input(`x${i}`, 'float32', a.shape));
   const y = CALLS[c.name](xs);
-  const loss = reduceSum(mul(y, g.constant(fromNumbers('float32', c.r.data), 'float32', c.r.shape)), y.shape.map((_, i) => i));
+  const loss = reduceSum(
+    mul(y, g.constant(fromNumbers('float32', c.r.data), 'float32', c.r.shape)),
+    y.shape.map((_, i) => i),
+  );
   const wrt = xs.filter((_, i) => !c.const[i]);
   g.output('y', y);
   grad(loss, wrt).forEach((t, i) => g.output(`g${i}`, t));

@@ -15,7 +15,11 @@ import { exportModel } from '../../../sdk/export';
 import { runGraph } from '../../helpers/run';
 import { Rng } from '../../helpers/rng';
 
-const f32 = (shape: number[], data: ArrayLike<number>): NamedArray => ({ dtype: 'float32', shape, data: Float32Array.from(data) });
+const f32 = (shape: number[], data: ArrayLike<number>): NamedArray => ({
+  dtype: 'float32',
+  shape,
+  data: Float32Array.from(data),
+});
 const seed = (v: number): NamedArray => ({ dtype: 'int32', shape: [], data: Int32Array.from([v]) });
 
 class Net extends nn.Module {
@@ -61,7 +65,7 @@ test('training step: buffers are inputs and new.<key> outputs without gradient o
   expect(g.params.get('bn.num_batches_tracked')!.dtype).toBe('int64');
 });
 
-test('two training steps carried forward: running statistics follow PyTorch\'s update rule', async () => {
+test("two training steps carried forward: running statistics follow PyTorch's update rule", async () => {
   const g = new Graph('bnstep');
   const x = g.input('x', 'float32', [4, 2, 3]);
   const bn = new nn.BatchNorm1d(2);
@@ -73,7 +77,12 @@ test('two training steps carried forward: running statistics follow PyTorch\'s u
   let expectVar = [1, 1];
   for (let s = 1; s <= 2; s++) {
     const xs = rng.array(24, -2, 3);
-    const feeds: Record<string, NamedArray> = { x: f32([4, 2, 3], xs), lr: f32([], [0.1]), step: f32([], [s]), ...state };
+    const feeds: Record<string, NamedArray> = {
+      x: f32([4, 2, 3], xs),
+      lr: f32([], [0.1]),
+      step: f32([], [s]),
+      ...state,
+    };
     const out = await runGraph(g, feeds, { params: 'inputs' });
     for (let c = 0; c < 2; c++) {
       const v = [0, 1, 2, 3].flatMap((n) => [0, 1, 2].map((l) => xs[n * 6 + c * 3 + l]));
@@ -82,8 +91,16 @@ test('two training steps carried forward: running statistics follow PyTorch\'s u
       expectMean[c] = 0.9 * expectMean[c] + 0.1 * m;
       expectVar[c] = 0.9 * expectVar[c] + 0.1 * unbiased;
     }
-    expect(Array.from(out['new.running_mean'].data as Float32Array).map((v, i) => v - expectMean[i]).every((d) => Math.abs(d) < 1e-5)).toBe(true);
-    expect(Array.from(out['new.running_var'].data as Float32Array).map((v, i) => v - expectVar[i]).every((d) => Math.abs(d) < 1e-5)).toBe(true);
+    expect(
+      Array.from(out['new.running_mean'].data as Float32Array)
+        .map((v, i) => v - expectMean[i])
+        .every((d) => Math.abs(d) < 1e-5),
+    ).toBe(true);
+    expect(
+      Array.from(out['new.running_var'].data as Float32Array)
+        .map((v, i) => v - expectVar[i])
+        .every((d) => Math.abs(d) < 1e-5),
+    ).toBe(true);
     expect(out['new.num_batches_tracked'].data[0]).toBe(BigInt(s));
     // The generic trainer's rule: every new.<key> becomes input <key> of the next step.
     state = Object.fromEntries(Object.keys(state).map((k) => [k, out[`new.${k}`]]));
@@ -112,10 +129,10 @@ describe('dropout', () => {
     expect(Math.abs(kept - 0.7)).toBeLessThan(0.02); // 8192 elements: σ ≈ 0.005
     expect(Array.from(b.y.data as Float32Array)).toEqual(ya);
     const yc = Array.from(c.y.data as Float32Array);
-    const same = yc.filter((v, i) => (v > 0) === (ya[i] > 0)).length / ya.length;
+    const same = yc.filter((v, i) => v > 0 === ya[i] > 0).length / ya.length;
     expect(same).toBeLessThan(0.65); // independent masks agree on 0.7² + 0.3² = 58%
     // Neighbouring elements are not correlated (the hash mixes consecutive indices).
-    const pairs = ya.slice(1).filter((v, i) => (v > 0) === (ya[i] > 0)).length / (ya.length - 1);
+    const pairs = ya.slice(1).filter((v, i) => v > 0 === ya[i] > 0).length / (ya.length - 1);
     expect(Math.abs(pairs - 0.58)).toBeLessThan(0.03);
   });
 

@@ -16,7 +16,11 @@ import type { Tensor } from '../../../sdk/tensor';
 import { checkRecordedModels } from '../../helpers/onnx-checker';
 import { runGraph } from '../../helpers/run';
 
-interface Arr { dtype: DType; shape: number[]; data: number[] }
+interface Arr {
+  dtype: DType;
+  shape: number[];
+  data: number[];
+}
 interface Case {
   inputs: Record<string, Arr>;
   params: Record<string, Arr>;
@@ -26,11 +30,16 @@ interface Case {
 }
 // Python's json writes −∞ (a causal mask) as the bare token -Infinity, which JSON.parse rejects.
 const FIX: { torch: string; cases: Record<string, Case> } = JSON.parse(
-  fs.readFileSync(path.join(__dirname, '..', '..', 'data', 'seq-fixtures.json'), 'utf8').replace(/-Infinity/g, '"-Infinity"'),
+  fs
+    .readFileSync(path.join(__dirname, '..', '..', 'data', 'seq-fixtures.json'), 'utf8')
+    .replace(/-Infinity/g, '"-Infinity"'),
 );
 
 type Ins = Record<string, Tensor>;
-interface Built { module?: nn.Module; outputs: (Tensor | null)[] }
+interface Built {
+  module?: nn.Module;
+  outputs: (Tensor | null)[];
+}
 const E = 8;
 const H = 2;
 const one = (module: nn.Module, f: (m: any) => Tensor | [Tensor, Tensor | null]): Built => {
@@ -63,21 +72,44 @@ const BUILD: Record<string, (i: Ins, c: Case) => Built> = {
   LayerNormNoAffine: (i) => one(new nn.LayerNorm(5, 1e-5, false), (m) => m.call(i.x)),
   Embedding: (i) => one(new nn.Embedding(10, 4, { paddingIdx: 2 }), (m) => m.call(i.idx)),
   MHAself: (i) => one(new nn.MultiheadAttention(E, H), (m) => m.call(i.x, i.x, i.x)),
-  MHAcross: (i) => one(new nn.MultiheadAttention(E, H, { batchFirst: true }),
-    (m) => m.call(i.q, i.k, i.v, { keyPaddingMask: i.kpm, attnMask: i.am, averageAttnWeights: false })),
-  MHAmask3d: (i) => one(new nn.MultiheadAttention(E, H, { bias: false }), (m) => m.call(i.x, i.x, i.x, { attnMask: i.am })),
-  EncoderLayerPost: (i) => one(new nn.TransformerEncoderLayer(E, H, { dimFeedforward: 16, dropout: 0 }), (m) => m.call(i.x)),
-  EncoderLayerPre: (i) => one(
-    new nn.TransformerEncoderLayer(E, H, { dimFeedforward: 16, dropout: 0, activation: 'gelu', batchFirst: true, normFirst: true, layerNormEps: 1e-4 }),
-    (m) => m.call(i.x, { srcKeyPaddingMask: i.kpm })),
+  MHAcross: (i) =>
+    one(new nn.MultiheadAttention(E, H, { batchFirst: true }), (m) =>
+      m.call(i.q, i.k, i.v, { keyPaddingMask: i.kpm, attnMask: i.am, averageAttnWeights: false }),
+    ),
+  MHAmask3d: (i) =>
+    one(new nn.MultiheadAttention(E, H, { bias: false }), (m) => m.call(i.x, i.x, i.x, { attnMask: i.am })),
+  EncoderLayerPost: (i) =>
+    one(new nn.TransformerEncoderLayer(E, H, { dimFeedforward: 16, dropout: 0 }), (m) => m.call(i.x)),
+  EncoderLayerPre: (i) =>
+    one(
+      new nn.TransformerEncoderLayer(E, H, {
+        dimFeedforward: 16,
+        dropout: 0,
+        activation: 'gelu',
+        batchFirst: true,
+        normFirst: true,
+        layerNormEps: 1e-4,
+      }),
+      (m) => m.call(i.x, { srcKeyPaddingMask: i.kpm }),
+    ),
   MHAeval: (i) => one(new nn.MultiheadAttention(E, H, { dropout: 0.3 }).eval(), (m) => m.call(i.x, i.x, i.x)),
-  EncoderLayerEval: (i) => one(new nn.TransformerEncoderLayer(E, H, { dimFeedforward: 16, activation: 'gelu' }).eval(), (m) => m.call(i.x)),
-  Encoder: (i) => one(
-    new nn.TransformerEncoder(new nn.TransformerEncoderLayer(E, H, { dimFeedforward: 16, dropout: 0 }), 2, new nn.LayerNorm(E)),
-    (m) => m.call(i.x, { srcMask: i.mask })),
+  EncoderLayerEval: (i) =>
+    one(new nn.TransformerEncoderLayer(E, H, { dimFeedforward: 16, activation: 'gelu' }).eval(), (m) => m.call(i.x)),
+  Encoder: (i) =>
+    one(
+      new nn.TransformerEncoder(
+        new nn.TransformerEncoderLayer(E, H, { dimFeedforward: 16, dropout: 0 }),
+        2,
+        new nn.LayerNorm(E),
+      ),
+      (m) => m.call(i.x, { srcMask: i.mask }),
+    ),
   CE: (i) => one(new nn.CrossEntropyLoss(), (m) => m.call(i.x, i.t)),
   // The module form with class weights as numbers, against F's weight input.
-  CEweighted: (i, c) => one(new nn.CrossEntropyLoss({ weight: nums(c.inputs.w), ignoreIndex: 1, labelSmoothing: 0.1 }), (m) => m.call(i.x, i.t)),
+  CEweighted: (i, c) =>
+    one(new nn.CrossEntropyLoss({ weight: nums(c.inputs.w), ignoreIndex: 1, labelSmoothing: 0.1 }), (m) =>
+      m.call(i.x, i.t),
+    ),
   CEkdim: (i) => fn(F.crossEntropy(i.x, i.t, { reduction: 'none', labelSmoothing: 0.2 })),
   CEunbatched: (i) => fn(F.crossEntropy(i.x, i.t)),
   CEkdimWeighted: (i) => fn(F.crossEntropy(i.x, i.t, { weight: i.w, ignoreIndex: 2 })),
@@ -100,7 +132,11 @@ const BUILD: Record<string, (i: Ins, c: Case) => Built> = {
   Dice: (i) => one(new nn.DiceLoss(), (m) => m.call(softmax(i.x, { axis: 1 }), i.t)),
 };
 
-const feed = (a: Arr): NamedArray => ({ dtype: a.dtype, shape: a.shape, data: fromNumbers(a.dtype, a.data.map(Number)) });
+const feed = (a: Arr): NamedArray => ({
+  dtype: a.dtype,
+  shape: a.shape,
+  data: fromNumbers(a.dtype, a.data.map(Number)),
+});
 
 /** max |got − want| / max |want| (want's largest magnitude, at least 1e-6). */
 function relErr(got: ArrayLike<number | bigint>, want: number[]): number {
@@ -117,38 +153,48 @@ test('every fixture case has a TypeScript builder and vice versa', () => {
   expect(Object.keys(BUILD).sort()).toEqual(Object.keys(FIX.cases).sort());
 });
 
-test.each(Object.keys(FIX.cases).map((k) => [k]))('%s matches PyTorch: outputs, input and parameter gradients', async (name) => {
-  const c = FIX.cases[name];
-  const g = new Graph(`seq_${name}`);
-  const ins: Ins = Object.fromEntries(Object.entries(c.inputs).map(([k, a]) => [k, g.input(k, a.dtype, a.shape)]));
-  const { module, outputs } = BUILD[name](ins, c);
-  // state_dict keys, order and shapes as PyTorch's.
-  const specs = module ? [...module.paramSpecs()].map(([k, s]) => [k, s.shape]) : [];
-  expect(specs).toEqual(Object.entries(c.params).map(([k, a]) => [k, a.shape]));
-  const ys = outputs.filter((y): y is Tensor => y !== null);
-  expect(ys.map((y) => y.shape)).toEqual(Object.values(c.outputs).map((a) => a.shape));
-  ys.forEach((y, k) => g.output(`y${k}`, y));
-  // L = Σ r·y over the float outputs (an integer output, e.g. one_hot, is compared but not differentiated).
-  const floats = ys.flatMap((y, k) => (isFloat(y.dtype) ? [[y, g.input(`r${k}`, y.dtype, y.shape)] as const] : []));
-  expect(floats.map(([y]) => `y${ys.indexOf(y)}`)).toEqual(Object.keys(c.cotangents));
-  const gradNames = Object.keys(c.grads);
-  if (gradNames.length > 0) {
-    const loss = floats.map(([y, r]) => reduceSum(mul(y, r), y.shape.map((_, a) => a))).reduce((a, b) => add(a, b));
-    const wrt = gradNames.map((n) => (n.startsWith('input:') ? ins[n.slice(6)] : g.params.get(n.slice(6))!));
-    grad(loss, wrt).forEach((t, k) => g.output(`g${k}`, t));
-  }
-  const feeds: Record<string, NamedArray> = {};
-  for (const [k, a] of Object.entries(c.inputs)) feeds[k] = feed(a);
-  for (const [k, a] of Object.entries(c.params)) feeds[k] = feed(a);
-  for (const [k, a] of Object.entries(c.cotangents)) feeds[`r${k.slice(1)}`] = feed(a);
-  const got = await runGraph(g, feeds, { params: 'inputs' });
-  const errs: Record<string, number> = {};
-  Object.values(c.outputs).forEach((a, k) => (errs[`y${k}`] = relErr(got[`y${k}`].data, a.data)));
-  gradNames.forEach((n, k) => (errs[n] = relErr(got[`g${k}`].data, c.grads[n].data)));
-  if (process.env.SEQ_PARITY_REPORT) console.log(name, Math.max(...Object.values(errs)));
-  expect(Object.entries(errs).filter(([, e]) => !(e < 1e-5))).toEqual([]);
-});
+test.each(Object.keys(FIX.cases).map((k) => [k]))(
+  '%s matches PyTorch: outputs, input and parameter gradients',
+  async (name) => {
+    const c = FIX.cases[name];
+    const g = new Graph(`seq_${name}`);
+    const ins: Ins = Object.fromEntries(Object.entries(c.inputs).map(([k, a]) => [k, g.input(k, a.dtype, a.shape)]));
+    const { module, outputs } = BUILD[name](ins, c);
+    // state_dict keys, order and shapes as PyTorch's.
+    const specs = module ? [...module.paramSpecs()].map(([k, s]) => [k, s.shape]) : [];
+    expect(specs).toEqual(Object.entries(c.params).map(([k, a]) => [k, a.shape]));
+    const ys = outputs.filter((y): y is Tensor => y !== null);
+    expect(ys.map((y) => y.shape)).toEqual(Object.values(c.outputs).map((a) => a.shape));
+    ys.forEach((y, k) => g.output(`y${k}`, y));
+    // L = Σ r·y over the float outputs (an integer output, e.g. one_hot, is compared but not differentiated).
+    const floats = ys.flatMap((y, k) => (isFloat(y.dtype) ? [[y, g.input(`r${k}`, y.dtype, y.shape)] as const] : []));
+    expect(floats.map(([y]) => `y${ys.indexOf(y)}`)).toEqual(Object.keys(c.cotangents));
+    const gradNames = Object.keys(c.grads);
+    if (gradNames.length > 0) {
+      const loss = floats
+        .map(([y, r]) =>
+          reduceSum(
+            mul(y, r),
+            y.shape.map((_, a) => a),
+          ),
+        )
+        .reduce((a, b) => add(a, b));
+      const wrt = gradNames.map((n) => (n.startsWith('input:') ? ins[n.slice(6)] : g.params.get(n.slice(6))!));
+      grad(loss, wrt).forEach((t, k) => g.output(`g${k}`, t));
+    }
+    const feeds: Record<string, NamedArray> = {};
+    for (const [k, a] of Object.entries(c.inputs)) feeds[k] = feed(a);
+    for (const [k, a] of Object.entries(c.params)) feeds[k] = feed(a);
+    for (const [k, a] of Object.entries(c.cotangents)) feeds[`r${k.slice(1)}`] = feed(a);
+    const got = await runGraph(g, feeds, { params: 'inputs' });
+    const errs: Record<string, number> = {};
+    Object.values(c.outputs).forEach((a, k) => (errs[`y${k}`] = relErr(got[`y${k}`].data, a.data)));
+    gradNames.forEach((n, k) => (errs[n] = relErr(got[`g${k}`].data, c.grads[n].data)));
+    if (process.env.SEQ_PARITY_REPORT) console.log(name, Math.max(...Object.values(errs)));
+    expect(Object.entries(errs).filter(([, e]) => !(e < 1e-5))).toEqual([]);
+  },
+);
 
-test('every model exported above passes ONNX\'s full checker', () => {
+test("every model exported above passes ONNX's full checker", () => {
   expect(checkRecordedModels()).toEqual([]);
 });

@@ -15,7 +15,11 @@ import type { Tensor } from '../../../sdk/tensor';
 import { fromNumbers, type DType } from '../../../sdk/dtype';
 import { runGraph } from '../../helpers/run';
 
-interface Arr { dtype: DType; shape: number[]; data: number[] }
+interface Arr {
+  dtype: DType;
+  shape: number[];
+  data: number[];
+}
 interface Case {
   name: string;
   mode: 'train' | 'eval';
@@ -27,12 +31,15 @@ interface Case {
   buffers_after: Record<string, Arr>;
 }
 
-const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, '../../data/nn/modules.json'), 'utf8')) as { cases: Case[] };
+const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, '../../data/nn/modules.json'), 'utf8')) as {
+  cases: Case[];
+};
 
 /** The same modules as the fixture script's CASES, by name. */
 const MODULES: Record<string, () => nn.Module> = {
   conv1d: () => new nn.Conv1d(3, 4, 3, { stride: 2, padding: 1 }),
-  conv2d_groups_dilation: () => new nn.Conv2d(4, 6, [3, 2], { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 2 }),
+  conv2d_groups_dilation: () =>
+    new nn.Conv2d(4, 6, [3, 2], { stride: [2, 1], padding: [1, 0], dilation: [1, 2], groups: 2 }),
   conv2d_same_even_kernel: () => new nn.Conv2d(2, 3, 4, { padding: 'same', bias: false }),
   conv2d_valid: () => new nn.Conv2d(2, 3, 3, { padding: 'valid' }),
   conv3d: () => new nn.Conv3d(2, 3, 3, { stride: 2, padding: 1 }),
@@ -40,7 +47,8 @@ const MODULES: Record<string, () => nn.Module> = {
   conv1d_circular: () => new nn.Conv1d(2, 2, 3, { padding: 2, paddingMode: 'circular' }),
   conv3d_replicate_same: () => new nn.Conv3d(1, 2, [3, 2, 3], { padding: 'same', paddingMode: 'replicate' }),
   conv_transpose1d: () => new nn.ConvTranspose1d(3, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }),
-  conv_transpose2d_groups: () => new nn.ConvTranspose2d(4, 6, [3, 2], { stride: [2, 3], padding: [1, 0], outputPadding: [1, 2], groups: 2 }),
+  conv_transpose2d_groups: () =>
+    new nn.ConvTranspose2d(4, 6, [3, 2], { stride: [2, 3], padding: [1, 0], outputPadding: [1, 2], groups: 2 }),
   conv_transpose2d_dilation: () => new nn.ConvTranspose2d(2, 3, 3, { padding: 2, dilation: 2 }),
   conv_transpose3d: () => new nn.ConvTranspose3d(2, 2, 2, { stride: 2, bias: false }),
   batchnorm1d_2d_input_train: () => new nn.BatchNorm1d(3),
@@ -61,7 +69,8 @@ const MODULES: Record<string, () => nn.Module> = {
   maxpool2d_dilation: () => new nn.MaxPool2d(2, { stride: 1, dilation: 2 }),
   maxpool3d: () => new nn.MaxPool3d(3, { stride: 2, padding: 1 }),
   avgpool1d_pad: () => new nn.AvgPool1d(3, { stride: 2, padding: 1 }),
-  avgpool2d_ceil_exclude_pad: () => new nn.AvgPool2d(3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }),
+  avgpool2d_ceil_exclude_pad: () =>
+    new nn.AvgPool2d(3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }),
   avgpool2d_ceil_include_pad: () => new nn.AvgPool2d(3, { stride: 2, padding: 1, ceilMode: true }),
   avgpool3d: () => new nn.AvgPool3d(2),
   adaptive_avgpool1d: () => new nn.AdaptiveAvgPool1d(3),
@@ -101,11 +110,16 @@ test('the TypeScript table covers every fixture case', () => {
 test.each(FIXTURE.cases.map((c) => [c.name, c] as const))('%s matches PyTorch', async (_, c) => {
   const m = MODULES[c.name]().train(c.mode === 'train');
   // The module's state_dict: the same keys, shapes and dtypes as PyTorch's, buffers included.
-  expect([...m.stateSpecs()].map(([k, s]) => [k, s.dtype, s.shape])).toEqual(Object.entries(c.state).map(([k, a]) => [k, a.dtype, a.shape]));
+  expect([...m.stateSpecs()].map(([k, s]) => [k, s.dtype, s.shape])).toEqual(
+    Object.entries(c.state).map(([k, a]) => [k, a.dtype, a.shape]),
+  );
   const g = new Graph(c.name);
   const x = g.input('x', 'float32', c.x.shape);
   const y: Tensor = m.call(x);
-  const loss = reduceSum(mul(y, g.constant(fromNumbers('float32', c.r.data), 'float32', c.r.shape)), y.shape.map((_, i) => i));
+  const loss = reduceSum(
+    mul(y, g.constant(fromNumbers('float32', c.r.data), 'float32', c.r.shape)),
+    y.shape.map((_, i) => i),
+  );
   const keys = Object.keys(c.grads).filter((k) => k !== 'x');
   const wrt = [x, ...keys.map((k) => g.params.get(k)!)];
   g.output('y', y);

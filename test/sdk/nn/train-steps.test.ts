@@ -16,9 +16,16 @@ import type { Tensor } from '../../../sdk/tensor';
 import { buildTrainStep } from '../../../sdk/train';
 import { runGraph } from '../../helpers/run';
 
-interface Arr { dtype: DType; shape: number[]; data: number[] }
+interface Arr {
+  dtype: DType;
+  shape: number[];
+  data: number[];
+}
 const FIX = JSON.parse(fs.readFileSync(path.join(__dirname, '../../data/nn/train-steps.json'), 'utf8')) as {
-  state: Record<string, Arr>; batches: { x: Arr; t: Arr }[]; losses: number[]; after: Record<string, Arr>;
+  state: Record<string, Arr>;
+  batches: { x: Arr; t: Arr }[];
+  losses: number[];
+  after: Record<string, Arr>;
 };
 const named = (a: Arr): NamedArray => ({ dtype: a.dtype, shape: a.shape, data: fromNumbers(a.dtype, a.data) });
 
@@ -39,14 +46,28 @@ test('two training steps of a Conv-BN-MaxPool(3/2/1) net equal PyTorch, buffers 
   const g = new Graph('stem');
   const x = g.input('x', 'float32', FIX.batches[0].x.shape);
   const t = g.input('t', 'float32', FIX.batches[0].t.shape);
-  const step = buildTrainStep(g, mean(square(sub(model.call(x), t))), {}, { optimizer: { kind: 'sgd', momentum: 0.9 } });
+  const step = buildTrainStep(
+    g,
+    mean(square(sub(model.call(x), t))),
+    {},
+    { optimizer: { kind: 'sgd', momentum: 0.9 } },
+  );
   let state: Record<string, NamedArray> = Object.fromEntries(Object.entries(FIX.state).map(([k, a]) => [k, named(a)]));
-  for (const k of step.trained) state[`sgd.momentum.${k}`] = { ...state[k], data: new Float32Array(state[k].data.length) };
+  for (const k of step.trained)
+    state[`sgd.momentum.${k}`] = { ...state[k], data: new Float32Array(state[k].data.length) };
   const losses: number[] = [];
   for (const [i, b] of FIX.batches.entries()) {
-    const out = await runGraph(g, {
-      x: named(b.x), t: named(b.t), lr: named({ dtype: 'float32', shape: [], data: [0.1] }), step: named({ dtype: 'float32', shape: [], data: [i + 1] }), ...state,
-    }, { params: 'inputs' });
+    const out = await runGraph(
+      g,
+      {
+        x: named(b.x),
+        t: named(b.t),
+        lr: named({ dtype: 'float32', shape: [], data: [0.1] }),
+        step: named({ dtype: 'float32', shape: [], data: [i + 1] }),
+        ...state,
+      },
+      { params: 'inputs' },
+    );
     losses.push(Number(out.loss.data[0]));
     state = Object.fromEntries(Object.keys(state).map((k) => [k, out[`new.${k}`]]));
   }
