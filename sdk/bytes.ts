@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { TypedArray } from './dtype';
 
 /** The bytes of a typed array (a view, no copy). */
@@ -16,7 +15,9 @@ export const ATOMIC_TMP = /^\..+\.(\d+)\.tmp$/;
  * names none, an open the temporary file); the previous `file` is untouched.
  */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmpFile = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  // String splitting rather than node:path, which the browser bundle (through writeNifti) does not have.
+  const cut = Math.max(file.lastIndexOf('/'), process.platform === 'win32' ? file.lastIndexOf('\\') : -1) + 1;
+  const tmpFile = `${file.slice(0, cut)}.${file.slice(cut)}.${process.pid}.tmp`;
   try {
     fs.writeFileSync(tmpFile, data);
     fs.renameSync(tmpFile, file);

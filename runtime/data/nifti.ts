@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { writeFileAtomic } from '../../sdk/bytes';
 import { gzipSync } from 'node:zlib';
 import { Gunzip } from 'fflate';
 import { DataError } from './errors';
@@ -296,7 +297,8 @@ export interface MultiComponentVolume extends Volume {
 export function writeNifti(file: string, vol: Volume | MultiComponentVolume, opts: WriteNiftiOptions = {}): void {
   let bytes = encodeNifti(vol, opts);
   if (file.endsWith('.gz')) bytes = gzipSync(bytes, { level: opts.level ?? 6 });
-  writeFileSync(file, bytes);
+  // Atomic: a full disk or a kill never leaves a truncated image under `file`.
+  writeFileAtomic(file, bytes);
 }
 
 const OUT_TYPES = { float32: [16, 32], uint8: [2, 8], int16: [4, 16] } as const;

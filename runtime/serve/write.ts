@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../../sdk/bytes';
 import { writeNifti } from '../data/nifti';
 import type { Volume } from '../data/volume';
 import { NIFTI_INTENT_VECTOR, toLps } from './mapping';
@@ -108,7 +109,7 @@ export function writeRegistration(
     },
     ...extra,
   };
-  fs.writeFileSync(files.transform, JSON.stringify(json, null, 2) + '\n');
+  writeFileAtomic(files.transform, JSON.stringify(json, null, 2) + '\n');
   return files;
 }
 

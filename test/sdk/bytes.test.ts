@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeNifti } from '../../runtime/data/nifti';
+import { makeVolume } from '../../runtime/data/volume';
 import { ATOMIC_TMP, writeFileAtomic } from '../../sdk/bytes';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'bytes-'));
@@ -65,5 +67,22 @@ const root = process.getuid?.() === 0;
     }
     expect(fs.readFileSync(file, 'utf8')).toBe('previous checkpoint');
     expect(leftovers(dir)).toEqual([]);
+  },
+);
+
+// Outputs other than checkpoints go through the same atomic write (segment's and register's NIfTI files).
+(hasDevFull ? test : test.skip)(
+  'writeNifti on a full disk: one error naming the file, the previous image intact',
+  () => {
+    const file = path.join(tmp(), 'labels.nii.gz');
+    const vol = makeVolume(new Float32Array(64).fill(1), [4, 4, 4]);
+    writeNifti(file, vol);
+    const before = fs.readFileSync(file);
+    fs.symlinkSync('/dev/full', tmpOf(file));
+    expect(() => writeNifti(file, makeVolume(new Float32Array(4096), [16, 16, 16]))).toThrow(
+      expect.objectContaining({ code: 'ENOSPC', path: file }),
+    );
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    expect(leftovers(path.dirname(file))).toEqual([]);
   },
 );

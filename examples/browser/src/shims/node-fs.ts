@@ -12,3 +12,6 @@ export const openSync = unavailable;
 export const closeSync = unavailable;
 export const fstatSync = unavailable;
 export const readSync = unavailable;
+// writeNifti writes atomically through sdk/bytes (temporary file, rename); the app never calls it.
+export const renameSync = unavailable;
+export const rmSync = unavailable;
