@@ -1,0 +1,66 @@
+/**
+ * Times one training step of the ResNet CNN and the transformer encoder examples (issue 17), for alternating runs
+ * against PyTorch's twins in scripts/bench_torch_examples.py. Prints one JSON line.
+ *
+ *   npm run build && node dist/examples/bench-examples.js --model resnet|transformer [--threads 2] [--runs 10]
+ *
+ * Sizes (both sides): ResNet width 64, batch 32, 3×64×64 images, SGD Nesterov; transformer d_model 128, 4 heads,
+ * 4 layers, length 64, batch 32, AdamW with clipping, dropout 0.
+ */
+import { buildTraining, Trainer } from '../runtime/engine';
+import { F, nn } from '../sdk';
+import { arg } from './harness';
+import { stripes, TinyResNet } from './resnet-cnn';
+import { EncoderClassifier, majority } from './transformer-encoder';
+
+async function main(): Promise<void> {
+  const model = arg('model') ?? 'resnet';
+  const threads = Number(arg('threads') ?? 2);
+  const runs = Number(arg('runs') ?? 10);
+  const warmup = 3;
+  const rng = new nn.Rng(1);
+  let net: nn.Module;
+  let program;
+  let batch;
+  if (model === 'resnet') {
+    const m = new TinyResNet(64, 3);
+    net = m;
+    program = buildTraining({
+      model: m,
+      inputs: { x: { dtype: 'float32', shape: [32, 3, 64, 64] }, y: { dtype: 'int64', shape: [32] } },
+      loss: ({ x, y }) => ({ loss: F.crossEntropy(m.call(x), y) }),
+      optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    });
+    batch = stripes(32, 64, rng);
+  } else if (model === 'transformer') {
+    const m = new EncoderClassifier(64, 128, 4, 4, 3, 0);
+    net = m;
+    program = buildTraining({
+      model: m,
+      inputs: { x: { dtype: 'int64', shape: [32, 64] }, y: { dtype: 'int64', shape: [32] } },
+      loss: ({ x, y }) => ({ loss: F.crossEntropy(m.call(x), y) }),
+      optimizer: { kind: 'adamw', weightDecay: 0.01 },
+      clipGradNorm: 1.0,
+    });
+    batch = majority(32, 64, rng);
+  } else throw new Error(`--model must be resnet or transformer, got ${model}`);
+  const trainer = await Trainer.create(program, { weights: net.initStateDict(0), lr: 0.01, threads });
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < warmup + runs; i++) {
+      const t = performance.now();
+      await trainer.step(batch);
+      if (i >= warmup) times.push((performance.now() - t) / 1000);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[times.length >> 1];
+    console.log(JSON.stringify({ impl: 'ours', model, threads, runs, median_s: median, min_s: times[0] }));
+  } finally {
+    await trainer.release();
+  }
+}
+
+main().catch((e) => {
+  console.error((e as Error).message);
+  process.exit(1);
+});
