@@ -1,10 +1,14 @@
 import { add, concat, conv, div, mean, mul, reshape, slice, split, sub } from '../sdk/ops';
 import type { Tensor } from '../sdk/tensor';
 
-/** Sums over a cubic window of `win` voxels with zero padding, as three separable 1-D box filters. */
-export function boxSum3d(x: Tensor, win: number): Tensor {
+/**
+ * `x` filtered along each spatial axis by the 1-D `taps` (zero padding, same size): three separable
+ * convolutions. The local sums of NCC (box taps) and the Gaussian moments of SSIM both use it.
+ */
+export function separableFilter3d(x: Tensor, taps: readonly number[]): Tensor {
   const [n, c, ...sp] = x.shape;
   const g = x.graph;
+  const win = taps.length;
   const p = Math.floor(win / 2);
   let h = reshape(x, [n * c, 1, ...sp]);
   for (let axis = 0; axis < 3; axis++) {
@@ -13,9 +17,14 @@ export function boxSum3d(x: Tensor, win: number): Tensor {
     const pads = [0, 0, 0, 0, 0, 0];
     pads[axis] = p;
     pads[axis + 3] = win - 1 - p;
-    h = conv(h, g.full([1, 1, ...k], 1, x.dtype), null, { pads });
+    h = conv(h, g.constant(taps, x.dtype, [1, 1, ...k]), null, { pads });
   }
   return reshape(h, x.shape);
+}
+
+/** Sums over a cubic window of `win` voxels with zero padding, as three separable 1-D box filters. */
+export function boxSum3d(x: Tensor, win: number): Tensor {
+  return separableFilter3d(x, new Array<number>(win).fill(1));
 }
 
 /**

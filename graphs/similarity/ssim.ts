@@ -1,4 +1,5 @@
-import { add, concat, conv, div, mean, mul, reshape, split, sub } from '../../sdk/ops';
+import { add, concat, div, mean, mul, split, sub } from '../../sdk/ops';
+import { separableFilter3d } from '../losses';
 import type { Tensor } from '../../sdk/tensor';
 
 export interface SsimOptions {
@@ -19,20 +20,7 @@ export function gaussianWindow(win: number, sigma: number): number[] {
 
 /** `x` filtered by a separable `win`³ Gaussian (zero padding, same size): three 1-D convolutions. */
 export function gaussianFilter3d(x: Tensor, win: number, sigma: number): Tensor {
-  const [n, c, ...sp] = x.shape;
-  const g = x.graph;
-  const taps = gaussianWindow(win, sigma);
-  const p = Math.floor(win / 2);
-  let h = reshape(x, [n * c, 1, ...sp]);
-  for (let axis = 0; axis < 3; axis++) {
-    const k = [1, 1, 1];
-    k[axis] = win;
-    const pads = [0, 0, 0, 0, 0, 0];
-    pads[axis] = p;
-    pads[axis + 3] = win - 1 - p;
-    h = conv(h, g.constant(taps, x.dtype, [1, 1, ...k]), null, { pads });
-  }
-  return reshape(h, x.shape);
+  return separableFilter3d(x, gaussianWindow(win, sigma));
 }
 
 /**
