@@ -10,14 +10,22 @@ export function bytesOf(data: TypedArray): Uint8Array {
 export const ATOMIC_TMP = /^\..+\.(\d+)\.tmp$/;
 
 /**
+ * The temporary file an atomic write of `file` goes through (same folder, named as ATOMIC_TMP expects, so a run's
+ * leftover cleanup removes it after a kill). String splitting rather than node:path, which the browser bundle
+ * (through writeNifti) does not have.
+ */
+export function atomicTmpPath(file: string): string {
+  const cut = Math.max(file.lastIndexOf('/'), process.platform === 'win32' ? file.lastIndexOf('\\') : -1) + 1;
+  return `${file.slice(0, cut)}.${file.slice(cut)}.${process.pid}.tmp`;
+}
+
+/**
  * Writes bytes atomically: a temporary file in the same folder, then a rename. On failure (no space, no
  * permission) the temporary file is removed and the error rethrown with `file` as its path (a failed write(2)
  * names none, an open the temporary file); the previous `file` is untouched.
  */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  // String splitting rather than node:path, which the browser bundle (through writeNifti) does not have.
-  const cut = Math.max(file.lastIndexOf('/'), process.platform === 'win32' ? file.lastIndexOf('\\') : -1) + 1;
-  const tmpFile = `${file.slice(0, cut)}.${file.slice(cut)}.${process.pid}.tmp`;
+  const tmpFile = atomicTmpPath(file);
   try {
     fs.writeFileSync(tmpFile, data);
     fs.renameSync(tmpFile, file);

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { atomicTmpPath } from '../../sdk/bytes';
 import { forEachLine } from './plot/series';
 
 /** One line of metrics.jsonl. */
@@ -75,8 +75,7 @@ export class MetricsLog {
     if (resumeStep === null) fs.writeFileSync(file, '');
     else if (fs.existsSync(file)) {
       // Streamed: a 10⁶-line log is never held in memory.
-      // A dot name, as writeFileAtomic's: the next run's leftover cleanup (ATOMIC_TMP) removes it after a kill.
-      const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+      const tmp = atomicTmpPath(file);
       const fd = fs.openSync(tmp, 'w');
       try {
         forEachLine(file, (l) => {
