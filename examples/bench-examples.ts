@@ -7,11 +7,11 @@
  * Sizes (both sides): ResNet width 64, batch 32, 3×64×64 images, SGD Nesterov; transformer d_model 128, 4 heads,
  * 4 layers, length 64, batch 32, AdamW with clipping, dropout 0.
  */
-import { buildTraining, Trainer } from '../runtime/engine';
-import { F, nn } from '../sdk';
-import { arg } from './harness';
-import { stripes, TinyResNet } from './resnet-cnn';
-import { EncoderClassifier, majority } from './transformer-encoder';
+import { Trainer, type TrainingProgram } from '../runtime/engine';
+import { nn } from '../sdk';
+import { arg, type Batch } from './harness';
+import { resnetProgram, stripes, TinyResNet } from './resnet-cnn';
+import { EncoderClassifier, majority, transformerProgram } from './transformer-encoder';
 
 async function main(): Promise<void> {
   const model = arg('model') ?? 'resnet';
@@ -20,29 +20,14 @@ async function main(): Promise<void> {
   const warmup = 3;
   const rng = new nn.Rng(1);
   let net: nn.Module;
-  let program;
-  let batch;
+  let program: TrainingProgram;
+  let batch: Batch;
   if (model === 'resnet') {
     const m = new TinyResNet(64, 3);
-    net = m;
-    program = buildTraining({
-      model: m,
-      inputs: { x: { dtype: 'float32', shape: [32, 3, 64, 64] }, y: { dtype: 'int64', shape: [32] } },
-      loss: ({ x, y }) => ({ loss: F.crossEntropy(m.call(x), y) }),
-      optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
-    });
-    batch = stripes(32, 64, rng);
+    [net, program, batch] = [m, resnetProgram(m, 32, 64), stripes(32, 64, rng)];
   } else if (model === 'transformer') {
     const m = new EncoderClassifier(64, 128, 4, 4, 3, 0);
-    net = m;
-    program = buildTraining({
-      model: m,
-      inputs: { x: { dtype: 'int64', shape: [32, 64] }, y: { dtype: 'int64', shape: [32] } },
-      loss: ({ x, y }) => ({ loss: F.crossEntropy(m.call(x), y) }),
-      optimizer: { kind: 'adamw', weightDecay: 0.01 },
-      clipGradNorm: 1.0,
-    });
-    batch = majority(32, 64, rng);
+    [net, program, batch] = [m, transformerProgram(m, 32, 64), majority(32, 64, rng)];
   } else throw new Error(`--model must be resnet or transformer, got ${model}`);
   const trainer = await Trainer.create(program, { weights: net.initStateDict(0), lr: 0.01, threads });
   try {

@@ -7,7 +7,7 @@
  *
  *   npm run build && node dist/examples/resnet-cnn.js [--steps 60] [--out DIR]
  */
-import { buildTraining, schedules } from '../runtime/engine';
+import { buildTraining, schedules, type TrainingProgram } from '../runtime/engine';
 import { F, nn, ops, type Tensor } from '../sdk';
 import { arg, type Batch, type ExampleResult, trainAndExport } from './harness';
 
@@ -89,12 +89,9 @@ export function stripes(n: number, size: number, rng: nn.Rng): Batch {
   return { x: { dtype: 'float32', shape: [n, 3, size, size], data: x }, y: { dtype: 'int64', shape: [n], data: y } };
 }
 
-export async function runResnetExample(
-  o: { steps?: number; batch?: number; size?: number; width?: number; out?: string; log?: (l: string) => void } = {},
-): Promise<ExampleResult> {
-  const { steps = 60, batch = 16, size = 32, width = 8 } = o;
-  const model = new TinyResNet(width, 3);
-  const program = buildTraining({
+/** The example's training step: cross-entropy, SGD with Nesterov momentum and weight decay. */
+export function resnetProgram(model: TinyResNet, batch: number, size: number): TrainingProgram {
+  return buildTraining({
     model,
     inputs: { x: { dtype: 'float32', shape: [batch, 3, size, size] }, y: { dtype: 'int64', shape: [batch] } },
     loss: ({ x, y }) => {
@@ -103,6 +100,14 @@ export async function runResnetExample(
     },
     optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
   });
+}
+
+export async function runResnetExample(
+  o: { steps?: number; batch?: number; size?: number; width?: number; out?: string; log?: (l: string) => void } = {},
+): Promise<ExampleResult> {
+  const { steps = 60, batch = 16, size = 32, width = 8 } = o;
+  const model = new TinyResNet(width, 3);
+  const program = resnetProgram(model, batch, size);
   const rng = new nn.Rng(1);
   return trainAndExport({
     name: 'resnet-cnn',

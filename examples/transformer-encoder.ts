@@ -6,7 +6,7 @@
  *
  *   npm run build && node dist/examples/transformer-encoder.js [--steps 80] [--out DIR]
  */
-import { buildTraining, schedules } from '../runtime/engine';
+import { buildTraining, schedules, type TrainingProgram } from '../runtime/engine';
 import { F, nn, ops, type Tensor } from '../sdk';
 import { arg, type Batch, type ExampleResult, trainAndExport } from './harness';
 
@@ -72,12 +72,9 @@ export function majority(n: number, len: number, rng: nn.Rng): Batch {
   return { x: { dtype: 'int64', shape: [n, len], data: x }, y: { dtype: 'int64', shape: [n], data: y } };
 }
 
-export async function runTransformerExample(
-  o: { steps?: number; batch?: number; len?: number; dModel?: number; out?: string; log?: (l: string) => void } = {},
-): Promise<ExampleResult> {
-  const { steps = 80, batch = 16, len = 9, dModel = 16 } = o;
-  const model = new EncoderClassifier(len, dModel);
-  const program = buildTraining({
+/** The example's training step: cross-entropy, AdamW with gradient-norm clipping at 1. */
+export function transformerProgram(model: EncoderClassifier, batch: number, len: number): TrainingProgram {
+  return buildTraining({
     model,
     inputs: { x: { dtype: 'int64', shape: [batch, len] }, y: { dtype: 'int64', shape: [batch] } },
     loss: ({ x, y }) => {
@@ -87,6 +84,14 @@ export async function runTransformerExample(
     optimizer: { kind: 'adamw', weightDecay: 0.01 },
     clipGradNorm: 1.0,
   });
+}
+
+export async function runTransformerExample(
+  o: { steps?: number; batch?: number; len?: number; dModel?: number; out?: string; log?: (l: string) => void } = {},
+): Promise<ExampleResult> {
+  const { steps = 80, batch = 16, len = 9, dModel = 16 } = o;
+  const model = new EncoderClassifier(len, dModel);
+  const program = transformerProgram(model, batch, len);
   const rng = new nn.Rng(1);
   return trainAndExport({
     name: 'transformer-encoder',
