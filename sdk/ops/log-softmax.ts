@@ -1,12 +1,11 @@
-import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { exp } from './exp';
-import { FLOATS, wrapAxes } from './kit';
+import { wrapAxes } from './kit';
 import { mul } from './mul';
 import { reduceSum } from './reduce-sum';
 import { sub } from './sub';
-import type { SoftmaxAttrs } from './softmax';
+import { inferAlongAxis, type SoftmaxAttrs } from './softmax';
 
 /**
  * ONNX LogSoftmax (opset 13 semantics: along one axis): x − log Σ_axis eˣ, computed stably by the runtime.
@@ -18,15 +17,7 @@ import type { SoftmaxAttrs } from './softmax';
 export const LogSoftmax: Primitive<SoftmaxAttrs> = {
   name: 'LogSoftmax',
   inputs: ['input'],
-  infer([x], { axis }) {
-    check(x, 'missing input');
-    check(FLOATS.includes(x.dtype), () => `dtype ${x.dtype} is not a float type`);
-    check(
-      Number.isInteger(axis) && axis >= 0 && axis < x.rank,
-      () => `axis ${axis} is out of range for rank ${x.rank}`,
-    );
-    return [{ dtype: x.dtype, shape: [...x.dims] }];
-  },
+  infer: inferAlongAxis,
   lower(ctx, node) {
     ctx.emit('LogSoftmax', [ctx.name(node.inputs[0])], [ctx.name(node.outputs[0])], { axis: { int: node.attrs.axis } });
   },

@@ -11,6 +11,14 @@ export interface SoftmaxAttrs {
   axis: number;
 }
 
+/** The shape rule of Softmax and LogSoftmax: a float tensor and one axis of it; the output has its shape. */
+export const inferAlongAxis: Primitive<SoftmaxAttrs>['infer'] = ([x], { axis }) => {
+  check(x, 'missing input');
+  check(FLOATS.includes(x.dtype), () => `dtype ${x.dtype} is not a float type`);
+  check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
+  return [{ dtype: x.dtype, shape: [...x.dims] }];
+};
+
 /**
  * ONNX Softmax (opset 13 semantics: along one axis, not the flattened trailing block of opset ≤ 12).
  * VJP: dx = y·(dy − Σ_axis dy·y). Keeps the output.
@@ -18,15 +26,7 @@ export interface SoftmaxAttrs {
 export const Softmax: Primitive<SoftmaxAttrs> = {
   name: 'Softmax',
   inputs: ['input'],
-  infer([x], { axis }) {
-    check(x, 'missing input');
-    check(FLOATS.includes(x.dtype), () => `dtype ${x.dtype} is not a float type`);
-    check(
-      Number.isInteger(axis) && axis >= 0 && axis < x.rank,
-      () => `axis ${axis} is out of range for rank ${x.rank}`,
-    );
-    return [{ dtype: x.dtype, shape: [...x.dims] }];
-  },
+  infer: inferAlongAxis,
   lower(ctx, node) {
     ctx.emit('Softmax', [ctx.name(node.inputs[0])], [ctx.name(node.outputs[0])], { axis: { int: node.attrs.axis } });
   },
