@@ -53,3 +53,15 @@ test('an overflowing update (lr 1e39) is caught by state_check while the loss of
   expect(m[STATE_CHECK]).toBeNaN();
   await s.release();
 });
+
+test('large finite state values (weights 1e15, Adam second moments ~1e31) do not raise a false alarm', async () => {
+  const big: typeof init = new Map(
+    [...init].map(([k, v]) => [k, { ...v, data: new Float32Array(v.data.length).fill(1e15) }]),
+  );
+  const s = await TrainingSession.create(graph(true), big);
+  const m = await s.step(batch, 0);
+  expect(m.loss).toBeGreaterThan(1e30);
+  expect(Number.isFinite(m.loss)).toBe(true);
+  expect(m[STATE_CHECK]).toBe(0);
+  await s.release();
+});
