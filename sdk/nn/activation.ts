@@ -7,11 +7,15 @@ import type { Tensor } from '../tensor';
 import { constant } from './init';
 import { Module } from './module';
 
-/** torch.nn.ReLU(inplace=False). */
-export class ReLU extends Module {
+/** An activation that takes PyTorch's `inplace=False` argument (kept for its signature; no effect). */
+abstract class InplaceActivation extends Module {
   constructor(readonly inplace = false) {
     super();
   }
+}
+
+/** torch.nn.ReLU(inplace=False). */
+export class ReLU extends InplaceActivation {
   forward(x: Tensor): Tensor {
     return F.relu(x);
   }
@@ -60,20 +64,14 @@ export class GELU extends Module {
 }
 
 /** torch.nn.SiLU(inplace=False): x·σ(x). */
-export class SiLU extends Module {
-  constructor(readonly inplace = false) {
-    super();
-  }
+export class SiLU extends InplaceActivation {
   forward(x: Tensor): Tensor {
     return F.silu(x);
   }
 }
 
 /** torch.nn.Mish(inplace=False): x·tanh(softplus(x)). */
-export class Mish extends Module {
-  constructor(readonly inplace = false) {
-    super();
-  }
+export class Mish extends InplaceActivation {
   forward(x: Tensor): Tensor {
     return F.mish(x);
   }
@@ -94,10 +92,7 @@ export class Tanh extends Module {
 }
 
 /** torch.nn.Hardswish(inplace=False): x·relu6(x + 3)/6. */
-export class Hardswish extends Module {
-  constructor(readonly inplace = false) {
-    super();
-  }
+export class Hardswish extends InplaceActivation {
   forward(x: Tensor): Tensor {
     return F.hardswish(x);
   }

@@ -1,10 +1,10 @@
 import { BuildError } from '../errors';
 import { batchNorm, batchStats, normalize } from '../functional/normalization';
+import type { Graph } from '../graph';
 import { add, cast, div, mul, reshape, sub } from '../ops';
 import type { Tensor } from '../tensor';
-import type { Graph } from '../graph';
 import { ones, zeros } from './init';
-import { Module } from './module';
+import { NdModule, spatialAxes } from './nd';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -17,52 +17,26 @@ export interface BatchNormOptions {
 const int64Zero = (_: unknown, shape: readonly number[]) => new BigInt64Array(shape.reduce((a, b) => a * b, 1));
 
 /**
- * The running-statistics update of PyTorch's batch norm: num_batches_tracked + 1, then r ← (1 − f)·r + f·s
- * with f = momentum, or 1/num_batches_tracked when momentum is null. PyTorch's instance norm (`countBatches`
- * false) leaves num_batches_tracked alone and always uses its momentum.
+ * What BatchNorm and InstanceNorm share: their options, the affine parameters weight (ones) and bias (zeros),
+ * and the buffers running_mean (zeros), running_var (ones) and num_batches_tracked (int64 0) with PyTorch's
+ * update of them. `affine` and `trackRunningStats` default to `defaultOn` (true for BatchNorm, false for
+ * InstanceNorm).
  */
-export function updateRunning(
-  m: Module & { momentum: number | null },
-  g: Graph,
-  stats: { mean: Tensor; unbiasedVar: Tensor },
-  set: (name: string, t: Tensor) => void,
-  get: (name: string) => Tensor,
-  countBatches = true,
-): void {
-  let f: number | Tensor = m.momentum ?? 0.1;
-  if (countBatches) {
-    const n = add(get('num_batches_tracked'), g.scalar(1, 'int64'));
-    set('num_batches_tracked', n);
-    if (m.momentum === null) f = div(1, cast(n, 'float32'));
-  }
-  const blend = (name: string, s: Tensor) =>
-    set(name, add(mul(get(name), typeof f === 'number' ? 1 - f : add(mul(f, -1), 1)), mul(s, f)));
-  blend('running_mean', stats.mean);
-  blend('running_var', stats.unbiasedVar);
-}
-
-/**
- * torch.nn.BatchNorm1d/2d/3d(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True).
- * Parameters weight (ones), bias (zeros); buffers running_mean (zeros), running_var (ones),
- * num_batches_tracked (int64 0). Train mode: batch statistics, and the new running statistics (unbiased
- * variance, as PyTorch) recorded as buffer updates, i.e. outputs `new.<key>` of a training step (docs/nn.md).
- * Eval mode: the running statistics (batch statistics when they are not tracked).
- */
-abstract class BatchNormNd extends Module {
+export abstract class RunningStatsNorm extends NdModule {
   readonly eps: number;
   readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   constructor(
-    readonly ranks: number[],
     readonly numFeatures: number,
-    o: BatchNormOptions = {},
+    o: BatchNormOptions,
+    defaultOn: boolean,
   ) {
     super();
     this.eps = o.eps ?? 1e-5;
     this.momentum = o.momentum === undefined ? 0.1 : o.momentum;
-    this.affine = o.affine ?? true;
-    this.trackRunningStats = o.trackRunningStats ?? true;
+    this.affine = o.affine ?? defaultOn;
+    this.trackRunningStats = o.trackRunningStats ?? defaultOn;
     if (this.affine) {
       this.addParam('weight', [numFeatures], ones);
       this.addParam('bias', [numFeatures], zeros);
@@ -74,22 +48,80 @@ abstract class BatchNormNd extends Module {
     }
   }
 
+  /** 'BatchNorm2d', 'InstanceNorm3d', …: the name in build errors. */
   protected abstract get label(): string;
 
-  forward(x: Tensor): Tensor {
-    if (!this.ranks.includes(x.rank) || x.dims[1] !== this.numFeatures) {
-      const want = this.ranks
-        .map((r) => (r === 2 ? '(N, C)' : r === 3 ? '(N, C, L)' : r === 4 ? '(N, C, H, W)' : '(N, C, D, H, W)'))
-        .join(' or ');
+  /** A build error naming this module when `ok` is false: `BatchNorm2d(16) expects input <want>, got …`. */
+  protected expectInput(x: Tensor, ok: boolean, want: string): void {
+    if (!ok)
       throw new BuildError(
         this.label,
         this.path,
-        `${this.label}(${this.numFeatures}) expects input ${want} with C = ${this.numFeatures}, got ${x.type}`,
+        `${this.label}(${this.numFeatures}) expects input ${want}, got ${x.type}`,
       );
+  }
+
+  /** The affine weight and bias, or nulls without `affine`. */
+  protected affineParams(g: Graph): { weight: Tensor | null; bias: Tensor | null } {
+    return this.affine
+      ? { weight: this.param(g, 'weight'), bias: this.param(g, 'bias') }
+      : { weight: null, bias: null };
+  }
+
+  /**
+   * The running-statistics update of PyTorch's batch norm: num_batches_tracked + 1, then r ← (1 − f)·r + f·s
+   * with f = momentum, or 1/num_batches_tracked when momentum is null; recorded as buffer updates (outputs
+   * `new.<key>` of a training step). PyTorch's instance norm (`countBatches` false) leaves
+   * num_batches_tracked alone and always uses its momentum. `stats` gives the batch's [C] mean and unbiased
+   * variance; it is called after the buffers are declared.
+   */
+  protected updateRunningStats(
+    g: Graph,
+    stats: () => { mean: Tensor; unbiasedVar: Tensor },
+    countBatches: boolean,
+  ): void {
+    // Declared in state_dict order, so that graph inputs and TrainStep.buffers list them that way.
+    const [rm, rv, nbt] = ['running_mean', 'running_var', 'num_batches_tracked'].map((b) => this.buf(g, b));
+    const { mean, unbiasedVar } = stats();
+    let f: number | Tensor = this.momentum ?? 0.1;
+    if (countBatches) {
+      const n = add(nbt, g.scalar(1, 'int64'));
+      this.setBuf(g, 'num_batches_tracked', n);
+      if (this.momentum === null) f = div(1, cast(n, 'float32'));
     }
+    const blend = (r: Tensor, s: Tensor) => add(mul(r, typeof f === 'number' ? 1 - f : add(mul(f, -1), 1)), mul(s, f));
+    this.setBuf(g, 'running_mean', blend(rm, mean));
+    this.setBuf(g, 'running_var', blend(rv, unbiasedVar));
+  }
+}
+
+/**
+ * torch.nn.BatchNorm1d/2d/3d(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True).
+ * Parameters weight (ones), bias (zeros); buffers running_mean (zeros), running_var (ones),
+ * num_batches_tracked (int64 0). Train mode: batch statistics, and the new running statistics (unbiased
+ * variance, as PyTorch) recorded as buffer updates, i.e. outputs `new.<key>` of a training step (docs/nn.md).
+ * Eval mode: the running statistics (batch statistics when they are not tracked).
+ */
+abstract class BatchNormNd extends RunningStatsNorm {
+  /** The input ranks accepted: (N, C) or (N, C, L) for BatchNorm1d, else (N, C, …spatial). */
+  readonly ranks = this.dims === 1 ? [2, 3] : [this.dims + 2];
+  constructor(numFeatures: number, o: BatchNormOptions = {}) {
+    super(numFeatures, o, true);
+  }
+
+  protected get label(): string {
+    return `BatchNorm${this.dims}d`;
+  }
+
+  forward(x: Tensor): Tensor {
+    const layout = (r: number) => (r === 2 ? '(N, C)' : `(N, C, ${spatialAxes(r - 2)})`);
+    this.expectInput(
+      x,
+      this.ranks.includes(x.rank) && x.dims[1] === this.numFeatures,
+      `${this.ranks.map(layout).join(' or ')} with C = ${this.numFeatures}`,
+    );
     const g = x.graph;
-    const weight = this.affine ? this.param(g, 'weight') : null;
-    const bias = this.affine ? this.param(g, 'bias') : null;
+    const { weight, bias } = this.affineParams(g);
     const useBatch = this.training || !this.trackRunningStats;
     if (!useBatch) {
       return batchNorm(x, this.buf(g, 'running_mean'), this.buf(g, 'running_var'), { weight, bias, eps: this.eps });
@@ -103,14 +135,10 @@ abstract class BatchNormNd extends Module {
       );
     if (this.training && this.trackRunningStats) {
       const c = this.numFeatures;
-      // Declared in state_dict order, so that graph inputs and TrainStep.buffers list them that way.
-      for (const b of ['running_mean', 'running_var', 'num_batches_tracked']) this.buf(g, b);
-      updateRunning(
-        this,
+      this.updateRunningStats(
         g,
-        { mean: reshape(st.mean, [c]), unbiasedVar: reshape(mul(st.variance, unbiasedFactor(st.count)), [c]) },
-        (name, t) => this.setBuf(g, name, t),
-        (name) => this.buf(g, name),
+        () => ({ mean: reshape(st.mean, [c]), unbiasedVar: reshape(mul(st.variance, unbiasedFactor(st.count)), [c]) }),
+        true,
       );
     }
     return normalize(x, st.mean, st.variance, this.eps, weight, bias);
@@ -119,32 +147,17 @@ abstract class BatchNormNd extends Module {
 
 /** torch.nn.BatchNorm1d on (N, C) or (N, C, L). */
 export class BatchNorm1d extends BatchNormNd {
-  constructor(numFeatures: number, o: BatchNormOptions = {}) {
-    super([2, 3], numFeatures, o);
-  }
-  protected get label(): string {
-    return 'BatchNorm1d';
-  }
+  static override readonly dims = 1;
 }
 
 /** torch.nn.BatchNorm2d on (N, C, H, W). */
 export class BatchNorm2d extends BatchNormNd {
-  constructor(numFeatures: number, o: BatchNormOptions = {}) {
-    super([4], numFeatures, o);
-  }
-  protected get label(): string {
-    return 'BatchNorm2d';
-  }
+  static override readonly dims = 2;
 }
 
 /** torch.nn.BatchNorm3d on (N, C, D, H, W). */
 export class BatchNorm3d extends BatchNormNd {
-  constructor(numFeatures: number, o: BatchNormOptions = {}) {
-    super([5], numFeatures, o);
-  }
-  protected get label(): string {
-    return 'BatchNorm3d';
-  }
+  static override readonly dims = 3;
 }
 
 /** n/(n−1), the unbiased correction of a variance over n elements (a tensor when n is counted at run time). */

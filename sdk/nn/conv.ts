@@ -5,7 +5,7 @@ import { ntuple } from '../functional/util';
 import { add, conv, slice } from '../ops';
 import type { Tensor } from '../tensor';
 import { type Initializer, torchDefaultBias, torchDefaultWeight } from './init';
-import { Module } from './module';
+import { NdModule, spatialAxes } from './nd';
 
 export interface ConvOptions {
   /** A number, one per spatial axis, 'same' (stride 1 only) or 'valid'. Default 0. */
@@ -21,23 +21,21 @@ export interface ConvOptions {
   biasInit?: Initializer;
 }
 
-const DIMS = ['L', 'H, W', 'D, H, W'];
-
 /**
  * torch.nn.Conv1d/2d/3d: weight [out, in/groups, ...k], bias [out]; input (N, C_in, ...spatial). Default
  * initialisation as PyTorch's reset_parameters (kaiming_uniform_(a=√5), bias U(±1/√fan_in)).
  */
-abstract class ConvNd extends Module {
+abstract class ConvNd extends NdModule {
   readonly weightShape: number[];
   readonly kernelSize: number[];
   constructor(
-    readonly dims: number,
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: number | readonly number[],
     readonly opts: ConvOptions = {},
   ) {
     super();
+    const dims = this.dims;
     const groups = opts.groups ?? 1;
     const name = `Conv${dims}d(${inChannels}, ${outChannels})`;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
@@ -85,7 +83,7 @@ abstract class ConvNd extends Module {
       throw new BuildError(
         `Conv${this.dims}d`,
         this.path,
-        `${this} expects input (N, ${this.inChannels}, ${DIMS[this.dims - 1]}), got ${got}`,
+        `${this} expects input (N, ${this.inChannels}, ${spatialAxes(this.dims)}), got ${got}`,
       );
     }
   }
@@ -141,23 +139,17 @@ abstract class ConvNd extends Module {
 
 /** torch.nn.Conv1d(in_channels, out_channels, kernel_size, {stride, padding, dilation, groups, bias}) on (N, C, L). */
 export class Conv1d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvOptions = {}) {
-    super(1, inChannels, outChannels, kernelSize, opts);
-  }
+  static override readonly dims = 1;
 }
 
 /** torch.nn.Conv2d(in_channels, out_channels, kernel_size, {stride, padding, dilation, groups, bias}) on (N, C, H, W). */
 export class Conv2d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvOptions = {}) {
-    super(2, inChannels, outChannels, kernelSize, opts);
-  }
+  static override readonly dims = 2;
 }
 
 /** torch.nn.Conv3d(in_channels, out_channels, kernel_size, {stride, padding, dilation, groups, bias}) on (N, C, D, H, W). */
 export class Conv3d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvOptions = {}) {
-    super(3, inChannels, outChannels, kernelSize, opts);
-  }
+  static override readonly dims = 3;
 }
 
 export interface ConvTransposeOptions {
@@ -176,16 +168,16 @@ const CONV_T = [convTranspose1d, convTranspose2d, convTranspose3d];
  * computes fan_in from weight.size(1)·k, so the default init is U(±1/√((out/groups)·k)) for both. Lowered
  * as a convolution's input gradient (no ONNX ConvTranspose: see functional/conv.ts).
  */
-abstract class ConvTransposeNd extends Module {
+abstract class ConvTransposeNd extends NdModule {
   readonly kernelSize: number[];
   constructor(
-    readonly dims: number,
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: number | readonly number[],
     readonly opts: ConvTransposeOptions = {},
   ) {
     super();
+    const dims = this.dims;
     const groups = opts.groups ?? 1;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
       throw new Error(
@@ -203,7 +195,7 @@ abstract class ConvTransposeNd extends Module {
       throw new BuildError(
         `ConvTranspose${this.dims}d`,
         this.path,
-        `ConvTranspose${this.dims}d(${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize})) expects input (N, ${this.inChannels}, ${DIMS[this.dims - 1]}), got ${x.type}`,
+        `ConvTranspose${this.dims}d(${this.inChannels}, ${this.outChannels}, kernel_size=(${this.kernelSize})) expects input (N, ${this.inChannels}, ${spatialAxes(this.dims)}), got ${x.type}`,
       );
     }
     const g = x.graph;
@@ -219,34 +211,13 @@ abstract class ConvTransposeNd extends Module {
 
 /** torch.nn.ConvTranspose1d(in, out, kernel_size, {stride, padding, outputPadding, groups, bias, dilation}). */
 export class ConvTranspose1d extends ConvTransposeNd {
-  constructor(
-    inChannels: number,
-    outChannels: number,
-    kernelSize: number | readonly number[],
-    opts: ConvTransposeOptions = {},
-  ) {
-    super(1, inChannels, outChannels, kernelSize, opts);
-  }
+  static override readonly dims = 1;
 }
 /** torch.nn.ConvTranspose2d(in, out, kernel_size, {stride, padding, outputPadding, groups, bias, dilation}). */
 export class ConvTranspose2d extends ConvTransposeNd {
-  constructor(
-    inChannels: number,
-    outChannels: number,
-    kernelSize: number | readonly number[],
-    opts: ConvTransposeOptions = {},
-  ) {
-    super(2, inChannels, outChannels, kernelSize, opts);
-  }
+  static override readonly dims = 2;
 }
 /** torch.nn.ConvTranspose3d(in, out, kernel_size, {stride, padding, outputPadding, groups, bias, dilation}). */
 export class ConvTranspose3d extends ConvTransposeNd {
-  constructor(
-    inChannels: number,
-    outChannels: number,
-    kernelSize: number | readonly number[],
-    opts: ConvTransposeOptions = {},
-  ) {
-    super(3, inChannels, outChannels, kernelSize, opts);
-  }
+  static override readonly dims = 3;
 }

@@ -1,107 +1,98 @@
 import * as F from '../functional/pooling';
 import type { Tensor } from '../tensor';
-import { Module } from './module';
+import { NdModule } from './nd';
 
 type Size = number | readonly number[];
+type OutSize = number | readonly (number | null)[];
 
-/** torch.nn.MaxPoolNd(kernel_size, stride=None (= kernel), padding=0, dilation=1, ceil_mode=False); no indices. */
-abstract class MaxPoolNd extends Module {
+/** A max or average pool: its `F` function for 1, 2 and 3 spatial axes, called with the kernel and options. */
+abstract class PoolNd<O> extends NdModule {
+  protected abstract readonly fns: readonly ((x: Tensor, kernelSize: Size, opts: O) => Tensor)[];
   constructor(
     readonly kernelSize: Size,
-    readonly opts: F.MaxPoolArgs = {},
+    readonly opts: O = {} as O,
   ) {
     super();
   }
+  forward(x: Tensor): Tensor {
+    return this.fns[this.dims - 1](x, this.kernelSize, this.opts);
+  }
+}
+
+/** torch.nn.MaxPoolNd(kernel_size, stride=None (= kernel), padding=0, dilation=1, ceil_mode=False); no indices. */
+abstract class MaxPoolNd extends PoolNd<F.MaxPoolArgs> {
+  protected readonly fns = [F.maxPool1d, F.maxPool2d, F.maxPool3d];
 }
 /** torch.nn.MaxPool1d. Trainable for overlapping, padded and dilated windows. */
 export class MaxPool1d extends MaxPoolNd {
-  forward(x: Tensor): Tensor {
-    return F.maxPool1d(x, this.kernelSize, this.opts);
-  }
+  static override readonly dims = 1;
 }
 /** torch.nn.MaxPool2d (a ResNet stem: `new nn.MaxPool2d(3, { stride: 2, padding: 1 })`). */
 export class MaxPool2d extends MaxPoolNd {
-  forward(x: Tensor): Tensor {
-    return F.maxPool2d(x, this.kernelSize, this.opts);
-  }
+  static override readonly dims = 2;
 }
 /** torch.nn.MaxPool3d (default kernel 2 kept for GVSL's U-Net: `new nn.MaxPool3d()` is MaxPool3d(2)). */
 export class MaxPool3d extends MaxPoolNd {
+  static override readonly dims = 3;
   constructor(kernelSize: Size = 2, opts: F.MaxPoolArgs = {}) {
     super(kernelSize, opts);
-  }
-  forward(x: Tensor): Tensor {
-    return F.maxPool3d(x, this.kernelSize, this.opts);
   }
 }
 
 /** torch.nn.AvgPoolNd(kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True). */
-abstract class AvgPoolNd extends Module {
-  constructor(
-    readonly kernelSize: Size,
-    readonly opts: F.AvgPoolArgs = {},
-  ) {
-    super();
-  }
+abstract class AvgPoolNd extends PoolNd<F.AvgPoolArgs> {
+  protected readonly fns = [F.avgPool1d, F.avgPool2d, F.avgPool3d];
 }
 /** torch.nn.AvgPool1d. */
 export class AvgPool1d extends AvgPoolNd {
-  forward(x: Tensor): Tensor {
-    return F.avgPool1d(x, this.kernelSize, this.opts);
-  }
+  static override readonly dims = 1;
 }
 /** torch.nn.AvgPool2d. */
 export class AvgPool2d extends AvgPoolNd {
-  forward(x: Tensor): Tensor {
-    return F.avgPool2d(x, this.kernelSize, this.opts);
-  }
+  static override readonly dims = 2;
 }
 /** torch.nn.AvgPool3d. */
 export class AvgPool3d extends AvgPoolNd {
-  forward(x: Tensor): Tensor {
-    return F.avgPool3d(x, this.kernelSize, this.opts);
-  }
+  static override readonly dims = 3;
 }
 
-type OutSize = number | readonly (number | null)[];
-abstract class AdaptiveNd extends Module {
+/** torch.nn.AdaptiveAvgPoolNd / AdaptiveMaxPoolNd(output_size): its `F` function for 1, 2 and 3 spatial axes. */
+abstract class AdaptiveNd extends NdModule {
+  protected abstract readonly fns: readonly ((x: Tensor, outputSize: OutSize) => Tensor)[];
   constructor(readonly outputSize: OutSize) {
     super();
   }
+  forward(x: Tensor): Tensor {
+    return this.fns[this.dims - 1](x, this.outputSize);
+  }
+}
+abstract class AdaptiveAvgPoolNd extends AdaptiveNd {
+  protected readonly fns = [F.adaptiveAvgPool1d, F.adaptiveAvgPool2d, F.adaptiveAvgPool3d];
+}
+abstract class AdaptiveMaxPoolNd extends AdaptiveNd {
+  protected readonly fns = [F.adaptiveMaxPool1d, F.adaptiveMaxPool2d, F.adaptiveMaxPool3d];
 }
 /** torch.nn.AdaptiveAvgPool1d(output_size). */
-export class AdaptiveAvgPool1d extends AdaptiveNd {
-  forward(x: Tensor): Tensor {
-    return F.adaptiveAvgPool1d(x, this.outputSize);
-  }
+export class AdaptiveAvgPool1d extends AdaptiveAvgPoolNd {
+  static override readonly dims = 1;
 }
 /** torch.nn.AdaptiveAvgPool2d(output_size) (a classifier head: `new nn.AdaptiveAvgPool2d(1)`). */
-export class AdaptiveAvgPool2d extends AdaptiveNd {
-  forward(x: Tensor): Tensor {
-    return F.adaptiveAvgPool2d(x, this.outputSize);
-  }
+export class AdaptiveAvgPool2d extends AdaptiveAvgPoolNd {
+  static override readonly dims = 2;
 }
 /** torch.nn.AdaptiveAvgPool3d(output_size). */
-export class AdaptiveAvgPool3d extends AdaptiveNd {
-  forward(x: Tensor): Tensor {
-    return F.adaptiveAvgPool3d(x, this.outputSize);
-  }
+export class AdaptiveAvgPool3d extends AdaptiveAvgPoolNd {
+  static override readonly dims = 3;
 }
 /** torch.nn.AdaptiveMaxPool1d(output_size) (no indices). */
-export class AdaptiveMaxPool1d extends AdaptiveNd {
-  forward(x: Tensor): Tensor {
-    return F.adaptiveMaxPool1d(x, this.outputSize);
-  }
+export class AdaptiveMaxPool1d extends AdaptiveMaxPoolNd {
+  static override readonly dims = 1;
 }
 /** torch.nn.AdaptiveMaxPool2d(output_size) (no indices). */
-export class AdaptiveMaxPool2d extends AdaptiveNd {
-  forward(x: Tensor): Tensor {
-    return F.adaptiveMaxPool2d(x, this.outputSize);
-  }
+export class AdaptiveMaxPool2d extends AdaptiveMaxPoolNd {
+  static override readonly dims = 2;
 }
 /** torch.nn.AdaptiveMaxPool3d(output_size) (no indices). */
-export class AdaptiveMaxPool3d extends AdaptiveNd {
-  forward(x: Tensor): Tensor {
-    return F.adaptiveMaxPool3d(x, this.outputSize);
-  }
+export class AdaptiveMaxPool3d extends AdaptiveMaxPoolNd {
+  static override readonly dims = 3;
 }
