@@ -1,4 +1,5 @@
 /** Data pipeline for GVSL pre-training: volumes, file formats, orientation, resampling, sampling, augmentation. */
+export type { Mat4 } from './affine';
 export * from './augment/index';
 export { readDicomSeries, type ReadDicomOptions } from './dicom';
 export { DataError } from './errors';

@@ -40,15 +40,36 @@ export {
   type RegisterOptions,
   type Timings,
 } from './model';
-export { encodeOnnx, initializerArrays, ioInfo, readOnnx, saveOnnx, type OnnxModel } from '../engine/onnx-file';
+export {
+  encodeOnnx,
+  initializerArrays,
+  ioInfo,
+  readOnnx,
+  saveOnnx,
+  type EncodedOnnx,
+  type IoInfo,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+  type OnnxValueInfo,
+} from '../engine/onnx-file';
 export {
   finishRegistration,
   magnitude,
   prepareVolumes,
   type Fit,
   type GridSpec,
+  type OutputArray,
+  type Prepared,
   type PrepareOptions,
   type RegistrationResult,
 } from './pipeline';
-export { openSource, widthsFromWeights, type ModelSource } from './source';
+export {
+  openSource,
+  widthsFromWeights,
+  type GraphKind,
+  type ModelSource,
+  type OnnxGraph,
+  type SourceOptions,
+} from './source';
 export { writeLabelMap, writeRegistration, type WrittenFiles } from './write';

@@ -2,17 +2,18 @@ import * as F from '../functional/pooling';
 import type { Tensor } from '../tensor';
 import { NdModule } from './nd';
 
-type Size = number | readonly number[];
-type OutSize = number | readonly (number | null)[];
-
+// NOTE: the size types are written out (not aliased) so that the API reference shows them in each signature.
 /** A max or average pool: its `F` function for 1, 2 and 3 spatial axes, called with the kernel and options. */
 abstract class PoolNd<O> extends NdModule {
-  protected abstract readonly fns: readonly ((x: Tensor, kernelSize: Size, opts: O) => Tensor)[];
+  protected abstract readonly fns: readonly ((x: Tensor, kernelSize: number | readonly number[], opts: O) => Tensor)[];
+  /** The options as given (PyTorch's defaults where absent). */
+  readonly opts: O;
   constructor(
-    readonly kernelSize: Size,
-    readonly opts: O = {} as O,
+    readonly kernelSize: number | readonly number[],
+    opts?: O,
   ) {
     super();
+    this.opts = opts ?? ({} as O);
   }
   forward(x: Tensor): Tensor {
     return this.fns[this.dims - 1](x, this.kernelSize, this.opts);
@@ -34,7 +35,7 @@ export class MaxPool2d extends MaxPoolNd {
 /** torch.nn.MaxPool3d (default kernel 2 kept for GVSL's U-Net: `new nn.MaxPool3d()` is MaxPool3d(2)). */
 export class MaxPool3d extends MaxPoolNd {
   static override readonly dims = 3;
-  constructor(kernelSize: Size = 2, opts: F.MaxPoolArgs = {}) {
+  constructor(kernelSize: number | readonly number[] = 2, opts: F.MaxPoolArgs = {}) {
     super(kernelSize, opts);
   }
 }
@@ -58,8 +59,8 @@ export class AvgPool3d extends AvgPoolNd {
 
 /** torch.nn.AdaptiveAvgPoolNd / AdaptiveMaxPoolNd(output_size): its `F` function for 1, 2 and 3 spatial axes. */
 abstract class AdaptiveNd extends NdModule {
-  protected abstract readonly fns: readonly ((x: Tensor, outputSize: OutSize) => Tensor)[];
-  constructor(readonly outputSize: OutSize) {
+  protected abstract readonly fns: readonly ((x: Tensor, outputSize: number | readonly (number | null)[]) => Tensor)[];
+  constructor(readonly outputSize: number | readonly (number | null)[]) {
     super();
   }
   forward(x: Tensor): Tensor {

@@ -1,13 +1,14 @@
-// The DSL's op functions. Tensors positional, attributes in a trailing options object.
+// The DSL's op functions. Tensors positional, attributes in a trailing options object (their types are exported
+// too, so that the API reference documents them).
 export { abs } from './abs';
 export { add } from './add';
 export { logicalAnd } from './and';
 export { argMax } from './arg-max';
 export { avgPool } from './average-pool';
 export { cast } from './cast';
-export { clip } from './clip';
+export { clip, type ClipAttrs } from './clip';
 export { concat } from './concat';
-export { conv } from './conv';
+export { conv, type ConvOptions } from './conv';
 export { cos } from './cos';
 export { cumsum } from './cumsum';
 export { div } from './div';
@@ -16,13 +17,15 @@ export { erf } from './erf';
 export { exp } from './exp';
 export { expandTo } from './expand';
 export { floor } from './floor';
-export { gather, scatterAdd } from './gather';
+export { gather, type GatherOptions, scatterAdd } from './gather';
 export { gatherElements } from './gather-elements';
 export { gatherND } from './gather-nd';
-export { gemm } from './gemm';
+export { gemm, type GemmAttrs } from './gemm';
 export { greater } from './greater';
 export { hashUniform } from './hash-uniform';
 export { identity } from './identity';
+export type { Reduction } from './indexing';
+export type { TensorLike } from './kit';
 export { leakyRelu } from './leaky-relu';
 export { less } from './less';
 export { log } from './log';
@@ -36,6 +39,7 @@ export { mul } from './mul';
 export { neg } from './neg';
 export { logicalNot } from './not';
 export { pad } from './pad';
+export type { PoolOptions } from './pool-kit';
 export { pow, square } from './pow';
 export { reduceMax } from './reduce-max';
 export { mean, reduceMean } from './reduce-mean';
@@ -44,13 +48,19 @@ export { countOver, reduceSum } from './reduce-sum';
 export { REGISTRY } from './registry';
 export { relu } from './relu';
 export { reshape } from './reshape';
-export { resize } from './resize';
+export {
+  type CoordinateTransformationMode,
+  type NearestMode,
+  resize,
+  type ResizeMode,
+  type ResizeOptions,
+} from './resize';
 export { scatterElements } from './scatter-elements';
 export { scatterND } from './scatter-nd';
 export { sigmoid } from './sigmoid';
 export { sign } from './sign';
 export { sin } from './sin';
-export { flip, slice } from './slice';
+export { flip, slice, type SliceSpec } from './slice';
 export { softmax } from './softmax';
 export { split } from './split';
 export { sqrt } from './sqrt';
