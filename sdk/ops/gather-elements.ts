@@ -2,7 +2,7 @@ import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import type { GatherOptions } from './gather';
-import { checkIndices, wrapIndices, zeros } from './indexing';
+import { checkElementIndices, wrapIndices, zeros } from './indexing';
 import { scatterElements } from './scatter-elements';
 
 export interface GatherElementsAttrs {
@@ -22,19 +22,7 @@ export const GatherElements: Primitive<GatherElementsAttrs> = {
   nondiff: [1],
   infer([x, idx], { axis }) {
     check(x && idx, 'missing input');
-    checkIndices(idx);
-    check(
-      x.rank >= 1 && idx.rank === x.rank,
-      () => `indices [${idx.shape}] must have the rank of data [${x.shape}] (>= 1)`,
-    );
-    check(
-      Number.isInteger(axis) && axis >= 0 && axis < x.rank,
-      () => `axis ${axis} is out of range for rank ${x.rank}`,
-    );
-    check(
-      idx.shape.every((s, i) => i === axis || s <= x.shape[i]),
-      () => `indices [${idx.shape}] exceed data [${x.shape}] on an axis other than ${axis}`,
-    );
+    checkElementIndices(x, idx, axis);
     return [{ dtype: x.dtype, shape: [...idx.shape] }];
   },
   lower(ctx, node) {

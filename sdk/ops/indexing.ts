@@ -19,6 +19,23 @@ export function checkIndices(t: Tensor, dtypes: readonly DType[] = INDEX_DTYPES)
   check(dtypes.includes(t.dtype), () => `indices must be ${dtypes.join(' or ')}, got ${t.dtype}`);
 }
 
+/**
+ * The index rules GatherElements and ScatterElements share: int32/int64 indices of data's rank (>= 1), a valid
+ * non-negative axis, and no index axis longer than data's except `axis`.
+ */
+export function checkElementIndices(x: Tensor, idx: Tensor, axis: number): void {
+  checkIndices(idx);
+  check(
+    x.rank >= 1 && idx.rank === x.rank,
+    () => `indices [${idx.shape}] must have the rank of data [${x.shape}] (>= 1)`,
+  );
+  check(Number.isInteger(axis) && axis >= 0 && axis < x.rank, () => `axis ${axis} is out of range for rank ${x.rank}`);
+  check(
+    idx.shape.every((s, i) => i === axis || s <= x.shape[i]),
+    () => `indices [${idx.shape}] exceed data [${x.shape}] on an axis other than ${axis}`,
+  );
+}
+
 export function checkReduction(r: Reduction): void {
   check(r === 'none' || r === 'add', () => `reduction '${r}' is not supported (expects 'none' or 'add')`);
 }

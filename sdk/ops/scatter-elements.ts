@@ -2,7 +2,7 @@ import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { gatherElements } from './gather-elements';
-import { checkIndices, checkReduction, type Reduction, reductionOpset, wrapIndices, zeros } from './indexing';
+import { checkElementIndices, checkReduction, type Reduction, reductionOpset, wrapIndices, zeros } from './indexing';
 
 export interface ScatterElementsAttrs {
   /** Non-negative axis the indices address. */
@@ -24,22 +24,10 @@ export const ScatterElements: Primitive<ScatterElementsAttrs> = {
   nondiff: [1],
   infer([x, idx, u], { axis, reduction }) {
     check(x && idx && u, 'missing input');
-    checkIndices(idx);
     checkReduction(reduction);
     check(u.dtype === x.dtype, () => `updates dtype ${u.dtype} differs from data dtype ${x.dtype}`);
-    check(
-      x.rank >= 1 && idx.rank === x.rank,
-      () => `indices [${idx.shape}] must have the rank of data [${x.shape}] (>= 1)`,
-    );
+    checkElementIndices(x, idx, axis);
     check(u.shape.join() === idx.shape.join(), () => `updates [${u.shape}] and indices [${idx.shape}] differ`);
-    check(
-      Number.isInteger(axis) && axis >= 0 && axis < x.rank,
-      () => `axis ${axis} is out of range for rank ${x.rank}`,
-    );
-    check(
-      idx.shape.every((s, i) => i === axis || s <= x.shape[i]),
-      () => `indices [${idx.shape}] exceed data [${x.shape}] on an axis other than ${axis}`,
-    );
     return [{ dtype: x.dtype, shape: [...x.shape] }];
   },
   lower(ctx, node) {
