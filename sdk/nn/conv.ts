@@ -22,34 +22,52 @@ export interface ConvOptions {
 }
 
 /**
- * torch.nn.Conv1d/2d/3d: weight [out, in/groups, ...k], bias [out]; input (N, C_in, ...spatial). Default
- * initialisation as PyTorch's reset_parameters (kaiming_uniform_(a=√5), bias U(±1/√fan_in)).
+ * What Conv and ConvTranspose share, as PyTorch's _ConvNd: the groups check, kernel_size, and the weight
+ * ([out, in/groups, …k], or [in, out/groups, …k] for the transposed convolution) and bias [out] with
+ * PyTorch's reset_parameters (kaiming_uniform_(a=√5), bias U(±1/√fan_in), fan_in from weight.size(1)·k).
  */
-abstract class ConvNd extends NdModule {
-  readonly weightShape: number[];
+abstract class ConvBase extends NdModule {
   readonly kernelSize: number[];
+  /** The weight's shape: [out, in/groups, …k] (Conv), [in, out/groups, …k] (ConvTranspose). */
+  readonly weightShape: number[];
   constructor(
+    family: 'Conv' | 'ConvTranspose',
     readonly inChannels: number,
     readonly outChannels: number,
     kernelSize: number | readonly number[],
-    readonly opts: ConvOptions = {},
+    o: { groups?: number; bias?: boolean; weightInit?: Initializer; biasInit?: Initializer },
   ) {
     super();
-    const dims = this.dims;
-    const groups = opts.groups ?? 1;
-    const name = `Conv${dims}d(${inChannels}, ${outChannels})`;
+    const groups = o.groups ?? 1;
+    const name = `${family}${this.dims}d(${inChannels}, ${outChannels})`;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
       throw new Error(`${name}: in_channels and out_channels must be divisible by groups=${groups}`);
     }
+    const k = (this.kernelSize = ntuple(kernelSize, this.dims, `${name} kernel_size`));
+    this.weightShape =
+      family === 'Conv' ? [outChannels, inChannels / groups, ...k] : [inChannels, outChannels / groups, ...k];
+    this.addParam('weight', this.weightShape, o.weightInit ?? torchDefaultWeight);
+    if (o.bias ?? true) this.addParam('bias', [outChannels], o.biasInit ?? torchDefaultBias(this.weightShape));
+  }
+}
+
+/**
+ * torch.nn.Conv1d/2d/3d: weight [out, in/groups, ...k], bias [out]; input (N, C_in, ...spatial). Default
+ * initialisation as PyTorch's reset_parameters (kaiming_uniform_(a=√5), bias U(±1/√fan_in)).
+ */
+abstract class ConvNd extends ConvBase {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    readonly opts: ConvOptions = {},
+  ) {
+    super('Conv', inChannels, outChannels, kernelSize, opts);
     if (!['zeros', 'reflect', 'replicate', 'circular'].includes(opts.paddingMode ?? 'zeros')) {
       throw new Error(
-        `${name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got '${opts.paddingMode}'`,
+        `Conv${this.dims}d(${inChannels}, ${outChannels}): padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got '${opts.paddingMode}'`,
       );
     }
-    this.kernelSize = ntuple(kernelSize, dims, `${name} kernel_size`);
-    this.weightShape = [outChannels, inChannels / groups, ...this.kernelSize];
-    this.addParam('weight', this.weightShape, opts.weightInit ?? torchDefaultWeight);
-    if (opts.bias ?? true) this.addParam('bias', [outChannels], opts.biasInit ?? torchDefaultBias(this.weightShape));
   }
 
   /** `Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2))`, as PyTorch prints it. */
@@ -168,26 +186,14 @@ const CONV_T = [convTranspose1d, convTranspose2d, convTranspose3d];
  * computes fan_in from weight.size(1)·k, so the default init is U(±1/√((out/groups)·k)) for both. Lowered
  * as a convolution's input gradient (no ONNX ConvTranspose: see functional/conv.ts).
  */
-abstract class ConvTransposeNd extends NdModule {
-  readonly kernelSize: number[];
+abstract class ConvTransposeNd extends ConvBase {
   constructor(
-    readonly inChannels: number,
-    readonly outChannels: number,
+    inChannels: number,
+    outChannels: number,
     kernelSize: number | readonly number[],
     readonly opts: ConvTransposeOptions = {},
   ) {
-    super();
-    const dims = this.dims;
-    const groups = opts.groups ?? 1;
-    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups || outChannels % groups) {
-      throw new Error(
-        `ConvTranspose${dims}d(${inChannels}, ${outChannels}): in_channels and out_channels must be divisible by groups=${groups}`,
-      );
-    }
-    this.kernelSize = ntuple(kernelSize, dims, 'kernel_size');
-    const shape = [inChannels, outChannels / groups, ...this.kernelSize];
-    this.addParam('weight', shape, torchDefaultWeight);
-    if (opts.bias ?? true) this.addParam('bias', [outChannels], torchDefaultBias(shape));
+    super('ConvTranspose', inChannels, outChannels, kernelSize, opts);
   }
 
   forward(x: Tensor): Tensor {
