@@ -12,18 +12,23 @@ import { Module } from './module';
 const vec = (g: Graph, v: readonly number[] | null | undefined, dtype: Tensor['dtype']): Tensor | null =>
   v ? g.constant(v, dtype, [v.length]) : null;
 
-/** torch.nn.CrossEntropyLoss(weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0). */
-export class CrossEntropyLoss extends Module {
-  constructor(
-    readonly opts: {
-      weight?: readonly number[] | null;
-      ignoreIndex?: number;
-      reduction?: Reduction;
-      labelSmoothing?: number;
-    } = {},
-  ) {
+/** A loss module with PyTorch's keyword arguments as one options object `O` (all optional). */
+abstract class Loss<O extends object> extends Module {
+  /** The options as given (PyTorch's defaults where absent). */
+  readonly opts: O;
+  constructor(opts?: O) {
     super();
+    this.opts = opts ?? ({} as O);
   }
+}
+
+/** torch.nn.CrossEntropyLoss(weight=None, ignore_index=-100, reduction='mean', label_smoothing=0.0). */
+export class CrossEntropyLoss extends Loss<{
+  weight?: readonly number[] | null;
+  ignoreIndex?: number;
+  reduction?: Reduction;
+  labelSmoothing?: number;
+}> {
   forward(input: Tensor, target: Tensor): Tensor {
     const { weight, ...rest } = this.opts;
     return F.crossEntropy(input, target, { ...rest, weight: vec(input.graph, weight, input.dtype) });
@@ -31,10 +36,7 @@ export class CrossEntropyLoss extends Module {
 }
 
 /** torch.nn.NLLLoss(weight=None, ignore_index=-100, reduction='mean'). */
-export class NLLLoss extends Module {
-  constructor(readonly opts: { weight?: readonly number[] | null; ignoreIndex?: number; reduction?: Reduction } = {}) {
-    super();
-  }
+export class NLLLoss extends Loss<{ weight?: readonly number[] | null; ignoreIndex?: number; reduction?: Reduction }> {
   forward(input: Tensor, target: Tensor): Tensor {
     const { weight, ...rest } = this.opts;
     return F.nllLoss(input, target, { ...rest, weight: vec(input.graph, weight, input.dtype) });
@@ -42,10 +44,7 @@ export class NLLLoss extends Module {
 }
 
 /** torch.nn.BCELoss(weight=None, reduction='mean'); `weight` broadcasts against the input's trailing axes. */
-export class BCELoss extends Module {
-  constructor(readonly opts: { weight?: readonly number[] | null; reduction?: Reduction } = {}) {
-    super();
-  }
+export class BCELoss extends Loss<{ weight?: readonly number[] | null; reduction?: Reduction }> {
   forward(input: Tensor, target: Tensor): Tensor {
     return F.binaryCrossEntropy(input, target, {
       reduction: this.opts.reduction,
@@ -55,16 +54,11 @@ export class BCELoss extends Module {
 }
 
 /** torch.nn.BCEWithLogitsLoss(weight=None, reduction='mean', pos_weight=None). */
-export class BCEWithLogitsLoss extends Module {
-  constructor(
-    readonly opts: {
-      weight?: readonly number[] | null;
-      reduction?: Reduction;
-      posWeight?: readonly number[] | null;
-    } = {},
-  ) {
-    super();
-  }
+export class BCEWithLogitsLoss extends Loss<{
+  weight?: readonly number[] | null;
+  reduction?: Reduction;
+  posWeight?: readonly number[] | null;
+}> {
   forward(input: Tensor, target: Tensor): Tensor {
     const g = input.graph;
     return F.binaryCrossEntropyWithLogits(input, target, {
@@ -76,50 +70,35 @@ export class BCEWithLogitsLoss extends Module {
 }
 
 /** torch.nn.MSELoss(reduction='mean'). */
-export class MSELoss extends Module {
-  constructor(readonly opts: { reduction?: Reduction } = {}) {
-    super();
-  }
+export class MSELoss extends Loss<{ reduction?: Reduction }> {
   forward(input: Tensor, target: Tensor): Tensor {
     return F.mseLoss(input, target, this.opts);
   }
 }
 
 /** torch.nn.L1Loss(reduction='mean'). */
-export class L1Loss extends Module {
-  constructor(readonly opts: { reduction?: Reduction } = {}) {
-    super();
-  }
+export class L1Loss extends Loss<{ reduction?: Reduction }> {
   forward(input: Tensor, target: Tensor): Tensor {
     return F.l1Loss(input, target, this.opts);
   }
 }
 
 /** torch.nn.SmoothL1Loss(reduction='mean', beta=1.0). */
-export class SmoothL1Loss extends Module {
-  constructor(readonly opts: { reduction?: Reduction; beta?: number } = {}) {
-    super();
-  }
+export class SmoothL1Loss extends Loss<{ reduction?: Reduction; beta?: number }> {
   forward(input: Tensor, target: Tensor): Tensor {
     return F.smoothL1Loss(input, target, this.opts);
   }
 }
 
 /** torch.nn.HuberLoss(reduction='mean', delta=1.0). */
-export class HuberLoss extends Module {
-  constructor(readonly opts: { reduction?: Reduction; delta?: number } = {}) {
-    super();
-  }
+export class HuberLoss extends Loss<{ reduction?: Reduction; delta?: number }> {
   forward(input: Tensor, target: Tensor): Tensor {
     return F.huberLoss(input, target, this.opts);
   }
 }
 
 /** torch.nn.KLDivLoss(reduction='mean', log_target=False). */
-export class KLDivLoss extends Module {
-  constructor(readonly opts: { reduction?: Reduction | 'batchmean'; logTarget?: boolean } = {}) {
-    super();
-  }
+export class KLDivLoss extends Loss<{ reduction?: Reduction | 'batchmean'; logTarget?: boolean }> {
   forward(input: Tensor, target: Tensor): Tensor {
     return F.klDiv(input, target, this.opts);
   }
@@ -139,10 +118,7 @@ export class CosineSimilarity extends Module {
 }
 
 /** Multi-class soft Dice loss (no torch.nn counterpart); see F.diceLoss for the formula. */
-export class DiceLoss extends Module {
-  constructor(readonly opts: { smooth?: number; squared?: boolean; reduction?: Reduction } = {}) {
-    super();
-  }
+export class DiceLoss extends Loss<{ smooth?: number; squared?: boolean; reduction?: Reduction }> {
   forward(input: Tensor, target: Tensor): Tensor {
     return F.diceLoss(input, target, this.opts);
   }
