@@ -26,8 +26,8 @@ export const ScatterElements: Primitive<ScatterElementsAttrs> = {
     check(x && idx && u, 'missing input');
     checkReduction(reduction);
     check(u.dtype === x.dtype, () => `updates dtype ${u.dtype} differs from data dtype ${x.dtype}`);
-    checkElementIndices(x, idx, axis);
     check(u.shape.join() === idx.shape.join(), () => `updates [${u.shape}] and indices [${idx.shape}] differ`);
+    checkElementIndices(x, idx, axis);
     return [{ dtype: x.dtype, shape: [...x.shape] }];
   },
   lower(ctx, node) {
