@@ -9,6 +9,7 @@ import { concat } from './concat';
 import { type ConvAttrs, conv } from './conv';
 import { matmul } from './matmul';
 import { pad } from './pad';
+import { axisPhases, interleavePhases, multiIndices } from './polyphase';
 import { reduceSum } from './reduce-sum';
 import { reshape } from './reshape';
 import { slice } from './slice';
@@ -40,55 +41,81 @@ export function flipWeights(w: Tensor, group: number): Tensor {
   return axes.length ? slice(swapped, { axes, steps: axes.map(() => -1) }) : swapped;
 }
 
-/** Puts stride−1 zeros after every element of each spatial axis: [N, C, ...O] → [N, C, ...O·stride]. */
-export function interleaveZeros(t: Tensor, strides: readonly number[]): Tensor {
-  if (strides.every((s) => s === 1)) return t;
-  const [n, c, ...od] = t.dims;
-  const o = requireStatic(od, 'a strided convolution gradient (spatial axes)');
-  const split = reshape(t, [n, c, ...o.flatMap((v) => [v, 1])]);
-  const ends = [0, 0, ...strides.flatMap((s) => [0, s - 1])];
-  const padded = pad(split, [...ends.map(() => 0), ...ends]);
-  return reshape(padded, [n, c, ...o.map((v, i) => v * strides[i])]);
+/**
+ * dX of a convolution. Stride 1: a Conv of dy with the flipped, channel-swapped weights and pads
+ * dilation·(k−1) − pad (negative pads, pad > dilation·(k−1), become a crop of dy, as ONNX Conv pads are ≥ 0).
+ * Any stride > 1: the polyphase form (polyphase.ts), one such Conv per phase with the sub-kernel of that phase's
+ * taps, on dy at output resolution: no zero-interleaved dy, s^d times fewer multiply-adds.
+ */
+export function convInputGrad(dy: Tensor, w: Tensor, attrs: ConvAttrs, xDims: readonly Dim[]): Tensor {
+  if (attrs.strides.some((v) => v > 1)) return convInputGradPhased(dy, w, attrs, xDims);
+  const { pads, dilations, group } = attrs;
+  const s = xDims.length - 2;
+  // The batch may be symbolic; the pads below depend on the spatial lengths.
+  requireStatic(xDims.slice(2), 'the convolution input gradient (spatial axes)');
+  const k = w.shape.slice(2);
+  const begin = k.map((v, i) => dilations[i] * (v - 1) - pads[i]);
+  const end = k.map((v, i) => dilations[i] * (v - 1) - pads[i + s]);
+  return croppedConv(dy, flipWeights(w, group), begin, end, dilations, group);
+}
+
+/** A stride-1 Conv of dy whose pads may be negative (a negative pad crops dy instead: ONNX Conv pads are ≥ 0). */
+function croppedConv(
+  dy: Tensor,
+  w: Tensor,
+  begin: readonly number[],
+  end: readonly number[],
+  dilations: readonly number[],
+  group: number,
+): Tensor {
+  const d = pad(dy, [0, 0, ...begin.map((v) => Math.min(v, 0)), 0, 0, ...end.map((v) => Math.min(v, 0))]);
+  return conv(d, w, null, {
+    pads: [...begin, ...end].map((v) => Math.max(v, 0)),
+    strides: begin.map(() => 1),
+    dilations: [...dilations],
+    group,
+  });
 }
 
 /**
- * dX of a convolution: a stride-1 Conv of dy (zero-interleaved by the stride) with the flipped, channel-
- * swapped weights and pads dilation·(k−1) − pad; the end pad also covers the input rows the forward
- * stride skipped. Negative pads (pad > dilation·(k−1)) become a crop of dy, as ONNX Conv pads are ≥ 0.
+ * The polyphase input gradient: phase r (input positions i ≡ r mod s per axis) reads dy[q + c_j] through its taps
+ * j = j0, j0 + s/g, … (g = gcd(s, dilation)), c_j falling by dilation/g per tap: a stride-1 Conv of dy with the
+ * flipped sub-kernel w[..., j0::s/g], dilation dilation/g, begin pad −c_last, sized to ⌈L/s⌉ outputs.
  */
-export function convInputGrad(
+function convInputGradPhased(
   dy: Tensor,
   w: Tensor,
   { pads, strides, dilations, group }: ConvAttrs,
   xDims: readonly Dim[],
 ): Tensor {
-  const s = xDims.length - 2;
-  // The batch may be symbolic; the pads below depend on the spatial lengths.
-  const xShape = [0, 0, ...requireStatic(xDims.slice(2), 'the convolution input gradient (spatial axes)')];
+  const sp = requireStatic(xDims.slice(2), 'the convolution input gradient (spatial axes)');
+  const out = requireStatic(dy.dims.slice(2), 'the convolution input gradient (spatial axes)');
   const k = w.shape.slice(2);
-  const begin: number[] = [];
-  const end: number[] = [];
-  for (let i = 0; i < s; i++) {
-    const span = dilations[i] * (k[i] - 1);
-    const padded = xShape[2 + i] + pads[i] + pads[i + s];
-    const rem = (padded - span - 1) % strides[i];
-    begin.push(span - pads[i]);
-    end.push(span - pads[i + s] + rem - (strides[i] - 1));
-  }
-  const d = pad(interleaveZeros(dy, strides), [
-    0,
-    0,
-    ...begin.map((v) => Math.min(v, 0)),
-    0,
-    0,
-    ...end.map((v) => Math.min(v, 0)),
-  ]);
-  return conv(d, flipWeights(w, group), null, {
-    pads: [...begin, ...end].map((v) => Math.max(v, 0)),
-    strides: strides.map(() => 1),
-    dilations,
-    group,
+  const spAxes = range(k.length, 2);
+  const ax = sp.map((l, i) => axisPhases(l, k[i], strides[i], pads[i], dilations[i]));
+  const q = ax.map((a) => a.q);
+  const phases = multiIndices(strides).map((r) => {
+    const taps = r.map((ri, i) => ax[i].taps[ri]);
+    if (taps.some((t) => t.length === 0)) return null;
+    const step = taps.map((t) => (t.length > 1 ? t[1].j - t[0].j : 1));
+    const dil = taps.map((t) => (t.length > 1 ? t[0].c - t[1].c : 1));
+    const whole = taps.every((t, i) => t.length === k[i] && step[i] === 1);
+    const sub = whole
+      ? w
+      : slice(w, {
+          axes: spAxes,
+          starts: taps.map((t) => t[0].j),
+          ends: taps.map((t) => t[t.length - 1].j + 1),
+          steps: step,
+        });
+    // Flipped, output q reads dy[q + c_last + m·dil] for m = 0 … M−1: begin pad −c_last; the end pad makes q outputs.
+    const begin = taps.map((t) => -t[t.length - 1].c);
+    const end = taps.map((t, i) => q[i] - out[i] - begin[i] + (t.length - 1) * dil[i]);
+    // A crop that leaves nothing of dy: no tap of this phase reads inside dy.
+    if (begin.some((b, i) => out[i] + Math.min(b, 0) + Math.min(end[i], 0) <= 0)) return null;
+    return croppedConv(dy, flipWeights(sub, group), begin, end, dil, group);
   });
+  return interleavePhases(phases, [xDims[0], w.shape[1] * group], strides, q, sp);
 }
 
 /** [N, C, ...] → [C, N, ...] (a free reshape when N = 1). */
