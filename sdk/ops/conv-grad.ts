@@ -118,6 +118,12 @@ function convInputGradPhased(
   return interleavePhases(phases, [xDims[0], w.shape[1] * group], strides, q, sp);
 }
 
+/**
+ * The largest im2col matrix (elements) the batched weight gradient builds (128 MiB in float32); above it, or at
+ * batch 1 (GVSL's 3-D volumes: 27 × a 64³ activation), one product per kernel offset.
+ */
+const IM2COL_MAX = 2 ** 25;
+
 /** [N, C, ...] → [C, N, ...] (a free reshape when N = 1). */
 function channelsFirst(t: Tensor): Tensor {
   const [n, c, ...rest] = t.dims;
@@ -179,6 +185,18 @@ export function convWeightGrad(
       parts[0].rank,
     );
 
+  const cutC = cutDy ? co : ci;
+  const colsSize = prod(k) * cutC * (typeof n === 'number' ? n : 0) * prod(cutDy ? sp : out);
+  if (group === 1 && typeof n === 'number' && n > 1 && colsSize <= IM2COL_MAX) {
+    // Channels-first, every offset's slice stacked (im2col): [C_cut·K, N·S], one GEMM whose contraction runs
+    // over batch and space together. Rows of the product are the shared operand's channels.
+    const cf = channelsFirst(padded);
+    const parts = kernelOffsets(k).map((j) => reshape(sliceAt(cf, j), [cutC, 1, -1]));
+    const cols = reshape(parts.length > 1 ? concat(parts, 1) : parts[0], [cutC * prod(k), -1]);
+    const shared = reshape(channelsFirst(cutDy ? x : dy), [cutDy ? ci : co, -1]);
+    const all = matmul(shared, transpose(cols, [1, 0]));
+    return reshape(cutDy ? transpose(reshape(all, [ci, co, -1]), [1, 0, 2]) : all, wShape);
+  }
   if (group === 1) {
     const shared = reshape(cutDy ? x : dy, [n, cutDy ? ci : co, -1]);
     // Each part is [C_shared, C_cut]: rows are X's channels when dy is cut.

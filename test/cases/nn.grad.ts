@@ -148,6 +148,39 @@ export const NN_GRAD_CASES: { [K in NnPrim]: GradCase[] } = {
     convGrad('2-D 1×1, pads 2, C_out > C_in (slices a cropped dy, dy first)', [1, 3, 4, 4], [4, 3, 1, 1], false, {
       pads: [2, 2, 2, 2],
     }),
+    // Polyphase input gradients (conv-grad.ts): strides 2 and 3, phases with no tap, odd sizes, batch > 1 (im2col dW).
+    convGrad('1-D stride 3, k5 pads [2,1], batch 2 (phases of 1 and 2 taps)', [2, 2, 11], [3, 2, 5], true, {
+      pads: [2, 1],
+      strides: [3],
+    }),
+    convGrad('2-D 1×1 stride 2, batch 3 (three phases without a tap)', [3, 4, 7, 5], [3, 4, 1, 1], false, {
+      pads: [0, 0, 0, 0],
+      strides: [2, 2],
+    }),
+    convGrad('2-D k7 s2 p3, batch 2 (ResNet stem)', [2, 3, 11, 9], [4, 3, 7, 7], false, {
+      pads: [3, 3, 3, 3],
+      strides: [2, 2],
+    }),
+    convGrad('2-D stride [3,2], dilation [2,1], pads [1,2,0,1]', [2, 2, 13, 8], [3, 2, 3, 4], true, {
+      pads: [1, 2, 0, 1],
+      strides: [3, 2],
+      dilations: [2, 1],
+    }),
+    convGrad('3-D stride [2,3,2], k [3,2,3], odd sizes', [2, 2, 5, 7, 6], [2, 2, 3, 2, 3], false, {
+      pads: [1, 0, 1, 1, 1, 0],
+      strides: [2, 3, 2],
+    }),
+    convGrad(
+      '2-D stride 2, dilation 2 (gcd 2: all three taps in one phase, none in the other)',
+      [1, 2, 9, 10],
+      [2, 2, 3, 3],
+      false,
+      {
+        pads: [2, 1, 2, 2],
+        strides: [2, 2],
+        dilations: [2, 2],
+      },
+    ),
     {
       ...convGrad('3-D stride 2, groups 2, opset 13', [1, 4, 5, 6, 5], [4, 2, 3, 3, 3], true, {
         pads: [1, 1, 1, 1, 1, 1],
@@ -206,6 +239,25 @@ export const NN_GRAD_CASES: { [K in NnPrim]: GradCase[] } = {
       ...f32,
       inputs: [distinctAll([1, 1, 5, 5], 18)],
       build: ([x]) => maxPool(add(x, -20), { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1] }),
+    },
+    {
+      label: '1-D k4 s3 p2 (overlap, phases of 1 and 2 taps), odd length',
+      ...f32,
+      inputs: [distinctAll([2, 2, 13], 19)],
+      build: ([x]) => maxPool(x, { kernel: [4], strides: [3], pads: [2, 2] }),
+    },
+    {
+      label: '2-D k3 s[3,2] p[1,0,1,1] batch 2, odd sizes',
+      ...f32,
+      inputs: [distinctAll([2, 3, 9, 7], 20)],
+      build: ([x]) => maxPool(x, { kernel: [3, 3], strides: [3, 2], pads: [1, 0, 1, 1] }),
+    },
+    {
+      label: '3-D k [3,2,3] s [2,3,2] dilation [1,2,1]',
+      ...f32,
+      inputs: [distinctAll([1, 2, 7, 8, 5], 21)],
+      build: ([x]) =>
+        maxPool(x, { kernel: [3, 2, 3], strides: [2, 3, 2], pads: [1, 1, 1, 1, 1, 1], dilations: [1, 2, 1] }),
     },
   ],
   AveragePool: [

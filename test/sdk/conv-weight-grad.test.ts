@@ -1,7 +1,7 @@
 /**
  * The convolution weight gradient's lowering (sdk/ops/conv-grad.ts) against a plain-TypeScript dW (Σ over
  * batch and output positions of dy · X at the input position each kernel tap reads), for both operands cut,
- * strides, dilations, asymmetric and over-large pads, even kernels, groups and batch 2. The central-difference
+ * strides, dilations, asymmetric and over-large pads, even kernels, groups, and batches > 1 (the im2col form). The central-difference
  * checks (test/cases/nn.grad.ts) see dW only through one random direction; this compares every element.
  */
 import { Graph } from '../../sdk/graph';
@@ -82,6 +82,23 @@ const CASES: Case[] = [
     strides: [2, 1],
     dilations: [1, 2],
   },
+  // Batch > 1 without groups: the im2col form (one GEMM over every offset, batch and space).
+  {
+    label: '2-D k7 s2 p3, batch 3 (ResNet stem, im2col of X)',
+    x: [3, 3, 13, 11],
+    w: [5, 3, 7, 7],
+    pads: [3, 3, 3, 3],
+    strides: [2, 2],
+  },
+  {
+    label: '2-D 1×1 s2, batch 3 (ResNet downsample)',
+    x: [3, 4, 9, 8],
+    w: [6, 4, 1, 1],
+    pads: [0, 0, 0, 0],
+    strides: [2, 2],
+  },
+  { label: '2-D k3 p1, batch 4, C_in > C_out (im2col of dy)', x: [4, 6, 7, 5], w: [2, 6, 3, 3], pads: [1, 1, 1, 1] },
+  { label: '1-D k3 s3 dilation 2, batch 3', x: [3, 2, 14], w: [3, 2, 3], pads: [2, 1], strides: [3], dilations: [2] },
   { label: '2-D groups 2, batch 2, windows of X', x: [2, 4, 6, 5], w: [6, 2, 3, 3], pads: [1, 1, 1, 1], group: 2 },
   { label: '3-D groups 3, windows of dy', x: [1, 6, 4, 5, 4], w: [3, 2, 3, 3, 3], pads: [1, 1, 1, 1, 1, 1], group: 3 },
 ];
