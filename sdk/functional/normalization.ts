@@ -1,6 +1,6 @@
 import { mulDims } from '../dim';
 import { BuildError } from '../errors';
-import { add, countOver, div, mul, reduceMean, reshape, sqrt, standardize, sub } from '../ops';
+import { add, batchStandardize, countOver, div, mul, reshape, sqrt, standardize, sub } from '../ops';
 import type { Tensor } from '../tensor';
 import { range } from './util';
 
@@ -26,17 +26,19 @@ export interface BatchStats {
 }
 
 /**
- * Mean and biased variance per channel, each reduced one axis at a time (spatial axes last first, then the
- * batch): one long float32 reduction loses precision (ORT-NOTES.md).
- * NOTE: `count` is N · spatial size (the unbiased correction of the running variance): a number when those dims
- * are static, else counted at run time.
+ * Batch norm in training mode: x normalised with its own batch statistics (the BatchStandardize primitive, whose
+ * VJP is closed-form), then the affine map. Returns y and the statistics, for the running-statistics update.
  */
-export function batchStats(x: Tensor): BatchStats {
-  const staged = (t: Tensor) =>
-    [...range(x.rank - 2, 2).reverse(), 0].reduce((m, a) => reduceMean(m, [a], { keepdims: true }), t);
-  const mean = staged(x);
-  const xc = sub(x, mean);
-  return { mean, variance: staged(mul(xc, xc)), count: countOver(x, [0, ...range(x.rank - 2, 2)]) };
+export function batchNormTrain(
+  x: Tensor,
+  eps: number,
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+): { y: Tensor } & BatchStats {
+  const [xn, mean, variance] = batchStandardize(x, { eps });
+  let y = weight ? mul(xn, perChannel(weight, x.rank)) : xn;
+  if (bias) y = add(y, perChannel(bias, x.rank));
+  return { y, mean, variance, count: countOver(x, [0, ...range(x.rank - 2, 2)]) };
 }
 
 /** A [C] vector as [C, 1, …] so that it broadcasts over (N, C, ...spatial) of rank `rank` (no batch constant). */
@@ -70,7 +72,7 @@ export function normalize(
 /**
  * torch.nn.functional.batch_norm on (N, C, ...): batch statistics when `training` (or when no running stats
  * are given), else the running ones. Running statistics are not updated here (graph tensors are immutable):
- * nn.BatchNorm*d outputs their new values (docs/nn.md), from `batchStats`.
+ * nn.BatchNorm*d outputs their new values (docs/nn.md), from `batchNormTrain`'s statistics.
  */
 export function batchNorm(
   x: Tensor,
@@ -88,14 +90,14 @@ export function batchNorm(
   ] as const)
     checkChannels('batch_norm', x, w, t);
   if (a.training || !runningMean || !runningVar) {
-    const st = batchStats(x);
-    if (typeof st.count === 'number' && st.count <= 1)
+    const count = countOver(x, [0, ...range(x.rank - 2, 2)]);
+    if (typeof count === 'number' && count <= 1)
       throw new BuildError(
         'batch_norm',
         x.graph.scope,
         `expected more than 1 value per channel when training, got input ${x.type}`,
       );
-    return normalize(x, st.mean, st.variance, eps, a.weight, a.bias);
+    return batchNormTrain(x, eps, a.weight, a.bias).y;
   }
   return normalize(x, perChannel(runningMean, x.rank), perChannel(runningVar, x.rank), eps, a.weight, a.bias);
 }

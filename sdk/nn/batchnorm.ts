@@ -1,7 +1,7 @@
 import { BuildError } from '../errors';
-import { batchNorm, batchStats, normalize } from '../functional/normalization';
+import { batchNorm, batchNormTrain } from '../functional/normalization';
 import type { Graph } from '../graph';
-import { add, cast, div, mul, reshape, sub } from '../ops';
+import { add, cast, countOver, div, mul, reshape, sub } from '../ops';
 import type { Tensor } from '../tensor';
 import { ones, zeros } from './init';
 import { NdModule, spatialAxes } from './nd';
@@ -126,13 +126,14 @@ abstract class BatchNormNd extends RunningStatsNorm {
     if (!useBatch) {
       return batchNorm(x, this.buf(g, 'running_mean'), this.buf(g, 'running_var'), { weight, bias, eps: this.eps });
     }
-    const st = batchStats(x);
-    if (typeof st.count === 'number' && st.count <= 1)
+    const count = countOver(x, [0, ...x.dims.slice(2).map((_, i) => i + 2)]);
+    if (typeof count === 'number' && count <= 1)
       throw new BuildError(
         this.label,
         this.path,
         `expected more than 1 value per channel when training, got input ${x.type}`,
       );
+    const st = batchNormTrain(x, this.eps, weight, bias);
     if (this.training && this.trackRunningStats) {
       const c = this.numFeatures;
       this.updateRunningStats(
@@ -141,7 +142,7 @@ abstract class BatchNormNd extends RunningStatsNorm {
         true,
       );
     }
-    return normalize(x, st.mean, st.variance, this.eps, weight, bias);
+    return st.y;
   }
 }
 

@@ -119,8 +119,9 @@ function convInputGradPhased(
 }
 
 /**
- * The largest im2col matrix (elements) the batched weight gradient builds (128 MiB in float32); above it, or at
- * batch 1 (GVSL's 3-D volumes: 27 × a 64³ activation), one product per kernel offset.
+ * The largest im2col matrix (elements) the 1-D/2-D weight gradient builds (128 MiB in float32); above it, and for
+ * 3-D convolutions (GVSL's volumes, whose memory was tuned on the per-offset form: 27 × a 64³ activation would
+ * not fit), one product per kernel offset.
  */
 const IM2COL_MAX = 2 ** 25;
 
@@ -147,6 +148,9 @@ function flat(t: Tensor, group: number): Tensor {
  * largest working buffer of the GVSL step's backward (192 MiB at up4, 64³): the batched form uses 140–200 MiB
  * less and ran 0–20% faster per layer (2 threads, 64³).
  * Groups: one batched MatMul per offset against the shared operand, channels-first and transposed once.
+ * 1-D and 2-D without groups (images: short rows per sample, batches of tens): im2col, every offset's slice
+ * stacked channels-first into one [C_cut·K, N·S] operand and one GEMM, no sum over N afterwards (the ResNet
+ * example's 7×7 stem: 49 thin batched products + 49 ReduceSums, ~17 % of its step, became one GEMM).
  */
 export function convWeightGrad(
   dy: Tensor,
@@ -186,8 +190,10 @@ export function convWeightGrad(
     );
 
   const cutC = cutDy ? co : ci;
-  const colsSize = prod(k) * cutC * (typeof n === 'number' ? n : 0) * prod(cutDy ? sp : out);
-  if (group === 1 && typeof n === 'number' && n > 1 && colsSize <= IM2COL_MAX) {
+  // The form does not depend on the batch, so that a symbolic-batch graph sums in the same order as the static
+  // ones (a symbolic batch is sized per sample).
+  const colsSize = prod(k) * cutC * (typeof n === 'number' ? n : 1) * prod(cutDy ? sp : out);
+  if (group === 1 && s <= 2 && colsSize <= IM2COL_MAX) {
     // Channels-first, every offset's slice stacked (im2col): [C_cut·K, N·S], one GEMM whose contraction runs
     // over batch and space together. Rows of the product are the shared operand's channels.
     const cf = channelsFirst(padded);

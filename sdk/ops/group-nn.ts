@@ -1,5 +1,6 @@
 import type { Primitive } from '../primitive';
 import { AveragePool } from './average-pool';
+import { BatchStandardize } from './batch-standardize';
 import { Conv } from './conv';
 import { Gemm } from './gemm';
 import { HashUniform } from './hash-uniform';
@@ -18,5 +19,6 @@ export const NN: { [K in NnPrim]: Primitive<any> } = {
   AveragePool,
   Resize,
   Standardize,
+  BatchStandardize,
   HashUniform,
 };

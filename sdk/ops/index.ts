@@ -34,6 +34,7 @@ export { matmul, mT } from './matmul';
 export { maximum } from './max';
 export { maxPool } from './max-pool';
 export { standardize } from './standardize';
+export { batchStandardize } from './batch-standardize';
 export { minimum } from './min';
 export { mul } from './mul';
 export { neg } from './neg';

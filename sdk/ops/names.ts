@@ -72,6 +72,7 @@ export const NN_PRIMS = [
   'AveragePool',
   'Resize',
   'Standardize',
+  'BatchStandardize',
   'HashUniform',
 ] as const;
 

@@ -13,7 +13,19 @@
  * gives a derivative near zero (|⟨u, J·v⟩| ≈ 0.003–0.01) and the relative measure amplifies absolute ~1e-6.
  */
 import { grad } from '../../sdk/autodiff';
-import { add, avgPool, conv, gemm, hashUniform, matmul, maxPool, mul, resize, standardize } from '../../sdk/ops';
+import {
+  add,
+  avgPool,
+  batchStandardize,
+  conv,
+  gemm,
+  hashUniform,
+  matmul,
+  maxPool,
+  mul,
+  resize,
+  standardize,
+} from '../../sdk/ops';
 import type { NnPrim } from '../../sdk/ops/names';
 import type { Tensor } from '../../sdk/tensor';
 import type { GradCase, InputSpec } from '../helpers/gradcheck';
@@ -319,6 +331,25 @@ export const NN_GRAD_CASES: { [K in NnPrim]: GradCase[] } = {
       },
     },
     { label: 'std alone, opset 13', opset: 13, inputs: [{ shape: [1, 2, 3, 4] }], build: ([x]) => standardize(x)[1] },
+  ],
+  // float64; per channel over batch and space (BatchNorm in training mode).
+  BatchStandardize: [
+    { label: 'x̂ of [3, 2, 4, 5]', inputs: [{ shape: [3, 2, 4, 5] }], build: ([x]) => batchStandardize(x)[0] },
+    {
+      label: 'x̂ + mean + 3·var of [2, 3, 3, 2, 3], eps 0.1, opset 13',
+      opset: 13,
+      inputs: [{ shape: [2, 3, 3, 2, 3] }],
+      build: ([x]) => {
+        const [xn, m, v] = batchStandardize(x, { eps: 0.1 });
+        return add(add(xn, m), mul(v, 3));
+      },
+    },
+    {
+      label: 'mean alone, [5, 3] (no spatial axis)',
+      inputs: [{ shape: [5, 3] }],
+      build: ([x]) => batchStandardize(x)[1],
+    },
+    { label: 'var alone, [4, 2, 7]', inputs: [{ shape: [4, 2, 7] }], build: ([x]) => batchStandardize(x)[2] },
   ],
   HashUniform: [
     // No gradient of its own: the random numbers are constants of x; d(x·u)/dx = u.

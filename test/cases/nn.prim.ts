@@ -1,6 +1,16 @@
 /** Forward table of the NN primitives: one-node graphs in ORT against the plain-TS references. */
 import type { NnPrim } from '../../sdk/ops/names';
-import { avgPool, conv, gemm, hashUniform, matmul, maxPool, resize, standardize } from '../../sdk/ops';
+import {
+  avgPool,
+  batchStandardize,
+  conv,
+  gemm,
+  hashUniform,
+  matmul,
+  maxPool,
+  resize,
+  standardize,
+} from '../../sdk/ops';
 import { resizeByMatMul } from '../../sdk/ops/resize-grad';
 import type { PrimCase } from '../helpers/primcheck';
 import { refConv, refMatMul, refPool, refResizeLinear, refResizeNearest, refTranspose2 } from '../ref/nn';
@@ -65,6 +75,29 @@ function linearCase(label: string, x: number[], sizes: number[], mode: Coord, by
         : resize(a, { sizes: full, mode: 'linear', coordinateTransformationMode: mode }),
     ref: ([a]) => refResizeLinear(a, sizes, mode),
   };
+}
+
+/** Per channel (axis 1) over batch and space, in float64: [(x − mean) / √(var + eps), mean, biased var]. */
+function refBatchStandardize(x: ND, eps: number): ND[] {
+  const [n, c] = x.shape;
+  const inner = x.data.length / (n * c);
+  const at = (b: number, ch: number, i: number) => (b * c + ch) * inner + i;
+  const xn = new ND([...x.shape]);
+  const mean = new ND(x.shape.map((v, i) => (i === 1 ? v : 1)));
+  const variance = new ND([...mean.shape]);
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0;
+    for (let b = 0; b < n; b++) for (let i = 0; i < inner; i++) s += x.data[at(b, ch, i)];
+    const m = s / (n * inner);
+    let q = 0;
+    for (let b = 0; b < n; b++) for (let i = 0; i < inner; i++) q += (x.data[at(b, ch, i)] - m) ** 2;
+    const v = q / (n * inner);
+    mean.data[ch] = m;
+    variance.data[ch] = v;
+    for (let b = 0; b < n; b++)
+      for (let i = 0; i < inner; i++) xn.data[at(b, ch, i)] = (x.data[at(b, ch, i)] - m) / Math.sqrt(v + eps);
+  }
+  return [xn, mean, variance];
 }
 
 /** (x − mean) / √(var + eps) and √(var + eps) over every axis after the first two, in float64. */
@@ -197,6 +230,23 @@ export const NN_PRIM_CASES: { [K in NnPrim]: PrimCase[] } = {
       inputs: [{ shape: [3, 2, 6], dtype: 'float64' }],
       build: ([a]) => standardize(a, { eps: 0.5 }),
       ref: ([a]) => refStandardize(a, 0.5),
+      tol: 1e-12,
+    },
+  ],
+  BatchStandardize: [
+    {
+      label: '[4, 3, 5, 6], float32',
+      inputs: [{ shape: [4, 3, 5, 6], range: [-3, 5] }],
+      build: ([a]) => batchStandardize(a),
+      ref: ([a]) => refBatchStandardize(a, 1e-5),
+      tol: 1e-5,
+    },
+    {
+      label: 'rank 5, eps 0.5, float64, opset 13',
+      opset: 13,
+      inputs: [{ shape: [2, 3, 2, 4, 3], dtype: 'float64' }],
+      build: ([a]) => batchStandardize(a, { eps: 0.5 }),
+      ref: ([a]) => refBatchStandardize(a, 0.5),
       tol: 1e-12,
     },
   ],

@@ -1,7 +1,8 @@
 /**
  * The convolution weight gradient's lowering (sdk/ops/conv-grad.ts) against a plain-TypeScript dW (Σ over
  * batch and output positions of dy · X at the input position each kernel tap reads), for both operands cut,
- * strides, dilations, asymmetric and over-large pads, even kernels, groups, and batches > 1 (the im2col form). The central-difference
+ * strides, dilations, asymmetric and over-large pads, even kernels, groups, batches > 1 and both forms (1-D/2-D:
+ * im2col; 3-D: a product per offset). The central-difference
  * checks (test/cases/nn.grad.ts) see dW only through one random direction; this compares every element.
  */
 import { Graph } from '../../sdk/graph';
@@ -82,7 +83,7 @@ const CASES: Case[] = [
     strides: [2, 1],
     dilations: [1, 2],
   },
-  // Batch > 1 without groups: the im2col form (one GEMM over every offset, batch and space).
+  // 1-D/2-D without groups: the im2col form (one GEMM over every offset, batch and space), at batch > 1 too.
   {
     label: '2-D k7 s2 p3, batch 3 (ResNet stem, im2col of X)',
     x: [3, 3, 13, 11],
