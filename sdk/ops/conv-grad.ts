@@ -125,6 +125,14 @@ function convInputGradPhased(
  */
 const IM2COL_MAX = 2 ** 25;
 
+/**
+ * Up to this many input channels (an image stem), a 1-D/2-D weight gradient at a static batch is one Conv (the
+ * batch↔channel trick). ResNet example's 7×7 stem, 3 channels, batch 32, alone (2 threads, load ~12): min 48 ms
+ * against 123 ms for im2col and 243 ms for the per-offset form; with 64 channels the trick was 2× slower than
+ * im2col (its per-channel products are only K = 9 columns wide).
+ */
+const FEW_INPUT_CHANNELS = 4;
+
 /** [N, C, ...] → [C, N, ...] (a free reshape when N = 1). */
 function channelsFirst(t: Tensor): Tensor {
   const [n, c, ...rest] = t.dims;
@@ -189,6 +197,18 @@ export function convWeightGrad(
       parts[0].rank,
     );
 
+  if (group === 1 && s <= 2 && ci <= FEW_INPUT_CHANNELS && typeof n === 'number') {
+    // An image stem (RGB / grayscale input): batch and channels swapped, dy is the kernel of one Conv over the
+    // padded X, dilated by the stride; ORT's own im2col of so few channels beats building one from Slices.
+    const xp = channelsFirst(pad(x, [0, 0, ...pads.slice(0, s), 0, 0, ...xEnd]));
+    const r = conv(xp, channelsFirst(dy), null, {
+      pads: new Array(2 * s).fill(0),
+      strides: [...dilations],
+      dilations: [...strides],
+      group: 1,
+    });
+    return transpose(r, [1, 0, ...axes]);
+  }
   const cutC = cutDy ? co : ci;
   // The form does not depend on the batch, so that a symbolic-batch graph sums in the same order as the static
   // ones (a symbolic batch is sized per sample).

@@ -2,7 +2,7 @@
  * The convolution weight gradient's lowering (sdk/ops/conv-grad.ts) against a plain-TypeScript dW (Σ over
  * batch and output positions of dy · X at the input position each kernel tap reads), for both operands cut,
  * strides, dilations, asymmetric and over-large pads, even kernels, groups, batches > 1 and both forms (1-D/2-D:
- * im2col; 3-D: a product per offset). The central-difference
+ * a batch↔channel Conv up to 4 input channels, else im2col; 3-D: a product per offset). The central-difference
  * checks (test/cases/nn.grad.ts) see dW only through one random direction; this compares every element.
  */
 import { Graph } from '../../sdk/graph';
@@ -83,9 +83,18 @@ const CASES: Case[] = [
     strides: [2, 1],
     dilations: [1, 2],
   },
-  // 1-D/2-D without groups: the im2col form (one GEMM over every offset, batch and space), at batch > 1 too.
+  // 1-D/2-D without groups: up to 4 input channels one batch↔channel Conv, else im2col (one GEMM over every
+  // offset, batch and space).
   {
-    label: '2-D k7 s2 p3, batch 3 (ResNet stem, im2col of X)',
+    label: '2-D k3 s2 p1, batch 3, 5 channels (im2col of X)',
+    x: [3, 5, 9, 8],
+    w: [7, 5, 3, 3],
+    pads: [1, 1, 1, 1],
+    strides: [2, 2],
+  },
+  { label: '1-D k3 dilation 2, 6 channels (im2col of X)', x: [2, 6, 11], w: [7, 6, 3], pads: [1, 2], dilations: [2] },
+  {
+    label: '2-D k7 s2 p3, batch 3 (ResNet stem: the batch↔channel Conv)',
     x: [3, 3, 13, 11],
     w: [5, 3, 7, 7],
     pads: [3, 3, 3, 3],
