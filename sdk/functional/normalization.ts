@@ -1,6 +1,6 @@
 import { mulDims } from '../dim';
 import { BuildError } from '../errors';
-import { add, batchStandardize, countOver, div, mul, reshape, sqrt, standardize, sub } from '../ops';
+import { add, batchStandardize, countOver, div, mul, reduceMean, reshape, sqrt, standardize, sub } from '../ops';
 import type { Tensor } from '../tensor';
 import { range } from './util';
 
@@ -23,6 +23,21 @@ export interface BatchStats {
    * dims, else a scalar tensor counted at run time.
    */
   count: number | Tensor;
+}
+
+/**
+ * Mean and biased variance per channel, each reduced one axis at a time (spatial axes last first, then the
+ * batch): one long float32 reduction loses precision (ORT-NOTES.md).
+ * NOTE: `count` is N · spatial size (the unbiased correction of the running variance): a number when those dims
+ * are static, else counted at run time. BatchNorm itself uses `batchNormTrain` (the same statistics, from the
+ * BatchStandardize primitive).
+ */
+export function batchStats(x: Tensor): BatchStats {
+  const staged = (t: Tensor) =>
+    [...range(x.rank - 2, 2).reverse(), 0].reduce((m, a) => reduceMean(m, [a], { keepdims: true }), t);
+  const mean = staged(x);
+  const xc = sub(x, mean);
+  return { mean, variance: staged(mul(xc, xc)), count: countOver(x, [0, ...range(x.rank - 2, 2)]) };
 }
 
 /**
