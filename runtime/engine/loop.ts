@@ -5,7 +5,7 @@ import { UserError } from './errors';
 import type { BatchSource } from './batches';
 import { CHECKPOINT_FILE } from './checkpoint';
 import { onStopRequest } from './interrupt';
-import { writeRunPlots } from './plot';
+import { MetricsSummary, type RunSeries, runLabel, writePlots } from './plot';
 import { type MetricsLine, MetricsLog, Progress } from './progress';
 import type { Trainer } from './trainer';
 
@@ -30,8 +30,8 @@ export interface TrainLoopOptions {
   save(state: StateDict, step: number): string;
   /** Runs after every step (e.g. validation); the numbers it returns join the step's metrics line. */
   afterStep?(step: number, trainer: Trainer): Promise<Record<string, number> | undefined>;
-  /** Extra plots, written with loss.svg/png at each checkpoint (from metrics.jsonl in `dir`). */
-  plot?(): void;
+  /** Extra plots, written with loss.svg/png at each checkpoint from the run's metrics so far (writePlots). */
+  plot?(run: RunSeries): void;
 }
 
 /** What an fs error code means, in words. */
@@ -63,7 +63,10 @@ export interface TrainLoopResult {
  */
 export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const metricsFile = path.join(o.dir, 'metrics.jsonl');
-  const metricsLog = new MetricsLog(metricsFile, o.resumed ? o.startStep : null);
+  // The plots' bins, kept up to date line by line (rebuilt from the kept lines at resume): a checkpoint draws
+  // them without re-reading metrics.jsonl, so its cost does not grow with the run.
+  const summary = new MetricsSummary();
+  const metricsLog = new MetricsLog(metricsFile, o.resumed ? o.startStep : null, (l) => summary.addLine(l));
   const progress = new Progress(o.startStep + 1, o.steps, o.quiet || o.json);
   let interrupted = false;
   // Ctrl-C: finish the step, save and stop; a second press aborts (interrupt.ts).
@@ -74,23 +77,33 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
 
   let step = o.startStep;
   let lastSaved = o.startStep;
+  /** The error to throw for `e` raised while writing `what` (an fs error in one line; others as they are). */
+  const writeError = (e: unknown, what: string, kept: string): unknown => {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) return e;
+    return new UserError(
+      `step ${step}: cannot write ${what} in ${o.dir} (${code}: ${explainWriteError(code)}); ${kept}. Free space or fix permissions, then resume with --resume ${o.dir}`,
+    );
+  };
   const checkpoint = async () => {
     const state = await o.trainer.fullState();
     let file: string;
     try {
       file = o.save(state, step);
-      writeRunPlots(o.dir, 'loss');
-      o.plot?.();
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (!code) throw e;
       const kept =
         lastSaved > 0 || o.resumed ? `the checkpoint of step ${lastSaved} is intact` : 'no checkpoint was written yet';
-      throw new UserError(
-        `step ${step}: cannot write the checkpoint in ${o.dir} (${code}: ${explainWriteError(code)}); ${kept}. Free space or fix permissions, then resume with --resume ${o.dir}`,
-      );
+      throw writeError(e, 'the checkpoint', kept);
     }
     lastSaved = step;
+    try {
+      const run = summary.series(runLabel(o.dir));
+      writePlots(o.dir, 'loss', run);
+      o.plot?.(run);
+    } catch (e) {
+      // The checkpoint of this step is already on disk: say so (not the previous one's step).
+      throw writeError(e, 'the plots', `the checkpoint of step ${step} was written`);
+    }
     return file;
   };
   try {

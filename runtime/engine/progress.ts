@@ -66,11 +66,16 @@ export class Progress {
   }
 }
 
-/** Appends metrics lines; on resume, drops lines after the checkpoint's step (they will be recomputed). */
+/**
+ * Appends metrics lines; on resume, drops lines after the checkpoint's step (they will be recomputed). `onLine`
+ * sees every line the file holds, as written: the kept ones at resume, then each appended one (the loop's
+ * plot summary).
+ */
 export class MetricsLog {
   constructor(
     private readonly file: string,
     resumeStep: number | null,
+    private readonly onLine?: (text: string) => void,
   ) {
     if (resumeStep === null) fs.writeFileSync(file, '');
     else if (fs.existsSync(file)) {
@@ -85,7 +90,10 @@ export class MetricsLog {
           } catch {
             return; // a torn last line of a killed run
           }
-          if (step <= resumeStep) fs.writeSync(fd, l + '\n');
+          if (step <= resumeStep) {
+            fs.writeSync(fd, l + '\n');
+            onLine?.(l);
+          }
         });
       } finally {
         fs.closeSync(fd);
@@ -94,7 +102,9 @@ export class MetricsLog {
     }
   }
   append(line: MetricsLine): void {
-    fs.appendFileSync(this.file, JSON.stringify(line) + '\n');
+    const text = JSON.stringify(line);
+    fs.appendFileSync(this.file, text + '\n');
+    this.onLine?.(text);
   }
 }
 

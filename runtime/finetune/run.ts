@@ -5,7 +5,7 @@ import { saveModel } from '../../sdk/export';
 import type { StateDict } from '../../sdk/state';
 import { loadCheckpoint, saveCheckpoint } from '../engine/checkpoint';
 import { trainLoop } from '../engine/loop';
-import { writeRunPlots } from '../engine/plot';
+import { writePlots } from '../engine/plot';
 import { programFromStepGraph } from '../engine/program';
 import { inRun, openRunData, type RunOptions, withRunTrainer, writeRunFiles } from '../engine/run';
 import { BEST_FILE, SEG_INFO_KEY, SegPredictor } from '../engine/seg-predictor';
@@ -155,8 +155,8 @@ export async function finetune(
             );
             return Object.fromEntries(valTerms.map((k, i) => [k, i === 0 ? dice : perClass[i - 1]]));
           },
-          plot: () => {
-            writeRunPlots(dir, 'dice', (k) => k.startsWith('val_'));
+          plot: (run) => {
+            writePlots(dir, 'dice', run, (k) => k.startsWith('val_'));
           },
         });
         const final = paramsOf(await trainer.stateDict());

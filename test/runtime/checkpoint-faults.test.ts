@@ -65,6 +65,23 @@ const hasDevFull = fs.existsSync('/dev/full') && fs.statSync('/dev/full').isChar
     expect(leftovers(dir)).toEqual([]);
   });
 
+  test('on the plot right after a checkpoint: names that step, whose checkpoint was written', async () => {
+    const dir = tmp();
+    const plotFull = (s: number) => {
+      if (s === 3) fs.symlinkSync('/dev/full', path.join(dir, `.loss.svg.${process.pid}.tmp`));
+    };
+    const err = await engineRun({ dir, steps: 8, saveEvery: 2, onStep: plotFull }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `^step 4: cannot write the plots in ${esc(dir)} \\(ENOSPC: no space left on the device\\); the checkpoint of step 4 was written\\. Free space or fix permissions, then resume with --resume ${esc(dir)}$`,
+      ),
+    );
+    expect(loadCheckpoint(dir).meta.step).toBe(4);
+    expect(leftovers(dir)).toEqual([]);
+    expect(await engineRun({ dir, steps: 8, saveEvery: 2 })).toMatchObject({ step: 8, interrupted: false });
+  });
+
   test('on the first checkpoint, says that none was written', async () => {
     const dir = tmp();
     const err = await engineRun({ dir, steps: 8, saveEvery: 2, onStep: fullFrom(dir, 1) }).catch((e: unknown) => e);

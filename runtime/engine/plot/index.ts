@@ -7,12 +7,12 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../../../sdk/bytes';
 import { drawChart, choosePanels, figureSize, type Panel } from './chart';
 import { RasterCanvas } from './raster';
-import { type RunSeries, summariseMetrics, type SummariseOptions } from './series';
+import { type RunSeries, type Series, summariseMetrics, type SummariseOptions } from './series';
 import { SvgCanvas } from './svg';
 
 export { choosePanels, niceTicks, stepLabel, tickLabel } from './chart';
 export { RasterCanvas } from './raster';
-export { forEachLine, summariseMetrics, type RunSeries, type Series, type Bin } from './series';
+export { forEachLine, MetricsSummary, summariseMetrics, type RunSeries, type Series, type Bin } from './series';
 export { SvgCanvas } from './svg';
 
 /** The chart of `runs` as an SVG document. */
@@ -45,13 +45,25 @@ export function writeRunPlots(
 ): string[] {
   const file = path.join(dir, 'metrics.jsonl');
   if (!fs.existsSync(file)) return [];
-  const run = summariseMetrics(file, path.basename(path.resolve(dir)), opts);
-  if (select) for (const k of [...run.series.keys()]) if (!select(k)) run.series.delete(k);
-  if (run.series.size === 0) return [];
+  return writePlots(dir, base, summariseMetrics(file, runLabel(dir), opts), select);
+}
+
+/** A run folder's label in charts: its name. */
+export function runLabel(dir: string): string {
+  return path.basename(path.resolve(dir));
+}
+
+/**
+ * Writes `<base>.svg` and `<base>.png` in `dir` from `run` (atomically; nothing when no term is left), keeping
+ * the terms `select` accepts. The training loop draws from its MetricsSummary, `onnx-train plot` from the file.
+ */
+export function writePlots(dir: string, base: string, run: RunSeries, select?: (term: string) => boolean): string[] {
+  const series = new Map<string, Series>([...run.series].filter(([k]) => !select || select(k)));
+  if (series.size === 0) return [];
   const svg = path.join(dir, `${base}.svg`);
   const png = path.join(dir, `${base}.png`);
-  writeFileAtomic(svg, chartSvg([run]));
-  writeFileAtomic(png, chartPng([run]));
+  writeFileAtomic(svg, chartSvg([{ ...run, series }]));
+  writeFileAtomic(png, chartPng([{ ...run, series }]));
   return [svg, png];
 }
 
