@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { pid, platform } from 'node:process';
 import type { TypedArray } from './dtype';
 
 /** The bytes of a typed array (a view, no copy). */
@@ -12,11 +13,12 @@ export const ATOMIC_TMP = /^\..+\.(\d+)\.tmp$/;
 /**
  * The temporary file an atomic write of `file` goes through (same folder, named as ATOMIC_TMP expects, so a run's
  * leftover cleanup removes it after a kill). String splitting rather than node:path, which the browser bundle
- * (through writeNifti) does not have.
+ * (through writeNifti) does not have; `pid` and `platform` come from node:process, which it replaces by a stand-in
+ * (so its type check needs no Node globals).
  */
 export function atomicTmpPath(file: string): string {
-  const cut = Math.max(file.lastIndexOf('/'), process.platform === 'win32' ? file.lastIndexOf('\\') : -1) + 1;
-  return `${file.slice(0, cut)}.${file.slice(cut)}.${process.pid}.tmp`;
+  const cut = Math.max(file.lastIndexOf('/'), platform === 'win32' ? file.lastIndexOf('\\') : -1) + 1;
+  return `${file.slice(0, cut)}.${file.slice(cut)}.${pid}.tmp`;
 }
 
 /**
@@ -31,7 +33,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
     fs.renameSync(tmpFile, file);
   } catch (e) {
     fs.rmSync(tmpFile, { force: true });
-    const err = e as NodeJS.ErrnoException;
+    const err = e as { code?: string; path?: string }; // NodeJS.ErrnoException, without Node's global types
     if (err.code && (!err.path || err.path === tmpFile)) err.path = file; // the temporary file is gone
     throw e;
   }

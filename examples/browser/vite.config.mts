@@ -11,12 +11,16 @@ export default defineConfig({
   // scripts/prepare.mjs fills public/; the end-to-end test uses its own folders (GVSL_PUBLIC, GVSL_OUT).
   publicDir: process.env.GVSL_PUBLIC ?? 'public',
   // The app imports the project's own TypeScript (runtime/serve, runtime/data); their only Node imports are
-  // the NIfTI file helpers' fs and zlib, which the browser never calls (files arrive as bytes, gunzipped by
-  // DecompressionStream): small stand-ins replace them.
+  // the NIfTI file helpers' fs, zlib and process (atomic writes), which the browser never calls (files arrive
+  // as bytes, gunzipped by DecompressionStream): small stand-ins replace them.
   // 'onnxruntime-web-use-extern-wasm': ORT's build without the WebAssembly loader inlined; the worker loads the
   // loader and the binary from ort/, so pthread workers start from ORT's own script.
   resolve: {
-    alias: { 'node:fs': shim('node-fs.ts'), 'node:zlib': shim('node-zlib.ts') },
+    alias: {
+      'node:fs': shim('node-fs.ts'),
+      'node:zlib': shim('node-zlib.ts'),
+      'node:process': shim('node-process.ts'),
+    },
     conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
   },
   server: { host: '127.0.0.1', headers: isolation, fs: { allow: ['../..'] } },

@@ -45,7 +45,7 @@ export function readNifti(file: string, opts: ReadNiftiOptions = {}): Volume {
   try {
     fd = openSync(file, 'r');
   } catch (e) {
-    throw new DataError(`${file}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new DataError(`${file}: cannot read the file (${(e as { code?: string }).code ?? (e as Error).message})`);
   }
   try {
     const fileSize = fstatSync(fd).size;

@@ -10,7 +10,7 @@ export const statSync = unavailable;
 // readNifti streams the file in chunks (bounded memory); the app never calls it either.
 export const openSync = unavailable;
 export const closeSync = unavailable;
-export const fstatSync = unavailable;
+export const fstatSync: (fd: number) => { size: number } = unavailable;
 export const readSync = unavailable;
 // writeNifti writes atomically through sdk/bytes (temporary file, rename); the app never calls it.
 export const renameSync = unavailable;
