@@ -43,37 +43,57 @@ function paeth(a: number, b: number, c: number): number {
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
-/** Filtered value of byte x of the row at `pos` (row width `bw` bytes, 4 bytes per pixel) under filter `f`. */
-function filtered(d: Uint8Array, pos: number, x: number, bw: number, f: number): number {
-  const v = d[pos + x];
-  if (f === 0) return v;
-  const left = x >= 4 ? d[pos + x - 4] : 0;
-  const up = pos > 0 ? d[pos + x - bw] : 0;
-  if (f === 1) return v - left;
-  if (f === 2) return v - up;
-  if (f === 3) return v - ((left + up) >> 1);
-  return v - paeth(left, up, pos > 0 && x >= 4 ? d[pos + x - bw - 4] : 0);
-}
-
 /** PNG bytes (8-bit RGBA, colour type 6) of `rgba`, row-major `width`×`height`. */
 export function encodePng(rgba: Uint8Array, width: number, height: number): Buffer {
   const bw = width * 4;
   const raw = Buffer.alloc((bw + 1) * height);
-  const sums = new Float64Array(5);
   for (let y = 0; y < height; y++) {
     const pos = y * bw;
-    sums.fill(0);
+    // The sums of |filtered value| of the five filters, in one pass over the row.
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
     for (let x = 0; x < bw; x++) {
-      for (let f = 0; f < 5; f++) {
-        const v = filtered(rgba, pos, x, bw, f);
-        sums[f] += v < 0 ? -v : v;
-      }
+      const v = rgba[pos + x];
+      const left = x >= 4 ? rgba[pos + x - 4] : 0;
+      const up = y > 0 ? rgba[pos + x - bw] : 0;
+      const upLeft = y > 0 && x >= 4 ? rgba[pos + x - bw - 4] : 0;
+      const d1 = v - left;
+      const d2 = v - up;
+      const d3 = v - ((left + up) >> 1);
+      const d4 = v - paeth(left, up, upLeft);
+      s0 += v;
+      s1 += d1 < 0 ? -d1 : d1;
+      s2 += d2 < 0 ? -d2 : d2;
+      s3 += d3 < 0 ? -d3 : d3;
+      s4 += d4 < 0 ? -d4 : d4;
     }
     let best = 0;
-    for (let f = 1; f < 5; f++) if (sums[f] < sums[best]) best = f;
+    let min = s0;
+    if (s1 < min) [best, min] = [1, s1];
+    if (s2 < min) [best, min] = [2, s2];
+    if (s3 < min) [best, min] = [3, s3];
+    if (s4 < min) best = 4;
     const out = y * (bw + 1);
     raw[out] = best;
-    for (let x = 0; x < bw; x++) raw[out + 1 + x] = filtered(rgba, pos, x, bw, best) & 0xff;
+    for (let x = 0; x < bw; x++) {
+      const v = rgba[pos + x];
+      const left = x >= 4 ? rgba[pos + x - 4] : 0;
+      const up = y > 0 ? rgba[pos + x - bw] : 0;
+      const pred =
+        best === 0
+          ? 0
+          : best === 1
+            ? left
+            : best === 2
+              ? up
+              : best === 3
+                ? (left + up) >> 1
+                : paeth(left, up, y > 0 && x >= 4 ? rgba[pos + x - bw - 4] : 0);
+      raw[out + 1 + x] = (v - pred) & 0xff;
+    }
   }
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
