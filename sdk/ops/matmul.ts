@@ -2,6 +2,7 @@ import { check } from '../errors';
 import type { Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { broadcastShapes, FLOATS } from './kit';
+import { reshape } from './reshape';
 import { transpose } from './transpose';
 import { unbroadcast } from './unbroadcast';
 
@@ -39,11 +40,19 @@ export const MatMul: Primitive<{}> = {
       [ctx.name(node.outputs[0])],
     );
   },
-  vjp: ([dy], { inputs: [a, b] }) => [
-    unbroadcast(matmul(dy!, mT(b!)), a!.dims),
-    unbroadcast(matmul(mT(a!), dy!), b!.dims),
-  ],
+  vjp: ([dy], { inputs: [a, b] }) => [unbroadcast(matmul(dy!, mT(b!)), a!.dims), weightGrad(a!, b!, dy!)],
 };
+
+/**
+ * dB = Aᵀ·dy summed over the batch axes B lacks. When B is a matrix under a batched A (a Linear's weight), the
+ * batch axes are folded into the rows: one [K, rows]·[rows, N] product instead of a batched product with a
+ * [batch, K, N] result and a ReduceSum over it (that pair was a fifth of the transformer example's step).
+ */
+function weightGrad(a: Tensor, b: Tensor, dy: Tensor): Tensor {
+  if (b.rank !== 2 || a.rank === 2) return unbroadcast(matmul(mT(a), dy), b.dims);
+  const [k, n] = b.dims;
+  return matmul(mT(reshape(a, [-1, k])), reshape(dy, [-1, n]));
+}
 
 /** Matrix product with numpy batch broadcasting (both operands rank ≥ 2). */
 export function matmul(a: Tensor, b: Tensor): Tensor {

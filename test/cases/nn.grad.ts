@@ -100,6 +100,17 @@ export const NN_GRAD_CASES: { [K in NnPrim]: GradCase[] } = {
       inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }],
       build: ([a, b]) => matmul(a, b),
     },
+    // A matrix B under a batched A (a Linear's weight): dB folds the batch axes into one product's rows.
+    {
+      label: 'batched A, matrix B',
+      inputs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }],
+      build: ([a, b]) => matmul(a, b),
+    },
+    {
+      label: 'rank-4 A, matrix B',
+      inputs: [{ shape: [2, 3, 2, 4] }, { shape: [4, 3] }],
+      build: ([a, b]) => matmul(a, b),
+    },
   ],
   Gemm: [
     { label: 'plain', inputs: [{ shape: [3, 4] }, { shape: [4, 5] }], build: ([a, b]) => gemm(a, b) },
