@@ -356,6 +356,11 @@ const GRAD: GradCase[] = [
   unary('logSoftmax', (x) => F.logSoftmax(x, 1)),
   unary('layerNorm', (x) => F.layerNorm(x, [4], null, null, 1e-5)),
   {
+    label: 'layerNorm over two axes, weight and bias',
+    inputs: [{ shape: [2, 3, 4] }, { shape: [3, 4] }, { shape: [3, 4] }],
+    build: ([x, w, b]) => F.layerNorm(x, [3, 4], w, b, 1e-5),
+  },
+  {
     label: 'crossEntropy, weights + ignore_index + smoothing',
     inputs: [{ shape: [4, 3] }, idx([0, 2, 1, 1]), { shape: [3], range: [0.5, 1.5], diff: false }],
     build: ([x, t, w]) => F.crossEntropy(x, t, { weight: w, ignoreIndex: 1, labelSmoothing: 0.1 }),
