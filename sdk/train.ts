@@ -60,8 +60,10 @@ export function buildTrainStep(
   const { trained, frozen, params } = trainedParams(g, opts.frozen);
   outputLosses(g, loss, terms);
   let grads = g.withScope('backward', () => grad(loss, params));
+  // Clipped gradients already wait for every gradient (through the global norm), as afterAllGradients's zeros
+  // would make them: one pass less per parameter.
   if (opts.clipGradNorm !== undefined) grads = clipGradNorm(g, grads, opts.clipGradNorm);
-  grads = g.withScope('backward', () => afterAllGradients(grads));
+  else grads = g.withScope('backward', () => afterAllGradients(grads));
   const { stateNames, updated } = optimizerUpdates(
     g,
     trained,

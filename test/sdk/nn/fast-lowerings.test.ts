@@ -9,6 +9,7 @@ import { Graph } from '../../../sdk/graph';
 import { add, div, matmul, mT, mul, reduceMean, reduceSum, sqrt, sub, unbroadcast } from '../../../sdk/ops';
 import type { NamedArray } from '../../../sdk/state';
 import type { Tensor } from '../../../sdk/tensor';
+import { buildTrainStep } from '../../../sdk/train';
 import { runGraph } from '../../helpers/run';
 
 const f64 = (shape: number[], phase: number): NamedArray => ({
@@ -75,4 +76,30 @@ test("MatMul's dB for a matrix B under a batched A equals the batched product + 
   const { err, scale } = gap(out);
   expect(scale).toBeGreaterThan(1);
   expect(err).toBeLessThan(1e-12 * scale);
+});
+
+describe('the optimizer waits for the whole backward pass (memory; sdk/train.ts, afterAllGradients)', () => {
+  /** Every tensor `t` depends on, itself included. */
+  const ancestors = (t: Tensor, seen = new Map<number, Tensor>()): Map<number, Tensor> => {
+    if (seen.has(t.id)) return seen;
+    seen.set(t.id, t);
+    if (t.source.kind === 'op') for (const i of t.source.node.inputs) if (i) ancestors(i, seen);
+    return seen;
+  };
+  test.each([
+    ['with clipping (through the global norm)', 1.0],
+    ['without clipping (through the exact zeros)', undefined],
+  ])('%s', (_, clipGradNorm) => {
+    const g = new Graph('waits');
+    const x = g.input('x', 'float32', [3, 4]);
+    const y = matmul(matmul(x, g.param('w1', 'float32', [4, 4])), g.param('w2', 'float32', [4, 2]));
+    buildTrainStep(g, reduceSum(mul(y, y), [0, 1]), {}, { optimizer: { kind: 'adamw' }, clipGradNorm });
+    for (const name of ['new.w1', 'new.w2']) {
+      // Only the weight gradients' MatMuls are [4, 4] (dW1) and [4, 2] (dW2); the forward's are [3, ·].
+      const shapes = [...ancestors(g.outputs.get(name)!).values()]
+        .filter((t) => t.source.kind === 'op' && t.source.node.prim === 'MatMul')
+        .map((t) => t.dims.join());
+      expect(shapes).toEqual(expect.arrayContaining(['4,4', '4,2']));
+    }
+  });
 });
