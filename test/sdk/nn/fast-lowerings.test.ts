@@ -1,12 +1,13 @@
 /**
  * The faster lowerings of the transformer example's step (docs/performance.md, "SDK examples: the transformer
  * step") against the composed forms they replaced, in float64: same values and gradients to rounding. Their
- * finite-difference checks are in test/cases/nn.grad.ts (MatMul) and nn/seq-modules.test.ts (layerNorm).
+ * finite-difference checks are in test/cases/nn.grad.ts (MatMul), nn/seq-modules.test.ts (layerNorm) and
+ * test/cases/elementwise.grad.ts (every broadcasting op's VJP goes through unbroadcast).
  */
 import { F } from '../../../sdk';
 import { grad } from '../../../sdk/autodiff';
 import { Graph } from '../../../sdk/graph';
-import { add, div, matmul, mT, mul, reduceMean, reduceSum, sqrt, sub, unbroadcast } from '../../../sdk/ops';
+import { add, div, matmul, mT, mul, reduceMean, reduceSum, reshape, sqrt, sub, unbroadcast } from '../../../sdk/ops';
 import type { NamedArray } from '../../../sdk/state';
 import type { Tensor } from '../../../sdk/tensor';
 import { buildTrainStep } from '../../../sdk/train';
@@ -73,6 +74,24 @@ test("MatMul's dB for a matrix B under a batched A equals the batched product + 
   g.output('new.db', db);
   g.output('old.db', unbroadcast(matmul(mT(a), dy), b.dims));
   const out = await runGraph(g, { a: f64([2, 3, 4, 6], 0), b: f64([6, 5], 1), dy: f64([2, 3, 4, 5], 2) });
+  const { err, scale } = gap(out);
+  expect(scale).toBeGreaterThan(1);
+  expect(err).toBeLessThan(1e-12 * scale);
+});
+
+test('unbroadcast over leading axes (ones·dy MatMul) equals the ReduceSum it replaced', async () => {
+  const g = new Graph('unbroadcast_fast');
+  const dy = g.input('dy', 'float64', [2, 3, 4, 5]);
+  for (const [k, shape, axes] of [
+    ['bias', [5], [0, 1, 2]],
+    ['rows', [4, 5], [0, 1]],
+    ['keepdim', [1, 3, 4, 5], [0]],
+  ] as const) {
+    g.output(`new.${k}`, unbroadcast(dy, shape));
+    g.output(`old.${k}`, reshape(reduceSum(dy, [...axes], { keepdims: true }), shape));
+  }
+  const out = await runGraph(g, { dy: f64([2, 3, 4, 5], 0) });
+  expect(out['new.bias'].shape).toEqual([5]);
   const { err, scale } = gap(out);
   expect(scale).toBeGreaterThan(1);
   expect(err).toBeLessThan(1e-12 * scale);
