@@ -16,6 +16,7 @@ import { MAX_BUFFER_OPTION, setMaxBufferMiB } from '../../engine/gpu-limits';
 import { normalizeChoices, runOptionsOf, trainingRunOptions } from '../options';
 import { compactSpacing, numberOption, RULES, sizeOption, spacingOption, widthsOption } from '../parse';
 import { similarityOf, similarityOptions } from '../similarity';
+import { sampleMaskDice, sampleMaskLine } from '../sample-masks';
 
 /** The options of a pre-training run (shared by `pretrain` and `distributed prepare`). */
 export const pretrainOptions = (y: Argv) =>
@@ -172,7 +173,13 @@ export const pretrainCommand: Command = defineCommand({
   async handler(a) {
     setMaxBufferMiB(a.maxBufferMib);
     const { cfg, resume } = pretrainConfig(a);
-    const r = await pretrain(cfg, runOptionsOf(a, 'pretrain'), resume);
+    const opts = runOptionsOf(a, 'pretrain');
+    const r = await pretrain(cfg, opts, resume);
+    // The trained model registers the samples' brain masks as `register --labels` would (runtime/serve).
+    const masks =
+      r.samplePair && r.status === 'done'
+        ? await sampleMaskDice(r.dir, cfg.volumes, { ep: opts.ep, threads: opts.threads })
+        : undefined;
     const lines = [
       `${r.status === 'done' ? 'finished' : 'interrupted'} at step ${r.step}/${cfg.steps} in ${formatDuration(r.seconds)} (trainer waited ${r.dataWait.toFixed(1)} s for data)`,
       `checkpoint: ${r.checkpoint}`,
@@ -181,6 +188,7 @@ export const pretrainCommand: Command = defineCommand({
         : [`resume with: onnx-train pretrain --resume ${r.dir}`]),
       `metrics: ${path.join(r.dir, 'metrics.jsonl')}, plots: ${path.join(r.dir, 'loss.png')} (and .svg; redraw or compare runs with onnx-train plot)`,
       ...(r.samplePair ? [samplePairLine(r.samplePair)] : []),
+      ...(masks ? [sampleMaskLine(masks)] : []),
     ];
     process.stderr.write(lines.join('\n') + '\n');
     if (r.status === 'interrupted') process.exitCode = 130;
