@@ -6,13 +6,18 @@
  * For every seed: pre-train on the two bundled T1 head MRIs (unlabelled) twice, restoration only
  * (--w-ncc 0 --w-smooth 0) and full GVSL; then, for each task, train segmentation from scratch, from the
  * restoration-only backbone and from the GVSL backbone, each in linear mode (frozen backbone) and fine-tune mode,
- * with the same steps, learning rate and seed, and score `onnx-train segment` outputs with Dice:
+ * with the same steps, learning rate and seed, and score `onnx-train segment` outputs with Dice.
+ * `--inits` picks the backbones: scratch, restoration, gvsl (the official NCC) and gvsl-<loss> for GVSL pre-trained
+ * with `--similarity <loss>` (gvsl-mi, gvsl-ssim, gvsl-mind, …: one row per similarity loss);
+ * `--pretrained INIT=RUN,RUN,…` (repeatable, one run folder per seed in --seeds order) uses existing pre-training
+ * runs for a backbone instead of pre-training it here. Tasks:
  * - brain-mask: trained on ch2 alone (ch2bet > 0), tested on the other subject (itk-t1-head) against its own brain
  *   mask on its native grid;
  * - lobes: ch2's AAL map merged into 6 lobes (lobes.ts), trained on ch2's left hemisphere (x < 0), tested on its
  *   right hemisphere mirrored about x = 0 (same orientation as training) and, as a second score, not mirrored.
  * Writes results.md (Dice mean ± standard deviation over seeds), results.json, curves.svg (brain-mask training
- * loss, mean over seeds) and curves-lobes.svg into --out.
+ * loss, mean over seeds) and curves-lobes.svg into --out. `--merge OUT,OUT,…` writes one results.md and
+ * results.json from the results.json of earlier studies (e.g. one per backbone, run side by side) into --out.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -40,6 +45,8 @@ const { values: a } = parseArgs({
     modes: { type: 'string', default: 'linear,finetune' },
     ep: { type: 'string', default: 'cpu' },
     threads: { type: 'string' },
+    pretrained: { type: 'string', multiple: true },
+    merge: { type: 'string' },
     out: {
       type: 'string',
       default: path.join('runs', `study-brain-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`),
@@ -51,8 +58,22 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
 const out = path.resolve(a.out!);
 const seeds = a.seeds!.split(',').map(Number);
-const inits = a.inits!.split(',') as Init[];
-const modes = a.modes!.split(',');
+let inits = a.inits!.split(',') as Init[];
+for (const i of inits)
+  if (!/^(scratch|restoration|gvsl(-(ncc|ncc-global|mi|ssim|mse|mind))?)$/.test(i))
+    throw new Error(`--inits: '${i}' is not scratch, restoration, gvsl or gvsl-<similarity> (gvsl-mi, gvsl-ssim, …)`);
+/** Existing pre-training runs per backbone, one per seed (`--pretrained INIT=RUN,RUN,…`). */
+const pretrained = new Map<string, string[]>(
+  (a.pretrained ?? []).map((p) => {
+    const [init, list] = [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1).split(',')];
+    if (!inits.includes(init as Init) || init === 'scratch')
+      throw new Error(`--pretrained ${p}: '${init}' is not a pre-trained backbone of --inits ${a.inits}`);
+    if (list.length !== seeds.length)
+      throw new Error(`--pretrained ${p}: give one run per seed (${seeds.length} for --seeds ${a.seeds})`);
+    return [init, list.map((r) => path.resolve(r))];
+  }),
+);
+let modes = a.modes!.split(',');
 const TASKS = ['brain-mask', 'lobes'] as const;
 type TaskName = (typeof TASKS)[number];
 const taskNames = a.tasks!.split(',') as TaskName[];
@@ -71,11 +92,18 @@ const shared = [
   '--quiet',
 ];
 
-type Init = 'scratch' | 'restoration' | 'gvsl';
-const PRETRAIN: Record<Exclude<Init, 'scratch'>, string[]> = {
-  restoration: ['--w-ncc', '0', '--w-smooth', '0'],
-  gvsl: [],
-};
+/** A backbone: none, restoration-only pre-training, or GVSL pre-training with one similarity loss (gvsl = NCC). */
+type Init = 'scratch' | 'restoration' | 'gvsl' | `gvsl-${string}`;
+/** The pre-training flags of a backbone. */
+const pretrainFlags = (init: Init): string[] =>
+  init === 'restoration'
+    ? ['--w-ncc', '0', '--w-smooth', '0']
+    : init.startsWith('gvsl-')
+      ? ['--similarity', init.slice('gvsl-'.length)]
+      : [];
+/** The pre-training run of a backbone for the k-th seed. */
+const backboneRun = (init: Init, seed: number): string =>
+  pretrained.get(init)?.[seeds.indexOf(seed)] ?? path.join(out, `pretrain-${init}-s${seed}`);
 
 /** A scored volume: `image` segmented, compared with `label` on the image's own grid. */
 interface Scored {
@@ -211,8 +239,8 @@ function main(): void {
   const total = seeds.length * inits.length * modes.length * tasks.length;
   for (const seed of seeds) {
     for (const init of inits) {
-      if (init === 'scratch') continue;
-      const dir = path.join(out, `pretrain-${init}-s${seed}`);
+      if (init === 'scratch' || pretrained.has(init)) continue;
+      const dir = backboneRun(init, seed);
       const t = performance.now();
       onnxTrain([
         'pretrain',
@@ -223,7 +251,7 @@ function main(): void {
         a['pretrain-lr']!,
         '--seed',
         String(seed),
-        ...PRETRAIN[init],
+        ...pretrainFlags(init),
         '--out',
         dir,
       ]);
@@ -234,7 +262,7 @@ function main(): void {
         for (const mode of modes) {
           const t = performance.now();
           const dir = path.join(out, `${task.runPrefix}${init}-${mode}-s${seed}`);
-          const weights = init === 'scratch' ? [] : ['--weights', path.join(out, `pretrain-${init}-s${seed}`)];
+          const weights = init === 'scratch' ? [] : ['--weights', backboneRun(init, seed)];
           onnxTrain([
             'finetune',
             '--images',
@@ -275,7 +303,7 @@ function main(): void {
         }
   }
   const seconds = (performance.now() - t0) / 1000;
-  const md = report(tasks, results, seconds);
+  const md = report(tasks, results, [sizesLine(seconds)]);
   fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ args: a, results, seconds }, null, 2) + '\n');
   fs.writeFileSync(path.join(out, 'results.md'), md);
   for (const task of tasks)
@@ -302,12 +330,42 @@ const fmtFinite = (xs: number[]) => {
   return ok.length ? `${mean(ok).toFixed(3)} ± ${sd(ok).toFixed(3)}` : '–';
 };
 
-function report(tasks: Task[], results: Result[], seconds: number): string {
-  const lines = [
+/** The study's command and sizes, for the report. */
+function sizesLine(seconds: number): string {
+  return [
     `Command: \`node dist/examples/study-brain/study.js ${process.argv.slice(2).join(' ')}\``,
     `Sizes: widths ${a.chan}, crops/window ${a.size}³ at ${a.spacing} mm; pre-training ${a['pretrain-steps']} steps (lr ${a['pretrain-lr']}) on both subjects unlabelled; segmentation ${a.steps} steps (lr ${a.lr}, Dice loss, batch 1); seeds ${seeds.join(',')}; ${formatDuration(seconds)} in all (ep ${a.ep}).`,
+    ...[...pretrained].map(
+      ([init, runs]) => `Backbone ${init}: the pre-training runs ${runs.join(', ')} (seeds in order).`,
+    ),
+  ].join('\n');
+}
+
+/** One report from the results.json of several studies (`--merge`): their backbones and modes, in order. */
+function merge(dirs: string[]): void {
+  fs.mkdirSync(out, { recursive: true });
+  const parts = dirs.map(
+    (d) => JSON.parse(fs.readFileSync(path.join(d, 'results.json'), 'utf8')) as { results: Result[]; seconds: number },
+  );
+  const results = parts.flatMap((p) => p.results);
+  inits = [...new Set(results.map((r) => r.init))];
+  modes = [...new Set(results.map((r) => r.mode))];
+  const tasks = taskNames
+    .filter((t) => results.some((r) => r.task === t))
+    .map((t) => (t === 'brain-mask' ? brainMaskTask() : lobesTask()));
+  const sizes = dirs.map((d) => fs.readFileSync(path.join(d, 'results.md'), 'utf8').split('\n\n')[0]);
+  const md = report(tasks, results, [
+    `Merged from ${dirs.length} studies:`,
     '',
-  ];
+    ...sizes.map((s) => `- ${s.replace(/\n/g, ' ')}`),
+  ]);
+  fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ merged: dirs, results }, null, 2) + '\n');
+  fs.writeFileSync(path.join(out, 'results.md'), md);
+  process.stdout.write(md);
+}
+
+function report(tasks: Task[], results: Result[], header: string[]): string {
+  const lines = [...header, ''];
   for (const task of tasks) {
     const rs = results.filter((r) => r.task === task.name);
     const runTime = formatDuration(rs.reduce((s, r) => s + r.seconds, 0));
@@ -375,4 +433,5 @@ function curves(task: Task): string {
   return lossPlotSvg([...byStep.values()], terms);
 }
 
-main();
+if (a.merge) merge(a.merge.split(','));
+else main();
