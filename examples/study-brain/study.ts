@@ -371,9 +371,9 @@ function report(tasks: Task[], results: Result[], header: string[]): string {
     const runTime = formatDuration(rs.reduce((s, r) => s + r.seconds, 0));
     const rows = (cell: (r: Result[]) => string[]) =>
       inits.flatMap((init) =>
-        modes.map((mode) => {
+        modes.flatMap((mode) => {
           const r = rs.filter((x) => x.init === init && x.mode === mode);
-          return `| ${init} | ${mode} | ${cell(r).join(' | ')} |`;
+          return r.length ? [`| ${init} | ${mode} | ${cell(r).join(' | ')} |`] : []; // merged studies may lack some
         }),
       );
     if (task.name === 'brain-mask') {
