@@ -100,6 +100,12 @@ export const REDUCE_GRAD_CASES: { [K in ReducePrim]: GradCase[] } = {
       build: ([x]) => logSoftmax(x, { axis: 1 }),
     },
     { label: 'last axis', inputs: [{ shape: [3, 7], range: [-3, 3] }], build: ([x]) => logSoftmax(x) },
+    {
+      label: 'axis 0, opset 13',
+      opset: 13,
+      inputs: [{ shape: [4, 3], range: [-3, 3] }],
+      build: ([x]) => logSoftmax(x, { axis: 0 }),
+    },
   ],
   CumSum: [
     { label: 'axis 1', inputs: [{ shape: [3, 5, 2] }], build: ([x]) => cumsum(x, 1) },

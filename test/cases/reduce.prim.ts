@@ -174,6 +174,14 @@ export const REDUCE_PRIM_CASES: { [K in ReducePrim]: PrimCase[] } = {
       tol: 1e-12,
     },
     {
+      // The composed lowering's ReduceMax takes its axes as an attribute before opset 18.
+      label: 'axis 0, opset 13',
+      opset: 13,
+      inputs: [{ shape: [4, 5], range: [-4, 4] }],
+      build: ([x]) => logSoftmax(x, { axis: 0 }),
+      ref: ([x]) => logSoftmaxRef(x, 0),
+    },
+    {
       label: 'axis 0 of rank 3, opset 13',
       inputs: [{ shape: [5, 2, 3] }],
       opset: 13,

@@ -1,14 +1,14 @@
 /**
  * The CNN gradient lowerings of issue 17's speed work (polyphase strided-conv input gradients, the image-stem and
- * im2col weight gradients, the overlapping max-pool gradient, BatchStandardize) run on the WebGPU execution
- * provider with no CPU fallback (SwiftShader's software Vulkan driver, as test/runtime/trainer-webgpu.test.ts),
- * and equal the CPU's.
+ * im2col weight gradients, the overlapping max-pool gradient, BatchStandardize) and cross-entropy's composed
+ * log-softmax run on the WebGPU execution provider with no CPU fallback (SwiftShader's software Vulkan driver, as
+ * test/runtime/trainer-webgpu.test.ts), and equal the CPU's.
  */
 import * as fs from 'node:fs';
 import { grad } from '../../sdk/autodiff';
 import { exportModel } from '../../sdk/export';
 import { Graph } from '../../sdk/graph';
-import { batchStandardize, conv, maxPool, mul, reduceSum, sin } from '../../sdk/ops';
+import { batchStandardize, conv, logSoftmax, maxPool, mul, reduceSum, sin } from '../../sdk/ops';
 import type { NamedArray } from '../../sdk/state';
 import type { Tensor } from '../../sdk/tensor';
 import { createSession, runSession } from '../../runtime/engine/ort';
@@ -56,6 +56,15 @@ const CASES: [string, (g: Graph) => Tensor[]][] = [
     (g) => {
       const x = g.input('x', 'float32', [4, 3, 5, 6]);
       return grad(reduceSum(mul(batchStandardize(x)[0], sin(x)), [0, 1, 2, 3]), [x]);
+    },
+  ],
+  [
+    // Composed (ReduceMax … Log): the WebGPU EP has no LogSoftmax kernel, so cross-entropy fell back to the CPU.
+    'log-softmax over the classes',
+    (g) => {
+      const x = g.input('x', 'float32', [4, 5]);
+      const y = logSoftmax(x, { axis: 1 });
+      return [y, ...grad(sumSq(y), [x])];
     },
   ],
 ];
