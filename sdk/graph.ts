@@ -17,6 +17,14 @@ export class Graph {
   readonly buffers = new Set<string>();
   /** New values of buffers computed by this graph (a train-mode BatchNorm's running stats), by key. */
   readonly bufferUpdates = new Map<string, Tensor>();
+  /**
+   * Carry buffers declared int64 (BatchNorm's num_batches_tracked) as int32 tensors in this graph: no WebGPU
+   * kernel of ONNX Runtime 1.30 reads an int64 input (docs/gpus.md). `buildTraining` sets it for its graphs, and
+   * the `Trainer` converts at its boundary, so state dicts keep PyTorch's int64. Set it before any buffer.
+   */
+  int64BuffersAsInt32 = false;
+  /** Keys of the buffers declared int64 and carried as int32 here (see `int64BuffersAsInt32`). */
+  readonly int32CarriedBuffers = new Set<string>();
   /** Which object declared each parameter or buffer: a second owner of one key is an error (no silent sharing). */
   private readonly owners = new Map<string, object>();
   private seed: Tensor | null = null;
@@ -121,8 +129,10 @@ export class Graph {
   buffer(name: string, dtype: DType, shape: readonly number[], owner?: object): Tensor {
     if (this.params.has(name) && !this.buffers.has(name))
       throw new BuildError('buffer', this.path, `'${name}' is already a parameter`);
-    const t = this.param(name, dtype, shape, owner);
+    const narrow = dtype === 'int64' && this.int64BuffersAsInt32;
+    const t = this.param(name, narrow ? 'int32' : dtype, shape, owner);
     this.buffers.add(name);
+    if (narrow) this.int32CarriedBuffers.add(name);
     return t;
   }
 

@@ -80,8 +80,13 @@ export interface TrainingProgram {
   buffers: string[];
   /** Optimizer state input names per trained parameter (`adam.m.fc.weight`, …), from `stateSlots`. */
   optimizerState: Record<string, string[]>;
-  /** Type of every state entry (parameters, buffers, optimizer state). */
+  /** Type of every state entry (parameters, buffers, optimizer state), as in a state dict. */
   stateTypes: Record<string, InputSpec>;
+  /**
+   * State entries that are int64 in the state dict but int32 in the graphs (BatchNorm's num_batches_tracked:
+   * no WebGPU kernel reads int64, docs/gpus.md). The `Trainer` converts them when it feeds and reads its state.
+   */
+  int32Carried: string[];
   /** The int32 seed input of the step graph's Dropouts (`dropout_seed`), if it has one (docs/nn.md). */
   seedInput?: string;
   /** Scalar outputs of a training step (loss, metrics, grad_norm). */
@@ -113,6 +118,7 @@ function declaredBuffers(g: Graph): Set<string> {
 
 function buildLoss(spec: TrainingSpec, name: string, training: boolean): { g: Graph; r: LossResult } {
   const g = new Graph(name);
+  g.int64BuffersAsInt32 = true;
   const batch: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(spec.inputs)) batch[k] = g.input(k, t.dtype, t.shape);
   const m = modes(spec.model);
@@ -203,7 +209,9 @@ export function programFromStepGraph(g: Graph, step: TrainStep, o: StepGraphOpti
   const train = o.train ?? exportModel(g, { params: 'inputs', opset: o.opset }).model;
   const bufferKeys = declaredBuffers(g);
   const stateTypes: Record<string, InputSpec> = {};
+  const int32Carried = [...g.int32CarriedBuffers];
   for (const [k, t] of g.params) stateTypes[k] = { dtype: t.dtype, shape: [...t.shape] };
+  for (const k of int32Carried) stateTypes[k].dtype = 'int64';
   const params = [...g.params.keys()].filter((k) => !bufferKeys.has(k));
   const optimizerState: Record<string, string[]> = {};
   for (const [p, slots] of step.stateNames) {
@@ -237,6 +245,7 @@ export function programFromStepGraph(g: Graph, step: TrainStep, o: StepGraphOpti
     buffers,
     optimizerState,
     stateTypes,
+    int32Carried,
     seedInput: g.inputs.find((t) => t.name === DROPOUT_SEED)?.name,
     metrics,
     evalOutputs: o.evalOutputs ?? [],

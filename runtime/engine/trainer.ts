@@ -168,13 +168,13 @@ export class Trainer {
 
   /** Parameters and buffers by PyTorch state-dict key, in the model's order (fresh copies). */
   async stateDict(): Promise<StateDict> {
-    const state = await this.host.state();
+    const state = await this.hostState();
     return new Map(this.program.stateDictKeys.map((k) => [k, copy(state.get(k)!)]));
   }
 
   /** Everything carried between steps: parameters, buffers and optimizer state (`adam.m.<key>`, …). */
   async fullState(): Promise<StateDict> {
-    return new Map([...(await this.host.state())].map(([k, v]) => [k, copy(v)]));
+    return new Map([...(await this.hostState())].map(([k, v]) => [k, copy(v)]));
   }
 
   /**
@@ -185,10 +185,20 @@ export class Trainer {
     const config: TrainerCheckpointConfig = { optimizer: this.program.optimizer, seed: this.options.seed ?? 0, user };
     return saveCheckpoint(
       path.dirname(path.resolve(file)),
-      await this.host.state(),
+      await this.hostState(),
       { config, step: this.steps },
       path.basename(file),
     );
+  }
+
+  /** The carried state with the state dict's dtypes (`program.int32Carried` back to int64). */
+  private async hostState(): Promise<StateDict> {
+    const state = await this.host.state();
+    for (const k of this.program.int32Carried ?? []) {
+      const v = state.get(k)!;
+      state.set(k, { dtype: 'int64', shape: [...v.shape], data: BigInt64Array.from(v.data as Int32Array, BigInt) });
+    }
+    return state;
   }
 
   /** The `dropout_seed` fed at step t (1-based). */
@@ -258,5 +268,16 @@ function initialState(program: TrainingProgram, weights: StateDict): StateDict {
       throw new Error(`'${k}' is ${typeText(v)}, the model needs ${typeText(want)}`);
     state.set(k, v);
   }
+  for (const k of program.int32Carried ?? []) state.set(k, toInt32(k, state.get(k)!));
   return state;
+}
+
+/** An int64 state entry as the int32 tensor the graphs carry it in (`TrainingProgram.int32Carried`). */
+function toInt32(key: string, v: NamedArray): NamedArray {
+  const data = Int32Array.from(v.data as BigInt64Array, (x) => {
+    if (x < -2147483648n || x > 2147483647n)
+      throw new Error(`'${key}' is ${x}, outside the int32 range the training graph carries it in (±2^31)`);
+    return Number(x);
+  });
+  return { dtype: 'int32', shape: [...v.shape], data };
 }

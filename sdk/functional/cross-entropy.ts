@@ -113,10 +113,11 @@ export function nllLoss(
 }
 
 /**
- * Cross-entropy of logits `input` (C), (N, C) or (N, C, d1, …) against class indices (int64, shape without
- * the class axis) or class probabilities (float, the input's shape). With probabilities, the loss per element
- * is −Σ_c w_c·p_c·logsoftmax(x)_c (p smoothed to (1 − ε)·p + ε/C) and 'mean' averages over the elements
- * (not over the weights), as PyTorch.
+ * Cross-entropy of logits `input` (C), (N, C) or (N, C, d1, …) against class indices (int64 or int32, shape
+ * without the class axis; int32 keeps the loss on WebGPU, which reads no int64: docs/gpus.md) or class
+ * probabilities (float, the input's shape). With probabilities, the loss per element is
+ * −Σ_c w_c·p_c·logsoftmax(x)_c (p smoothed to (1 − ε)·p + ε/C) and 'mean' averages over the elements (not over
+ * the weights), as PyTorch.
  */
 export function crossEntropy(
   input: Tensor,

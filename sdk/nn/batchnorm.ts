@@ -85,7 +85,8 @@ export abstract class RunningStatsNorm extends NdModule {
     const { mean, unbiasedVar } = stats();
     let f: number | Tensor = this.momentum ?? 0.1;
     if (countBatches) {
-      const n = add(nbt, g.scalar(1, 'int64'));
+      // int32 in `buildTraining`'s graphs (Graph.int64BuffersAsInt32), int64 otherwise.
+      const n = add(nbt, g.scalar(1, nbt.dtype));
       this.setBuf(g, 'num_batches_tracked', n);
       if (this.momentum === null) f = div(1, cast(n, 'float32'));
     }
