@@ -128,8 +128,10 @@ const uid = unprivileged();
       /step (\d+): cannot write the checkpoint in .* \(EACCES: permission denied\); the checkpoint of step (\d+) is intact\. Free space or fix permissions, then resume with --resume /,
     );
     expect(loadCheckpoint(out).meta.step).toBe(Number(m[2]));
-    expect(leftovers(out)).toEqual([]);
-    // (The lock cannot be removed from a read-only folder: the next run takes it over as stale.)
+    // A checkpoint whose temporary file was created just before the folder turned read-only cannot delete it
+    // (unlinking needs write permission on the folder): at most that one file is left, and the next run's
+    // set-up removes it (removeLeftovers), as it takes over the lock, which cannot be removed either.
+    expect(leftovers(out).length).toBeLessThanOrEqual(1);
   },
 );
 
@@ -150,7 +152,12 @@ describe.each([30, 400])('Ctrl-C twice, %i ms apart', (delay) => {
     });
     expect(r.stderr).not.toMatch(/\n\s+at |Aborted|core dumped/);
     expect(r.code === 130 || (r.code === null && r.signal === 'SIGINT')).toBe(true);
-    if (r.signal === 'SIGINT') expect(r.stderr).toMatch(/aborted \(Ctrl-C\): the last checkpoint written is kept/);
+    // Killed by the second press: either it aborted the teardown (and said so), or it came after the run had
+    // already saved and printed its summary, in the last moments before exit, when nothing was left to lose.
+    if (r.signal === 'SIGINT')
+      expect(r.stderr).toMatch(
+        /aborted \(Ctrl-C\): the last checkpoint written is kept|\nresume with: onnx-train pretrain --resume /,
+      );
     expect(loadCheckpoint(out).meta.step).toBeGreaterThanOrEqual(before);
     expect(fs.readdirSync(out).filter((f) => ATOMIC_TMP.test(f) || f === LOCK_FILE)).toEqual([]);
   });
