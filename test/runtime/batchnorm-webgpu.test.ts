@@ -5,7 +5,6 @@
  * statistics (momentum 0.1 and momentum=None, the cumulative average that divides by the count) and counters
  * equal the CPU's.
  */
-import * as fs from 'node:fs';
 import { crossEntropy } from '../../sdk/functional';
 import { BatchNorm1d, BatchNorm2d, Conv2d, Linear, Module } from '../../sdk/nn';
 import { relu, reshape } from '../../sdk/ops';
@@ -14,9 +13,7 @@ import type { Tensor } from '../../sdk/tensor';
 import { buildTraining } from '../../runtime/engine/program';
 import { Trainer, type TrainerOptions } from '../../runtime/engine/trainer';
 import { Rng } from '../helpers/rng';
-
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const have = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
+import { haveWebGpu, trainOn } from '../helpers/webgpu';
 
 class Net extends Module {
   readonly conv = this.addModule('conv', new Conv2d(1, 3, 3, { padding: 1 }));
@@ -66,23 +63,16 @@ test('buildTraining carries num_batches_tracked as int32; the Trainer shows int6
   );
 });
 
-(have ? test : test.skip)(
+(haveWebGpu ? test : test.skip)(
   'a BatchNorm CNN trained on WebGPU (no CPU fallback) equals the CPU run, num_batches_tracked int64',
   async () => {
     const model = new Net();
     const p = program(model);
-    const run = async (o: Partial<TrainerOptions>) => {
-      const t = await Trainer.create(p, { weights: model.initStateDict(0), lr: 0.1, ...o });
-      const losses: number[] = [];
-      for (const b of batches) losses.push((await t.step(b)).loss);
-      const res = { losses, state: await t.stateDict(), evalLoss: (await t.evaluate(batches[0])).metrics.loss };
-      await t.release();
-      return res;
-    };
+    const run = (o: Partial<TrainerOptions>) => trainOn(p, model.initStateDict(0), 0.1, batches, o, true);
     const cpu = await run({});
     const gpu = await run({ ep: 'webgpu', noCpuFallback: true });
     gpu.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i])).toBeLessThan(1e-5 * (1 + cpu.losses[i])));
-    expect(Math.abs(gpu.evalLoss - cpu.evalLoss)).toBeLessThan(1e-5 * (1 + cpu.evalLoss));
+    expect(Math.abs(gpu.evalLoss! - cpu.evalLoss!)).toBeLessThan(1e-5 * (1 + cpu.evalLoss!));
     expectSameState(gpu.state, cpu.state);
     for (const k of ['bn.num_batches_tracked', 'bn1.num_batches_tracked'])
       expect(gpu.state.get(k)).toEqual({ dtype: 'int64', shape: [], data: BigInt64Array.of(2n) });

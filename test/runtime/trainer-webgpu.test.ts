@@ -2,18 +2,15 @@
  * The Trainer on the WebGPU execution provider (SwiftShader's software Vulkan driver, as test/webgpu.test.ts):
  * with no CPU fallback and the state kept in GPU memory, an MLP's steps, evaluation and state dict equal the CPU's.
  */
-import * as fs from 'node:fs';
 import { Linear } from '../../sdk/nn/linear';
 import { Module } from '../../sdk/nn/module';
 import { mul, reduceMean, relu, sub } from '../../sdk/ops';
 import type { NamedArray } from '../../sdk/state';
 import type { Tensor } from '../../sdk/tensor';
 import { buildTraining } from '../../runtime/engine/program';
-import { Trainer, type TrainerOptions } from '../../runtime/engine/trainer';
+import type { TrainerOptions } from '../../runtime/engine/trainer';
 import { Rng } from '../helpers/rng';
-
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const have = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
+import { haveWebGpu, trainOn } from '../helpers/webgpu';
 
 class MLP extends Module {
   readonly a = this.addModule('a', new Linear(3, 8));
@@ -23,7 +20,7 @@ class MLP extends Module {
   }
 }
 
-(have ? test : test.skip)(
+(haveWebGpu ? test : test.skip)(
   'an MLP trained on WebGPU (state on the device, no CPU fallback) equals the CPU run',
   async () => {
     const model = new MLP();
@@ -42,18 +39,11 @@ class MLP extends Module {
       x: { dtype: 'float32', shape: [4, 3], data: Float32Array.from(r.array(12)) },
       y: { dtype: 'float32', shape: [4, 2], data: Float32Array.from(r.array(8)) },
     }));
-    const run = async (o: Partial<TrainerOptions>) => {
-      const t = await Trainer.create(program, { weights: model.initStateDict(0), lr: 0.05, ...o });
-      const losses: number[] = [];
-      for (const b of batches) losses.push((await t.step(b)).loss);
-      const res = { losses, state: await t.stateDict(), evalLoss: (await t.evaluate(batches[0])).metrics.loss };
-      await t.release();
-      return res;
-    };
+    const run = (o: Partial<TrainerOptions>) => trainOn(program, model.initStateDict(0), 0.05, batches, o, true);
     const cpu = await run({});
     const gpu = await run({ ep: 'webgpu', noCpuFallback: true });
     gpu.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i])).toBeLessThan(1e-5 * (1 + cpu.losses[i])));
-    expect(Math.abs(gpu.evalLoss - cpu.evalLoss)).toBeLessThan(1e-5 * (1 + cpu.evalLoss));
+    expect(Math.abs(gpu.evalLoss! - cpu.evalLoss!)).toBeLessThan(1e-5 * (1 + cpu.evalLoss!));
     for (const [k, v] of cpu.state) {
       const g = gpu.state.get(k)!.data as Float32Array;
       (v.data as Float32Array).forEach((w, i) => expect(Math.abs(g[i] - w)).toBeLessThan(1e-5));

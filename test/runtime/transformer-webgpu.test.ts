@@ -6,27 +6,17 @@
  * embedding gradient and the cross-entropy (Equal, Less, Where, Unsqueeze, LogSoftmax …) on the CPU, before these
  * lowerings as after; every MatMul, Standardize op and optimizer op runs on WebGPU.
  */
-import * as fs from 'node:fs';
 import { nn } from '../../sdk';
-import { Trainer, type TrainerOptions } from '../../runtime/engine/trainer';
+import type { TrainerOptions } from '../../runtime/engine/trainer';
 import { EncoderClassifier, majority, transformerProgram } from '../../examples/transformer-encoder';
+import { haveWebGpu, trainOn } from '../helpers/webgpu';
 
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const have = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
-
-(have ? test : test.skip)('the transformer example steps on WebGPU as on the CPU', async () => {
+(haveWebGpu ? test : test.skip)('the transformer example steps on WebGPU as on the CPU', async () => {
   const model = new EncoderClassifier(5, 8, 2, 1, 3, 0);
   const program = transformerProgram(model, 4, 5);
   const rng = new nn.Rng(3);
   const batches = [majority(4, 5, rng), majority(4, 5, rng)];
-  const run = async (o: Partial<TrainerOptions>) => {
-    const t = await Trainer.create(program, { weights: model.initStateDict(0), lr: 0.01, ...o });
-    const losses: number[] = [];
-    for (const b of batches) losses.push((await t.step(b)).loss);
-    const state = await t.stateDict();
-    await t.release();
-    return { losses, state };
-  };
+  const run = (o: Partial<TrainerOptions>) => trainOn(program, model.initStateDict(0), 0.01, batches, o);
   const cpu = await run({});
   const gpu = await run({ ep: 'webgpu' });
   gpu.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i])).toBeLessThan(1e-5 * (1 + cpu.losses[i])));
