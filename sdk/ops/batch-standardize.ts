@@ -1,13 +1,13 @@
 import { allocate } from '../dtype';
 import { check } from '../errors';
-import { attr, type LowerCtx, type Primitive } from '../primitive';
+import type { LowerCtx, Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { add } from './add';
 import { div } from './div';
 import { mul } from './mul';
 import { reduceMean } from './reduce-mean';
 import { reshape } from './reshape';
-import { countOver } from './reduce-sum';
+import { countOver, emitReduce } from './reduce-sum';
 import { sqrt } from './sqrt';
 import { sub } from './sub';
 import { where } from './where';
@@ -62,8 +62,7 @@ export const BatchStandardize: Primitive<BatchStandardizeAttrs> = {
     const x = node.inputs[0]!;
     // channelMean's two stages; Reshape's 0 copies the input's dim, so a symbolic batch stays symbolic.
     const reduce = (t: string, axis: number, out: string): string => {
-      if (ctx.opset >= 18) ctx.emit('ReduceMean', [t, ctx.i64([axis])], [out], { keepdims: attr.int(1) });
-      else ctx.emit('ReduceMean', [t], [out], { axes: attr.ints([axis]), keepdims: attr.int(1) });
+      emitReduce(ctx, 'ReduceMean', 18, t, [axis], [out], true);
       return out;
     };
     const mean = (t: string, label: string, out: string): string => {

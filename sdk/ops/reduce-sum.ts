@@ -23,16 +23,36 @@ export function reduceInfer([x]: readonly (Tensor | null)[], { axes, keepdims }:
   return [{ dtype: x.dtype, shape }];
 }
 
-/** Lowers a reduction; axes are an input from `axesInputSince` (13 for ReduceSum, 18 for the others). */
+/**
+ * Emits one ONNX reduction of `x` over `axes` into `out`; axes are an input from `axesInputSince` (13 for
+ * ReduceSum, 18 for the others), an attribute before.
+ */
+export function emitReduce(
+  ctx: LowerCtx,
+  opType: string,
+  axesInputSince: number,
+  x: string,
+  axes: number[],
+  out: string[],
+  keepdims: boolean,
+): void {
+  const kd = { keepdims: { int: keepdims ? 1 : 0 } };
+  if (ctx.opset >= axesInputSince) ctx.emit(opType, [x, ctx.i64(axes)], out, kd);
+  else ctx.emit(opType, [x], out, { axes: { ints: axes }, ...kd });
+}
+
+/** Lowers a reduction primitive (see emitReduce). */
 export function reduceLower(opType: string, axesInputSince: number) {
-  return (ctx: LowerCtx, node: Node<ReduceAttrs>): void => {
-    const { axes, keepdims } = node.attrs;
-    const x = ctx.name(node.inputs[0]);
-    const out = node.outputs.map((t) => ctx.name(t));
-    const kd = { keepdims: { int: keepdims ? 1 : 0 } };
-    if (ctx.opset >= axesInputSince) ctx.emit(opType, [x, ctx.i64(axes)], out, kd);
-    else ctx.emit(opType, [x], out, { axes: { ints: axes }, ...kd });
-  };
+  return (ctx: LowerCtx, node: Node<ReduceAttrs>): void =>
+    emitReduce(
+      ctx,
+      opType,
+      axesInputSince,
+      ctx.name(node.inputs[0]),
+      node.attrs.axes,
+      node.outputs.map((t) => ctx.name(t)),
+      node.attrs.keepdims,
+    );
 }
 
 /** Broadcasts a reduced cotangent back to the input's shape (re-inserting dropped axes first). */

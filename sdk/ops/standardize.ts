@@ -1,12 +1,12 @@
 import { allocate } from '../dtype';
 import { check } from '../errors';
-import { attr, type LowerCtx, type Primitive } from '../primitive';
+import type { LowerCtx, Primitive } from '../primitive';
 import type { Tensor } from '../tensor';
 import { add } from './add';
 import { div } from './div';
 import { mul } from './mul';
 import { reduceMean } from './reduce-mean';
-import { countOver } from './reduce-sum';
+import { countOver, emitReduce } from './reduce-sum';
 import { sub } from './sub';
 
 export interface StandardizeAttrs {
@@ -50,8 +50,7 @@ export const Standardize: Primitive<StandardizeAttrs> = {
       let cur = t;
       for (const a of range(2, x.rank).reverse()) {
         const out = ctx.fresh(label);
-        if (ctx.opset >= 18) ctx.emit('ReduceMean', [cur, ctx.i64([a])], [out], { keepdims: attr.int(1) });
-        else ctx.emit('ReduceMean', [cur], [out], { axes: attr.ints([a]), keepdims: attr.int(1) });
+        emitReduce(ctx, 'ReduceMean', 18, cur, [a], [out], true);
         cur = out;
       }
       return cur;
