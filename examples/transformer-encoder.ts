@@ -12,7 +12,7 @@ import { arg, type Batch, type ExampleResult, trainAndExport } from './harness';
 
 export const VOCAB = 4;
 
-/** (N, L) int64 tokens → logits (N, classes). */
+/** (N, L) int64 or int32 tokens → logits (N, classes). */
 export class EncoderClassifier extends nn.Module {
   readonly tok: nn.Embedding;
   readonly pos: nn.Embedding;
@@ -40,9 +40,10 @@ export class EncoderClassifier extends nn.Module {
   }
   forward(tokens: Tensor): Tensor {
     const g = tokens.graph;
+    // Positions in the tokens' integer type: int32 tokens keep every index op on WebGPU (it reads no int64).
     const positions = g.constant(
       Array.from({ length: this.seqLen }, (_, i) => i),
-      'int64',
+      tokens.dtype,
       [this.seqLen],
     );
     const h = this.encoder.call(ops.add(this.tok.call(tokens), this.pos.call(positions)));
@@ -50,33 +51,47 @@ export class EncoderClassifier extends nn.Module {
   }
 }
 
-/** `n` sequences of `len` tokens from 1..3 with a unique most frequent token (the class, 0-based). */
-export function majority(n: number, len: number, rng: nn.Rng): Batch {
-  const x = new BigInt64Array(n * len);
-  const y = new BigInt64Array(n);
+export type IndexDtype = 'int64' | 'int32';
+
+/**
+ * `n` sequences of `len` tokens from 1..3 with a unique most frequent token (the class, 0-based), as int64
+ * (PyTorch's LongTensor, the default) or int32 (for WebGPU, which reads no int64).
+ */
+export function majority(n: number, len: number, rng: nn.Rng, dtype: IndexDtype = 'int64'): Batch {
+  const x = new Int32Array(n * len);
+  const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     for (;;) {
       const counts = [0, 0, 0];
       for (let t = 0; t < len; t++) {
         const v = rng.int(1, 4);
-        x[i * len + t] = BigInt(v);
+        x[i * len + t] = v;
         counts[v - 1]++;
       }
       const top = Math.max(...counts);
       if (counts.filter((c) => c === top).length === 1) {
-        y[i] = BigInt(counts.indexOf(top));
+        y[i] = counts.indexOf(top);
         break;
       }
     }
   }
-  return { x: { dtype: 'int64', shape: [n, len], data: x }, y: { dtype: 'int64', shape: [n], data: y } };
+  const as = (a: Int32Array) => (dtype === 'int32' ? a : BigInt64Array.from(a, (v) => BigInt(v)));
+  return { x: { dtype, shape: [n, len], data: as(x) }, y: { dtype, shape: [n], data: as(y) } };
 }
 
-/** The example's training step: cross-entropy, AdamW with gradient-norm clipping at 1. */
-export function transformerProgram(model: EncoderClassifier, batch: number, len: number): TrainingProgram {
+/**
+ * The example's training step: cross-entropy, AdamW with gradient-norm clipping at 1. Tokens and targets are
+ * int64 by default; `int32` keeps the whole step on WebGPU (test/runtime/transformer-webgpu.test.ts).
+ */
+export function transformerProgram(
+  model: EncoderClassifier,
+  batch: number,
+  len: number,
+  index: IndexDtype = 'int64',
+): TrainingProgram {
   return buildTraining({
     model,
-    inputs: { x: { dtype: 'int64', shape: [batch, len] }, y: { dtype: 'int64', shape: [batch] } },
+    inputs: { x: { dtype: index, shape: [batch, len] }, y: { dtype: index, shape: [batch] } },
     loss: ({ x, y }) => {
       const logits = model.call(x);
       return { loss: F.crossEntropy(logits, y), outputs: { logits } };

@@ -96,8 +96,9 @@ export function scatterAdd(
     ...pre,
     ...post,
   ]);
-  const i64 = cast(indices, 'int64');
-  const idx = reshape(nonNegative ? i64 : wrapIndices(i64, n), [count, 1]);
+  // Wrapped and reshaped in their own type, then cast to ScatterND's int64: int32 indices keep those ops on
+  // WebGPU, which has no int64 Less/Where/Reshape kernels.
+  const idx = cast(reshape(nonNegative ? indices : wrapIndices(indices, n), [count, 1]), 'int64');
   const sums = scatterND(zeros(g, updates.dtype, [n, ...pre, ...post]), idx, rows, { reduction: 'add' });
   return transpose(sums, [...range(1, a + 1), 0, ...range(a + 1, shape.length)]);
 }

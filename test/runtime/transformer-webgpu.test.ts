@@ -2,9 +2,9 @@
  * The transformer example's training step on the WebGPU execution provider (SwiftShader, as
  * trainer-webgpu.test.ts), tiny: with the lowerings of docs/performance.md's "SDK examples: the transformer step"
  * (LayerNorm through Standardize, the folded weight gradients, bias gradients as MatMuls, clipping without the
- * zeros), two steps equal the CPU's. NOTE: CPU fallback stays allowed: ORT puts 8 small int64 index nodes of the
- * embedding gradient and the cross-entropy (Equal, Less, Where, Unsqueeze, LogSoftmax …) on the CPU, before these
- * lowerings as after; every MatMul, Standardize op and optimizer op runs on WebGPU.
+ * zeros), two steps equal the CPU's, with no CPU fallback: int32 tokens and targets keep the embeddings'
+ * gradients (index wrap and reshape before the cast to ScatterND's int64) and the cross-entropy's one-hot on WebGPU,
+ * which reads no int64 (with int64 ones ORT placed 8 small index nodes on the CPU).
  */
 import { nn } from '../../sdk';
 import type { TrainerOptions } from '../../runtime/engine/trainer';
@@ -13,12 +13,12 @@ import { haveWebGpu, trainOn } from '../helpers/webgpu';
 
 (haveWebGpu ? test : test.skip)('the transformer example steps on WebGPU as on the CPU', async () => {
   const model = new EncoderClassifier(5, 8, 2, 1, 3, 0);
-  const program = transformerProgram(model, 4, 5);
+  const program = transformerProgram(model, 4, 5, 'int32');
   const rng = new nn.Rng(3);
-  const batches = [majority(4, 5, rng), majority(4, 5, rng)];
+  const batches = [majority(4, 5, rng, 'int32'), majority(4, 5, rng, 'int32')];
   const run = (o: Partial<TrainerOptions>) => trainOn(program, model.initStateDict(0), 0.01, batches, o);
   const cpu = await run({});
-  const gpu = await run({ ep: 'webgpu' });
+  const gpu = await run({ ep: 'webgpu', noCpuFallback: true });
   gpu.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i])).toBeLessThan(1e-5 * (1 + cpu.losses[i])));
   // NOTE: the key third of in_proj_bias has an exact gradient of 0 (softmax is shift-invariant along the keys),
   // so its computed gradient is rounding noise that Adam scales up to ±lr on either device: skipped.
