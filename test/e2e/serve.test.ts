@@ -22,6 +22,7 @@ import { exportModel, saveModel } from '../../sdk/export';
 import type { StateDict } from '../../sdk/state';
 import { checkModelFiles, haveOnnxChecker } from '../helpers/onnx-checker';
 import { type CliResult as Result, ROOT, runCli as cli } from '../helpers/cli';
+import { haveWebGpu } from '../helpers/webgpu';
 
 const CHAN = '8,8,8,8,16,8,8,8,16';
 const TINY = parseWidths(CHAN);
@@ -367,9 +368,6 @@ describe('onnx-train register (compiled CLI)', () => {
     );
   });
 });
-
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const haveWebGpu = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
 
 (haveWebGpu ? test : test.skip)(
   'WebGPU (SwiftShader): the same registration as the CPU; a float16 model without shader-f16 says so',

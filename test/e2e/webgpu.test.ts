@@ -3,7 +3,6 @@
  * (Debian's chromium ships it; .ci/run installs chromium and libvulkan1): tiny GVSL graphs must run with NO
  * CPU fallback and give the CPU's results.
  */
-import * as fs from 'node:fs';
 import { buildGvslGraph, buildGvslTrainGraph, GVSL } from '../../graphs/build';
 import { parseWidths } from '../../graphs/unet';
 import { relErr } from '../helpers/compare';
@@ -11,11 +10,9 @@ import { createSession, runSession } from '../../runtime/engine/ort';
 import { TrainingSession } from '../../runtime/engine/session';
 import { exportModel } from '../../sdk/export';
 import type { NamedArray } from '../../sdk/state';
+import { haveWebGpu } from '../helpers/webgpu';
 
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-// jest.config.js points VK_ICD_FILENAMES at it before the test workers start.
-const have = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
-const maybe = have ? describe : describe.skip;
+const maybe = haveWebGpu ? describe : describe.skip;
 // SwiftShader runs the GPU's work on the CPU: a GVSL training step takes ~100 s of the 2-core machine when quiet and
 // can pass 180 s (jest.config's default) when it is busy, so the training tests get 10 minutes.
 const SOFTWARE_GPU_TIMEOUT = 600_000;

@@ -23,6 +23,7 @@ import { createSession, runSession } from '../../runtime/engine/ort';
 import { exportModel } from '../../sdk/export';
 import type { NamedArray } from '../../sdk/state';
 import { ROOT } from '../helpers/paths';
+import { haveWebGpu } from '../helpers/webgpu';
 
 const MIB = 2 ** 20;
 const TINY = '8,8,8,8,16,8,8,8,16';
@@ -131,9 +132,6 @@ describe("ORT's device-memory errors", () => {
   });
 });
 
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const haveWebGpu = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
-
 (haveWebGpu ? describe : describe.skip)('before a WebGPU session (SwiftShader)', () => {
   const { model, graph } = unet(TINY, 32);
   const bytes = exportModel(graph, { weights: model.initStateDict(0) }).model;
@@ -166,7 +164,7 @@ const haveWebGpu = fs.existsSync(ICD) && process.env.VK_ICD_FILENAMES === ICD;
 });
 
 const BIN = path.join(ROOT, 'bin', 'onnx-train.js');
-const built = fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'gpu-limits.js'));
+const built = fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'engine', 'gpu-limits.js'));
 
 (haveWebGpu && built ? describe : describe.skip)('the CLI', () => {
   const cli = (args: string[]) =>
