@@ -119,11 +119,18 @@ function convInputGradPhased(
 }
 
 /**
- * The largest im2col matrix (elements) the 1-D/2-D weight gradient builds (128 MiB in float32); above it, and for
- * 3-D convolutions (GVSL's volumes, whose memory was tuned on the per-offset form: 27 × a 64³ activation would
- * not fit), one product per kernel offset.
+ * The largest im2col matrix (elements) the weight gradient builds: 1-D/2-D up to 2^25 (128 MiB in float32); 3-D up
+ * to 2^22 (16 MiB) and only where each sample's cut operand has at most 8³ = 512 voxels, i.e. the deep levels of a
+ * 3-D U-Net. GVSL's memory was tuned on the per-offset form (27 × a 64³ activation would not fit), but there its 27
+ * products contract over only 512 voxels per sample (at 32³, batch 2, the 8³ level: [128, 512] · [512, 128], then
+ * a sum over the batch): tiny GEMMs whose per-node cost weighs. The im2col form there cut the 32³ GVSL step's nodes
+ * from 10,698 to 9,259 and its time by ~5–15 % (13 alternating pairs, docs/performance.md); peak RSS unchanged, the
+ * 64³ step within noise (only its 4³ level switches).
+ * Switching the 16³ level too (4,096 voxels) gained nothing more and put 14 MiB tensors in small graphs.
  */
 const IM2COL_MAX = 2 ** 25;
+const IM2COL_MAX_3D = 2 ** 22;
+const IM2COL_3D_VOXELS = 512;
 
 /**
  * Up to this many input channels (an image stem), a 1-D/2-D weight gradient at a static batch is one Conv (the
@@ -156,15 +163,17 @@ function flat(t: Tensor, group: number): Tensor {
  * largest working buffer of the GVSL step's backward (192 MiB at up4, 64³): the batched form uses 140–200 MiB
  * less and ran 0–20% faster per layer (2 threads, 64³).
  * Groups: one batched MatMul per offset against the shared operand, channels-first and transposed once.
- * 1-D and 2-D without groups (images: short rows per sample, batches of tens): im2col, every offset's slice
- * stacked channels-first into one [C_cut·K, N·S] operand and one GEMM, no sum over N afterwards (the ResNet
- * example's 7×7 stem: 49 thin batched products + 49 ReduceSums, ~17 % of its step, became one GEMM).
+ * Without groups while the matrix stays under `im2colMax` (1-D/2-D images: short rows per sample, batches of tens;
+ * 3-D: the deep levels of at most 8³ voxels): im2col, every offset's slice stacked channels-first into one [C_cut·K, N·S] operand
+ * and one GEMM, no sum over N afterwards (the ResNet example's 7×7 stem: 49 thin batched products + 49 ReduceSums,
+ * ~17 % of its step, became one GEMM). `im2colMax` 0 forces the per-offset form (tests).
  */
 export function convWeightGrad(
   dy: Tensor,
   x: Tensor,
   { pads, strides, dilations, group }: ConvAttrs,
   wShape: readonly number[],
+  im2colMax = x.rank - 2 <= 2 ? IM2COL_MAX : IM2COL_MAX_3D,
 ): Tensor {
   const n = x.dims[0];
   const ci = x.dims[1] as number;
@@ -213,7 +222,8 @@ export function convWeightGrad(
   // The form does not depend on the batch, so that a symbolic-batch graph sums in the same order as the static
   // ones (a symbolic batch is sized per sample).
   const colsSize = prod(k) * cutC * (typeof n === 'number' ? n : 1) * prod(cutDy ? sp : out);
-  if (group === 1 && s <= 2 && colsSize <= IM2COL_MAX) {
+  const small = s <= 2 || prod(cutDy ? sp : out) <= IM2COL_3D_VOXELS;
+  if (group === 1 && small && colsSize <= im2colMax) {
     // Channels-first, every offset's slice stacked (im2col): [C_cut·K, N·S], one GEMM whose contraction runs
     // over batch and space together. Rows of the product are the shared operand's channels.
     const cf = channelsFirst(padded);

@@ -1,8 +1,9 @@
 /**
  * The convolution weight gradient's lowering (sdk/ops/conv-grad.ts) against a plain-TypeScript dW (Σ over
  * batch and output positions of dy · X at the input position each kernel tap reads), for both operands cut,
- * strides, dilations, asymmetric and over-large pads, even kernels, groups, batches > 1 and both forms (1-D/2-D:
- * a batch↔channel Conv up to 4 input channels, else im2col; 3-D: a product per offset). The central-difference
+ * strides, dilations, asymmetric and over-large pads, even kernels, groups, batches > 1 and every form (1-D/2-D:
+ * a batch↔channel Conv up to 4 input channels; im2col up to a size, which these small cases are under in 3-D too;
+ * a product per offset, forced for every case by `im2colMax` 0). The central-difference
  * checks (test/cases/nn.grad.ts) see dW only through one random direction; this compares every element.
  */
 import { Graph } from '../../sdk/graph';
@@ -123,18 +124,23 @@ function attrsOf(c: Case): ConvAttrs {
   };
 }
 
-async function lowered(c: Case, x: ND, dy: ND): Promise<Float32Array> {
+async function lowered(c: Case, x: ND, dy: ND, im2colMax?: number): Promise<Float32Array> {
   const a = attrsOf(c);
   const g = new Graph('dw');
   const xt = g.input('x', 'float32', c.x);
   const dyt = g.input('dy', 'float32', dy.shape);
-  g.output('dw', convWeightGrad(dyt, xt, a, c.w));
+  g.output('dw', convWeightGrad(dyt, xt, a, c.w, im2colMax));
   const f32 = (t: ND) => ({ dtype: 'float32' as const, shape: t.shape, data: Float32Array.from(t.data) });
   return (await runGraph(g, { x: f32(x), dy: f32(dy) })).dw.data as Float32Array;
 }
 
 describe('conv weight gradient against the direct sum', () => {
-  test.each(CASES.map((c) => [c.label, c] as const))('%s', async (_, c) => {
+  const forms = [
+    ['default form', undefined],
+    ['per-offset form', 0],
+  ] as const;
+  const table = CASES.flatMap((c) => forms.map(([form, max]) => [c.label, form, c, max] as const));
+  test.each(table)('%s (%s)', async (_, __, c, im2colMax) => {
     const rng = new Rng(3);
     const a = attrsOf(c);
     // The output shape from the forward rule (conv's shape inference).
@@ -144,7 +150,7 @@ describe('conv weight gradient against the direct sum', () => {
     const dy = ND.from([...outShape], makeInput({ shape: [...outShape] }, 'float32', rng).data as Float32Array);
     const ref = refWeightGrad(x, dy, c.w, a);
     const scale = Math.max(...ref.data.map(Math.abs));
-    const got = await lowered(c, x, dy);
+    const got = await lowered(c, x, dy, im2colMax);
     const err = Math.max(...Array.from(got, (v, i) => Math.abs(v - ref.data[i])));
     expect(err).toBeLessThan(1e-5 * Math.max(1, scale));
   });
