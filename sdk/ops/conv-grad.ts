@@ -124,7 +124,7 @@ function convInputGradPhased(
  * 3-D U-Net. GVSL's memory was tuned on the per-offset form (27 × a 64³ activation would not fit), but there its 27
  * products contract over only 512 voxels per sample (at 32³, batch 2, the 8³ level: [128, 512] · [512, 128], then
  * a sum over the batch): tiny GEMMs whose per-node cost weighs. The im2col form there cut the 32³ GVSL step's nodes
- * from 10,698 to 9,259 and its time by ~5–15 % (13 alternating pairs, docs/performance.md); peak RSS unchanged, the
+ * from 10,698 to 9,259 and its time by ~3–9 % (13 alternating pairs, docs/performance.md); peak RSS unchanged, the
  * 64³ step within noise (only its 4³ level switches).
  * Switching the 16³ level too (4,096 voxels) gained nothing more and put 14 MiB tensors in small graphs.
  */
