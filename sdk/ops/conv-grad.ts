@@ -164,9 +164,9 @@ function flat(t: Tensor, group: number): Tensor {
  * less and ran 0–20% faster per layer (2 threads, 64³).
  * Groups: one batched MatMul per offset against the shared operand, channels-first and transposed once.
  * Without groups while the matrix stays under `im2colMax` (1-D/2-D images: short rows per sample, batches of tens;
- * 3-D: the deep levels of at most 8³ voxels): im2col, every offset's slice stacked channels-first into one [C_cut·K, N·S] operand
- * and one GEMM, no sum over N afterwards (the ResNet example's 7×7 stem: 49 thin batched products + 49 ReduceSums,
- * ~17 % of its step, became one GEMM). `im2colMax` 0 forces the per-offset form (tests).
+ * 3-D: the deep levels of at most 8³ voxels): im2col, every offset's slice stacked channels-first into one
+ * [C_cut·K, N·S] operand and one GEMM, no sum over N afterwards (the ResNet example's 7×7 stem: 49 thin batched
+ * products + 49 ReduceSums, ~17 % of its step, became one GEMM). `im2colMax` 0 forces the per-offset form (tests).
  */
 export function convWeightGrad(
   dy: Tensor,
@@ -221,8 +221,9 @@ export function convWeightGrad(
   const cutC = cutDy ? co : ci;
   // The form does not depend on the batch, so that a symbolic-batch graph sums in the same order as the static
   // ones (a symbolic batch is sized per sample).
-  const colsSize = prod(k) * cutC * (typeof n === 'number' ? n : 1) * prod(cutDy ? sp : out);
-  const small = s <= 2 || prod(cutDy ? sp : out) <= IM2COL_3D_VOXELS;
+  const cutVoxels = prod(cutDy ? sp : out);
+  const colsSize = prod(k) * cutC * (typeof n === 'number' ? n : 1) * cutVoxels;
+  const small = s <= 2 || cutVoxels <= IM2COL_3D_VOXELS;
   if (group === 1 && small && colsSize <= im2colMax) {
     // Channels-first, every offset's slice stacked (im2col): [C_cut·K, N·S], one GEMM whose contraction runs
     // over batch and space together. Rows of the product are the shared operand's channels.
